@@ -1,0 +1,51 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { benchOps } from './ops-bench.js';
+import { benchInProcess } from './dispatcher-bench.js';
+import { benchHttp } from './http-bench.js';
+import { table } from './stats.js';
+
+/**
+ * `npm run bench [-- NAME...]`: runs the named suites (default: all) and
+ * prints one table each; raw numbers go to bench/results/latest.json.
+ * BENCHMARKS.md records the method and a run's numbers.
+ */
+type Suite = () => Promise<Record<string, unknown>>;
+
+const suites: Record<string, Suite> = {
+  ops: async () => {
+    const rows = await benchOps({ sizeMiB: 64 });
+    console.log('\nops, 64 MiB in a worker thread (best of 5)\n' + table(rows.map((r) => ({ op: r.op, impl: r.impl, 'GB/s': r.gbPerSec }))));
+    return { rows };
+  },
+  inproc: async () => {
+    const r = await benchInProcess();
+    console.log('\nin-process SDK, memory store + local pool, 64-byte counteq jobs\n' + table([
+      { jobs: r.jobs, seconds: r.seconds, 'jobs/s': Math.round(r.jobsPerSec), 'batch p50 ms': r.batchLatencyMs.p50, 'batch p99 ms': r.batchLatencyMs.p99, 'lone p50 ms': r.loneLatencyMs.p50, 'lone p99 ms': r.loneLatencyMs.p99 },
+    ]));
+    return r;
+  },
+  http: async () => {
+    const r = await benchHttp();
+    console.log('\nHTTP, batches of 10,000 to a `packetfs serve` process\n' + table([
+      { jobs: r.jobs, seconds: r.seconds, 'jobs/s': Math.round(r.jobsPerSec), 'lone p50 ms': r.loneLatencyMs.p50, 'lone p99 ms': r.loneLatencyMs.p99 },
+    ]));
+    return r;
+  },
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = wanted.length > 0 ? wanted : Object.keys(suites);
+  for (const n of names) if (!suites[n]) throw new Error(`unknown bench suite '${n}'; known: ${Object.keys(suites).join(', ')}`);
+  console.log(`node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'})`);
+  const results: Record<string, unknown> = { node: process.version, cores: availableParallelism(), at: new Date().toISOString() };
+  for (const n of names) results[n] = await suites[n]!();
+  await mkdir('bench/results', { recursive: true });
+  await writeFile('bench/results/latest.json', JSON.stringify(results, null, 2));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,124 @@
+import { Option, type Command } from 'commander';
+import { Dispatcher } from '../../dispatcher/dispatcher.js';
+import { createLogger } from '../../logger.js';
+import { isLoopbackHost } from '../../server/loopback.js';
+import { assertListenAllowed, startServer, type RunningServer } from '../../server/server.js';
+import { integerIn, oneOf, redisUrl } from '../arg-parsers.js';
+import { DEFAULT_CONFIG_FILE, LOG_LEVELS, loadConfig, POLICIES } from '../config.js';
+import { resolveServeSettings, type ServeFlags, type ServeSettings } from '../serve-settings.js';
+import { printLine } from '../output.js';
+import { UsageError } from '../usage-error.js';
+
+export function registerServe(program: Command): void {
+  program.command('serve')
+    .description('run a dispatcher with its HTTP API')
+    .addOption(new Option('--port <port>', 'TCP port, 0 for any free one (default 8080)').argParser(integerIn(0, 65535)))
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--data-dir <dir>', 'where blobs are kept (default .data)')
+    .option('--config <file>', `JSON config file (default ${DEFAULT_CONFIG_FILE} when it exists)`)
+    .addOption(new Option('--log-level <level>', 'log level (default info)').argParser(oneOf(LOG_LEVELS)))
+    .addOption(new Option('--token <token>', 'require this bearer token on /v1 routes').env('PACKETFS_TOKEN'))
+    .addOption(new Option('--redis <url>', 'Redis job store URL (default: embedded memory store)').env('REDIS_URL').argParser(redisUrl))
+    .addOption(new Option('--policy <policy>', 'scheduling policy (default cost-latency)').argParser(oneOf(POLICIES)))
+    .option('--allow-private-data-urls', 'let data_url reach private and loopback addresses')
+    .addOption(new Option('--threads <n>', 'local worker threads (default: one per core)').argParser(integerIn(1, 1024)))
+    .option('--allow-insecure-listen', 'allow a non-loopback host without a token')
+    .action(async (flags: ServeFlags) => {
+      const config = await loadConfig(flags.config ?? DEFAULT_CONFIG_FILE, flags.config !== undefined);
+      await serve(resolveServeSettings(flags, config, process.env));
+    });
+}
+
+async function serve(settings: ServeSettings): Promise<void> {
+  // refuse before any worker thread is started; it is the command line that is wrong
+  try {
+    assertListenAllowed(settings.host, settings.token, settings.allowInsecureListen);
+  } catch (err) {
+    throw new UsageError((err as Error).message, '--host');
+  }
+  const logger = createLogger(settings.logLevel);
+  const dispatcher = await Dispatcher.create({
+    dataDir: settings.dataDir,
+    policy: settings.policy,
+    allowPrivateDataUrls: settings.allowPrivateDataUrls,
+    allowHosts: settings.allowHosts,
+    publicOrigins: publicOrigins(settings.host, settings.port),
+    logger,
+    ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
+    ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+  });
+  let server: RunningServer;
+  try {
+    server = await startServer(dispatcher, {
+      host: settings.host,
+      port: settings.port,
+      allowInsecureListen: settings.allowInsecureListen,
+      logger: httpLogger(settings.logLevel),
+      ...(settings.token === undefined ? {} : { token: settings.token }),
+    });
+  } catch (err) {
+    await dispatcher.close();
+    throw err;
+  }
+  const substrates = (await dispatcher.listSubstrates()).map((s) => s.name).join(', ');
+  printLine(`packetfs listening on ${server.url} (store: ${settings.redisUrl === undefined ? 'memory' : 'redis'}, substrates: ${substrates})`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // a second signal means "now": skip the drain
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ event: 'shutdown', signal }, 'stopping: no new requests, draining in-flight jobs');
+    void shutdown(server, dispatcher).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ event: 'shutdown_failed', error: (err as Error).message }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** Fastify's pino logger, writing lines shaped like the dispatcher's (level names, ISO time) to stderr. */
+function httpLogger(level: ServeSettings['logLevel']): object | false {
+  if (level === 'silent') return false;
+  return {
+    level,
+    stream: process.stderr,
+    base: null,
+    formatters: { level: (label: string) => ({ level: label }) },
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+  };
+}
+
+/** Stop accepting HTTP, let the dispatcher finish or release in-flight work, then close everything. */
+async function shutdown(server: RunningServer, dispatcher: Dispatcher): Promise<void> {
+  const httpClosed = server.close();
+  await dispatcher.drain();
+  await httpClosed;
+  await dispatcher.close();
+}
+
+/**
+ * Origins under which this server's /v1/blobs are reachable, so data_urls
+ * pointing at them read the blob store directly. Unknown before listening
+ * when the port is 0; relative /v1/blobs/<id> URLs work regardless.
+ * Loopback origins are claimed only when we listen on loopback or on every
+ * interface: otherwise 127.0.0.1:<port> may be someone else.
+ */
+function publicOrigins(host: string, port: number): string[] {
+  if (port === 0) return [];
+  const everywhere = host === '0.0.0.0' || host === '::' || host === '[::]';
+  const loopback = everywhere || isLoopbackHost(host);
+  const origins = new Set<string>();
+  if (!everywhere) origins.add(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`);
+  if (loopback) {
+    origins.add(`http://127.0.0.1:${port}`);
+    origins.add(`http://localhost:${port}`);
+    origins.add(`http://[::1]:${port}`);
+  }
+  return [...origins];
+}

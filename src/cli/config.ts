@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from './usage-error.js';
+
+/**
+ * The `serve` config file (JSON). Keys mirror the flags; flags (and the env
+ * variables they read) override the file. The file never holds the token
+ * itself, only `token_env`: the NAME of the variable that does, so config
+ * files can be committed and shared.
+ */
+export interface ServeConfig {
+  port?: number;
+  host?: string;
+  data_dir?: string;
+  log_level?: LogLevelName;
+  token_env?: string;
+  redis_url?: string;
+  policy?: 'cost-latency' | 'classic';
+  allow_private_data_urls?: boolean;
+  allow_hosts?: string[];
+  threads?: number;
+  allow_insecure_listen?: boolean;
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevelName = typeof LOG_LEVELS[number];
+export const POLICIES = ['cost-latency', 'classic'] as const;
+
+export const DEFAULT_CONFIG_FILE = 'packetfs.config.json';
+
+type Check = (value: unknown) => string | null;
+
+const isInt = (min: number, max: number): Check => (v) =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? null : `an integer from ${min} to ${max}`;
+const isString: Check = (v) => typeof v === 'string' && v !== '' ? null : 'a non-empty string';
+const isBool: Check = (v) => typeof v === 'boolean' ? null : 'true or false';
+const isOneOf = (choices: readonly string[]): Check => (v) =>
+  typeof v === 'string' && choices.includes(v) ? null : `one of ${choices.join(', ')}`;
+const isEnvName: Check = (v) =>
+  typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? null : 'the name of an environment variable';
+const isRedisUrl: Check = (v) =>
+  typeof v === 'string' && /^rediss?:\/\//.test(v) ? null : 'a redis:// or rediss:// URL';
+const isStringList: Check = (v) =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '') ? null : 'an array of non-empty strings';
+
+const CHECKS: Record<keyof ServeConfig, Check> = {
+  port: isInt(0, 65535),
+  host: isString,
+  data_dir: isString,
+  log_level: isOneOf(LOG_LEVELS),
+  token_env: isEnvName,
+  redis_url: isRedisUrl,
+  policy: isOneOf(POLICIES),
+  allow_private_data_urls: isBool,
+  allow_hosts: isStringList,
+  threads: isInt(1, 1024),
+  allow_insecure_listen: isBool,
+};
+
+/**
+ * Reads and checks a config file. A missing file is fine only when it is the
+ * default one (`explicit` false); every problem names the file and the key.
+ */
+export async function loadConfig(path: string, explicit: boolean): Promise<ServeConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`, '--config');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`, '--config');
+  }
+  return checkConfig(parsed, path);
+}
+
+export function checkConfig(parsed: unknown, source: string): ServeConfig {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`config file ${source} must hold a JSON object`);
+  }
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === 'token') {
+      throw new UsageError(`${source}: "token" is not allowed in a config file; put the token in an environment variable and name it with "token_env"`, key);
+    }
+    const check = CHECKS[key as keyof ServeConfig];
+    if (check === undefined) {
+      throw new UsageError(`${source}: unknown key "${key}" (known keys: ${Object.keys(CHECKS).join(', ')})`, key);
+    }
+    const expected = check(value);
+    if (expected !== null) throw new UsageError(`${source}: "${key}" must be ${expected}, got ${JSON.stringify(value)}`, key);
+  }
+  return parsed as ServeConfig;
+}

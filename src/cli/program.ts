@@ -1,0 +1,54 @@
+import { Command, CommanderError } from 'commander';
+import { toErrorBody } from '../errors.js';
+import { version } from '../version.js';
+import { registerServe } from './commands/serve.js';
+import { registerSubmit } from './commands/submit.js';
+import { registerResult } from './commands/result.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerJobs } from './commands/jobs.js';
+import { registerSubstrates } from './commands/substrates.js';
+import { registerMetrics } from './commands/metrics.js';
+import { UsageError } from './usage-error.js';
+
+/** Exit codes: 0 ok, 1 the operation failed, 2 the command line (or config file) is wrong. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export function buildProgram(): Command {
+  const program = new Command('packetfs')
+    .description('PacketFS Compute: run byte-op jobs on local threads, browsers and clouds')
+    .version(version)
+    // commander's own error lines are replaced by ours (see runCli); help and version still print
+    .configureOutput({ outputError: () => {} })
+    .exitOverride()
+    .showSuggestionAfterError(true);
+  registerServe(program);
+  registerSubmit(program);
+  registerResult(program);
+  registerCancel(program);
+  registerJobs(program);
+  registerSubstrates(program);
+  registerMetrics(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; every error is one line on stderr. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0;   // --help, --version
+      process.stderr.write(`packetfs: INVALID_REQUEST: ${err.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ')}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`packetfs: ${errorLine(err)}\n`);
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}
+
+function errorLine(err: unknown): string {
+  const body = toErrorBody(err);
+  return `${body.code}: ${body.message}${body.path === undefined ? '' : ` (at ${body.path})`}`;
+}

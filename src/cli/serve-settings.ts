@@ -1,0 +1,62 @@
+import type { LogLevelName, ServeConfig } from './config.js';
+import { UsageError } from './usage-error.js';
+
+/** `serve` flags as commander hands them over: absent when not given, so the config file can fill them. */
+export interface ServeFlags {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  config?: string;
+  logLevel?: LogLevelName;
+  token?: string;
+  redis?: string;
+  policy?: 'cost-latency' | 'classic';
+  allowPrivateDataUrls?: boolean;
+  threads?: number;
+  allowInsecureListen?: boolean;
+}
+
+export interface ServeSettings {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: LogLevelName;
+  token: string | undefined;
+  redisUrl: string | undefined;
+  policy: 'cost-latency' | 'classic';
+  allowPrivateDataUrls: boolean;
+  allowHosts: string[];
+  threads: number | undefined;
+  allowInsecureListen: boolean;
+}
+
+/** Flags (and the env variables behind them) override the file; the file overrides the defaults. */
+export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env: NodeJS.ProcessEnv): ServeSettings {
+  return {
+    port: flags.port ?? config.port ?? 8080,
+    host: flags.host ?? config.host ?? '127.0.0.1',
+    dataDir: flags.dataDir ?? config.data_dir ?? '.data',
+    logLevel: flags.logLevel ?? config.log_level ?? 'info',
+    token: resolveToken(flags.token, config.token_env, env),
+    redisUrl: flags.redis ?? config.redis_url,
+    policy: flags.policy ?? config.policy ?? 'cost-latency',
+    allowPrivateDataUrls: flags.allowPrivateDataUrls ?? config.allow_private_data_urls ?? false,
+    allowHosts: config.allow_hosts ?? [],
+    threads: flags.threads ?? config.threads,
+    allowInsecureListen: flags.allowInsecureListen ?? config.allow_insecure_listen ?? false,
+  };
+}
+
+function resolveToken(flagToken: string | undefined, tokenEnv: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (flagToken !== undefined) {
+    if (flagToken === '') throw new UsageError('the token must not be empty', '--token');
+    return flagToken;
+  }
+  if (tokenEnv === undefined) return undefined;
+  const value = env[tokenEnv];
+  // the operator asked for a token: starting without one would silently open the API
+  if (value === undefined || value === '') {
+    throw new UsageError(`the config file names ${tokenEnv} as the token variable (token_env), but ${tokenEnv} is not set`, 'token_env');
+  }
+  return value;
+}

@@ -1,0 +1,274 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { PacketFSError } from '../errors.js';
+import { crc32c } from '../ops/index.js';
+import { blobFilePath, openBlobFile, readBlobRange } from './blob-file-reader.js';
+import { assertBlobId, BLOB_ID_PATTERN } from './own-blob-url.js';
+
+export { createFileBlobReader } from './blob-file-reader.js';
+export { ownBlobMatcher, isBlobId, BLOB_ID_PATTERN } from './own-blob-url.js';
+
+export interface BlobInfo {
+  blob_id: string;
+  size: number;
+  crc32c: number;
+}
+
+export interface BlobStoreOptions {
+  /** largest single blob; default 1 GiB */
+  maxBlobBytes?: number;
+  /** all blobs together; default 20 GiB */
+  maxTotalBytes?: number;
+}
+
+const GiB = 1024 ** 3;
+const UPLOAD_PREFIX = '.upload-';
+const META_PREFIX = '.meta-';
+/** Temp files older than this are leftovers of a crash (no upload takes this long to stall). */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * Content-addressed blob store on disk: the dispatcher keeps uploaded data
+ * here and jobs read windows of it (`blob`, or `data_url: /v1/blobs/<id>`).
+ *
+ * Layout of the data directory:
+ *   <id>            the content; id = first 32 hex digits of its SHA-256, so a re-upload dedupes
+ *   <id>.json       sidecar {size, crc32c}, written before the blob is renamed into place
+ *   .upload-*       an upload in progress (hashed while streamed, then renamed atomically)
+ *   .meta-*         a sidecar being written
+ * A blob file exists only once complete, so readers never see partial data. If
+ * a sidecar is lost or does not match the file, stat() recomputes and rewrites it.
+ *
+ * State: `sizes` holds every committed blob (found at open, kept up to date by
+ * put/delete, and by stat() when another process added one); `pending` counts
+ * bytes of uploads in flight, so concurrent uploads cannot overshoot
+ * maxTotalBytes together.
+ */
+export class BlobStore {
+  private readonly sizes: Map<string, number>;
+  private totalBytes: number;
+  private pending = 0;
+
+  private constructor(
+    readonly dir: string,
+    private readonly maxBlobBytes: number,
+    private readonly maxTotalBytes: number,
+    sizes: Map<string, number>,
+  ) {
+    this.sizes = sizes;
+    this.totalBytes = [...sizes.values()].reduce((sum, size) => sum + size, 0);
+  }
+
+  static async open(dir: string, opts: BlobStoreOptions = {}): Promise<BlobStore> {
+    await mkdir(dir, { recursive: true });
+    const sizes = new Map<string, number>();
+    const names = await readdir(dir);
+    const present = new Set(names);
+    for (const name of names) {
+      const path = join(dir, name);
+      if (BLOB_ID_PATTERN.test(name)) {
+        const info = await statIfPresent(path);
+        if (info !== null) sizes.set(name, info.size);
+      } else if (name.startsWith(UPLOAD_PREFIX) || name.startsWith(META_PREFIX)) {
+        // Another process sharing the directory may be mid-upload, so only old leftovers go.
+        const info = await statIfPresent(path);
+        if (info !== null && Date.now() - info.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
+      } else if (/^[0-9a-f]{32}\.json$/.test(name) && !present.has(name.slice(0, 32))) {
+        // A crash between writing the sidecar and renaming the blob.
+        await rm(path, { force: true });
+      }
+    }
+    return new BlobStore(dir, opts.maxBlobBytes ?? GiB, opts.maxTotalBytes ?? 20 * GiB, sizes);
+  }
+
+  /** Streams a body to disk, hashing as it goes; refuses with PAYLOAD_TOO_LARGE past either limit. */
+  async put(body: AsyncIterable<Uint8Array> | Uint8Array): Promise<BlobInfo> {
+    const temp = join(this.dir, `${UPLOAD_PREFIX}${randomBytes(8).toString('hex')}`);
+    const handle = await open(temp, 'wx');
+    const sha = createHash('sha256');
+    let crc = 0;
+    let size = 0;
+    let reserved = 0;
+    // Released the moment the upload commits or fails, so a failed upload
+    // stops counting against maxTotalBytes before its clean-up finishes.
+    const release = (): void => {
+      this.pending -= reserved;
+      reserved = 0;
+    };
+    let closed = false;
+    try {
+      for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+        size += chunk.length;
+        if (size > this.maxBlobBytes) {
+          throw new PacketFSError('PAYLOAD_TOO_LARGE', `blob exceeds the limit of ${this.maxBlobBytes} bytes`);
+        }
+        this.pending += chunk.length;
+        reserved += chunk.length;
+        if (this.totalBytes + this.pending > this.maxTotalBytes) {
+          throw new PacketFSError('PAYLOAD_TOO_LARGE', `blob store is full (limit ${this.maxTotalBytes} bytes)`);
+        }
+        sha.update(chunk);
+        crc = crc32c(chunk, crc);
+        await writeAll(handle, chunk);
+      }
+      // The rename below is the commit point, so the bytes must be durable before it.
+      await handle.sync();
+      await handle.close();
+      closed = true;
+
+      const info: BlobInfo = { blob_id: sha.digest('hex').slice(0, 32), size, crc32c: crc };
+      const path = this.pathOf(info.blob_id);
+      if (await statIfPresent(path) !== null) {
+        await unlink(temp);
+        release();
+        this.remember(info.blob_id, size);
+        return info;
+      }
+      await this.writeSidecar(info);
+      await rename(temp, path);
+      release();
+      this.remember(info.blob_id, size);
+      return info;
+    } catch (err) {
+      release();
+      if (!closed) await handle.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  /** Size and CRC-32C of a blob, or null when there is no such blob. */
+  async stat(id: string): Promise<BlobInfo | null> {
+    const path = this.pathOf(id);
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.forget(id);
+      return null;
+    }
+    this.remember(id, size);
+    const sidecar = await this.readSidecar(id);
+    if (sidecar !== null && sidecar.size === size) return { blob_id: id, size, crc32c: sidecar.crc32c };
+    const info: BlobInfo = { blob_id: id, size, crc32c: await crcOfFile(path) };
+    await this.writeSidecar(info);
+    return info;
+  }
+
+  /** Positioned read of [offset, offset+length) (null: to the end); WINDOW_OUT_OF_RANGE past the end. */
+  readRange(id: string, offset: number, length: number | null): Promise<Uint8Array> {
+    return readBlobRange(this.dir, id, offset, length, this.maxBlobBytes);
+  }
+
+  /** A stream of bytes start..endInclusive (endInclusive = start - 1 for an empty range), for HTTP replies. */
+  async openReadStream(id: string, start: number, endInclusive: number): Promise<NodeJS.ReadableStream> {
+    const handle = await openBlobFile(this.dir, id);
+    let handedOver = false;
+    try {
+      const { size } = await handle.stat();
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) ||
+          start < 0 || endInclusive < start - 1 || endInclusive >= size) {
+        throw new PacketFSError('WINDOW_OUT_OF_RANGE',
+          `bytes ${start}-${endInclusive} are outside blob ${id} (${size} bytes)`, { path: 'range' });
+      }
+      if (endInclusive < start) return Readable.from([]);
+      handedOver = true;
+      // The stream owns the handle from here and closes it at its end (autoClose).
+      return handle.createReadStream({ start, end: endInclusive });
+    } finally {
+      if (!handedOver) await handle.close();
+    }
+  }
+
+  /** The blob's file path; throws for malformed ids so no path can escape the directory. */
+  pathOf(id: string): string {
+    return blobFilePath(this.dir, id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const path = this.pathOf(id);
+    let existed = true;
+    try {
+      await unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      existed = false;
+    }
+    await rm(this.sidecarPath(id), { force: true });
+    this.forget(id);
+    return existed;
+  }
+
+  usage(): { blobs: number; bytes: number } {
+    return { blobs: this.sizes.size, bytes: this.totalBytes };
+  }
+
+  private remember(id: string, size: number): void {
+    const before = this.sizes.get(id);
+    if (before === size) return;
+    this.totalBytes += size - (before ?? 0);
+    this.sizes.set(id, size);
+  }
+
+  private forget(id: string): void {
+    const before = this.sizes.get(id);
+    if (before === undefined) return;
+    this.totalBytes -= before;
+    this.sizes.delete(id);
+  }
+
+  private sidecarPath(id: string): string {
+    assertBlobId(id);
+    return join(this.dir, `${id}.json`);
+  }
+
+  private async readSidecar(id: string): Promise<{ size: number; crc32c: number } | null> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(this.sidecarPath(id), 'utf8'));
+      const { size, crc32c: crc } = parsed as { size?: unknown; crc32c?: unknown };
+      if (typeof size === 'number' && typeof crc === 'number') return { size, crc32c: crc };
+      return null;
+    } catch {
+      // Missing or damaged: the caller recomputes it from the content.
+      return null;
+    }
+  }
+
+  private async writeSidecar(info: BlobInfo): Promise<void> {
+    const temp = join(this.dir, `${META_PREFIX}${randomBytes(8).toString('hex')}`);
+    await writeFile(temp, JSON.stringify({ size: info.size, crc32c: info.crc32c }));
+    await rename(temp, this.sidecarPath(info.blob_id));
+  }
+}
+
+async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
+    written += bytesWritten;
+  }
+}
+
+/** stat, or null when the file is gone (deleted or renamed by a concurrent upload). */
+async function statIfPresent(path: string): Promise<{ size: number; mtimeMs: number } | null> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function crcOfFile(path: string): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    let crc = 0;
+    for await (const chunk of handle.createReadStream({ autoClose: false })) crc = crc32c(chunk as Buffer, crc);
+    return crc;
+  } finally {
+    await handle.close();
+  }
+}

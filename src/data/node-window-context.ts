@@ -1,0 +1,35 @@
+import { createFileBlobReader } from './blob-file-reader.js';
+import { createNodeFetchRange } from './node-fetch-range.js';
+import { ownBlobMatcher } from './own-blob-url.js';
+import { createAddressPolicy } from './ssrf-guard.js';
+import { DEFAULT_MAX_WINDOW_BYTES, type WindowContext } from './window.js';
+
+export interface NodeWindowContextOptions {
+  /** the blob store's data directory; without it blob jobs fail with BLOB_NOT_FOUND */
+  blobDir?: string;
+  /** let data_url reach private, loopback and link-local addresses (SSRF guard off) */
+  allowPrivate?: boolean;
+  /** host names or CIDRs allowed although private */
+  allowHosts?: string[];
+  /** origins the dispatcher is reached at, so absolute /v1/blobs/<id> URLs on them are read from disk */
+  ownOrigins?: string[];
+  maxWindowBytes?: number;
+  /** the job's deadline; a timeout reason turns into TIMEOUT */
+  signal?: AbortSignal;
+}
+
+/** The WindowContext for Node: the dispatcher and its worker threads. */
+export function createNodeWindowContext(opts: NodeWindowContextOptions = {}): WindowContext {
+  const maxWindowBytes = opts.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES;
+  const policy = createAddressPolicy({ allowPrivate: opts.allowPrivate, allowHosts: opts.allowHosts });
+  const ctx: WindowContext = {
+    // Buffer is a Uint8Array, so the window can be a view of it with no copy.
+    decodeBase64: (s) => Buffer.from(s, 'base64'),
+    fetchRange: createNodeFetchRange({ policy, maxBytes: maxWindowBytes }),
+    ownBlobId: ownBlobMatcher(opts.ownOrigins ?? []),
+    maxWindowBytes,
+  };
+  if (opts.blobDir !== undefined) ctx.readBlob = createFileBlobReader(opts.blobDir, { maxBytes: maxWindowBytes });
+  if (opts.signal !== undefined) ctx.signal = opts.signal;
+  return ctx;
+}

@@ -1,0 +1,342 @@
+import { PacketFSError, toErrorBody, type ErrorBody } from '../errors.js';
+import type { Completion, JobStore, Lease, Retry } from '../store/job-store.js';
+import type { ExecOutcome, ExecRequest, Substrate } from '../substrates/substrate.js';
+import type { SubstrateRegistry } from '../scheduler/registry.js';
+import { expectedCostUsd } from '../scheduler/pricing.js';
+import type { Logger } from '../logger.js';
+import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
+import { attemptError, failedRecord, metricFor, succeededRecord } from './result-records.js';
+import type { Telemetry } from './telemetry.js';
+
+/**
+ * The dispatch loop: take → place → run → settle.
+ *
+ * States (asserted on each transition):
+ *   idle ──start()──► running ──drain()──► draining ──(in-flight settled)──► stopped
+ *
+ * While running it takes a batch of leases from the store sized to the free
+ * slots of the healthy substrates, places each job on its best substrate
+ * (scheduler), hands each substrate its share in one execute() call and goes
+ * straight back to taking: many batches are in flight at once, so workers
+ * never wait for the store and the store never waits for workers. It trades
+ * a little latency (a job waits for its batch) for throughput; a lone job
+ * still forms a batch of one immediately because submit() wakes the loop.
+ *
+ * Settling a batch writes all its results with one store call and all its
+ * retries with another. A failed attempt is retried (with backoff and
+ * jitter) while attempts remain and the error is retryable, excluding the
+ * substrates that already failed this job (failover); otherwise the job is
+ * recorded as failed, which is the dead letter (GET /v1/jobs?status=failed).
+ *
+ * Jobs taken but not placeable right now (their pinned substrate is full)
+ * are held here, their leases kept alive, and placed first next round.
+ */
+export interface DispatchLoopOptions {
+  store: JobStore;
+  registry: SubstrateRegistry;
+  telemetry: Telemetry;
+  logger: Logger;
+  /** most leases taken per store round trip */
+  batchSize?: number;
+  /** lease length; in-flight leases are extended every leaseMs/3 */
+  leaseMs?: number;
+  /** idle poll interval: other processes (Redis) may enqueue without waking us */
+  idlePollMs?: number;
+  /** how long after a batch's latest deadline we stop waiting for a substrate that does not answer */
+  graceMs?: number;
+  backoff?: BackoffOptions;
+  now?: () => number;
+}
+
+type LoopState = 'idle' | 'running' | 'draining' | 'stopped';
+
+export class DispatchLoop {
+  private state: LoopState = 'idle';
+  private readonly store: JobStore;
+  private readonly registry: SubstrateRegistry;
+  private readonly telemetry: Telemetry;
+  private readonly logger: Logger;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly idlePollMs: number;
+  private readonly graceMs: number;
+  private readonly backoff: BackoffOptions;
+  private readonly now: () => number;
+
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightLeases = new Set<Lease[]>();
+  private held: Lease[] = [];
+  private wakeUp: (() => void) | null = null;
+  private wakePending = false;
+  private runPromise: Promise<void> | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: DispatchLoopOptions) {
+    this.store = opts.store;
+    this.registry = opts.registry;
+    this.telemetry = opts.telemetry;
+    this.logger = opts.logger;
+    this.batchSize = opts.batchSize ?? 1024;
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.idlePollMs = opts.idlePollMs ?? 50;
+    this.graceMs = opts.graceMs ?? 2_000;
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get status(): LoopState {
+    return this.state;
+  }
+
+  start(): void {
+    this.transition('idle', 'running');
+    this.leaseTimer = setInterval(() => void this.extendLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.leaseTimer.unref();
+    this.runPromise = this.run();
+  }
+
+  /** Something changed (a submit, a freed slot): look at the store now instead of at the next poll. */
+  wake(): void {
+    if (this.wakeUp) {
+      const w = this.wakeUp;
+      this.wakeUp = null;
+      w();
+    } else {
+      this.wakePending = true;
+    }
+  }
+
+  /** Stops taking work, lets in-flight batches finish and settle, gives held jobs back. */
+  async drain(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'idle') { this.state = 'stopped'; return; }
+    if (this.state === 'running') this.transition('running', 'draining');
+    this.wake();
+    await this.runPromise;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.held.length > 0) {
+      const now = this.now();
+      const back = this.held.splice(0);
+      await this.store.retryLater(back.map((lease) => ({
+        lease, delayMs: 0,
+        error: attemptError(lease.attempt, null, { code: 'SHUTTING_DOWN', message: 'dispatcher shut down before the job was placed' }, now),
+      }))).catch((err) => this.logger.warn({ err: toErrorBody(err) }, 'could not give held jobs back; their leases will expire'));
+    }
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.transition('draining', 'stopped');
+  }
+
+  private transition(from: LoopState, to: LoopState): void {
+    if (this.state !== from) throw new PacketFSError('INTERNAL', `dispatch loop: cannot go ${from} → ${to} from ${this.state}`);
+    this.state = to;
+  }
+
+  private async run(): Promise<void> {
+    let storeFailures = 0;
+    while (this.state === 'running') {
+      if (this.held.length > 0) {
+        const retry = this.held;
+        this.held = [];
+        this.placeAndRun(retry);
+      }
+      const free = this.freeSlots();
+      if (free <= 0 || this.held.length >= this.batchSize) {
+        await this.waitForWake(this.idlePollMs);
+        continue;
+      }
+      let leases: Lease[];
+      try {
+        leases = await this.store.take(Math.min(free, this.batchSize), this.leaseMs);
+        storeFailures = 0;
+      } catch (err) {
+        storeFailures++;
+        if (storeFailures === 1 || storeFailures % 50 === 0) this.logger.warn({ err: toErrorBody(err), failures: storeFailures }, 'store take failed; retrying');
+        await this.waitForWake(Math.min(2_000, 100 * storeFailures));
+        continue;
+      }
+      if (leases.length === 0) {
+        await this.waitForWake(this.idlePollMs);
+        continue;
+      }
+      this.placeAndRun(leases);
+    }
+  }
+
+  private waitForWake(ms: number): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.wakeUp = null; resolve(); }, ms);
+      this.wakeUp = () => { clearTimeout(timer); resolve(); };
+    });
+  }
+
+  private freeSlots(): number {
+    let free = 0;
+    for (const v of this.registry.views()) {
+      if (v.healthy && v.circuit !== 'open') free += Math.max(0, v.capabilities.available_slots);
+    }
+    return free;
+  }
+
+  private placeAndRun(leases: Lease[]): void {
+    const jobs = leases.map((l) => l.job);
+    const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!));
+    const now = this.now();
+    let impossible: Lease[] | null = null;
+    for (const u of unplaced) {
+      const lease = leases[u.index]!;
+      if (this.registry.canEverRun(lease.job)) this.held.push(lease);
+      else (impossible ??= []).push(lease);
+    }
+    for (const [substrate, indexes] of groups) this.runBatch(substrate, indexes.map((i) => leases[i]!), now);
+    if (impossible) {
+      const failures = impossible.map((lease) => ({ lease, error: this.registry.noSubstrateError(lease.job).toJSON() }));
+      this.track(impossible, this.settleFailures(failures, now));
+    }
+  }
+
+  private runBatch(substrate: Substrate, batch: Lease[], dispatchedAt: number): void {
+    const requests: ExecRequest[] = new Array(batch.length);
+    let latestDeadline = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const job = batch[i]!.job;
+      const deadline = dispatchedAt + job.timeout_s * 1000;
+      if (deadline > latestDeadline) latestDeadline = deadline;
+      requests[i] = { job_id: job.job_id, program: job.program, deadline, required_memory_mb: job.required_memory_mb };
+    }
+    this.registry.recordDispatch(substrate.name, batch.length);
+    const work = this.executeWithDeadline(substrate, requests, latestDeadline + this.graceMs - dispatchedAt)
+      .then((outcomes) => this.settle(substrate, batch, outcomes, dispatchedAt));
+    this.track(batch, work);
+  }
+
+  private track(batch: Lease[], work: Promise<void>): void {
+    this.inFlightLeases.add(batch);
+    const done = work
+      .catch((err) => this.logger.error({ err: toErrorBody(err) }, 'settling a batch failed; its leases will expire and the jobs run again'))
+      .finally(() => {
+        this.inFlight.delete(done);
+        this.inFlightLeases.delete(batch);
+        this.wake();
+      });
+    this.inFlight.add(done);
+  }
+
+  /** A substrate that never answers must not hold jobs forever: past the deadline its jobs time out here. */
+  private executeWithDeadline(substrate: Substrate, requests: ExecRequest[], waitMs: number): Promise<ExecOutcome[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const safety = new Promise<ExecOutcome[]>((resolve) => {
+      timer = setTimeout(() => resolve(requests.map(() => ({
+        ok: false, retryable: true, exec_time_ms: waitMs,
+        error: { code: 'TIMEOUT', message: `substrate ${substrate.name} did not answer before the job's timeout` },
+      }))), waitMs);
+    });
+    const run = substrate.execute(requests).then(
+      (outcomes) => outcomes.length === requests.length ? outcomes : requests.map(() => brokenOutcome(substrate, `returned ${outcomes.length} outcomes for ${requests.length} jobs`)),
+      (err) => requests.map(() => brokenOutcome(substrate, toErrorBody(err).message)),
+    );
+    return Promise.race([run, safety]).finally(() => clearTimeout(timer));
+  }
+
+  private async settle(substrate: Substrate, batch: Lease[], outcomes: ExecOutcome[], dispatchedAt: number): Promise<void> {
+    const finishedAt = this.now();
+    const pricing = substrate.capabilities().pricing;
+    const completions: Completion[] = [];
+    const retries: Retry[] = [];
+    let failures = 0;
+    let bytes = 0;
+    let execMs = 0;
+    let lastError: string | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const lease = batch[i]!;
+      const outcome = outcomes[i]!;
+      execMs += outcome.exec_time_ms;
+      if (outcome.ok) {
+        bytes += outcome.bytes_processed;
+        const costUsd = outcome.cost_usd ?? expectedCostUsd(pricing, lease.job, outcome.exec_time_ms / 1000);
+        const result = succeededRecord(lease, outcome, { substrate: substrate.name, dispatchedAt, costUsd }, finishedAt);
+        completions.push({ lease, result, metric: metricFor(result) });
+        continue;
+      }
+      // only the substrate's own breakage counts against it: a job's bad input must not trip its breaker
+      if (outcome.retryable) {
+        failures++;
+        lastError = `${outcome.error.code}: ${outcome.error.message}`;
+      }
+      this.telemetry.recordAttemptFailure(substrate.name, outcome.error.code);
+      const failure = attemptError(lease.attempt, substrate.name, outcome.error, finishedAt, outcome.node);
+      if (outcome.retryable && lease.attempt < lease.job.max_attempts) {
+        retries.push({ lease, error: failure, delayMs: this.retryDelay(lease, substrate.name) });
+      } else {
+        const facts = { substrate: substrate.name, dispatchedAt, costUsd: 0, ...(outcome.node === undefined ? {} : { node: outcome.node }) };
+        const result = failedRecord(lease, outcome.error, facts, outcome.exec_time_ms, finishedAt, failure);
+        completions.push({ lease, result, metric: metricFor(result) });
+      }
+    }
+    this.registry.recordOutcome(substrate.name, { jobs: batch.length, failures, latencyMs: finishedAt - dispatchedAt, bytes, execMs, ...(lastError === undefined ? {} : { error: lastError }) });
+    await Promise.all([this.writeCompletions(completions), retries.length > 0 ? this.withStoreRetries(() => this.store.retryLater(retries)) : undefined]);
+  }
+
+  private settleFailures(failures: Array<{ lease: Lease; error: ErrorBody }>, now: number): Promise<void> {
+    const completions = failures.map(({ lease, error }) => {
+      const result = failedRecord(lease, error, { substrate: null, dispatchedAt: now, costUsd: 0 }, 0, now, attemptError(lease.attempt, null, error, now));
+      return { lease, result, metric: metricFor(result) };
+    });
+    return this.writeCompletions(completions);
+  }
+
+  private async writeCompletions(completions: Completion[]): Promise<void> {
+    if (completions.length === 0) return;
+    const written = await this.withStoreRetries(() => this.store.complete(completions));
+    for (let i = 0; i < completions.length; i++) if (written[i]) this.telemetry.recordResult(completions[i]!.result);
+  }
+
+  /**
+   * Results must not be dropped because the store blinked: retry a few times
+   * with backoff. If it stays down the leases expire and the jobs run again,
+   * which the idempotent result write makes harmless.
+   */
+  private async withStoreRetries<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Immediate failover when another substrate can take the job; exponential backoff when only the failed one can. */
+  private retryDelay(lease: Lease, failedOn: string): number {
+    const avoid = new Set(failedSubstrates(lease) ?? []);
+    avoid.add(failedOn);
+    const alternative = this.registry.rank(lease.job, avoid).some((r) => !avoid.has(r.substrate.name));
+    return alternative ? 0 : retryDelayMs(lease.attempt, this.backoff);
+  }
+
+  private async extendLeases(): Promise<void> {
+    if (this.inFlightLeases.size === 0 && this.held.length === 0) return;
+    const leases = this.held.slice();
+    for (const batch of this.inFlightLeases) for (const l of batch) leases.push(l);
+    try {
+      await this.store.extendLeases(leases, this.leaseMs);
+    } catch (err) {
+      this.logger.warn({ err: toErrorBody(err) }, 'could not extend leases');
+    }
+  }
+}
+
+/** Names of substrates that failed this job in earlier attempts: the scheduler avoids them (failover). */
+function failedSubstrates(lease: Lease): ReadonlySet<string> | undefined {
+  if (lease.errors.length === 0) return undefined;
+  const names = new Set<string>();
+  for (const e of lease.errors) if (e.substrate) names.add(e.substrate);
+  return names;
+}
+
+function brokenOutcome(substrate: Substrate, why: string): ExecOutcome {
+  return { ok: false, retryable: true, exec_time_ms: 0, error: { code: 'SUBSTRATE_FAILED', message: `substrate ${substrate.name} failed: ${why}` } };
+}

@@ -1,0 +1,173 @@
+import { join, resolve } from 'node:path';
+import { PacketFSError } from '../errors.js';
+import type { ResultRecord } from '../job/types.js';
+import { normalizeJob, normalizeJobs } from '../job/index.js';
+import type { JobStore, JobView, ListPage, ListQuery } from '../store/job-store.js';
+import { MemoryJobStore } from '../store/memory/memory-store.js';
+import { SubstrateRegistry } from '../scheduler/registry.js';
+import { policyByName } from '../scheduler/policies/index.js';
+import { LocalSubstrate } from '../substrates/local/local-substrate.js';
+import { BlobStore } from '../data/blob-store.js';
+import { createLogger, type Logger } from '../logger.js';
+import type { DispatcherApi, MetricsReport, SubmitOutcome, SubstrateAggregate, SubstrateView } from './api.js';
+import { DispatchLoop } from './dispatch-loop.js';
+import type { DispatcherOptions } from './options.js';
+import { Telemetry } from './telemetry.js';
+
+const MAX_WAIT_S = 3600;
+
+/**
+ * The in-process dispatcher: the SDK entry point and what `packetfs serve`
+ * puts behind HTTP. It owns the store, the blob store, the substrate
+ * registry and the dispatch loop, and closes them in reverse order.
+ */
+export class Dispatcher implements DispatcherApi {
+  readonly blobs: BlobStore;
+  readonly registry: SubstrateRegistry;
+  readonly store: JobStore;
+  private readonly loop: DispatchLoop;
+  private readonly telemetry: Telemetry;
+  private readonly logger: Logger;
+  private closing = false;
+  private closed: Promise<void> | null = null;
+
+  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger }) {
+    this.blobs = parts.blobs;
+    this.registry = parts.registry;
+    this.store = parts.store;
+    this.loop = parts.loop;
+    this.telemetry = parts.telemetry;
+    this.logger = parts.logger;
+  }
+
+  static async create(opts: DispatcherOptions = {}): Promise<Dispatcher> {
+    const logger = opts.logger ?? createLogger('info');
+    const dataDir = resolve(opts.dataDir ?? '.data');
+    const blobDir = join(dataDir, 'blobs');
+    const blobs = await BlobStore.open(blobDir, opts.maxBlobBytes === undefined ? {} : { maxBlobBytes: opts.maxBlobBytes });
+    const storeOpts = opts.resultTtlMs === undefined ? {} : { resultTtlMs: opts.resultTtlMs };
+    const store = opts.store ?? (opts.redisUrl ? await connectRedis(opts.redisUrl, storeOpts) : new MemoryJobStore(storeOpts));
+    const policy = policyByName(opts.policy ?? 'cost-latency', opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
+    const registry = new SubstrateRegistry({ policy, ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }) });
+    const substrates = [...(opts.substrates ?? [])];
+    if (opts.local !== false) {
+      substrates.unshift(new LocalSubstrate({
+        blobDir,
+        allowPrivate: opts.allowPrivateDataUrls ?? false,
+        allowHosts: opts.allowHosts ?? [],
+        ownOrigins: opts.publicOrigins ?? [],
+        maxWindowBytes: opts.maxWindowBytes ?? 256 * 1024 * 1024,
+        ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+      }));
+    }
+    for (const s of substrates) {
+      await s.start?.();
+      registry.add(s);
+    }
+    registry.start();
+    const telemetry = new Telemetry();
+    const loop = new DispatchLoop({
+      store, registry, telemetry, logger,
+      ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+      ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
+    });
+    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger });
+    loop.start();
+    return dispatcher;
+  }
+
+  async submitJob(input: unknown): Promise<SubmitOutcome> {
+    this.assertOpen();
+    const job = normalizeJob(input);
+    const [outcome] = await this.store.enqueue([job]);
+    this.loop.wake();
+    return outcome!;
+  }
+
+  async submitJobs(inputs: unknown[]): Promise<SubmitOutcome[]> {
+    this.assertOpen();
+    const jobs = normalizeJobs(inputs);
+    if (jobs.length === 0) return [];
+    const outcomes = await this.store.enqueue(jobs);
+    this.loop.wake();
+    return outcomes;
+  }
+
+  getJob(jobId: string): Promise<JobView | null> {
+    return this.store.get(jobId);
+  }
+
+  async getResult(jobId: string, opts: { wait?: number } = {}): Promise<ResultRecord | null> {
+    const wait = opts.wait ?? 0;
+    if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_S) {
+      throw new PacketFSError('INVALID_REQUEST', `wait must be a number of seconds 0..${MAX_WAIT_S}`, { path: 'wait' });
+    }
+    return wait > 0 ? this.store.waitForResult(jobId, wait * 1000) : this.store.getResult(jobId);
+  }
+
+  cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
+    return this.store.cancel(jobId);
+  }
+
+  listJobs(query: ListQuery): Promise<ListPage> {
+    return this.store.list(query);
+  }
+
+  async getMetrics(limit = 100): Promise<MetricsReport> {
+    const metrics = await this.store.recentMetrics(limit);
+    const substrates: Record<string, SubstrateAggregate> = {};
+    for (const m of metrics) {
+      const key = m.substrate ?? 'none';
+      const a = (substrates[key] ??= { jobs: 0, succeeded: 0, failed: 0, avg_exec_time_ms: 0, total_cost_usd: 0, bytes_processed: 0 });
+      a.jobs++;
+      if (m.success) a.succeeded++; else if (m.status === 'failed') a.failed++;
+      a.avg_exec_time_ms += m.exec_time_ms;
+      a.total_cost_usd += m.cost_usd;
+      a.bytes_processed += m.bytes_processed;
+    }
+    for (const a of Object.values(substrates)) a.avg_exec_time_ms = a.jobs === 0 ? 0 : a.avg_exec_time_ms / a.jobs;
+    return { metrics, substrates };
+  }
+
+  async listSubstrates(): Promise<SubstrateView[]> {
+    return this.registry.views();
+  }
+
+  async ready(): Promise<{ ready: boolean; store: boolean; substrates: number }> {
+    const store = await this.store.ready().catch(() => false);
+    const substrates = this.registry.views().filter((v) => v.healthy && v.circuit !== 'open').length;
+    return { ready: store && substrates > 0 && !this.closing, store, substrates };
+  }
+
+  async prometheus(): Promise<string> {
+    const depth = await this.store.depth().catch(() => null);
+    return this.telemetry.render(depth, this.registry.views());
+  }
+
+  /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */
+  async drain(): Promise<void> {
+    this.closing = true;
+    await this.loop.drain();
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.drain();
+      this.registry.close();
+      await Promise.allSettled(this.registry.all().map((s) => s.close()));
+      await this.store.close();
+      this.logger.info({ event: 'closed' }, 'dispatcher closed');
+    })();
+    return this.closed;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new PacketFSError('SHUTTING_DOWN', 'the dispatcher is shutting down and takes no new jobs');
+  }
+}
+
+/** Loaded on demand so the embedded default never loads a Redis client. */
+async function connectRedis(url: string, opts: { resultTtlMs?: number }): Promise<JobStore> {
+  const { RedisJobStore } = await import('../store/redis/redis-store.js');
+  return RedisJobStore.connect(url, opts);
+}

@@ -1,0 +1,41 @@
+import type { JobStore } from '../store/job-store.js';
+import type { Substrate } from '../substrates/substrate.js';
+import type { Logger } from '../logger.js';
+
+/** Everything a Dispatcher can be told. Every field is optional: the defaults run on a laptop with no setup. */
+export interface DispatcherOptions {
+  /** where blobs (and nothing else, with the memory store) are kept; default ./.data */
+  dataDir?: string;
+  /** a Redis URL selects the Redis store; absent means the embedded memory store */
+  redisUrl?: string;
+  /** an already built store (tests, embedding); wins over redisUrl */
+  store?: JobStore;
+  /** scheduling policy; default 'cost-latency' */
+  policy?: 'cost-latency' | 'classic';
+  /** USD the operator would pay to finish a job one hour sooner; default policy only */
+  valueOfTimeUsdPerHour?: number;
+  /** lets data_url reach private, loopback and link-local addresses (off by default: SSRF) */
+  allowPrivateDataUrls?: boolean;
+  /** host names or CIDRs data_url may reach even though they are private */
+  allowHosts?: string[];
+  /** local worker threads; default: one per core */
+  threads?: number;
+  /** extra substrates; the local substrate is always added unless `local: false` */
+  substrates?: Substrate[];
+  local?: boolean;
+  /** origins under which this dispatcher's /v1/blobs are reachable (data_url to them reads the blob store directly) */
+  publicOrigins?: string[];
+  /** upper bound of one data window, bytes; default 256 MiB */
+  maxWindowBytes?: number;
+  /** upper bound of one stored blob, bytes; default 1 GiB */
+  maxBlobBytes?: number;
+  /** how long results are kept; default 24 h */
+  resultTtlMs?: number;
+  /** most leases taken per store round trip; default 1024 */
+  batchSize?: number;
+  /** lease (visibility timeout) of taken jobs; default 30 s */
+  leaseMs?: number;
+  /** health probe interval; default 5 s */
+  probeIntervalMs?: number;
+  logger?: Logger;
+}

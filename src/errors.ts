@@ -1,0 +1,82 @@
+/**
+ * One error class for everything that can reach a user, an HTTP client or a
+ * result record. Callers branch on `code` (stable), never on message text.
+ * `status` is the HTTP status the API answers with; `path` names the field at
+ * fault (dot/bracket path such as `program.ops[1].imm`) when there is one.
+ */
+export type ErrorCode =
+  | 'INVALID_JSON'          // body is not JSON
+  | 'INVALID_JOB'           // job or program fails validation (path says where)
+  | 'INVALID_REQUEST'       // query string, headers or non-job body fields
+  | 'UNAUTHORIZED'          // missing or wrong bearer token
+  | 'NOT_FOUND'             // unknown job, blob or route
+  | 'PAYLOAD_TOO_LARGE'     // body, blob, batch or window over its limit
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'CONFLICT'              // e.g. cancelling a finished job
+  | 'STORE_UNAVAILABLE'     // the job store (Redis) cannot be reached: 503
+  | 'SHUTTING_DOWN'         // dispatcher is draining: 503
+  | 'WINDOW_OUT_OF_RANGE'   // offset/length past the end of the data
+  | 'DATA_URL_FORBIDDEN'    // SSRF guard refused the address
+  | 'DATA_FETCH_FAILED'     // data_url answered badly (status, length, network)
+  | 'BLOB_NOT_FOUND'
+  | 'TIMEOUT'               // job exceeded timeout_s
+  | 'NO_SUBSTRATE'          // no healthy substrate can meet the job's constraints
+  | 'SUBSTRATE_FAILED'      // the substrate broke (crash, HTTP 5xx, disconnect)
+  | 'CANCELLED'
+  | 'UNREACHABLE'           // the SDK client cannot reach the server
+  | 'INTERNAL';
+
+export class PacketFSError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly path: string | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { status?: number; path?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'PacketFSError';
+    this.code = code;
+    this.status = opts.status ?? defaultStatus(code);
+    this.path = opts.path;
+  }
+
+  /** The wire shape used by the HTTP API and in result records. */
+  toJSON(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.path !== undefined) body.path = this.path;
+    return body;
+  }
+}
+
+export interface ErrorBody {
+  code: ErrorCode | string;
+  message: string;
+  path?: string;
+}
+
+function defaultStatus(code: ErrorCode): number {
+  switch (code) {
+    case 'INVALID_JSON': case 'INVALID_JOB': case 'INVALID_REQUEST':
+    case 'WINDOW_OUT_OF_RANGE': case 'DATA_URL_FORBIDDEN':
+      return 400;
+    case 'UNAUTHORIZED': return 401;
+    case 'NOT_FOUND': case 'BLOB_NOT_FOUND': return 404;
+    case 'CONFLICT': return 409;
+    case 'PAYLOAD_TOO_LARGE': return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE': return 415;
+    case 'STORE_UNAVAILABLE': case 'SHUTTING_DOWN': case 'UNREACHABLE': return 503;
+    case 'DATA_FETCH_FAILED': return 502;
+    case 'TIMEOUT': return 504;
+    default: return 500;
+  }
+}
+
+/** Converts anything thrown into the wire error shape without leaking stack traces. */
+export function toErrorBody(err: unknown): ErrorBody {
+  if (err instanceof PacketFSError) return err.toJSON();
+  if (err && typeof err === 'object' && 'code' in err && 'message' in err &&
+      typeof (err as ErrorBody).code === 'string' && /^[A-Z_]+$/.test((err as ErrorBody).code)) {
+    const e = err as ErrorBody;
+    return e.path === undefined ? { code: e.code, message: String(e.message) } : { code: e.code, message: String(e.message), path: e.path };
+  }
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}

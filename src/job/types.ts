@@ -1,0 +1,81 @@
+import type { OpSpec, OpResult } from '../ops/types.js';
+import type { ErrorBody } from '../errors.js';
+
+/**
+ * A program after normalisation (design §2): always an `ops` list, exactly one
+ * data source, numeric offset, `length` null meaning "to the end".
+ * This is the form stored in job stores and sent to substrates (JSON-safe).
+ */
+export interface ProgramSpec {
+  ops: OpSpec[];
+  /** true when the submitter used the single-`op` shorthand: result is then one object, not an array */
+  single: boolean;
+  data?: string;        // base64, inline
+  data_url?: string;    // http(s) URL, or the dispatcher's own /v1/blobs/<id>
+  blob?: string;        // blob id in the dispatcher's blob store
+  offset: number;
+  length: number | null;
+  fnv_state?: string;   // 16 lowercase hex digits
+}
+
+/** A job after normalisation: original ComputeJob field names, aliases resolved, defaults filled. */
+export interface JobSpec {
+  job_id: string;
+  program: ProgramSpec;
+  required_memory_mb: number;
+  required_duration_s: number;
+  requires_gpu: boolean;
+  requires_state: boolean;
+  priority: number;
+  timeout_s: number;
+  created_at: string;
+  metadata: Record<string, unknown>;
+  /** substrate names (or types) the job may run on; null = any */
+  substrates: string[] | null;
+  max_attempts: number;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** The result record (design §4). */
+export interface ResultRecord {
+  job_id: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  success: boolean;
+  substrate: string | null;
+  node?: string;
+  result: OpResult | OpResult[] | null;
+  exec_time_ms: number;
+  queue_time_ms: number;
+  bytes_processed: number;
+  cost_usd: number;
+  attempts: number;
+  error: ErrorBody | null;
+  /** every failed attempt, oldest first */
+  attempt_errors?: AttemptError[];
+  completed_at: string;
+}
+
+export interface AttemptError {
+  attempt: number;
+  substrate: string | null;
+  node?: string;
+  code: string;
+  message: string;
+  at: string;
+}
+
+/** Per-job metric record, the original get_metrics shape plus a few fields. */
+export interface MetricRecord {
+  timestamp: string;
+  job_id: string;
+  substrate: string | null;
+  success: boolean;
+  status: ResultRecord['status'];
+  exec_time_ms: number;
+  queue_time_ms: number;
+  bytes_processed: number;
+  cost_usd: number;
+  attempts: number;
+}

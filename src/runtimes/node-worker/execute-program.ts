@@ -1,0 +1,110 @@
+import { PacketFSError, toErrorBody } from '../../errors.js';
+import type { ProgramSpec } from '../../job/types.js';
+import { runOps } from '../../ops/index.js';
+import { assertWindowArgs, resolveWindow, windowTooLarge } from '../../data/window-bounds.js';
+import { readWindow, type WindowContext } from '../../data/window.js';
+import type { ExecOutcome, ExecRequest } from '../../substrates/substrate.js';
+
+/**
+ * Runs one program where it lands (a worker thread, a volunteer node, a
+ * cloud function): read the window, run the ops, shape the outcome. Never
+ * throws: a job's own failure is an ok:false outcome saying whether a retry
+ * could help.
+ */
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** All a runtime needs of an ExecRequest (an ExecRequest is one). */
+export type ProgramRequest = Pick<ExecRequest, 'program' | 'deadline'>;
+
+/** Failures that come from the job itself: running it again gives the same answer. */
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'INVALID_JOB', 'WINDOW_OUT_OF_RANGE', 'DATA_URL_FORBIDDEN', 'BLOB_NOT_FOUND', 'PAYLOAD_TOO_LARGE',
+]);
+
+/** Whether a failure with this code may succeed on another attempt (network, timeout, crash, anything unforeseen). */
+export function isRetryableCode(code: string): boolean {
+  return !INPUT_ERROR_CODES.has(code);
+}
+
+/** The ok:false outcome for anything thrown, classified by its code. */
+export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {
+  const error = toErrorBody(err);
+  return { ok: false, error, retryable: isRetryableCode(error.code), exec_time_ms: execTimeMs };
+}
+
+/** Reads the window and runs the ops; the deadline aborts a slow read with TIMEOUT. */
+export async function executeProgram(req: ProgramRequest, ctx: WindowContext): Promise<ExecOutcome> {
+  const startedAt = performance.now();
+  if (req.program.data !== undefined) return executeInline(req.program, req.deadline, ctx);
+  if (Date.now() >= req.deadline) return failedOutcome(deadlinePassed(), 0);
+  const deadline = new AbortController();
+  // setTimeout treats a delay past 2^31-1 ms or NaN as 1 ms, which would abort at once.
+  const timer = Number.isFinite(req.deadline)
+    ? setTimeout(abortAtDeadline, Math.min(req.deadline - Date.now(), MAX_TIMER_MS), deadline)
+    : undefined;
+  try {
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline.signal]) : deadline.signal;
+    const bytes = await readWindow(req.program, { ...ctx, signal });
+    return succeeded(req.program, bytes, startedAt);
+  } catch (err) {
+    return failedOutcome(err, elapsedMs(startedAt));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The synchronous path for inline data: decoding and the ops are pure CPU,
+ * so a worker runs many of these in a tight loop without a promise per job.
+ * A job already past its deadline is not started.
+ */
+export function executeInline(program: ProgramSpec, deadline: number, ctx: WindowContext): ExecOutcome {
+  const startedAt = performance.now();
+  if (Date.now() >= deadline) return failedOutcome(deadlinePassed(), 0);
+  try {
+    return succeeded(program, inlineWindow(program, ctx), startedAt);
+  } catch (err) {
+    return failedOutcome(err, elapsedMs(startedAt));
+  }
+}
+
+/** readWindow's inline branch without the promise, built from the same bounds helpers. */
+function inlineWindow(program: ProgramSpec, ctx: WindowContext): Uint8Array {
+  const { offset, length } = program;
+  assertWindowArgs(offset, length);
+  if (typeof program.data !== 'string') {
+    throw new PacketFSError('INVALID_JOB', 'data must be a base64 string', { path: 'program.data' });
+  }
+  const bytes = ctx.decodeBase64(program.data);
+  const { start, end } = resolveWindow(bytes.length, offset, length);
+  if (end - start > ctx.maxWindowBytes) throw windowTooLarge(end - start, ctx.maxWindowBytes);
+  return bytes.subarray(start, end);
+}
+
+function succeeded(program: ProgramSpec, bytes: Uint8Array, startedAt: number): ExecOutcome {
+  // Programs arrive over the wire; an empty list would make the single-op result undefined.
+  if (!Array.isArray(program.ops) || program.ops.length === 0) {
+    throw new PacketFSError('INVALID_JOB', 'program needs at least one op', { path: 'program.ops' });
+  }
+  const results = runOps(program.ops, bytes, program.fnv_state);
+  return {
+    ok: true,
+    result: program.single ? results[0]! : results,
+    bytes_processed: bytes.length,
+    exec_time_ms: elapsedMs(startedAt),
+  };
+}
+
+function abortAtDeadline(controller: AbortController): void {
+  controller.abort(new PacketFSError('TIMEOUT', 'the job passed its deadline (timeout_s) while reading its data'));
+}
+
+function deadlinePassed(): PacketFSError {
+  return new PacketFSError('TIMEOUT', 'the job passed its deadline (timeout_s) before it started');
+}
+
+/** Milliseconds since `startedAt`, to the microsecond (more digits only bloat result records). */
+function elapsedMs(startedAt: number): number {
+  return Math.round((performance.now() - startedAt) * 1000) / 1000;
+}

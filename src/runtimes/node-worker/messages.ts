@@ -1,0 +1,49 @@
+import type { ProgramSpec } from '../../job/types.js';
+
+/**
+ * The message protocol between the local substrate (main thread) and its
+ * worker threads. Plain objects only: they cross the thread boundary by
+ * structured clone, so every field costs copy time on the hot path.
+ */
+
+/** Data-access options every worker gets as workerData (the same for the whole pool). */
+export interface WorkerDataOptions {
+  blobDir?: string;
+  allowPrivate?: boolean;
+  allowHosts?: string[];
+  ownOrigins?: string[];
+  maxWindowBytes?: number;
+}
+
+/**
+ * workerData of a pool thread. `running` is a one-slot shared Int32Array the
+ * worker sets to the id of the batch whose synchronous loop it is in (0 when
+ * none), so the main thread can tell, without a message, whether an overdue
+ * batch is the one occupying the thread.
+ */
+export interface PoolWorkerData {
+  data: WorkerDataOptions;
+  running: Int32Array;
+}
+
+export type ToWorker =
+  /**
+   * Many jobs in one message, as two parallel columns: what a worker needs
+   * of a job is its program and its deadline (no job_id: outcomes come back
+   * in order). A Float64Array of deadlines instead of one wrapper object
+   * per job roughly halves the main thread's cost of cloning the batch.
+   */
+  | { type: 'batch'; id: number; programs: ProgramSpec[]; deadlines: Float64Array }
+  | { type: 'ping'; id: number };
+
+export type FromWorker =
+  /** sent once, after the worker has loaded its modules and can take batches */
+  | { type: 'ready' }
+  /**
+   * One per batch message: the outcomes (ExecOutcome[], in the batch's order)
+   * as JSON text. Parsing JSON costs the main thread about half of what
+   * deserialising the same objects from a structured clone does, and the
+   * main thread is the pool's bottleneck.
+   */
+  | { type: 'done'; id: number; outcomes: string }
+  | { type: 'pong'; id: number };

@@ -1,0 +1,21 @@
+import { PacketFSError } from '../../errors.js';
+import { classicPolicy } from './classic.js';
+import { costLatencyPolicy, type CostLatencyOptions } from './cost-latency.js';
+import type { Policy } from './policy.js';
+
+export type { Policy } from './policy.js';
+export { classicPolicy } from './classic.js';
+export { costLatencyPolicy, DEFAULT_VALUE_OF_TIME_USD_PER_S, type CostLatencyOptions } from './cost-latency.js';
+
+export const POLICY_NAMES = ['cost-latency', 'classic'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/** The policy a config or CLI flag names; the name is checked at run time because it comes from users. */
+export function policyByName(name: string, opts: CostLatencyOptions = {}): Policy {
+  switch (name) {
+    case 'cost-latency': return costLatencyPolicy(opts);
+    case 'classic': return classicPolicy;
+    default:
+      throw new PacketFSError('INVALID_REQUEST', `unknown scheduling policy "${name}"; known policies: ${POLICY_NAMES.join(', ')}`, { path: 'policy' });
+  }
+}

@@ -1,0 +1,27 @@
+import type { Capabilities } from './capabilities.js';
+import type { CircuitState } from './circuit-breaker.js';
+
+/**
+ * One substrate as the scheduler sees it at one moment: what it declares
+ * (capabilities read once per placement call) plus what the registry learned.
+ * Filters and policies take this instead of the live substrate so a
+ * placement call works on one consistent snapshot.
+ */
+export interface SubstrateState {
+  readonly name: string;
+  readonly type: string;
+  readonly capabilities: Capabilities;
+  /** verdict of the last health probe (true until the first one says otherwise) */
+  readonly healthy: boolean;
+  readonly circuit: CircuitState;
+  /** whether the circuit breaker lets a batch through now */
+  readonly admits: boolean;
+  /** jobs dispatched there whose outcomes have not come back */
+  readonly inFlight: number;
+  /** moving average of round trip per batch (probe RTT until batches are measured); null = not measured */
+  readonly measuredLatencyMs: number | null;
+  /** bytes per second of one job's execution; null = not measured */
+  readonly measuredThroughputBps: number | null;
+  /** average exec time of one job; null = not measured */
+  readonly avgExecMs: number | null;
+}

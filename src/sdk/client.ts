@@ -1,0 +1,199 @@
+import { PacketFSError, type ErrorCode } from '../errors.js';
+import type { DispatcherApi, MetricsReport, SubmitOutcome, SubstrateView } from '../dispatcher/api.js';
+import type { JobStatus, ResultRecord } from '../job/types.js';
+import type { JobView, ListPage, ListQuery } from '../store/job-store.js';
+
+/**
+ * The HTTP client: the DispatcherApi over the wire, plus blob upload and a
+ * blocking wait.
+ * Server errors become PacketFSError with the server's code, message, path
+ * and status; a server that cannot be reached is UNREACHABLE (status 503).
+ */
+export interface ClientOptions {
+  /** e.g. http://127.0.0.1:8080 */
+  baseUrl: string;
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+export interface BlobInfo {
+  blob_id: string;
+  size: number;
+  crc32c: number;
+}
+
+export type BlobBody = Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+/** What GET /v1/jobs/:id/result answered. */
+export type ResultPoll =
+  | { state: 'finished'; record: ResultRecord }
+  | { state: 'pending'; status: JobStatus }
+  | { state: 'unknown' };
+
+/** The server's longest long-poll; longer waits are several requests. */
+const MAX_WAIT_PER_REQUEST_S = 60;
+
+export class Client implements DispatcherApi {
+  private readonly baseUrl: string;
+  private readonly token: string | undefined;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(opts: ClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.token = opts.token;
+    this.fetchFn = opts.fetch ?? globalThis.fetch;
+  }
+
+  async submitJob(input: unknown): Promise<SubmitOutcome> {
+    return this.json<SubmitOutcome>('POST', '/v1/jobs', { body: input });
+  }
+
+  /** One request: the server validates the whole batch (at most 10,000 jobs) before storing any of it. */
+  async submitJobs(inputs: unknown[]): Promise<SubmitOutcome[]> {
+    const reply = await this.json<{ job_ids: string[]; created: boolean[]; statuses: JobStatus[] }>(
+      'POST', '/v1/jobs', { body: { jobs: inputs } });
+    return reply.job_ids.map((job_id, i) => ({ job_id, created: reply.created[i]!, status: reply.statuses[i]! }));
+  }
+
+  async getJob(jobId: string): Promise<JobView | null> {
+    const response = await this.request('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
+    if (response.status === 404) {
+      await response.arrayBuffer();
+      return null;
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return await response.json() as JobView;
+  }
+
+  /** The result, or null when not finished within `wait` seconds (or unknown). */
+  async getResult(jobId: string, opts: { wait?: number } = {}): Promise<ResultRecord | null> {
+    const poll = await this.pollResult(jobId, opts.wait ?? 0);
+    return poll.state === 'finished' ? poll.record : null;
+  }
+
+  /** Like getResult but tells "not finished" from "unknown job"; waits longer than 60 s loop. */
+  async pollResult(jobId: string, waitS = 0): Promise<ResultPoll> {
+    const deadline = Date.now() + waitS * 1000;
+    for (;;) {
+      const remainingS = Math.max(0, (deadline - Date.now()) / 1000);
+      const wait = Math.min(remainingS, MAX_WAIT_PER_REQUEST_S);
+      const response = await this.request('GET', `/v1/jobs/${encodeURIComponent(jobId)}/result?wait=${wait.toFixed(3)}`);
+      if (response.status === 404) return { state: 'unknown' };
+      if (!response.ok) throw await errorFrom(response);
+      if (response.status === 200) return { state: 'finished', record: await response.json() as ResultRecord };
+      const pending = await response.json() as { status: JobStatus };
+      if (Date.now() >= deadline) return { state: 'pending', status: pending.status };
+    }
+  }
+
+  /**
+   * Waits until the job finishes (at most timeoutS seconds when given) and
+   * returns its record, whatever the outcome. Throws NOT_FOUND for an unknown
+   * job and TIMEOUT when it is still unfinished at the limit.
+   */
+  async waitForResult(jobId: string, opts: { timeoutS?: number } = {}): Promise<ResultRecord> {
+    const limitS = opts.timeoutS ?? Infinity;
+    const started = Date.now();
+    for (;;) {
+      const remainingS = limitS - (Date.now() - started) / 1000;
+      const poll = await this.pollResult(jobId, Math.max(0, Math.min(remainingS, MAX_WAIT_PER_REQUEST_S)));
+      if (poll.state === 'finished') return poll.record;
+      if (poll.state === 'unknown') throw new PacketFSError('NOT_FOUND', `no job ${JSON.stringify(jobId)}`);
+      if (remainingS <= MAX_WAIT_PER_REQUEST_S) {
+        throw new PacketFSError('TIMEOUT', `job ${jobId} is still ${poll.status} after ${limitS} s`);
+      }
+    }
+  }
+
+  async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
+    const response = await this.request('DELETE', `/v1/jobs/${encodeURIComponent(jobId)}`);
+    if (response.status === 404) return 'not_found';
+    if (response.status === 409) return 'finished';
+    if (!response.ok) throw await errorFrom(response);
+    await response.arrayBuffer();
+    return 'cancelled';
+  }
+
+  async listJobs(query: ListQuery): Promise<ListPage> {
+    const params = new URLSearchParams({ status: query.status, limit: String(query.limit) });
+    if (query.cursor !== undefined) params.set('cursor', query.cursor);
+    return this.json<ListPage>('GET', `/v1/jobs?${params}`);
+  }
+
+  async getMetrics(limit?: number): Promise<MetricsReport> {
+    return this.json<MetricsReport>('GET', limit === undefined ? '/v1/metrics' : `/v1/metrics?limit=${limit}`);
+  }
+
+  async listSubstrates(): Promise<SubstrateView[]> {
+    return (await this.json<{ substrates: SubstrateView[] }>('GET', '/v1/substrates')).substrates;
+  }
+
+  /** Streams the data to PUT /v1/blobs; use the blob_id as a program's `blob`. */
+  async uploadBlob(data: BlobBody): Promise<BlobInfo> {
+    const body = (data instanceof Uint8Array || data instanceof ReadableStream ? data : readableFrom(data)) as BodyInit;
+    const response = await this.request('PUT', '/v1/blobs', { body, contentType: 'application/octet-stream' });
+    if (!response.ok) throw await errorFrom(response);
+    return await response.json() as BlobInfo;
+  }
+
+  /** Nothing to release: each call is its own request. */
+  async close(): Promise<void> {}
+
+  private async json<T>(method: string, path: string, opts: { body?: unknown } = {}): Promise<T> {
+    const response = await this.request(method, path,
+      opts.body === undefined ? {} : { body: JSON.stringify(opts.body), contentType: 'application/json' });
+    if (!response.ok) throw await errorFrom(response);
+    return await response.json() as T;
+  }
+
+  private async request(method: string, path: string, opts: { body?: BodyInit; contentType?: string } = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
+    const init: RequestInit & { duplex?: 'half' } = { method, headers };
+    if (opts.body !== undefined) {
+      init.body = opts.body;
+      // Node's fetch needs this to send a streamed body
+      if (opts.body instanceof ReadableStream) init.duplex = 'half';
+    }
+    const url = this.baseUrl + path;
+    try {
+      return await this.fetchFn(url, init);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new PacketFSError('UNREACHABLE', `cannot reach the PacketFS server at ${this.baseUrl}: ${detail}`, { status: 503, cause: err });
+    }
+  }
+}
+
+async function errorFrom(response: Response): Promise<PacketFSError> {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; path?: unknown } };
+    const error = body.error;
+    if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+      const opts: { status: number; path?: string } = { status: response.status };
+      if (typeof error.path === 'string') opts.path = error.path;
+      // the server's code is passed on as is, so callers can branch on codes newer than this client
+      return new PacketFSError(error.code as ErrorCode, error.message, opts);
+    }
+  } catch {
+    // not our error shape (a proxy in between, say): described below
+  }
+  return new PacketFSError('INTERNAL', `unexpected reply HTTP ${response.status}: ${text.slice(0, 200)}`, { status: response.status });
+}
+
+function readableFrom(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason);
+    },
+  });
+}

@@ -1,0 +1,416 @@
+import { version } from '../version.js';
+
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
+ * Hand-written so it reads as documentation; test/server/openapi.test.ts
+ * checks that it and the registered routes list the same operations.
+ */
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+const errorReply = (description: string) => ({ description, content: json(ref('Error')) });
+const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, description: `${what} id`, schema: { type: 'string' } });
+const unauthorized = errorReply('UNAUTHORIZED: missing or wrong bearer token (only when the server has a token)');
+const nonNegInt = { type: 'integer', minimum: 0 };
+const isoTime = { type: 'string', format: 'date-time' };
+const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
+
+const opNames = ['counteq', 'crc32c', 'fnv64', 'xor', 'add'];
+const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+const schemas = {
+  Error: {
+    type: 'object', required: ['error'],
+    description: 'Every 4xx/5xx reply. Branch on `code`; `path` names the field at fault, e.g. `jobs[3].program.imm`.',
+    properties: {
+      error: {
+        type: 'object', required: ['code', 'message'],
+        properties: {
+          code: {
+            type: 'string',
+            enum: ['INVALID_JSON', 'INVALID_JOB', 'INVALID_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE',
+              'UNSUPPORTED_MEDIA_TYPE', 'CONFLICT', 'STORE_UNAVAILABLE', 'SHUTTING_DOWN', 'WINDOW_OUT_OF_RANGE',
+              'DATA_URL_FORBIDDEN', 'DATA_FETCH_FAILED', 'BLOB_NOT_FOUND', 'TIMEOUT', 'NO_SUBSTRATE', 'SUBSTRATE_FAILED',
+              'CANCELLED', 'INTERNAL'],
+          },
+          message: { type: 'string' },
+          path: { type: 'string' },
+        },
+      },
+    },
+  },
+  Op: {
+    oneOf: [
+      { type: 'string', enum: opNames },
+      {
+        type: 'object', additionalProperties: false,
+        properties: {
+          op: { type: 'string', enum: opNames },
+          operation: { type: 'string', enum: opNames, description: 'alias of op' },
+          imm: { type: 'integer', minimum: 0, maximum: 255 },
+        },
+      },
+    ],
+  },
+  Program: {
+    type: 'object', additionalProperties: false,
+    description: 'Byte ops over one window of data. Exactly one of op / ops (aliases operations, instructions); exactly one of data, data_url, blob.',
+    properties: {
+      op: { type: 'string', enum: opNames, description: 'single-op shorthand: the result is one object, not an array' },
+      imm: { type: 'integer', minimum: 0, maximum: 255, default: 0 },
+      ops: { type: 'array', minItems: 1, items: ref('Op') },
+      operations: { type: 'array', minItems: 1, items: ref('Op'), description: 'alias of ops' },
+      instructions: { type: 'array', minItems: 1, items: ref('Op'), description: 'alias of ops' },
+      data: { type: 'string', contentEncoding: 'base64', description: 'inline bytes' },
+      data_url: { type: 'string', description: 'http(s) URL fetched with Range, or /v1/blobs/<id>' },
+      blob: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'blob id from PUT /v1/blobs' },
+      offset: { ...nonNegInt, default: 0 },
+      length: { ...nonNegInt, description: 'default: to the end; a window past the end fails the job' },
+      fnv_state: { type: 'string', pattern: '^[0-9a-fA-F]{16}$', description: 'FNV-1a 64 state to continue from' },
+    },
+  },
+  Job: {
+    type: 'object', additionalProperties: false, required: ['program'],
+    properties: {
+      job_id: { type: 'string', description: 'idempotency key: resubmitting returns the existing job' },
+      program: ref('Program'),
+      required_memory_mb: { type: 'number', minimum: 0 },
+      required_duration_s: { type: 'number', minimum: 0 },
+      required_duration_seconds: { type: 'number', minimum: 0, description: 'alias of required_duration_s' },
+      requires_gpu: { type: 'boolean' },
+      requires_state: { type: 'boolean' },
+      priority: { type: 'integer', description: 'higher runs first' },
+      timeout_s: { type: 'number', exclusiveMinimum: 0 },
+      timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'alias of timeout_s' },
+      created_at: isoTime,
+      metadata: { type: 'object' },
+      substrates: { type: 'array', items: { type: 'string' }, description: 'substrate names or types the job may run on' },
+      max_attempts: { type: 'integer', minimum: 1 },
+    },
+  },
+  JobBatch: {
+    type: 'object', additionalProperties: false, required: ['jobs'],
+    properties: { jobs: { type: 'array', maxItems: 10_000, items: ref('Job') } },
+  },
+  JobStatus: { type: 'string', enum: jobStatuses },
+  SubmitOutcome: {
+    type: 'object', required: ['job_id', 'created', 'status'],
+    properties: {
+      job_id: { type: 'string' },
+      created: { type: 'boolean', description: 'false when the job_id was already known' },
+      status: ref('JobStatus'),
+    },
+  },
+  BatchOutcome: {
+    type: 'object', required: ['job_ids', 'created', 'statuses'],
+    description: 'One entry per submitted job, in submission order.',
+    properties: {
+      job_ids: { type: 'array', items: { type: 'string' } },
+      created: { type: 'array', items: { type: 'boolean' } },
+      statuses: { type: 'array', items: ref('JobStatus') },
+    },
+  },
+  OpResult: {
+    type: 'object', required: ['bytes'],
+    description: 'One of count (counteq), crc32c, fnv64 (16 hex digits), xor, sum (add), plus bytes (window length).',
+    properties: {
+      count: nonNegInt, crc32c: nonNegInt, fnv64: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+      xor: { type: 'integer', minimum: 0, maximum: 255 }, sum: nonNegInt, bytes: nonNegInt,
+    },
+  },
+  AttemptError: {
+    type: 'object', required: ['attempt', 'substrate', 'code', 'message', 'at'],
+    properties: {
+      attempt: { type: 'integer', minimum: 1 }, substrate: nullable({ type: 'string' }), node: { type: 'string' },
+      code: { type: 'string' }, message: { type: 'string' }, at: isoTime,
+    },
+  },
+  ResultRecord: {
+    type: 'object',
+    required: ['job_id', 'status', 'success', 'substrate', 'result', 'exec_time_ms', 'queue_time_ms',
+      'bytes_processed', 'cost_usd', 'attempts', 'error', 'completed_at'],
+    properties: {
+      job_id: { type: 'string' },
+      status: { type: 'string', enum: ['succeeded', 'failed', 'cancelled'] },
+      success: { type: 'boolean' },
+      substrate: nullable({ type: 'string' }),
+      node: { type: 'string' },
+      result: {
+        description: 'the op result for the single-op shorthand, else one per op in order; null unless succeeded',
+        oneOf: [ref('OpResult'), { type: 'array', items: ref('OpResult') }, { type: 'null' }],
+      },
+      exec_time_ms: { type: 'number' }, queue_time_ms: { type: 'number' },
+      bytes_processed: nonNegInt, cost_usd: { type: 'number' }, attempts: nonNegInt,
+      error: nullable({ type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } } }),
+      attempt_errors: { type: 'array', items: ref('AttemptError') },
+      completed_at: isoTime,
+    },
+  },
+  PendingResult: {
+    type: 'object', required: ['job_id', 'status'],
+    properties: { job_id: { type: 'string' }, status: { type: 'string', enum: ['queued', 'running'] } },
+  },
+  JobView: {
+    type: 'object',
+    required: ['job_id', 'status', 'attempts', 'priority', 'created_at', 'substrates', 'errors', 'result'],
+    properties: {
+      job_id: { type: 'string' }, status: ref('JobStatus'), attempts: nonNegInt, priority: { type: 'integer' },
+      created_at: isoTime, substrates: nullable({ type: 'array', items: { type: 'string' } }),
+      errors: { type: 'array', items: ref('AttemptError') }, result: nullable(ref('ResultRecord')),
+    },
+  },
+  ListPage: {
+    type: 'object', required: ['jobs', 'next_cursor'],
+    properties: { jobs: { type: 'array', items: ref('JobView') }, next_cursor: nullable({ type: 'string' }) },
+  },
+  CancelOutcome: {
+    type: 'object', required: ['job_id', 'status'],
+    properties: { job_id: { type: 'string' }, status: { type: 'string', const: 'cancelled' } },
+  },
+  BlobInfo: {
+    type: 'object', required: ['blob_id', 'size', 'crc32c'],
+    properties: {
+      blob_id: { type: 'string', description: 'content hash: re-uploading the same bytes returns the same id' },
+      size: nonNegInt, crc32c: nonNegInt,
+    },
+  },
+  PricingModel: {
+    oneOf: [
+      { type: 'object', required: ['model'], properties: { model: { const: 'free' } } },
+      { type: 'object', required: ['model', 'usd_per_hour'], properties: { model: { const: 'per_hour' }, usd_per_hour: { type: 'number' } } },
+      { type: 'object', required: ['model', 'usd_per_invocation'], properties: { model: { const: 'per_invocation' }, usd_per_invocation: { type: 'number' } } },
+      {
+        type: 'object', required: ['model', 'usd_per_gb_second'],
+        properties: { model: { const: 'per_gb_second' }, usd_per_gb_second: { type: 'number' }, usd_per_request: { type: 'number' } },
+      },
+    ],
+  },
+  Capabilities: {
+    type: 'object',
+    required: ['max_concurrent_jobs', 'max_memory_mb', 'max_duration_seconds', 'supports_gpu', 'supports_persistent_state',
+      'cost_per_hour_usd', 'latency_ms', 'available_slots', 'pricing', 'trust'],
+    properties: {
+      max_concurrent_jobs: nonNegInt, max_memory_mb: { type: 'number' }, max_duration_seconds: { type: 'number' },
+      supports_gpu: { type: 'boolean' }, supports_persistent_state: { type: 'boolean' },
+      cost_per_hour_usd: { type: 'number' }, latency_ms: { type: 'number' }, available_slots: nonNegInt,
+      pricing: ref('PricingModel'), trust: { type: 'string', enum: ['trusted', 'untrusted'] },
+    },
+  },
+  SubstrateView: {
+    type: 'object',
+    required: ['name', 'type', 'capabilities', 'healthy', 'circuit', 'in_flight', 'measured_latency_ms',
+      'measured_throughput_bps', 'score', 'last_probe_at', 'last_error'],
+    properties: {
+      name: { type: 'string' }, type: { type: 'string' }, capabilities: ref('Capabilities'), healthy: { type: 'boolean' },
+      circuit: { type: 'string', enum: ['closed', 'open', 'half_open'] }, in_flight: nonNegInt,
+      measured_latency_ms: nullable({ type: 'number' }), measured_throughput_bps: nullable({ type: 'number' }),
+      score: nullable({ type: 'number' }), last_probe_at: nullable(isoTime), last_error: nullable({ type: 'string' }),
+    },
+  },
+  MetricRecord: {
+    type: 'object',
+    required: ['timestamp', 'job_id', 'substrate', 'success', 'status', 'exec_time_ms', 'queue_time_ms',
+      'bytes_processed', 'cost_usd', 'attempts'],
+    properties: {
+      timestamp: isoTime, job_id: { type: 'string' }, substrate: nullable({ type: 'string' }), success: { type: 'boolean' },
+      status: { type: 'string', enum: ['succeeded', 'failed', 'cancelled'] }, exec_time_ms: { type: 'number' },
+      queue_time_ms: { type: 'number' }, bytes_processed: nonNegInt, cost_usd: { type: 'number' }, attempts: nonNegInt,
+    },
+  },
+  SubstrateAggregate: {
+    type: 'object',
+    required: ['jobs', 'succeeded', 'failed', 'avg_exec_time_ms', 'total_cost_usd', 'bytes_processed'],
+    properties: {
+      jobs: nonNegInt, succeeded: nonNegInt, failed: nonNegInt, avg_exec_time_ms: { type: 'number' },
+      total_cost_usd: { type: 'number' }, bytes_processed: nonNegInt,
+    },
+  },
+  MetricsReport: {
+    type: 'object', required: ['metrics', 'substrates'],
+    properties: {
+      metrics: { type: 'array', items: ref('MetricRecord'), description: 'newest first' },
+      substrates: { type: 'object', additionalProperties: ref('SubstrateAggregate') },
+    },
+  },
+  ReadyReport: {
+    type: 'object', required: ['ready', 'store', 'substrates'],
+    properties: {
+      ready: { type: 'boolean' }, store: { type: 'boolean', description: 'job store reachable' },
+      substrates: { type: 'integer', description: 'healthy substrates' },
+      error: { $ref: '#/components/schemas/Error/properties/error', description: 'present when not ready' },
+    },
+  },
+};
+
+const blobRead = (method: 'get' | 'head') => ({
+  operationId: method === 'get' ? 'getBlob' : 'headBlob',
+  summary: method === 'get' ? 'Download a blob, or one range of it' : 'Size, ETag and range support of a blob',
+  parameters: [
+    idParam('blob'),
+    { name: 'Range', in: 'header', required: false, description: 'one range: bytes=a-b, bytes=a- or bytes=-n', schema: { type: 'string' } },
+    { name: 'If-Range', in: 'header', required: false, schema: { type: 'string' } },
+    { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } },
+  ],
+  responses: {
+    200: { description: 'the whole blob', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+    206: {
+      description: 'the requested range (Content-Range: bytes a-b/size)',
+      content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    },
+    304: { description: 'If-None-Match matched the ETag' },
+    401: unauthorized,
+    404: errorReply('BLOB_NOT_FOUND'),
+    416: errorReply('WINDOW_OUT_OF_RANGE: the range misses the blob (Content-Range: bytes */size)'),
+  },
+});
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'PacketFS Compute',
+    version,
+    description: 'Submit PacketFS jobs (byte ops over a window of data), follow them, and read their results.',
+  },
+  servers: [{ url: '/' }],
+  security: [{ bearer: [] }],
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'required on /v1 routes when the server has a token' } },
+    schemas,
+  },
+  paths: {
+    '/v1/jobs': {
+      post: {
+        operationId: 'submitJobs',
+        summary: 'Submit one job, or a batch of up to 10,000',
+        requestBody: { required: true, content: json({ oneOf: [ref('Job'), ref('JobBatch')] }) },
+        responses: {
+          202: { description: 'accepted', content: json({ oneOf: [ref('SubmitOutcome'), ref('BatchOutcome')] }) },
+          400: errorReply('INVALID_JSON, or INVALID_JOB with the path at fault (e.g. jobs[3].program.imm)'),
+          401: unauthorized,
+          413: errorReply('PAYLOAD_TOO_LARGE: body over the limit or more than 10,000 jobs'),
+          415: errorReply('UNSUPPORTED_MEDIA_TYPE: send application/json'),
+          503: errorReply('STORE_UNAVAILABLE or SHUTTING_DOWN'),
+        },
+      },
+      get: {
+        operationId: 'listJobs',
+        summary: 'Jobs with one status, newest first',
+        parameters: [
+          { name: 'status', in: 'query', required: true, schema: ref('JobStatus') },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          { name: 'cursor', in: 'query', required: false, description: 'next_cursor of the previous page', schema: { type: 'string' } },
+        ],
+        responses: {
+          200: { description: 'one page', content: json(ref('ListPage')) },
+          400: errorReply('INVALID_REQUEST: bad status, limit or cursor'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/v1/jobs/{id}': {
+      get: {
+        operationId: 'getJob',
+        summary: 'Status, attempts, errors and (when finished) the result of a job',
+        parameters: [idParam('job')],
+        responses: { 200: { description: 'the job', content: json(ref('JobView')) }, 401: unauthorized, 404: errorReply('NOT_FOUND') },
+      },
+      delete: {
+        operationId: 'cancelJob',
+        summary: 'Cancel a queued or running job',
+        parameters: [idParam('job')],
+        responses: {
+          200: { description: 'cancelled', content: json(ref('CancelOutcome')) },
+          401: unauthorized,
+          404: errorReply('NOT_FOUND'),
+          409: errorReply('CONFLICT: the job has already finished'),
+        },
+      },
+    },
+    '/v1/jobs/{id}/result': {
+      get: {
+        operationId: 'getResult',
+        summary: 'The result record; with wait, long-polls until the job finishes',
+        parameters: [
+          idParam('job'),
+          { name: 'wait', in: 'query', required: false, description: 'seconds to wait for the result', schema: { type: 'number', minimum: 0, maximum: 60, default: 0 } },
+        ],
+        responses: {
+          200: { description: 'finished (succeeded, failed or cancelled)', content: json(ref('ResultRecord')) },
+          202: { description: 'not finished yet', content: json(ref('PendingResult')) },
+          400: errorReply('INVALID_REQUEST: wait out of range'),
+          401: unauthorized,
+          404: errorReply('NOT_FOUND'),
+        },
+      },
+    },
+    '/v1/blobs': {
+      put: {
+        operationId: 'uploadBlob',
+        summary: 'Upload a blob (raw body, any content type, streamed)',
+        requestBody: { required: true, content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
+        responses: {
+          201: { description: 'stored (Location: /v1/blobs/<id>)', content: json(ref('BlobInfo')) },
+          401: unauthorized,
+          413: errorReply('PAYLOAD_TOO_LARGE: over the blob or storage limit'),
+        },
+      },
+    },
+    '/v1/blobs/{id}': { get: blobRead('get'), head: blobRead('head') },
+    '/v1/substrates': {
+      get: {
+        operationId: 'listSubstrates',
+        summary: 'Substrates with capabilities, health and current scores',
+        responses: {
+          200: { description: 'substrates', content: json({ type: 'object', required: ['substrates'], properties: { substrates: { type: 'array', items: ref('SubstrateView') } } }) },
+          401: unauthorized,
+        },
+      },
+    },
+    '/v1/metrics': {
+      get: {
+        operationId: 'getMetrics',
+        summary: 'Recent per-job metric records and per-substrate aggregates',
+        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 } }],
+        responses: {
+          200: { description: 'metrics', content: json(ref('MetricsReport')) },
+          400: errorReply('INVALID_REQUEST: limit out of range'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'prometheus',
+        summary: 'Prometheus exposition',
+        security: [],
+        responses: { 200: { description: 'metrics', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/healthz': {
+      get: {
+        operationId: 'health',
+        summary: 'Liveness',
+        security: [],
+        responses: { 200: { description: 'alive', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } },
+      },
+    },
+    '/readyz': {
+      get: {
+        operationId: 'ready',
+        summary: 'Readiness: store reachable, a substrate healthy, not draining',
+        security: [],
+        responses: {
+          200: { description: 'ready', content: json(ref('ReadyReport')) },
+          503: { description: 'not ready (the report plus an error)', content: json(ref('ReadyReport')) },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'openapi',
+        summary: 'This document',
+        security: [],
+        responses: { 200: { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } },
+      },
+    },
+  },
+} as const;

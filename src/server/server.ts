@@ -1,0 +1,107 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { PacketFSError } from '../errors.js';
+import type { ServedDispatcher } from './served-dispatcher.js';
+import { frameworkErrorHandler, installErrorHandling } from './error-handler.js';
+import { installBearerAuth } from './auth.js';
+import { parseJsonBody } from './json-body.js';
+import { isLoopbackHost } from './loopback.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { blobRoutes } from './routes/blobs.js';
+import { registerSubstrateRoutes } from './routes/substrates.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerOpenApiRoute } from './routes/openapi.js';
+
+export interface ServerOptions {
+  /** when set, every /v1 route requires `Authorization: Bearer <token>` */
+  token?: string;
+  /** limit for JSON bodies (job submissions); default 64 MiB */
+  bodyLimitBytes?: number;
+  /** limit for one blob upload; default 1 GiB */
+  blobLimitBytes?: number;
+  /** allow listening on a non-loopback host without a token */
+  allowInsecureListen?: boolean;
+  /** Fastify/pino logger: false (default), true, or pino options */
+  logger?: boolean | object;
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * MiB;
+export const DEFAULT_BLOB_LIMIT_BYTES = 1024 * MiB;
+
+/** Anything that could carry the token is censored before a log line is written. */
+const REDACTED_PATHS = ['req.headers.authorization', 'headers.authorization', 'request.headers.authorization', 'token'];
+
+export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(opts.logger),
+    bodyLimit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    // Fastify's own closing 503 has a different body shape; ours is below
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler,
+    routerOptions: { maxParamLength: 256 },
+  });
+  installErrorHandling(app);
+
+  let markClosing!: () => void;
+  const closing = new Promise<void>((resolve) => { markClosing = resolve; });
+  let isClosing = false;
+  app.addHook('preClose', async () => { isClosing = true; markClosing(); });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!isClosing) return;
+    void reply.header('connection', 'close');
+    throw new PacketFSError('SHUTTING_DOWN', 'the server is shutting down');
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+
+  registerHealthRoutes(app, dispatcher);
+  registerOpenApiRoute(app);
+  await app.register(async (v1) => {
+    if (opts.token !== undefined) installBearerAuth(v1, opts.token);
+    registerJobRoutes(v1, dispatcher, closing);
+    registerSubstrateRoutes(v1, dispatcher);
+    await v1.register(blobRoutes, { dispatcher, blobLimitBytes: opts.blobLimitBytes ?? DEFAULT_BLOB_LIMIT_BYTES });
+  });
+  await app.ready();
+  return app;
+}
+
+/**
+ * Builds and listens. Refuses a non-loopback host without a token (unless
+ * allowInsecureListen): an open dispatcher runs anyone's jobs and stores
+ * anyone's blobs.
+ */
+export async function startServer(dispatcher: ServedDispatcher, opts: ServerOptions & { host: string; port: number }): Promise<RunningServer> {
+  assertListenAllowed(opts.host, opts.token, opts.allowInsecureListen ?? false);
+  const app = await buildServer(dispatcher, opts);
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${host}:${address.port}`, close: () => app.close() };
+}
+
+export function assertListenAllowed(host: string, token: string | undefined, allowInsecureListen: boolean): void {
+  if (isLoopbackHost(host) || token !== undefined || allowInsecureListen) return;
+  throw new PacketFSError('INVALID_REQUEST',
+    `refusing to listen on non-loopback host ${host} without a token: set a token (--token or PACKETFS_TOKEN) or pass --allow-insecure-listen`,
+    { path: 'host' });
+}
+
+function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === undefined || logger === false) return false;
+  const base = (logger === true ? {} : logger) as { redact?: string[] | { paths: string[] } };
+  const given = Array.isArray(base.redact) ? base.redact : base.redact?.paths ?? [];
+  return { ...base, redact: { paths: [...given, ...REDACTED_PATHS], censor: '[redacted]' } } as FastifyServerOptions['logger'];
+}

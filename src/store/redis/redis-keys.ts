@@ -1,0 +1,76 @@
+import type { JobStatus } from '../../job/types.js';
+
+/**
+ * Every Redis key the store touches, in one place.
+ *
+ * Queue keys share the hash tag `{<queue>}` (`packetfs:{default}:ready`…), so
+ * one queue lives in one Redis Cluster slot and its Lua scripts may touch any
+ * of them. The original dispatcher's keys (design §5) keep their exact names
+ * and therefore sit in other slots: they are never touched by a queue script,
+ * only by plain commands sent after it (see result-outbox.ts).
+ *
+ * The ingress bookkeeping keys take the original list's full name as their
+ * hash tag (`{packetfs:jobs:queue}:processing:default`): a key whose tag is X
+ * hashes to the same slot as the untagged key X, so the list and the keys it
+ * is moved into can share one atomic script, in a cluster too.
+ */
+export interface RedisKeys {
+  /** prefix of job hashes: `<this><job_id>` */
+  jobPrefix: string;
+  /** the 10 keys of every state-changing script, in the order of lua/includes/queue-keys.lua */
+  queue: readonly string[];
+  ready: string;
+  delayed: string;
+  leases: string;
+  /** list() index of each status: queued and running share the active index */
+  index: Record<JobStatus, string>;
+  outbox: string;
+  /** pub/sub channel announcing finished job ids (JSON array per message) */
+  done: string;
+  /** original: `<prefix>:results:<job_id>` */
+  result(jobId: string): string;
+  /** original: per-job metric records, newest first */
+  metrics: string;
+  /** original: the list jobs are LPUSHed onto */
+  ingress: string;
+  /** dead letters of the ingress: entries no job_id could be read from */
+  invalid: string;
+  /** claimed ingress entries not yet processed (same slot as `ingress`) */
+  ingressProcessing: string;
+  /** counter numbering claimed ingress entries (same slot as `ingress`) */
+  ingressSeq: string;
+}
+
+export function redisKeys(prefix: string, queueName: string): RedisKeys {
+  const q = `${prefix}:{${queueName}}:`;
+  const active = `${q}idx:active`;
+  const index: Record<JobStatus, string> = {
+    queued: active,
+    running: active,
+    succeeded: `${q}idx:succeeded`,
+    failed: `${q}idx:failed`,
+    cancelled: `${q}idx:cancelled`,
+  };
+  const ready = `${q}ready`;
+  const delayed = `${q}delayed`;
+  const leases = `${q}leases`;
+  const outbox = `${q}outbox`;
+  const ingress = `${prefix}:jobs:queue`;
+  return {
+    jobPrefix: `${q}job:`,
+    queue: [ready, delayed, leases, active, index.succeeded, index.failed, index.cancelled,
+      `${q}seq`, outbox, `${q}expiring`],
+    ready,
+    delayed,
+    leases,
+    index,
+    outbox,
+    done: `${q}done`,
+    result: (jobId) => `${prefix}:results:${jobId}`,
+    metrics: `${prefix}:metrics`,
+    ingress,
+    invalid: `${prefix}:jobs:invalid`,
+    ingressProcessing: `{${ingress}}:processing:${queueName}`,
+    ingressSeq: `{${ingress}}:seq`,
+  };
+}

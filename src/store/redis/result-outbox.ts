@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from './redis-keys.js';
+
+/**
+ * The outbox: how results reach the original's keys without ever being lost.
+ *
+ * `packetfs:results:<id>` and `packetfs:metrics` keep the original's names, so
+ * in Redis Cluster they live outside the queue's slot and no queue script may
+ * write them. Instead the script that decides a terminal write (complete,
+ * cancel, take's lease expiry) files the winners' result and metric JSON in
+ * the queue's outbox hash, atomically with the decision. Right after it, in
+ * one pipelined round trip, deliver() copies them out — SET the result with
+ * its TTL, LPUSH + LTRIM the metrics — publishes the ids for waiters, and
+ * deletes the outbox field last.
+ *
+ * If the process dies (or Redis goes away) between the script and that
+ * delivery, the field stays; after outboxStaleMs any dispatcher's maintenance
+ * reclaims it (reclaim-outbox-1.lua hands each field to one caller) and
+ * delivers it again. Re-delivering a result is harmless (same SET). The
+ * metric LPUSH is not idempotent, so a delivery cut off after its LPUSH but
+ * before its HDEL would count that batch's metrics twice: the trade-off of
+ * keys that cannot share a transaction, kept to one pipelined write.
+ */
+export interface OutboxItem {
+  id: string;
+  /** result record JSON */
+  record: string;
+  /** metric record JSON */
+  metric: string;
+}
+
+/** The JSON one item takes inside an outbox field (lua/includes/job-records.lua writes the same shape). */
+export function outboxItemJson(item: OutboxItem): string {
+  return `{"id":${JSON.stringify(item.id)},"r":${item.record},"m":${item.metric}}`;
+}
+
+export function parseOutboxValue(value: string): OutboxItem[] {
+  const parsed = JSON.parse(value) as { id: string; r: unknown; m: unknown }[];
+  return parsed.map((p) => ({ id: p.id, record: JSON.stringify(p.r), metric: JSON.stringify(p.m) }));
+}
+
+export interface DeliveryOptions {
+  resultTtlMs: number;
+  metricsLimit: number;
+}
+
+/** Copies one outbox field's items to the original's keys, announces them, then drops the field: one round trip. */
+export async function deliverOutbox(redis: Redis, keys: RedisKeys, field: string, items: OutboxItem[], opts: DeliveryOptions): Promise<void> {
+  const pipe = redis.pipeline();
+  for (const item of items) pipe.set(keys.result(item.id), item.record, 'PX', opts.resultTtlMs);
+  if (opts.metricsLimit > 0 && items.length > 0) {
+    // chunked: one LPUSH per few thousand keeps the argument spread well inside V8's limits
+    for (let i = 0; i < items.length; i += 4096) pipe.lpush(keys.metrics, ...items.slice(i, i + 4096).map((it) => it.metric));
+    pipe.ltrim(keys.metrics, 0, opts.metricsLimit - 1);
+  }
+  pipe.hdel(keys.outbox, field);
+  if (items.length > 0) pipe.publish(keys.done, JSON.stringify(items.map((i) => i.id)));
+  const replies = await pipe.exec();
+  const failed = replies?.find(([err]) => err !== null);
+  if (failed) throw failed[0];
+}

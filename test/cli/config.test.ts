@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkConfig } from '../../src/cli/config.js';
+import { resolveServeSettings } from '../../src/cli/serve-settings.js';
+import { UsageError } from '../../src/cli/usage-error.js';
+
+test('defaults apply when neither flags nor file say otherwise', () => {
+  const settings = resolveServeSettings({}, {}, {});
+  assert.deepEqual(settings, {
+    port: 8080, host: '127.0.0.1', dataDir: '.data', logLevel: 'info', token: undefined, redisUrl: undefined,
+    policy: 'cost-latency', allowPrivateDataUrls: false, allowHosts: [], threads: undefined, allowInsecureListen: false,
+  });
+});
+
+test('flags override the file; the file overrides defaults', () => {
+  const config = checkConfig({ port: 9000, host: '127.0.0.2', threads: 4, policy: 'classic', allow_hosts: ['10.0.0.0/8'], redis_url: 'redis://127.0.0.1:6379' }, 'test.json');
+  const settings = resolveServeSettings({ port: 9100, allowPrivateDataUrls: true }, config, {});
+  assert.equal(settings.port, 9100);
+  assert.equal(settings.host, '127.0.0.2');
+  assert.equal(settings.threads, 4);
+  assert.equal(settings.policy, 'classic');
+  assert.deepEqual(settings.allowHosts, ['10.0.0.0/8']);
+  assert.equal(settings.redisUrl, 'redis://127.0.0.1:6379');
+  assert.equal(settings.allowPrivateDataUrls, true);
+});
+
+test('the token comes from --token, else from the variable token_env names', () => {
+  const config = checkConfig({ token_env: 'SERVE_TOKEN' }, 'test.json');
+  assert.equal(resolveServeSettings({}, config, { SERVE_TOKEN: 'abc' }).token, 'abc');
+  assert.equal(resolveServeSettings({ token: 'flag' }, config, { SERVE_TOKEN: 'abc' }).token, 'flag');
+  assert.throws(() => resolveServeSettings({}, config, {}), (err: unknown) => err instanceof UsageError && err.path === 'token_env');
+  assert.throws(() => resolveServeSettings({ token: '' }, {}, {}), UsageError);
+});
+
+test('config problems name the key', () => {
+  const cases: Array<[unknown, string]> = [
+    [{ prot: 1 }, 'prot'], [{ port: 70000 }, 'port'], [{ port: 1.5 }, 'port'], [{ host: '' }, 'host'],
+    [{ log_level: 'loud' }, 'log_level'], [{ token_env: 'not a name' }, 'token_env'], [{ redis_url: 'http://x' }, 'redis_url'],
+    [{ policy: 'cheap' }, 'policy'], [{ allow_private_data_urls: 'yes' }, 'allow_private_data_urls'],
+    [{ allow_hosts: [1] }, 'allow_hosts'], [{ threads: 2000 }, 'threads'], [{ token: 'x' }, 'token'],
+  ];
+  for (const [config, key] of cases) {
+    assert.throws(() => checkConfig(config, 'f.json'), (err: unknown) => err instanceof UsageError && err.path === key && err.message.includes(`"${key}"`), key);
+  }
+  assert.throws(() => checkConfig([], 'f.json'), UsageError);
+});

@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
+import type { DispatcherOptions } from '../../src/dispatcher/options.js';
+import { silentLogger } from '../../src/logger.js';
+import { startServer, type ServerOptions } from '../../src/server/server.js';
+
+/** A real dispatcher (memory store, temp data dir, 2 local threads) behind a real server on 127.0.0.1:0. */
+export interface Served {
+  url: string;
+  dispatcher: Dispatcher;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function serveDispatcher(opts: { server?: ServerOptions; dispatcher?: DispatcherOptions } = {}): Promise<Served> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'packetfs-server-test-'));
+  const dispatcher = await Dispatcher.create({ dataDir, threads: 2, logger: silentLogger, ...opts.dispatcher });
+  const server = await startServer(dispatcher, { host: '127.0.0.1', port: 0, ...opts.server });
+  return {
+    url: server.url,
+    dispatcher,
+    dataDir,
+    async close() {
+      await server.close();
+      await dispatcher.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  /** parsed JSON when the reply is JSON, else the text */
+  body: any;
+}
+
+/** fetch + read the body; a plain-object `json` is sent as application/json. */
+export async function call(url: string, init: RequestInit & { json?: unknown } = {}): Promise<Reply> {
+  const { json, ...rest } = init;
+  const request: RequestInit = json === undefined ? rest
+    : { method: 'POST', ...rest, body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...rest.headers as Record<string, string> } };
+  const response = await fetch(url, request);
+  const text = await response.text();
+  const isJson = (response.headers.get('content-type') ?? '').includes('application/json');
+  return { status: response.status, headers: response.headers, body: isJson && text !== '' ? JSON.parse(text) : text };
+}
+
+export const NINE_DIGITS_B64 = Buffer.from('123456789').toString('base64');
+export const NINE_DIGITS_CRC32C = 3808858755;
