@@ -5,7 +5,8 @@ import type { SubstrateRegistry } from '../scheduler/registry.js';
 import { expectedCostUsd } from '../scheduler/pricing.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
-import { attemptError, failedRecord, metricFor, succeededRecord } from './result-records.js';
+import { attemptError, failedRecord, succeededRecord } from './result-records.js';
+import { metricOf } from '../store/terminal-records.js';
 import type { Telemetry } from './telemetry.js';
 
 /**
@@ -257,7 +258,7 @@ export class DispatchLoop {
         bytes += outcome.bytes_processed;
         const costUsd = outcome.cost_usd ?? expectedCostUsd(pricing, lease.job, outcome.exec_time_ms / 1000);
         const result = succeededRecord(lease, outcome, { substrate: substrate.name, dispatchedAt, costUsd }, finishedAt);
-        completions.push({ lease, result, metric: metricFor(result) });
+        completions.push({ lease, result, metric: metricOf(result) });
         continue;
       }
       // only the substrate's own breakage counts against it: a job's bad input must not trip its breaker
@@ -272,7 +273,7 @@ export class DispatchLoop {
       } else {
         const facts = { substrate: substrate.name, dispatchedAt, costUsd: 0, ...(outcome.node === undefined ? {} : { node: outcome.node }) };
         const result = failedRecord(lease, outcome.error, facts, outcome.exec_time_ms, finishedAt, failure);
-        completions.push({ lease, result, metric: metricFor(result) });
+        completions.push({ lease, result, metric: metricOf(result) });
       }
     }
     this.registry.recordOutcome(substrate.name, { jobs: batch.length, failures, latencyMs: finishedAt - dispatchedAt, bytes, execMs, ...(lastError === undefined ? {} : { error: lastError }) });
@@ -282,7 +283,7 @@ export class DispatchLoop {
   private settleFailures(failures: Array<{ lease: Lease; error: ErrorBody }>, now: number): Promise<void> {
     const completions = failures.map(({ lease, error }) => {
       const result = failedRecord(lease, error, { substrate: null, dispatchedAt: now, costUsd: 0 }, 0, now, attemptError(lease.attempt, null, error, now));
-      return { lease, result, metric: metricFor(result) };
+      return { lease, result, metric: metricOf(result) };
     });
     return this.writeCompletions(completions);
   }

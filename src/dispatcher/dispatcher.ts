@@ -46,7 +46,7 @@ export class Dispatcher implements DispatcherApi {
     const blobDir = join(dataDir, 'blobs');
     const blobs = await BlobStore.open(blobDir, opts.maxBlobBytes === undefined ? {} : { maxBlobBytes: opts.maxBlobBytes });
     const storeOpts = opts.resultTtlMs === undefined ? {} : { resultTtlMs: opts.resultTtlMs };
-    const store = opts.store ?? (opts.redisUrl ? await connectRedis(opts.redisUrl, storeOpts) : new MemoryJobStore(storeOpts));
+    const store = opts.store ?? (opts.redisUrl ? await connectRedis(opts.redisUrl, { ...storeOpts, logger }) : new MemoryJobStore(storeOpts));
     const policy = policyByName(opts.policy ?? 'cost-latency', opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
     const registry = new SubstrateRegistry({ policy, ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }) });
     const substrates = [...(opts.substrates ?? [])];
@@ -167,7 +167,7 @@ export class Dispatcher implements DispatcherApi {
 }
 
 /** Loaded on demand so the embedded default never loads a Redis client. */
-async function connectRedis(url: string, opts: { resultTtlMs?: number }): Promise<JobStore> {
+async function connectRedis(url: string, opts: { resultTtlMs?: number; logger: Logger }): Promise<JobStore> {
   const { RedisJobStore } = await import('../store/redis/redis-store.js');
   return RedisJobStore.connect(url, opts);
 }

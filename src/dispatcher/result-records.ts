@@ -1,10 +1,10 @@
-import type { AttemptError, MetricRecord, ResultRecord } from '../job/types.js';
+import type { AttemptError, ResultRecord } from '../job/types.js';
 import type { ErrorBody } from '../errors.js';
 import type { Lease } from '../store/job-store.js';
 import type { ExecOutcome } from '../substrates/substrate.js';
 import { isoTime } from '../util/iso-time.js';
 
-/** Builders for the design §4 result record and its metric twin, so every path writes the same shape. */
+/** Builders for the design §4 result record, so every dispatcher path writes the same shape (metric twin: store/terminal-records metricOf). */
 
 export interface RunFacts {
   substrate: string | null;
@@ -53,21 +53,6 @@ export function failedRecord(lease: Lease, error: ErrorBody, facts: RunFacts, ex
   if (facts.node !== undefined) record.node = facts.node;
   if (errors.length > 0) record.attempt_errors = errors;
   return record;
-}
-
-export function metricFor(record: ResultRecord): MetricRecord {
-  return {
-    timestamp: record.completed_at,
-    job_id: record.job_id,
-    substrate: record.substrate,
-    success: record.success,
-    status: record.status,
-    exec_time_ms: record.exec_time_ms,
-    queue_time_ms: record.queue_time_ms,
-    bytes_processed: record.bytes_processed,
-    cost_usd: record.cost_usd,
-    attempts: record.attempts,
-  };
 }
 
 export function attemptError(attempt: number, substrate: string | null, error: ErrorBody, now: number, node?: string): AttemptError {

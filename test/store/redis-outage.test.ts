@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { PacketFSError } from '../../src/errors.js';
 import { normalizeJob, type ResultRecord } from '../../src/job/index.js';
-import { metricOf } from '../../src/store/memory/terminal-records.js';
+import { metricOf } from '../../src/store/terminal-records.js';
 import { RedisJobStore } from '../../src/store/redis/redis-store.js';
 import { eventually, startRedis, type RedisServer } from '../helpers/redis-server.js';
 

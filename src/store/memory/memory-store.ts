@@ -8,7 +8,7 @@ import { MinHeap } from './min-heap.js';
 import { ReadyQueue } from './ready-queue.js';
 import { ResultWaiters } from './result-waiters.js';
 import { RingBuffer } from './ring-buffer.js';
-import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from './terminal-records.js';
+import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from '../terminal-records.js';
 
 /**
  * The embedded JobStore: everything in this process's memory, nothing

@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import type {
   Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
 } from '../job-store.js';
-import { metricOf } from '../memory/terminal-records.js';
+import { metricOf } from '../terminal-records.js';
 import { LegacyIngress } from './legacy-ingress.js';
 import { preloadScripts, scripts } from './lua-scripts.js';
 import { openRedis, storeError, watchConnection, type ConnectionOptions } from './redis-connection.js';

@@ -1,4 +1,4 @@
-import type { AttemptError, MetricRecord, ResultRecord } from '../../job/types.js';
+import type { AttemptError, MetricRecord, ResultRecord } from '../job/types.js';
 
 /**
  * Result and metric records a store writes on its own, without a substrate's
