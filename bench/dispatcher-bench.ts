@@ -13,11 +13,11 @@ import { summarize, tinyJobs } from './stats.js';
  * the submit time of its batch (ms resolution, fine at this scale). Then the
  * lone-job round trip: submit one job, wait for its result, repeated.
  */
-export async function benchInProcess(opts: { jobs?: number; batch?: number; lone?: number } = {}) {
+export async function benchInProcess(opts: { jobs?: number; batch?: number; lone?: number; threads?: number } = {}) {
   const total = opts.jobs ?? 100_000;
   const batch = opts.batch ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'pfs-bench-'));
-  const d = await Dispatcher.create({ dataDir: dir, logger: silentLogger });
+  const d = await Dispatcher.create({ dataDir: dir, logger: silentLogger, ...(opts.threads === undefined ? {} : { threads: opts.threads }) });
   try {
     // warm-up: JIT and worker start-up are not what we measure
     await runBatches(d, tinyJobs(20_000, 'warm'), batch);

@@ -19,6 +19,8 @@ export interface ServeConfig {
   allow_hosts?: string[];
   threads?: number;
   allow_insecure_listen?: boolean;
+  lease_ms?: number;
+  metrics_limit?: number;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -54,6 +56,8 @@ const CHECKS: Record<keyof ServeConfig, Check> = {
   allow_hosts: isStringList,
   threads: isInt(1, 1024),
   allow_insecure_listen: isBool,
+  lease_ms: isInt(100, 86_400_000),
+  metrics_limit: isInt(0, 10_000_000),
 };
 
 /**

@@ -14,6 +14,8 @@ export interface ServeFlags {
   allowPrivateDataUrls?: boolean;
   threads?: number;
   allowInsecureListen?: boolean;
+  leaseMs?: number;
+  metricsLimit?: number;
 }
 
 export interface ServeSettings {
@@ -28,6 +30,8 @@ export interface ServeSettings {
   allowHosts: string[];
   threads: number | undefined;
   allowInsecureListen: boolean;
+  leaseMs: number | undefined;
+  metricsLimit: number | undefined;
 }
 
 /** Flags (and the env variables behind them) override the file; the file overrides the defaults. */
@@ -44,6 +48,8 @@ export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env
     allowHosts: config.allow_hosts ?? [],
     threads: flags.threads ?? config.threads,
     allowInsecureListen: flags.allowInsecureListen ?? config.allow_insecure_listen ?? false,
+    leaseMs: flags.leaseMs ?? config.lease_ms,
+    metricsLimit: flags.metricsLimit ?? config.metrics_limit,
   };
 }
 

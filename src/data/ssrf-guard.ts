@@ -1,147 +1,19 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
-import { PacketFSError } from '../errors.js';
-import { formatIPv4, inCidr, parseCidr, parseIPv4, parseIPv6, type Cidr } from './ip-address.js';
+import type { LookupFunction } from 'node:net';
+import { forbiddenAddress, type AddressPolicy } from './address-policy.js';
 
 /**
- * SSRF guard. A dispatcher that fetches any data_url a job names could be
- * pointed at its own admin ports, the cloud metadata service (169.254.169.254)
- * or the private network. So addresses that are not plainly public are
- * refused unless the operator allows them.
- *
- * The check runs on the address actually connected to: node-fetch-range.ts
- * passes `guardedLookup` as the socket's `lookup`, so a host name that
- * resolves to a public address when vetted and a private one when connecting
- * (DNS rebinding) cannot slip through. IP literals skip DNS, so
- * `assertLiteralHostAllowed` vets them before connecting.
+ * SSRF guard for Node. The policy itself (address-policy.ts) is runtime-
+ * neutral; this module adds the check on the address actually connected to:
+ * node-fetch-range.ts passes `guardedLookup` as the socket's `lookup`, so a
+ * host name that resolves to a public address when vetted and a private one
+ * when connecting (DNS rebinding) cannot slip through. IP literals skip DNS,
+ * so `assertLiteralHostAllowed` vets them before connecting.
  */
-export interface AddressPolicy {
-  /** true when connecting to this resolved address is allowed */
-  check(address: string, family: 4 | 6): boolean;
-  /** why the address is refused ("loopback", ...), or null when it is allowed */
-  refusal(address: string, family: 4 | 6): string | null;
-  /** true for a host name the operator listed exactly: its addresses are not vetted */
-  allowsHostName(host: string): boolean;
-}
-
-export interface AddressPolicyOptions {
-  /** allow every address (a trusted network, tests) */
-  allowPrivate?: boolean;
-  /** exact host names, IP addresses or CIDRs such as 10.0.0.0/8 that are allowed although private */
-  allowHosts?: string[];
-}
-
-interface Range { cidr: Cidr; why: string }
-
-function range(text: string, why: string): Range {
-  const cidr = parseCidr(text);
-  if (cidr === null) throw new Error(`bad built-in CIDR ${text}`);
-  return { cidr, why };
-}
-
-const REFUSED_V4: Range[] = [
-  range('0.0.0.0/8', 'unspecified ("this network")'),
-  range('10.0.0.0/8', 'private'),
-  range('100.64.0.0/10', 'carrier-grade NAT (shared address space)'),
-  range('127.0.0.0/8', 'loopback'),
-  range('169.254.0.0/16', 'link-local'),
-  range('172.16.0.0/12', 'private'),
-  range('192.0.0.0/24', 'IETF protocol assignment'),
-  range('192.168.0.0/16', 'private'),
-  range('198.18.0.0/15', 'benchmarking'),
-  range('224.0.0.0/4', 'multicast'),
-  range('255.255.255.255/32', 'broadcast'),
-  range('240.0.0.0/4', 'reserved'),
-];
-
-const REFUSED_V6: Range[] = [
-  range('::/128', 'unspecified'),
-  range('::1/128', 'loopback'),
-  range('64:ff9b:1::/48', 'local-use NAT64'),
-  range('fc00::/7', 'unique local (private)'),
-  range('fe80::/10', 'link-local'),
-  range('fec0::/10', 'site-local (private)'),
-  range('ff00::/8', 'multicast'),
-];
-
-/** IPv6 ranges that carry an IPv4 address; the embedded address is judged like a plain one. */
-const EMBEDDINGS: Array<{ cidr: Cidr; name: string; extract(bytes: Uint8Array): Uint8Array }> = [
-  { cidr: parseCidr('::ffff:0:0/96')!, name: 'IPv4-mapped', extract: (b) => b.subarray(12) },
-  { cidr: parseCidr('::ffff:0:0:0/96')!, name: 'IPv4-translated', extract: (b) => b.subarray(12) },
-  { cidr: parseCidr('64:ff9b::/96')!, name: 'NAT64', extract: (b) => b.subarray(12) },
-  { cidr: parseCidr('2002::/16')!, name: '6to4', extract: (b) => b.subarray(2, 6) },
-  // Teredo stores the client's IPv4 address inverted in the last 32 bits.
-  { cidr: parseCidr('2001::/32')!, name: 'Teredo', extract: (b) => b.subarray(12).map((x) => x ^ 0xff) },
-  // Deprecated IPv4-compatible form (::a.b.c.d); :: and ::1 are caught before this.
-  { cidr: parseCidr('::/96')!, name: 'IPv4-compatible', extract: (b) => b.subarray(12) },
-];
-
-export function createAddressPolicy(opts: AddressPolicyOptions = {}): AddressPolicy {
-  const allowedRanges: Cidr[] = [];
-  const allowedNames = new Set<string>();
-  for (const entry of opts.allowHosts ?? []) {
-    const cidr = parseCidr(entry.trim());
-    if (cidr !== null) allowedRanges.push(cidr);
-    else if (entry.includes('/') || entry.trim() === '') {
-      throw new PacketFSError('INVALID_REQUEST', `allowHosts entry "${entry}" is neither a host name nor a CIDR`, { path: 'allowHosts' });
-    } else allowedNames.add(normaliseHostName(entry));
-  }
-
-  const refusal = (address: string, family: 4 | 6): string | null => {
-    if (opts.allowPrivate) return null;
-    const bytes = family === 4 ? parseIPv4(address) : parseIPv6(address);
-    if (bytes === null) return 'unparseable';
-    const embedded = bytes.length === 16 ? embeddedIPv4(bytes) : null;
-    const allowed = allowedRanges.some((cidr) => inCidr(bytes, cidr) || (embedded !== null && inCidr(embedded.v4, cidr)));
-    return allowed ? null : classify(bytes);
-  };
-
-  return {
-    refusal,
-    check: (address, family) => refusal(address, family) === null,
-    allowsHostName: (host) => opts.allowPrivate === true || allowedNames.has(normaliseHostName(host)),
-  };
-}
-
-function normaliseHostName(host: string): string {
-  return host.trim().toLowerCase().replace(/\.$/, '');
-}
-
-function embeddedIPv4(bytes: Uint8Array): { v4: Uint8Array; name: string } | null {
-  if (REFUSED_V6.slice(0, 2).some((r) => inCidr(bytes, r.cidr))) return null;
-  for (const embedding of EMBEDDINGS) {
-    if (inCidr(bytes, embedding.cidr)) return { v4: embedding.extract(bytes), name: embedding.name };
-  }
-  return null;
-}
-
-/** Why an address is refused by default, or null for an ordinary public address. */
-function classify(bytes: Uint8Array): string | null {
-  if (bytes.length === 4) return REFUSED_V4.find((r) => inCidr(bytes, r.cidr))?.why ?? null;
-  const embedded = embeddedIPv4(bytes);
-  if (embedded !== null) {
-    const why = classify(embedded.v4);
-    return why === null ? null : `the ${embedded.name} form of ${formatIPv4(embedded.v4)} (${why})`;
-  }
-  return REFUSED_V6.find((r) => inCidr(bytes, r.cidr))?.why ?? null;
-}
-
-export function forbiddenAddress(host: string, address: string, why: string): PacketFSError {
-  const where = host === address ? `host ${host} is` : `host ${host} resolves to ${address}, which is`;
-  return new PacketFSError('DATA_URL_FORBIDDEN',
-    `data_url ${where} ${why}; the dispatcher does not fetch private, loopback or link-local addresses ` +
-    '(SSRF guard) unless the operator allows them (allowPrivate or allowHosts)',
-    { status: 400, path: 'program.data_url' });
-}
-
-/** Vets a URL host that is an IP literal (these never reach `lookup`). `host` may carry IPv6 brackets. */
-export function assertLiteralHostAllowed(policy: AddressPolicy, host: string): void {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  const family = isIP(bare);
-  if (family === 0 || policy.allowsHostName(bare)) return;
-  const why = policy.refusal(bare, family as 4 | 6);
-  if (why !== null) throw forbiddenAddress(bare, bare, why);
-}
+export {
+  assertLiteralHostAllowed, createAddressPolicy, forbiddenAddress,
+  type AddressPolicy, type AddressPolicyOptions,
+} from './address-policy.js';
 
 /**
  * A `lookup` for net/http/https that resolves every address of the host and

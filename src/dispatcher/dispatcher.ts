@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { PacketFSError } from '../errors.js';
 import type { ResultRecord } from '../job/types.js';
 import { normalizeJob, normalizeJobs } from '../job/index.js';
-import type { JobStore, JobView, ListPage, ListQuery } from '../store/job-store.js';
+import type { JobStore, JobView, ListPage, ListQuery, StoreOptions } from '../store/job-store.js';
 import { MemoryJobStore } from '../store/memory/memory-store.js';
 import { SubstrateRegistry } from '../scheduler/registry.js';
 import { policyByName } from '../scheduler/policies/index.js';
@@ -45,7 +45,10 @@ export class Dispatcher implements DispatcherApi {
     const dataDir = resolve(opts.dataDir ?? '.data');
     const blobDir = join(dataDir, 'blobs');
     const blobs = await BlobStore.open(blobDir, opts.maxBlobBytes === undefined ? {} : { maxBlobBytes: opts.maxBlobBytes });
-    const storeOpts = opts.resultTtlMs === undefined ? {} : { resultTtlMs: opts.resultTtlMs };
+    const storeOpts = {
+      ...(opts.resultTtlMs === undefined ? {} : { resultTtlMs: opts.resultTtlMs }),
+      ...(opts.metricsLimit === undefined ? {} : { metricsLimit: opts.metricsLimit }),
+    };
     const store = opts.store ?? (opts.redisUrl ? await connectRedis(opts.redisUrl, { ...storeOpts, logger }) : new MemoryJobStore(storeOpts));
     const policy = policyByName(opts.policy ?? 'cost-latency', opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
     const registry = new SubstrateRegistry({ policy, ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }) });
@@ -167,7 +170,7 @@ export class Dispatcher implements DispatcherApi {
 }
 
 /** Loaded on demand so the embedded default never loads a Redis client. */
-async function connectRedis(url: string, opts: { resultTtlMs?: number; logger: Logger }): Promise<JobStore> {
+async function connectRedis(url: string, opts: StoreOptions & { logger: Logger }): Promise<JobStore> {
   const { RedisJobStore } = await import('../store/redis/redis-store.js');
   return RedisJobStore.connect(url, opts);
 }

@@ -31,6 +31,8 @@ export interface DispatcherOptions {
   maxBlobBytes?: number;
   /** how long results are kept; default 24 h */
   resultTtlMs?: number;
+  /** how many metric records the store keeps; default 10,000 */
+  metricsLimit?: number;
   /** most leases taken per store round trip; default 1024 */
   batchSize?: number;
   /** lease (visibility timeout) of taken jobs; default 30 s */

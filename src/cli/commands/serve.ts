@@ -23,6 +23,8 @@ export function registerServe(program: Command): void {
     .option('--allow-private-data-urls', 'let data_url reach private and loopback addresses')
     .addOption(new Option('--threads <n>', 'local worker threads (default: one per core)').argParser(integerIn(1, 1024)))
     .option('--allow-insecure-listen', 'allow a non-loopback host without a token')
+    .addOption(new Option('--lease-ms <ms>', 'lease (visibility timeout) of taken jobs; a crashed dispatcher\'s jobs run again after it (default 30000)').argParser(integerIn(100, 86_400_000)))
+    .addOption(new Option('--metrics-limit <n>', 'metric records kept in the store (default 10000)').argParser(integerIn(0, 10_000_000)))
     .action(async (flags: ServeFlags) => {
       const config = await loadConfig(flags.config ?? DEFAULT_CONFIG_FILE, flags.config !== undefined);
       await serve(resolveServeSettings(flags, config, process.env));
@@ -46,6 +48,8 @@ async function serve(settings: ServeSettings): Promise<void> {
     logger,
     ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+    ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
+    ...(settings.metricsLimit === undefined ? {} : { metricsLimit: settings.metricsLimit }),
   });
   let server: RunningServer;
   try {

@@ -1,4 +1,4 @@
-import type { ProgramSpec } from '../../job/types.js';
+import type { ProgramColumns } from './program-columns.js';
 
 /**
  * The message protocol between the local substrate (main thread) and its
@@ -28,12 +28,12 @@ export interface PoolWorkerData {
 
 export type ToWorker =
   /**
-   * Many jobs in one message, as two parallel columns: what a worker needs
-   * of a job is its program and its deadline (no job_id: outcomes come back
-   * in order). A Float64Array of deadlines instead of one wrapper object
-   * per job roughly halves the main thread's cost of cloning the batch.
+   * Many jobs in one message, as columns: what a worker needs of a job is
+   * its program and its deadline (no job_id: outcomes come back in order).
+   * Typed arrays and shared op lists instead of objects per job cut the
+   * main thread's cost of cloning the batch (see program-columns.ts).
    */
-  | { type: 'batch'; id: number; programs: ProgramSpec[]; deadlines: Float64Array }
+  | { type: 'batch'; id: number; programs: ProgramColumns; deadlines: Float64Array }
   | { type: 'ping'; id: number };
 
 export type FromWorker =

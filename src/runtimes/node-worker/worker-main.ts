@@ -5,6 +5,7 @@ import type { ExecOutcome } from '../../substrates/substrate.js';
 import { installNativeCrc32c } from '../node/crc32c-native.js';
 import { executeInline, executeProgram } from './execute-program.js';
 import type { FromWorker, PoolWorkerData, ToWorker } from './messages.js';
+import { unpackPrograms } from './program-columns.js';
 
 /**
  * Entry of a local-pool worker thread. Each 'batch' message carries many
@@ -46,7 +47,7 @@ let ioActive = 0;
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'ping') post({ type: 'pong', id: msg.id });
-  else runBatch(msg.id, msg.programs, msg.deadlines);
+  else runBatch(msg.id, unpackPrograms(msg.programs), msg.deadlines);
 });
 post({ type: 'ready' });
 

@@ -7,6 +7,7 @@ import type { Capabilities } from '../../scheduler/capabilities.js';
 import type { ExecOutcome, ExecRequest, HealthReport, Substrate } from '../substrate.js';
 import { spawnWorker } from './spawn-worker.js';
 import { splitBatch } from './split-batch.js';
+import { packPrograms } from '../../runtimes/node-worker/program-columns.js';
 
 export interface LocalSubstrateOptions extends WorkerDataOptions {
   /** worker threads; default os.availableParallelism() */
@@ -216,7 +217,7 @@ export class LocalSubstrate implements Substrate {
     slot.inFlight += count;
     this.inFlight += count;
     slot.chunks.set(id, chunk);
-    slot.worker.postMessage({ type: 'batch', id, programs, deadlines } satisfies ToWorker);
+    slot.worker.postMessage({ type: 'batch', id, programs: packPrograms(programs), deadlines } satisfies ToWorker);
   }
 
   private onMessage(slot: Slot, msg: FromWorker): void {

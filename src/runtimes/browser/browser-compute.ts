@@ -1,0 +1,214 @@
+import { PacketFSError, toErrorBody, type ErrorBody } from '../../errors.js';
+import { normalizeProgram } from '../../job/normalize-program.js';
+import type { OpResult } from '../../ops/types.js';
+import type { ExecOutcome } from '../../substrates/substrate.js';
+import { detectCapabilities, logicalCores } from './capabilities.js';
+import { coordinatorWsUrl } from './coordinator-url.js';
+import { DEFAULT_MAX_WORKERS, DEFAULT_SLOTS_PER_WORKER, workerCount } from './cpu-share.js';
+import { NodeClient, type NodeClientState } from './node-client.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface BrowserComputeOptions {
+  /** fraction of the logical cores to use, (0, 1]; default 1. 0.5 on 8 cores → 4 workers */
+  cpuShare?: number;
+  /** upper bound on workers whatever the core count; default 8 */
+  maxWorkers?: number;
+  /** jobs each worker holds at once when serving a dispatcher; default 8 */
+  slotsPerWorker?: number;
+  /** URL of packetfs-worker.js; default: beside the runtime script */
+  workerUrl?: string;
+  /** dispatcher origin whose /v1/blobs `blob` programs read; default: the runtime script's origin */
+  dispatcherOrigin?: string;
+}
+
+/** The original API's job result. */
+export interface SubmitJobResult {
+  jobId: string;
+  success: boolean;
+  result: OpResult | OpResult[] | null;
+  executionTimeMs: number;
+  bytesProcessed: number;
+  error?: ErrorBody;
+}
+
+export interface BrowserComputeMetrics {
+  workers: number;
+  jobsCompleted: number;
+  jobsFailed: number;
+  bytesProcessed: number;
+  /** summed over jobs, as the workers measured them */
+  executionTimeMs: number;
+  /** jobs received from a dispatcher (also counted in jobsCompleted/jobsFailed) */
+  remoteJobs: number;
+  inFlight: number;
+  coordinator: NodeClientState | 'disconnected';
+  nodeId: string | null;
+  /** time registered with a dispatcher, ms */
+  donatedMs: number;
+  serviceWorker: 'registered' | 'unsupported' | 'failed' | 'none';
+  /** ms since initialize() */
+  uptimeMs: number;
+}
+
+/** Results kept for getResult(); the oldest go first. */
+const MAX_KEPT_RESULTS = 1000;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * PacketFS compute in a browser tab, with the original API: `initialize()`,
+ * `submitJob(program, {timeout})`, `getResult(jobId)`, `getMetrics()` and
+ * `connectToCoordinator(url)`. Ops always run in dedicated Web Workers
+ * (never on the page's main thread) with the same op code as the server.
+ */
+export class PacketFSBrowserCompute {
+  /** URL of the runtime script itself; the bundle entries set it so workers are found beside it */
+  static scriptUrl: string | undefined;
+
+  readonly serviceWorkerUrl: string | null;
+  private readonly options: BrowserComputeOptions;
+  private pool: WorkerPool | null = null;
+  private initializing: Promise<void> | null = null;
+  private client: NodeClient | null = null;
+  private readonly results = new Map<string, SubmitJobResult>();
+  private readonly counters = { jobsCompleted: 0, jobsFailed: 0, bytesProcessed: 0, executionTimeMs: 0, remoteJobs: 0 };
+  private serviceWorker: BrowserComputeMetrics['serviceWorker'] = 'none';
+  private startedAt = 0;
+
+  constructor(serviceWorkerUrl: string | null = null, options: BrowserComputeOptions = {}) {
+    this.serviceWorkerUrl = serviceWorkerUrl;
+    this.options = options;
+  }
+
+  /** Starts the worker pool and, when given a URL, registers the Service Worker. Safe to call twice. */
+  initialize(): Promise<void> {
+    this.initializing ??= this.start();
+    return this.initializing;
+  }
+
+  async submitJob(program: unknown, opts: { timeout?: number } = {}): Promise<SubmitJobResult> {
+    const jobId = crypto.randomUUID();
+    const timeout = opts.timeout ?? DEFAULT_TIMEOUT_MS;
+    let outcome: ExecOutcome;
+    try {
+      if (!(typeof timeout === 'number' && timeout > 0)) {
+        throw new PacketFSError('INVALID_REQUEST', 'timeout must be a number of milliseconds > 0', { path: 'timeout' });
+      }
+      const spec = normalizeProgram(program);
+      await this.initialize();
+      [outcome] = await this.requirePool().run([{ program: spec, deadline: Date.now() + timeout }]) as [ExecOutcome];
+    } catch (err) {
+      outcome = { ok: false, error: toErrorBody(err), retryable: false, exec_time_ms: 0 };
+    }
+    this.count(outcome);
+    const result = toSubmitJobResult(jobId, outcome);
+    this.keep(result);
+    return result;
+  }
+
+  getResult(jobId: string): SubmitJobResult | null {
+    return this.results.get(jobId) ?? null;
+  }
+
+  getMetrics(): BrowserComputeMetrics {
+    return {
+      workers: this.pool?.size ?? 0,
+      ...this.counters,
+      inFlight: this.pool?.inFlight ?? 0,
+      coordinator: this.client?.state ?? 'disconnected',
+      nodeId: this.client?.nodeId ?? null,
+      donatedMs: this.client?.donatedMs() ?? 0,
+      serviceWorker: this.serviceWorker,
+      uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt,
+    };
+  }
+
+  /**
+   * Joins a dispatcher as a browser node and runs the jobs it assigns until
+   * disconnect(). `url` is the dispatcher's http(s) origin or its node socket
+   * ws(s) URL. Resolves with the node id once registered.
+   */
+  async connectToCoordinator(url: string, opts: { token?: string } = {}): Promise<string> {
+    await this.initialize();
+    this.client?.close();
+    const pool = this.requirePool();
+    const slots = pool.size * (this.options.slotsPerWorker ?? DEFAULT_SLOTS_PER_WORKER);
+    const client = new NodeClient({
+      url: coordinatorWsUrl(url, location.href),
+      slots,
+      capabilities: detectCapabilities(),
+      token: opts.token,
+      runParts: (jobs) => pool.runParts(jobs),
+      onOutcome: (outcome) => { this.counters.remoteJobs++; this.count(outcome); },
+    });
+    this.client = client;
+    return client.start();
+  }
+
+  /** Leaves the dispatcher (bye); the workers stay up for submitJob. */
+  disconnect(): void {
+    this.client?.close();
+    this.client = null;
+  }
+
+  /** Leaves the dispatcher and stops the workers. */
+  terminate(): void {
+    this.disconnect();
+    this.pool?.terminate();
+    this.pool = null;
+    this.initializing = null;
+  }
+
+  private async start(): Promise<void> {
+    this.startedAt = Date.now();
+    const base = PacketFSBrowserCompute.scriptUrl ?? location.href;
+    const workerUrl = this.options.workerUrl ?? new URL('packetfs-worker.js', base).href;
+    const origin = this.options.dispatcherOrigin ?? new URL(base).origin;
+    const count = workerCount(logicalCores(), this.options.cpuShare ?? 1, this.options.maxWorkers ?? DEFAULT_MAX_WORKERS);
+    const [pool] = await Promise.all([WorkerPool.create(workerUrl, count, origin), this.registerServiceWorker()]);
+    this.pool = pool;
+  }
+
+  /** A Service Worker only speeds reloads up: failing to register it never fails initialize(). */
+  private async registerServiceWorker(): Promise<void> {
+    if (this.serviceWorkerUrl === null) return;
+    if (!('serviceWorker' in navigator)) {
+      this.serviceWorker = 'unsupported';
+      return;
+    }
+    try {
+      await navigator.serviceWorker.register(this.serviceWorkerUrl, { scope: '/' });
+      await navigator.serviceWorker.ready;
+      this.serviceWorker = 'registered';
+    } catch (err) {
+      this.serviceWorker = 'failed';
+      console.warn(`packetfs: the Service Worker ${this.serviceWorkerUrl} did not register: ${(err as Error).message}`);
+    }
+  }
+
+  private requirePool(): WorkerPool {
+    if (this.pool === null) throw new PacketFSError('SHUTTING_DOWN', 'the runtime was terminated; call initialize() again');
+    return this.pool;
+  }
+
+  private count(outcome: ExecOutcome): void {
+    this.counters.executionTimeMs += outcome.exec_time_ms;
+    if (!outcome.ok) {
+      this.counters.jobsFailed++;
+      return;
+    }
+    this.counters.jobsCompleted++;
+    this.counters.bytesProcessed += outcome.bytes_processed;
+  }
+
+  private keep(result: SubmitJobResult): void {
+    this.results.set(result.jobId, result);
+    if (this.results.size > MAX_KEPT_RESULTS) this.results.delete(this.results.keys().next().value!);
+  }
+}
+
+export function toSubmitJobResult(jobId: string, outcome: ExecOutcome): SubmitJobResult {
+  if (outcome.ok) {
+    return { jobId, success: true, result: outcome.result, executionTimeMs: outcome.exec_time_ms, bytesProcessed: outcome.bytes_processed };
+  }
+  return { jobId, success: false, result: null, executionTimeMs: outcome.exec_time_ms, bytesProcessed: 0, error: outcome.error };
+}

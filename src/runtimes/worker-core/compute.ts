@@ -1,0 +1,53 @@
+import { PacketFSError } from '../../errors.js';
+import type { ComputeJob, JobResponse } from './compute-types.js';
+import { parseComputeBody } from './parse-compute-body.js';
+import { createJobRunner } from './run-compute-job.js';
+import type { WorkerEnv } from './worker-env.js';
+
+/**
+ * POST /compute without HTTP: a parsed body in, the response body out. The
+ * HTTP handler and Lambda's direct invocation both come here. Envelope
+ * faults throw (→ 4xx); job faults are success:false entries.
+ *
+ * Jobs of a batch run with a few data_url reads in flight at once (workerd
+ * allows six open connections per request); inline jobs are pure CPU.
+ */
+const FETCH_CONCURRENCY = 6;
+
+export type ComputeReply = JobResponse | { results: JobResponse[] };
+
+export async function computeBody(body: unknown, env: WorkerEnv): Promise<ComputeReply> {
+  const { batch, jobs } = parseComputeBody(body);
+  const results = await runJobs(jobs, env);
+  return batch ? { results } : results[0]!;
+}
+
+export async function runJobs(jobs: ComputeJob[], env: WorkerEnv): Promise<JobResponse[]> {
+  const results = new Array<JobResponse>(jobs.length);
+  const stateless: number[] = [];
+  const stateful: number[] = [];
+  jobs.forEach((job, i) => (job.state_key === undefined ? stateless : stateful).push(i));
+  const runner = createJobRunner(env);
+  const pending: Array<Promise<void>> = [];
+  if (stateful.length > 0) pending.push(runStateful(stateful.map((i) => jobs[i]!), env).then((out) => {
+    stateful.forEach((index, k) => { results[index] = out[k]!; });
+  }));
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < stateless.length) {
+      const index = stateless[next++]!;
+      results[index] = await runner.run(jobs[index]!);
+    }
+  };
+  for (let i = 0; i < Math.min(FETCH_CONCURRENCY, stateless.length); i++) pending.push(lane());
+  await Promise.all(pending);
+  return results;
+}
+
+async function runStateful(jobs: ComputeJob[], env: WorkerEnv): Promise<JobResponse[]> {
+  if (env.runStateful) return env.runStateful(jobs);
+  const error = new PacketFSError('INVALID_JOB',
+    `the ${env.runtime} runtime keeps no state between jobs; send jobs with a state_key (requires_state) to the cloudflare runtime`,
+    { path: 'state_key' }).toJSON();
+  return jobs.map((job) => ({ job_id: job.job_id, success: false, result: null, exec_time_ms: 0, bytes_processed: 0, error, retryable: false }));
+}

@@ -1,0 +1,7 @@
+import type { NodePool } from '../node-pool/node-pool.js';
+import { PoolSubstrate } from '../node-pool/pool-substrate.js';
+
+/** `browser`: volunteer browser tabs connected over /v1/nodes/ws (kind "browser"). */
+export function createBrowserSubstrate(pool: NodePool): PoolSubstrate {
+  return new PoolSubstrate(pool, { name: 'browser', type: 'browser', kind: 'browser', latencyMs: 200 });
+}

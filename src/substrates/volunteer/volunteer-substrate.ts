@@ -1,0 +1,7 @@
+import type { NodePool } from '../node-pool/node-pool.js';
+import { PoolSubstrate } from '../node-pool/pool-substrate.js';
+
+/** `volunteer`: `packetfs worker` processes connected over /v1/nodes/ws (kind "node"). */
+export function createVolunteerSubstrate(pool: NodePool): PoolSubstrate {
+  return new PoolSubstrate(pool, { name: 'volunteer', type: 'volunteer', kind: 'node', latencyMs: 100 });
+}
