@@ -6,7 +6,8 @@
  * through BullMQ on the same Redis (addBulk of 1,000, a Worker with
  * concurrency 256 and a no-op processor): the issue's yardstick is
  * "at least 3x BullMQ end to end", and this box's load moves both alike.
- * BENCH_BULLMQ=0 skips that part.
+ * BENCH_BULLMQ=0 skips that part; BENCH_OUTBOX=1 runs the store in outbox
+ * mode (results delivered by a second round trip, as for Redis Cluster).
  *
  *   node --import tsx bench/redis-store-bench.ts            # private redis-server
  *   REDIS_URL=redis://127.0.0.1:6379 node --import tsx bench/redis-store-bench.ts
@@ -101,7 +102,9 @@ function rate(jobs: number, ms: number): string {
 async function main(): Promise<void> {
   const server = process.env.REDIS_URL ? null : await startRedis();
   const url = process.env.REDIS_URL ?? server!.url;
-  const store = await RedisJobStore.connect(url, { prefix: `bench-${randomUUID().slice(0, 8)}`, ingress: false, metricsLimit: 10_000 });
+  const store = await RedisJobStore.connect(url, {
+    prefix: `bench-${randomUUID().slice(0, 8)}`, ingress: false, metricsLimit: 10_000, outbox: process.env.BENCH_OUTBOX === '1',
+  });
   try {
     console.log(`Redis JobStore, ${JOBS.toLocaleString('en-US')} jobs, batches of ${BATCH}`);
     for (const workers of [1, IN_FLIGHT]) {

@@ -3,6 +3,10 @@ import { availableParallelism, cpus } from 'node:os';
 import { benchOps } from './ops-bench.js';
 import { benchInProcess } from './dispatcher-bench.js';
 import { benchHttp } from './http-bench.js';
+import { benchRuntimes } from './runtimes-bench.js';
+import { benchBrowser } from './browser-bench.js';
+import { benchNodes } from './nodes-bench.js';
+import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { table } from './stats.js';
 
 /**
@@ -10,7 +14,7 @@ import { table } from './stats.js';
  * prints one table each; raw numbers go to bench/results/latest.json.
  * BENCHMARKS.md records the method and a run's numbers.
  */
-type Suite = () => Promise<Record<string, unknown>>;
+type Suite = () => Promise<object>;
 
 const suites: Record<string, Suite> = {
   ops: async () => {
@@ -29,6 +33,32 @@ const suites: Record<string, Suite> = {
     const r = await benchHttp();
     console.log('\nHTTP, batches of 10,000 to a `packetfs serve` process\n' + table([
       { jobs: r.jobs, seconds: r.seconds, 'jobs/s': Math.round(r.jobsPerSec), 'lone p50 ms': r.loneLatencyMs.p50, 'lone p99 ms': r.loneLatencyMs.p99 },
+    ]));
+    return r;
+  },
+  redis: async () => {
+    const r = await benchRedis();
+    console.log(`\nRedis ${r.redisVersion}: PacketFS vs BullMQ ${r.bullmqVersion}, 100,000 64-byte counteq jobs, end to end\n` + redisBenchTable(r.rows));
+    return r;
+  },
+  runtimes: async () => {
+    const r = await benchRuntimes();
+    console.log(`\nremote runtimes (each in its own process; loopback fetch ceiling ${r.directFetchMBPerSec.toFixed(0)} MB/s)\n` + table(r.rows.map((x) => ({
+      runtime: x.runtime, 'tiny jobs/s (100/req)': x.tinyJobsPerSec, 'tiny jobs/s (1000/req)': x.tinyJobsPerSecBatch1000, 'crc32c MB/s (1 MiB windows)': x.crcMBPerSec,
+    }))));
+    return r;
+  },
+  browser: async () => {
+    const r = await benchBrowser();
+    console.log(`\none headless Chromium tab as a volunteer (${r.workers} workers)\n` + table([
+      { 'crc32c windows': r.crc32c.windows, 'crc32c MB/s (1 MiB blob windows)': r.crc32c.mbPerSec, 'tiny jobs': r.tiny.jobs, 'tiny jobs/s': r.tiny.jobsPerSec },
+    ]));
+    return r;
+  },
+  nodes: async () => {
+    const r = await benchNodes();
+    console.log(`\n${r.nodes} simulated volunteer nodes (${r.slots} slots each) in a separate load process\n` + table([
+      { jobs: r.jobs, failed: r.failed, 'jobs/s': Math.round(r.jobsPerSec), 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'RSS idle MiB': r.idleRssMiB, 'RSS peak MiB': r.peakRssMiB },
     ]));
     return r;
   },

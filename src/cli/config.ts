@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { checkSubstrates, type SubstrateEntry } from '../config/index.js';
+import { PacketFSError } from '../errors.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -21,6 +23,10 @@ export interface ServeConfig {
   allow_insecure_listen?: boolean;
   lease_ms?: number;
   metrics_limit?: number;
+  /** origin under which remote substrates reach this dispatcher's /v1/blobs (e.g. https://packetfs.example.com) */
+  public_origin?: string;
+  /** cloud substrates (src/config/substrate-entries.ts) */
+  substrates?: SubstrateEntry[];
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -58,6 +64,9 @@ const CHECKS: Record<keyof ServeConfig, Check> = {
   allow_insecure_listen: isBool,
   lease_ms: isInt(100, 86_400_000),
   metrics_limit: isInt(0, 10_000_000),
+  public_origin: (v) => typeof v === 'string' && /^https?:\/\/[^/?#]+$/.test(v) ? null : 'an origin such as https://host:port (no path)',
+  // checked field by field in checkConfig, so errors name e.g. substrates[1].url
+  substrates: () => null,
 };
 
 /**
@@ -89,6 +98,10 @@ export function checkConfig(parsed: unknown, source: string): ServeConfig {
     if (key === 'token') {
       throw new UsageError(`${source}: "token" is not allowed in a config file; put the token in an environment variable and name it with "token_env"`, key);
     }
+    if (key === 'substrates') {
+      checkSubstrateSection(value, source);
+      continue;
+    }
     const check = CHECKS[key as keyof ServeConfig];
     if (check === undefined) {
       throw new UsageError(`${source}: unknown key "${key}" (known keys: ${Object.keys(CHECKS).join(', ')})`, key);
@@ -97,4 +110,14 @@ export function checkConfig(parsed: unknown, source: string): ServeConfig {
     if (expected !== null) throw new UsageError(`${source}: "${key}" must be ${expected}, got ${JSON.stringify(value)}`, key);
   }
   return parsed as ServeConfig;
+}
+
+/** The substrates section has nested paths (`substrates[1].url`); its errors keep them. */
+function checkSubstrateSection(value: unknown, source: string): void {
+  try {
+    checkSubstrates(value);
+  } catch (err) {
+    if (err instanceof PacketFSError) throw new UsageError(`${source}: ${err.message}`, err.path);
+    throw err;
+  }
 }

@@ -8,6 +8,7 @@ import { registerCancel } from './commands/cancel.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerSubstrates } from './commands/substrates.js';
 import { registerMetrics } from './commands/metrics.js';
+import { registerWorker } from './commands/worker.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line (or config file) is wrong. */
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerSubstrates(program);
   registerMetrics(program);
+  registerWorker(program);
   return program;
 }
 

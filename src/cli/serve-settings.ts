@@ -1,3 +1,6 @@
+import { buildSubstrates } from '../config/index.js';
+import { PacketFSError } from '../errors.js';
+import type { Substrate } from '../substrates/substrate.js';
 import type { LogLevelName, ServeConfig } from './config.js';
 import { UsageError } from './usage-error.js';
 
@@ -65,4 +68,22 @@ function resolveToken(flagToken: string | undefined, tokenEnv: string | undefine
     throw new UsageError(`the config file names ${tokenEnv} as the token variable (token_env), but ${tokenEnv} is not set`, 'token_env');
   }
   return value;
+}
+
+export interface CloudSubstrates {
+  substrates: Substrate[];
+  /** the config's public_origin, added to the dispatcher's own origins */
+  publicOrigins: string[];
+}
+
+/** Builds the config file's cloud substrates, reading their secrets from `env`; a missing secret is a usage error naming the field. */
+export function cloudSubstrates(config: ServeConfig, env: NodeJS.ProcessEnv): CloudSubstrates {
+  const publicOrigins = config.public_origin === undefined ? [] : [config.public_origin];
+  try {
+    const substrates = buildSubstrates(config.substrates ?? [], { env, ...(config.public_origin === undefined ? {} : { publicOrigin: config.public_origin }) });
+    return { substrates, publicOrigins };
+  } catch (err) {
+    if (err instanceof PacketFSError) throw new UsageError(err.message, err.path);
+    throw err;
+  }
 }

@@ -7,6 +7,9 @@ import { MemoryJobStore } from '../store/memory/memory-store.js';
 import { SubstrateRegistry } from '../scheduler/registry.js';
 import { policyByName } from '../scheduler/policies/index.js';
 import { LocalSubstrate } from '../substrates/local/local-substrate.js';
+import { NodePool } from '../substrates/node-pool/node-pool.js';
+import { createBrowserSubstrate } from '../substrates/browser/browser-substrate.js';
+import { createVolunteerSubstrate } from '../substrates/volunteer/volunteer-substrate.js';
 import { BlobStore } from '../data/blob-store.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { DispatcherApi, MetricsReport, SubmitOutcome, SubstrateAggregate, SubstrateView } from './api.js';
@@ -25,13 +28,16 @@ export class Dispatcher implements DispatcherApi {
   readonly blobs: BlobStore;
   readonly registry: SubstrateRegistry;
   readonly store: JobStore;
+  /** the browser/volunteer node pool the server's /v1/nodes/ws feeds; absent with `nodes: false` */
+  readonly nodes: NodePool | undefined;
   private readonly loop: DispatchLoop;
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
   private closing = false;
   private closed: Promise<void> | null = null;
 
-  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger }) {
+  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger; nodes: NodePool | undefined }) {
+    this.nodes = parts.nodes;
     this.blobs = parts.blobs;
     this.registry = parts.registry;
     this.store = parts.store;
@@ -63,6 +69,13 @@ export class Dispatcher implements DispatcherApi {
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
       }));
     }
+    let wakeLoop = (): void => {};
+    const nodes = opts.nodes === false ? undefined : new NodePool({
+      logger, publicOrigins: opts.publicOrigins ?? [], onCapacity: () => wakeLoop(),
+      ...(opts.nodeToken === undefined ? {} : { token: opts.nodeToken }),
+      ...(opts.nodeHeartbeatMs === undefined ? {} : { heartbeatMs: opts.nodeHeartbeatMs }),
+    });
+    if (nodes !== undefined) substrates.push(createBrowserSubstrate(nodes), createVolunteerSubstrate(nodes));
     for (const s of substrates) {
       await s.start?.();
       registry.add(s);
@@ -74,7 +87,8 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     });
-    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger });
+    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger, nodes });
+    wakeLoop = () => loop.wake();
     loop.start();
     return dispatcher;
   }
@@ -157,6 +171,7 @@ export class Dispatcher implements DispatcherApi {
     this.closed ??= (async () => {
       await this.drain();
       this.registry.close();
+      this.nodes?.close();
       await Promise.allSettled(this.registry.all().map((s) => s.close()));
       await this.store.close();
       this.logger.info({ event: 'closed' }, 'dispatcher closed');

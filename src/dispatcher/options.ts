@@ -23,6 +23,12 @@ export interface DispatcherOptions {
   /** extra substrates; the local substrate is always added unless `local: false` */
   substrates?: Substrate[];
   local?: boolean;
+  /** runs the `browser` and `volunteer` substrates over nodes connecting to /v1/nodes/ws; default true */
+  nodes?: boolean;
+  /** when set, nodes must present it to register (never the API token: nodes are untrusted) */
+  nodeToken?: string;
+  /** heartbeat interval announced to nodes; a node silent for 2.5 intervals is dropped; default 5000 */
+  nodeHeartbeatMs?: number;
   /** origins under which this dispatcher's /v1/blobs are reachable (data_url to them reads the blob store directly) */
   publicOrigins?: string[];
   /** upper bound of one data window, bytes; default 256 MiB */

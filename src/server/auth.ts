@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PacketFSError } from '../errors.js';
 import { sendError } from './error-handler.js';
 
@@ -9,9 +9,11 @@ import { sendError } from './error-handler.js';
  * Both sides are hashed before comparing: timingSafeEqual needs equal
  * lengths, and comparing digests does not leak the token's length either.
  */
-export function installBearerAuth(scope: FastifyInstance, token: string): void {
+export function installBearerAuth(scope: FastifyInstance, token: string, opts: { allow?: (request: FastifyRequest) => boolean } = {}): void {
   const expected = digest(token);
   scope.addHook('onRequest', async (request, reply) => {
+    // e.g. a node reading a blob through a signed URL (blob-url-signing.ts) instead of the token
+    if (opts.allow?.(request)) return;
     const presented = bearerToken(request.headers.authorization);
     if (presented !== null && timingSafeEqual(digest(presented), expected)) return;
     void reply.header('www-authenticate', 'Bearer realm="packetfs"');

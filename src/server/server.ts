@@ -11,6 +11,9 @@ import { blobRoutes } from './routes/blobs.js';
 import { registerSubstrateRoutes } from './routes/substrates.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
+import { registerBrowserAssetRoutes } from './routes/browser-assets.js';
+import { registerNodeSocket, type NodesHost } from './routes/nodes-ws.js';
+import { hasValidBlobSignature, processBlobUrlSigner } from '../data/blob-url-signing.js';
 
 export interface ServerOptions {
   /** when set, every /v1 route requires `Authorization: Bearer <token>` */
@@ -63,12 +66,16 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
 
   registerHealthRoutes(app, dispatcher);
   registerOpenApiRoute(app);
+  registerBrowserAssetRoutes(app);
+  const signer = processBlobUrlSigner();
   await app.register(async (v1) => {
-    if (opts.token !== undefined) installBearerAuth(v1, opts.token);
+    if (opts.token !== undefined) installBearerAuth(v1, opts.token, { allow: (request) => hasValidBlobSignature(signer, request.method, request.url) });
     registerJobRoutes(v1, dispatcher, closing);
     registerSubstrateRoutes(v1, dispatcher);
     await v1.register(blobRoutes, { dispatcher, blobLimitBytes: opts.blobLimitBytes ?? DEFAULT_BLOB_LIMIT_BYTES });
   });
+  const nodes = (dispatcher as NodesHost).nodes;
+  if (nodes !== undefined) registerNodeSocket(app, nodes, signer);
   await app.ready();
   return app;
 }

@@ -8,7 +8,7 @@ test('defaults apply when neither flags nor file say otherwise', () => {
   const settings = resolveServeSettings({}, {}, {});
   assert.deepEqual(settings, {
     port: 8080, host: '127.0.0.1', dataDir: '.data', logLevel: 'info', token: undefined, redisUrl: undefined,
-    policy: 'cost-latency', allowPrivateDataUrls: false, allowHosts: [], threads: undefined, allowInsecureListen: false,
+    policy: 'cost-latency', allowPrivateDataUrls: false, allowHosts: [], threads: undefined, allowInsecureListen: false, leaseMs: undefined, metricsLimit: undefined,
   });
 });
 

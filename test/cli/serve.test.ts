@@ -14,7 +14,7 @@ function listeningUrl(child: ChildProcess): Promise<string> {
     child.stderr!.on('data', (chunk) => { stderr += chunk; });
     child.stdout!.on('data', (chunk) => {
       stdout += chunk;
-      const match = /^packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: memory, substrates: local\)$/m.exec(stdout);
+      const match = /^packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: memory, substrates: local, browser, volunteer\)$/m.exec(stdout);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${stdout}${stderr}`)));

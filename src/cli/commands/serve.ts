@@ -5,7 +5,7 @@ import { isLoopbackHost } from '../../server/loopback.js';
 import { assertListenAllowed, startServer, type RunningServer } from '../../server/server.js';
 import { integerIn, oneOf, redisUrl } from '../arg-parsers.js';
 import { DEFAULT_CONFIG_FILE, LOG_LEVELS, loadConfig, POLICIES } from '../config.js';
-import { resolveServeSettings, type ServeFlags, type ServeSettings } from '../serve-settings.js';
+import { cloudSubstrates, resolveServeSettings, type CloudSubstrates, type ServeFlags, type ServeSettings } from '../serve-settings.js';
 import { printLine } from '../output.js';
 import { UsageError } from '../usage-error.js';
 
@@ -23,15 +23,17 @@ export function registerServe(program: Command): void {
     .option('--allow-private-data-urls', 'let data_url reach private and loopback addresses')
     .addOption(new Option('--threads <n>', 'local worker threads (default: one per core)').argParser(integerIn(1, 1024)))
     .option('--allow-insecure-listen', 'allow a non-loopback host without a token')
+    .addOption(new Option('--node-token <token>', 'token browser/volunteer nodes must present on /v1/nodes/ws').env('PACKETFS_NODE_TOKEN'))
     .addOption(new Option('--lease-ms <ms>', 'lease (visibility timeout) of taken jobs; a crashed dispatcher\'s jobs run again after it (default 30000)').argParser(integerIn(100, 86_400_000)))
     .addOption(new Option('--metrics-limit <n>', 'metric records kept in the store (default 10000)').argParser(integerIn(0, 10_000_000)))
-    .action(async (flags: ServeFlags) => {
+    .action(async (flags: ServeFlags & { nodeToken?: string }) => {
       const config = await loadConfig(flags.config ?? DEFAULT_CONFIG_FILE, flags.config !== undefined);
-      await serve(resolveServeSettings(flags, config, process.env));
+      const settings = resolveServeSettings(flags, config, process.env);
+      await serve(settings, flags.nodeToken, cloudSubstrates(config, process.env));
     });
 }
 
-async function serve(settings: ServeSettings): Promise<void> {
+async function serve(settings: ServeSettings, nodeToken: string | undefined, cloud: CloudSubstrates): Promise<void> {
   // refuse before any worker thread is started; it is the command line that is wrong
   try {
     assertListenAllowed(settings.host, settings.token, settings.allowInsecureListen);
@@ -44,7 +46,9 @@ async function serve(settings: ServeSettings): Promise<void> {
     policy: settings.policy,
     allowPrivateDataUrls: settings.allowPrivateDataUrls,
     allowHosts: settings.allowHosts,
-    publicOrigins: publicOrigins(settings.host, settings.port),
+    publicOrigins: [...publicOrigins(settings.host, settings.port), ...cloud.publicOrigins],
+    substrates: cloud.substrates,
+    ...(nodeToken === undefined || nodeToken === '' ? {} : { nodeToken }),
     logger,
     ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),

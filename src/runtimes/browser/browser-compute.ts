@@ -1,11 +1,12 @@
-import { PacketFSError, toErrorBody, type ErrorBody } from '../../errors.js';
+import { PacketFSError, toErrorBody } from '../../errors.js';
 import { normalizeProgram } from '../../job/normalize-program.js';
-import type { OpResult } from '../../ops/types.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
 import { detectCapabilities, logicalCores } from './capabilities.js';
 import { coordinatorWsUrl } from './coordinator-url.js';
 import { DEFAULT_MAX_WORKERS, DEFAULT_SLOTS_PER_WORKER, workerCount } from './cpu-share.js';
+import { LIMITS } from '../../substrates/node-pool/protocol.js';
 import { NodeClient, type NodeClientState } from './node-client.js';
+import { toSubmitJobResult, type SubmitJobResult } from './submit-job-result.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface BrowserComputeOptions {
@@ -13,7 +14,7 @@ export interface BrowserComputeOptions {
   cpuShare?: number;
   /** upper bound on workers whatever the core count; default 8 */
   maxWorkers?: number;
-  /** jobs each worker holds at once when serving a dispatcher; default 8 */
+  /** jobs each worker holds at once when serving a dispatcher; default 4 */
   slotsPerWorker?: number;
   /** URL of packetfs-worker.js; default: beside the runtime script */
   workerUrl?: string;
@@ -21,15 +22,7 @@ export interface BrowserComputeOptions {
   dispatcherOrigin?: string;
 }
 
-/** The original API's job result. */
-export interface SubmitJobResult {
-  jobId: string;
-  success: boolean;
-  result: OpResult | OpResult[] | null;
-  executionTimeMs: number;
-  bytesProcessed: number;
-  error?: ErrorBody;
-}
+export type { SubmitJobResult } from './submit-job-result.js';
 
 export interface BrowserComputeMetrics {
   workers: number;
@@ -131,7 +124,8 @@ export class PacketFSBrowserCompute {
     await this.initialize();
     this.client?.close();
     const pool = this.requirePool();
-    const slots = pool.size * (this.options.slotsPerWorker ?? DEFAULT_SLOTS_PER_WORKER);
+    // the protocol bounds what a node may declare
+    const slots = Math.min(LIMITS.maxSlots, pool.size * (this.options.slotsPerWorker ?? DEFAULT_SLOTS_PER_WORKER));
     const client = new NodeClient({
       url: coordinatorWsUrl(url, location.href),
       slots,
@@ -204,11 +198,4 @@ export class PacketFSBrowserCompute {
     this.results.set(result.jobId, result);
     if (this.results.size > MAX_KEPT_RESULTS) this.results.delete(this.results.keys().next().value!);
   }
-}
-
-export function toSubmitJobResult(jobId: string, outcome: ExecOutcome): SubmitJobResult {
-  if (outcome.ok) {
-    return { jobId, success: true, result: outcome.result, executionTimeMs: outcome.exec_time_ms, bytesProcessed: outcome.bytes_processed };
-  }
-  return { jobId, success: false, result: null, executionTimeMs: outcome.exec_time_ms, bytesProcessed: 0, error: outcome.error };
 }

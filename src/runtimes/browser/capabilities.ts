@@ -1,16 +1,10 @@
+import type { NodeCapabilities } from '../../substrates/node-pool/protocol.js';
+
 /**
  * What a browser node reports in `register` (node protocol v1). Detected,
  * never assumed: a missing API reads as false, not as an error.
  */
-export interface BrowserCapabilities {
-  cores: number;
-  device_memory_gb?: number;
-  wasm: boolean;
-  shared_array_buffer: boolean;
-  webgl2: boolean;
-  webgpu: boolean;
-  user_agent: string;
-}
+export type BrowserCapabilities = NodeCapabilities;
 
 interface NavigatorExtras {
   hardwareConcurrency?: number;

@@ -1,5 +1,4 @@
-/** The node WebSocket path on a dispatcher (node protocol v1). */
-export const NODES_WS_PATH = '/v1/nodes/ws';
+import { NODE_WS_PATH } from '../../substrates/node-pool/protocol.js';
 
 /**
  * `connectToCoordinator` takes the dispatcher's address in any usual form:
@@ -13,7 +12,7 @@ export function coordinatorWsUrl(url: string, base: string): string {
   else if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
     throw new TypeError(`the coordinator URL must be http(s) or ws(s), not ${parsed.protocol}`);
   }
-  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = NODES_WS_PATH;
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = NODE_WS_PATH;
   parsed.hash = '';
   return parsed.href;
 }

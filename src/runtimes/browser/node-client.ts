@@ -3,7 +3,7 @@ import type { ExecOutcome } from '../../substrates/substrate.js';
 import { failedOutcome } from '../node-worker/execute-program.js';
 import type { BrowserCapabilities } from './capabilities.js';
 import {
-  PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, parseDispatcherMessage,
+  CLOSE_CODES, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, encodeNodeMessage, parseDispatcherMessage,
   type Assignment, type DispatcherMessage, type NodeMessage, type NodeResult,
 } from './node-messages.js';
 import type { PoolJob, PoolPart } from './worker-pool.js';
@@ -31,7 +31,7 @@ export type NodeClientState = 'connecting' | 'registered' | 'draining' | 'closed
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 30_000;
 /** Close codes by which the dispatcher says "do not come back as you are". */
-const FINAL_CLOSE_CODES = new Set([4001, 4400, 1009]);
+const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CLOSE_CODES.unauthorized, CLOSE_CODES.invalidMessage, CLOSE_CODES.tooBig]);
 
 /** A browser's connection to a dispatcher as a node (protocol v1). */
 export class NodeClient {
@@ -130,7 +130,7 @@ export class NodeClient {
     const now = Date.now();
     for (const a of assignments) {
       try {
-        runnable.push({ a, job: { program: normalizeProgram(a.program), deadline: now + a.timeout_ms } });
+        runnable.push({ a, job: { program: normalizeProgram(a.program, `jobs[${a.job_id}].program`), deadline: now + a.timeout_ms } });
       } catch (err) {
         const outcome = failedOutcome(err, 0);
         this.opts.onOutcome(outcome);
@@ -214,7 +214,7 @@ export class NodeClient {
   }
 
   private send(msg: NodeMessage): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(msg));
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(encodeNodeMessage(msg));
   }
 
   private setState(state: NodeClientState): void {

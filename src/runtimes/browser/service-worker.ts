@@ -1,9 +1,10 @@
 import { PacketFSError, toErrorBody } from '../../errors.js';
 import { normalizeProgram } from '../../job/normalize-program.js';
+import { isPlainObject } from '../../job/range-checks.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
-import { VERSION } from '../../version.js';
+import { version } from '../../version.js';
 import { executeProgram } from '../node-worker/execute-program.js';
-import { toSubmitJobResult } from './browser-compute.js';
+import { toSubmitJobResult } from './submit-job-result.js';
 import { createBrowserWindowContext } from './window-context.js';
 
 /**
@@ -29,7 +30,7 @@ interface SwScope {
 }
 const sw = globalThis as unknown as SwScope;
 
-const CACHE = `packetfs-runtime-${VERSION}`;
+const CACHE = `packetfs-runtime-${version}`;
 const CACHED_ASSETS = ['browser-runtime.js', 'browser-runtime.mjs', 'packetfs-worker.js'];
 /** An /execute body carries at most one inline window of this size (base64 is 4/3 of it). */
 const MAX_EXECUTE_BODY_BYTES = 16 * 1024 * 1024;
@@ -73,7 +74,7 @@ async function cachedThenRefresh(event: FetchEvent): Promise<Response> {
 }
 
 function health(): Record<string, unknown> {
-  return { status: 'ok', runtime: 'packetfs-service-worker', version: VERSION, cache: CACHE, scope: sw.registration.scope };
+  return { status: 'ok', runtime: 'packetfs-service-worker', version, cache: CACHE, scope: sw.registration.scope };
 }
 
 async function execute(request: Request): Promise<Response> {
@@ -86,7 +87,7 @@ async function execute(request: Request): Promise<Response> {
     return json(200, toSubmitJobResult(jobId, outcome));
   } catch (err) {
     const status = err instanceof PacketFSError ? err.status : 500;
-    return json(status, { ...toSubmitJobResult(jobId, { ok: false, error: toErrorBody(err), retryable: false, exec_time_ms: 0 }) });
+    return json(status, toSubmitJobResult(jobId, { ok: false, error: toErrorBody(err), retryable: false, exec_time_ms: 0 }));
   }
 }
 
@@ -105,7 +106,7 @@ function parseExecuteBody(text: string): { program: unknown; timeout: number } {
   } catch {
     throw new PacketFSError('INVALID_JSON', 'the /execute body must be JSON: a program or {"program": …}');
   }
-  if (typeof body !== 'object' || body === null || !('program' in body)) return { program: body, timeout: DEFAULT_TIMEOUT_MS };
+  if (!isPlainObject(body) || !('program' in body)) return { program: body, timeout: DEFAULT_TIMEOUT_MS };
   const { program, timeout, ...rest } = body as { program: unknown; timeout?: unknown };
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) throw new PacketFSError('INVALID_REQUEST', `unknown field '${extra}'; expected program and timeout`, { path: extra });

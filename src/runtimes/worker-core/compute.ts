@@ -1,7 +1,8 @@
 import { PacketFSError } from '../../errors.js';
 import type { ComputeJob, JobResponse } from './compute-types.js';
 import { parseComputeBody } from './parse-compute-body.js';
-import { createJobRunner } from './run-compute-job.js';
+import { failedOutcome } from '../node-worker/execute-program.js';
+import { createJobRunner, toJobResponse } from './run-compute-job.js';
 import type { WorkerEnv } from './worker-env.js';
 
 /**
@@ -46,8 +47,12 @@ export async function runJobs(jobs: ComputeJob[], env: WorkerEnv): Promise<JobRe
 
 async function runStateful(jobs: ComputeJob[], env: WorkerEnv): Promise<JobResponse[]> {
   if (env.runStateful) return env.runStateful(jobs);
-  const error = new PacketFSError('INVALID_JOB',
+  return failAll(jobs, new PacketFSError('INVALID_JOB',
     `the ${env.runtime} runtime keeps no state between jobs; send jobs with a state_key (requires_state) to the cloudflare runtime`,
-    { path: 'state_key' }).toJSON();
-  return jobs.map((job) => ({ job_id: job.job_id, success: false, result: null, exec_time_ms: 0, bytes_processed: 0, error, retryable: false }));
+    { path: 'state_key' }));
+}
+
+/** Every job failed with the same error, retryable or not by its code. */
+export function failAll(jobs: ComputeJob[], err: unknown): JobResponse[] {
+  return jobs.map((job) => toJobResponse(job.job_id, failedOutcome(err, 0)));
 }

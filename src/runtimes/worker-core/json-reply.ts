@@ -12,3 +12,10 @@ export function errorReply(err: unknown, headers: Record<string, string> = {}): 
   const extra = status === 401 ? { ...headers, 'www-authenticate': 'Bearer realm="packetfs"' } : headers;
   return jsonReply({ error: toErrorBody(err) }, status, extra);
 }
+
+/** A response's headers as a plain record, for runtimes that answer with objects (node:http, Lambda). */
+export function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => { out[name] = value; });
+  return out;
+}

@@ -36,10 +36,12 @@ import { ResultWaiters } from './result-waiters.js';
  *
  * The original dispatcher's keys (design §5) keep working: results at
  * `<prefix>:results:<id>` (TTL resultTtlMs) and metrics in `<prefix>:metrics`
- * (newest first, trimmed to metricsLimit) are written by the outbox delivery
- * right after the deciding script (result-outbox.ts explains why and what it
- * guarantees), and jobs LPUSHed onto `<prefix>:jobs:queue` are moved into
- * the queue by a background loop (legacy-ingress.ts).
+ * (newest first, trimmed to metricsLimit) are written by the complete script
+ * itself, or — in outbox mode (Redis Cluster), and always for lease-expiry
+ * failures, cancels and ingress rejections — by the outbox delivery right
+ * after the deciding script (result-outbox.ts explains why and what it
+ * guarantees). Jobs LPUSHed onto `<prefix>:jobs:queue` are moved into the
+ * queue by a background loop (legacy-ingress.ts).
  *
  * Outages: calls fail at once with STORE_UNAVAILABLE while Redis is away,
  * ready() answers false, and the same client reconnects with backoff;
@@ -60,6 +62,14 @@ export interface RedisStoreOptions extends StoreOptions, ConnectionOptions {
   ingressStaleMs?: number;
   /** outbox entries older than this are delivered by whoever finds them; default 10 s */
   outboxStaleMs?: number;
+  /**
+   * complete() files results in the outbox and copies them to the original's
+   * keys with a second round trip, as Redis Cluster requires (those keys are
+   * in other slots). Default false: the complete script writes them itself,
+   * atomically and in the same round trip, which a standalone Redis allows.
+   * Lease-expiry failures, cancels and ingress rejections use the outbox either way.
+   */
+  outbox?: boolean;
   /** period of outbox recovery and index sweeping; default 5 s */
   maintenanceMs?: number;
   /** fallback poll period of waitForResult; default 1 s */
@@ -88,6 +98,7 @@ export class RedisJobStore implements JobStore {
   private readonly resultTtlMs: number;
   private readonly metricsLimit: number;
   private readonly outboxStaleMs: number;
+  private readonly outbox: boolean;
   private readonly logger: Logger;
   private readonly waiters: ResultWaiters;
   private readonly ingress: LegacyIngress | null;
@@ -110,6 +121,7 @@ export class RedisJobStore implements JobStore {
     this.resultTtlMs = positiveInt(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
     this.metricsLimit = nonNegativeInt(opts.metricsLimit ?? 10_000, 'metricsLimit');
     this.outboxStaleMs = nonNegativeInt(opts.outboxStaleMs ?? 10_000, 'outboxStaleMs');
+    this.outbox = opts.outbox ?? false;
     this.logger = opts.logger ?? silentLogger;
     this.waiters = new ResultWaiters({
       openSubscriber: () => {
@@ -180,19 +192,20 @@ export class RedisJobStore implements JobStore {
 
   async complete(items: Completion[]): Promise<boolean[]> {
     if (items.length === 0) return [];
-    const args: (string | number)[] = [this.keys.jobPrefix, this.resultTtlMs];
-    const outbox: OutboxItem[] = new Array(items.length);
+    const args: (string | number)[] = [this.keys.jobPrefix, this.resultTtlMs, this.outbox ? '' : this.keys.result(''),
+      this.keys.metrics, this.metricsLimit, this.keys.done];
+    const delivered: OutboxItem[] = new Array(items.length);
     items.forEach((item, i) => {
       const status = item.result.status;
       if (status !== 'succeeded' && status !== 'failed') {
         throw new PacketFSError('INTERNAL', `complete() takes succeeded or failed results, got '${status}' for ${item.lease.job.job_id}`);
       }
       const out = { id: item.lease.job.job_id, record: JSON.stringify(item.result), metric: JSON.stringify(item.metric) };
-      outbox[i] = out;
-      args.push(out.id, item.lease.token, status, outboxItemJson(out));
+      delivered[i] = out;
+      args.push(out.id, item.lease.token, status, out.record, out.metric);
     });
     const [field, flags] = await this.run('complete', args) as [string, number[]];
-    if (field !== '') await this.deliver(field, outbox.filter((_, i) => flags[i] === 1));
+    if (field !== '') await this.deliver(field, delivered.filter((_, i) => flags[i] === 1));
     return flags.map((f) => f === 1);
   }
 

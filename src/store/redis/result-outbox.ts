@@ -6,9 +6,11 @@ import type { RedisKeys } from './redis-keys.js';
  *
  * `packetfs:results:<id>` and `packetfs:metrics` keep the original's names, so
  * in Redis Cluster they live outside the queue's slot and no queue script may
- * write them. Instead the script that decides a terminal write (complete,
- * cancel, take's lease expiry) files the winners' result and metric JSON in
- * the queue's outbox hash, atomically with the decision. Right after it, in
+ * write them. (On a standalone Redis, complete — the hot path — writes them
+ * itself unless the store runs with `outbox: true`.) Instead the script that
+ * decides a terminal write (complete, cancel, take's lease expiry) files the
+ * winners' result and metric JSON in the queue's outbox hash, atomically
+ * with the decision. Right after it, in
  * one pipelined round trip, deliver() copies them out — SET the result with
  * its TTL, LPUSH + LTRIM the metrics — publishes the ids for waiters, and
  * deletes the outbox field last.

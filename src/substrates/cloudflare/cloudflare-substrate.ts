@@ -14,6 +14,8 @@ export const CLOUDFLARE_DEFAULTS: RemoteDefaults = {
   // 128 MB per isolate; 5 min CPU on Standard, wall time unbounded while the client waits
   limits: { max_concurrent_jobs: 20_000, max_memory_mb: 128, max_duration_seconds: 300, max_batch: 500, concurrency: 32 },
   latencyMs: 50,
+  // request bodies up to 100 MB on the Free and Pro zone plans
+  maxRequestBytes: 100_000_000,
 };
 
 export interface CloudflareSubstrateOptions extends RemoteSubstrateOptions {

@@ -16,6 +16,8 @@ export const CLOUDRUN_DEFAULTS: RemoteDefaults = {
   },
   limits: { max_concurrent_jobs: 8_000, max_memory_mb: 1024, max_duration_seconds: 3600, max_batch: 500, concurrency: 16 },
   latencyMs: 80,
+  // Cloud Run caps HTTP/1 request bodies at 32 MiB
+  maxRequestBytes: 32_000_000,
 };
 
 export interface CloudRunSubstrateOptions extends RemoteSubstrateOptions {

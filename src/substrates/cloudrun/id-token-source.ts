@@ -1,5 +1,5 @@
 import { PacketFSError } from '../../errors.js';
-import { describe } from '../http-compute/http-compute-client.js';
+import { errorDetail } from '../http-compute/http-compute-client.js';
 import type { AuthorizationSource } from '../http-compute/http-compute-client.js';
 
 export const DEFAULT_METADATA_URL = 'http://metadata.google.internal';
@@ -44,7 +44,7 @@ async function fetchIdToken(url: string): Promise<string> {
   try {
     res = await fetch(url, { headers: { 'Metadata-Flavor': 'Google' }, signal: AbortSignal.timeout(5000) });
   } catch (err) {
-    throw new PacketFSError('SUBSTRATE_FAILED', `cannot reach the metadata server for a Google ID token: ${describe(err)}`);
+    throw new PacketFSError('SUBSTRATE_FAILED', `cannot reach the metadata server for a Google ID token: ${errorDetail(err)}`);
   }
   const text = await res.text();
   if (!res.ok) throw new PacketFSError('SUBSTRATE_FAILED', `the metadata server refused an ID token (${res.status})`);

@@ -1,5 +1,7 @@
 import type { ErrorBody } from '../../errors.js';
+import { isPlainObject } from '../../job/range-checks.js';
 import type { OpResult } from '../../ops/types.js';
+import { isRetryableCode } from '../../runtimes/node-worker/execute-program.js';
 import type { ExecOutcome } from '../substrate.js';
 import type { RemoteJob } from './remote-job.js';
 
@@ -15,9 +17,17 @@ export function failEach(count: number, code: string, message: string, retryable
   return Array.from({ length: count }, () => ({ ok: false as const, error, retryable, exec_time_ms: execTimeMs }));
 }
 
-/** Outcomes of a batch request `{jobs}` → `{results}`, in the order the jobs were sent. */
+/**
+ * Outcomes of a batch request `{jobs}` → `{results}`, in the order the jobs
+ * were sent. A request-level `{error}` (the runtime refused the whole batch)
+ * applies to every job, retryable unless it is the jobs' own fault.
+ */
 export function outcomesOfBatchReply(body: unknown, jobs: readonly RemoteJob[], substrate: string, elapsedMs: number): ExecOutcome[] {
-  const results = isObject(body) ? body.results : undefined;
+  const refused = errorBodyOf(isPlainObject(body) ? body.error : undefined);
+  if (refused !== null) {
+    return failEach(jobs.length, refused.code, `substrate ${substrate} refused the request: ${refused.message}`, isRetryableCode(refused.code), elapsedMs);
+  }
+  const results = isPlainObject(body) ? body.results : undefined;
   if (!Array.isArray(results) || results.length !== jobs.length) {
     return failEach(jobs.length, 'SUBSTRATE_FAILED', `substrate ${substrate} answered without one result per job`, true, elapsedMs);
   }
@@ -26,7 +36,7 @@ export function outcomesOfBatchReply(body: unknown, jobs: readonly RemoteJob[], 
 
 /** One job's reply; its own failure keeps the runtime's code and `retryable`. */
 export function outcomeOfJobReply(reply: unknown, jobId: string, substrate: string, elapsedMs: number): ExecOutcome {
-  if (!isObject(reply) || reply.job_id !== jobId) return malformed(substrate, `a reply for another job than ${jobId}`, elapsedMs);
+  if (!isPlainObject(reply) || reply.job_id !== jobId) return malformed(substrate, `a reply for another job than ${jobId}`, elapsedMs);
   const execTimeMs = typeof reply.exec_time_ms === 'number' && reply.exec_time_ms >= 0 ? reply.exec_time_ms : elapsedMs;
   if (reply.success === true) {
     if (!isResult(reply.result) || !Number.isSafeInteger(reply.bytes_processed)) return malformed(substrate, `a malformed result for ${jobId}`, elapsedMs);
@@ -39,7 +49,7 @@ export function outcomeOfJobReply(reply: unknown, jobId: string, substrate: stri
 
 /** `{code, message, path?}` from a runtime, or null when it is not that shape. */
 export function errorBodyOf(value: unknown): ErrorBody | null {
-  if (!isObject(value) || typeof value.code !== 'string' || typeof value.message !== 'string') return null;
+  if (!isPlainObject(value) || typeof value.code !== 'string' || typeof value.message !== 'string') return null;
   const body: ErrorBody = { code: value.code.slice(0, 64), message: value.message.slice(0, 1000) };
   if (typeof value.path === 'string') body.path = value.path.slice(0, 200);
   return body;
@@ -50,9 +60,5 @@ function malformed(substrate: string, what: string, elapsedMs: number): ExecOutc
 }
 
 function isResult(value: unknown): value is OpResult | OpResult[] {
-  return Array.isArray(value) ? value.length > 0 && value.every(isObject) : isObject(value);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return Array.isArray(value) ? value.length > 0 && value.every(isPlainObject) : isPlainObject(value);
 }

@@ -1,17 +1,12 @@
 /**
  * Caps how many requests one substrate instance has open at once; callers
- * beyond the cap wait in FIFO order. `waiting` is the queue the Fly scaler
- * reads as part of its queue depth.
+ * beyond the cap wait in FIFO order.
  */
 export class ConcurrencyLimiter {
   private active = 0;
   private readonly queue: Array<() => void> = [];
 
   constructor(private readonly limit: number) {}
-
-  get waiting(): number {
-    return this.queue.length;
-  }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));

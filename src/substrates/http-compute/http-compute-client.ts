@@ -1,4 +1,5 @@
 import { isRetryableCode } from '../../runtimes/node-worker/execute-program.js';
+import { isPlainObject } from '../../job/range-checks.js';
 import type { ExecOutcome, HealthReport } from '../substrate.js';
 import { errorBodyOf, failEach, outcomesOfBatchReply } from './compute-reply.js';
 import { readBoundedJson } from './read-bounded.js';
@@ -47,7 +48,8 @@ export class HttpComputeClient {
     this.probeTimeoutMs = opts.probeTimeoutMs ?? 5000;
   }
 
-  async compute(jobs: RemoteJob[], timeoutMs: number): Promise<ExecOutcome[]> {
+  /** `body` is `{"jobs": jobs}` serialised (the caller measured it against the provider's size limit). */
+  async compute(jobs: RemoteJob[], body: string, timeoutMs: number): Promise<ExecOutcome[]> {
     const startedAt = performance.now();
     const elapsed = (): number => Math.round((performance.now() - startedAt) * 1000) / 1000;
     const name = this.opts.substrate;
@@ -55,19 +57,19 @@ export class HttpComputeClient {
       const res = await fetch(this.computeUrl, {
         method: 'POST',
         headers: await this.headers({ 'content-type': 'application/json' }),
-        body: JSON.stringify({ jobs }),
+        body,
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const body = await readBoundedJson(res, this.maxReplyBytes);
-      if (res.ok) return outcomesOfBatchReply(body, jobs, name, elapsed());
+      const reply = await readBoundedJson(res, this.maxReplyBytes);
+      if (res.ok) return outcomesOfBatchReply(reply, jobs, name, elapsed());
       if (res.status === 429) return failEach(jobs.length, 'THROTTLED', `substrate ${name} is throttling requests (429)`, true, elapsed());
-      const error = errorBodyOf(isObject(body) ? body.error : undefined);
+      const error = errorBodyOf(isPlainObject(reply) ? reply.error : undefined);
       if (res.status >= 500 || error === null) {
         return failEach(jobs.length, 'SUBSTRATE_FAILED', `substrate ${name} answered ${res.status}${error ? `: ${error.message}` : ''}`, true, elapsed());
       }
       return failEach(jobs.length, error.code, `substrate ${name} refused the request (${res.status}): ${error.message}`, isRetryableCode(error.code), elapsed());
     } catch (err) {
-      return failEach(jobs.length, 'SUBSTRATE_FAILED', `substrate ${name} could not be reached: ${describe(err)}`, true, elapsed());
+      return failEach(jobs.length, 'SUBSTRATE_FAILED', `substrate ${name} could not be reached: ${errorDetail(err)}`, true, elapsed());
     }
   }
 
@@ -78,11 +80,11 @@ export class HttpComputeClient {
       const body = await readBoundedJson(res, 64 * 1024);
       const latency_ms = performance.now() - startedAt;
       if (!res.ok) return { healthy: false, latency_ms, detail: `GET /health answered ${res.status}` };
-      const status = isObject(body) ? body.status : undefined;
+      const status = isPlainObject(body) ? body.status : undefined;
       if (status !== 'ok') return { healthy: false, latency_ms, detail: `GET /health reported status ${JSON.stringify(status)}` };
       return { healthy: true, latency_ms };
     } catch (err) {
-      return { healthy: false, detail: `GET /health failed: ${describe(err)}` };
+      return { healthy: false, detail: `GET /health failed: ${errorDetail(err)}` };
     }
   }
 
@@ -93,12 +95,8 @@ export class HttpComputeClient {
 }
 
 /** The network error's own words (fetch hides them in `cause`). */
-export function describe(err: unknown): string {
+export function errorDetail(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
   return `${err.message}${cause}`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -38,7 +38,7 @@ export class HttpComputeSubstrate extends RemoteSubstrate {
     return this.client.health();
   }
 
-  protected send(jobs: RemoteJob[], timeoutMs: number): Promise<ExecOutcome[]> {
-    return this.client.compute(jobs, timeoutMs);
+  protected send(jobs: RemoteJob[], body: string, timeoutMs: number): Promise<ExecOutcome[]> {
+    return this.client.compute(jobs, body, timeoutMs);
   }
 }

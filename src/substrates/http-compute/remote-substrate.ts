@@ -40,6 +40,8 @@ export interface RemoteDefaults {
   pricing: RemotePricing;
   limits: RemoteLimits;
   latencyMs: number;
+  /** largest request body the provider accepts; bigger requests are split */
+  maxRequestBytes: number;
 }
 
 /** Seconds a request may run past its jobs' timeout before it is abandoned. */
@@ -56,12 +58,13 @@ export abstract class RemoteSubstrate implements Substrate {
   abstract readonly type: string;
   readonly name: string;
   protected readonly limits: RemoteLimits;
-  protected readonly limiter: ConcurrencyLimiter;
+  private readonly limiter: ConcurrencyLimiter;
   protected inFlight = 0;
   protected closed = false;
   private readonly publicOrigin: string | undefined;
   private readonly pricing: RemotePricing;
   private readonly latencyMs: number;
+  private readonly maxRequestBytes: number;
   private readonly cost: CostMeter;
 
   constructor(opts: RemoteSubstrateOptions, defaults: RemoteDefaults) {
@@ -70,6 +73,7 @@ export abstract class RemoteSubstrate implements Substrate {
     this.limits = { ...defaults.limits, ...opts.limits };
     this.pricing = { ...defaults.pricing, ...opts.pricing };
     this.latencyMs = opts.latencyMs ?? defaults.latencyMs;
+    this.maxRequestBytes = defaults.maxRequestBytes;
     this.limiter = new ConcurrencyLimiter(this.limits.concurrency);
     this.cost = new CostMeter(this.pricing.pricing, this.limits.max_memory_mb, this.pricing.free_tier);
   }
@@ -108,13 +112,13 @@ export abstract class RemoteSubstrate implements Substrate {
     }
     this.inFlight += batch.length;
     try {
-      await this.beforeSend(jobs.length);
+      await this.beforeSend();
       const timeoutMs = latestDeadline - now + REQUEST_GRACE_MS;
       const requests: Array<Promise<void>> = [];
       for (let start = 0; start < jobs.length; start += this.limits.max_batch) {
         const chunk = jobs.slice(start, start + this.limits.max_batch);
         const chunkSlots = slots.slice(start, start + this.limits.max_batch);
-        requests.push(this.limiter.run(() => this.sendPriced(chunk, timeoutMs)).then((answered) => {
+        requests.push(this.limiter.run(() => this.sendWithinSize(chunk, timeoutMs)).then((answered) => {
           for (let k = 0; k < chunkSlots.length; k++) outcomes[chunkSlots[k]!] = answered[k]!;
         }));
       }
@@ -136,15 +140,30 @@ export abstract class RemoteSubstrate implements Substrate {
     return this.limits.max_concurrent_jobs;
   }
 
-  /** Called with the jobs about to be sent; Fly starts machines here. Must not reject. */
-  protected async beforeSend(_jobs: number): Promise<void> {}
+  /** Called before a batch's requests go out (its jobs already count as in flight); Fly starts machines here. Must not reject. */
+  protected async beforeSend(): Promise<void> {}
 
-  /** Sends one request of at most max_batch jobs; one outcome per job, same order; never rejects. */
-  protected abstract send(jobs: RemoteJob[], timeoutMs: number): Promise<ExecOutcome[]>;
+  /**
+   * Sends one request; `body` is `{"jobs": [...]}` already serialised.
+   * One outcome per job, same order; never rejects.
+   */
+  protected abstract send(jobs: RemoteJob[], body: string, timeoutMs: number): Promise<ExecOutcome[]>;
 
-  private async sendPriced(jobs: RemoteJob[], timeoutMs: number): Promise<ExecOutcome[]> {
+  /**
+   * Halves a request until its body fits the provider's limit (Lambda 6 MB,
+   * Vercel Edge 4 MB): inline data makes job sizes uneven, so a count limit
+   * alone cannot keep a batch under it. A single job over the limit is sent
+   * as it is and the provider's refusal reported.
+   */
+  private async sendWithinSize(jobs: RemoteJob[], timeoutMs: number): Promise<ExecOutcome[]> {
+    const body = JSON.stringify({ jobs });
+    if (jobs.length > 1 && Buffer.byteLength(body) > this.maxRequestBytes) {
+      const half = Math.ceil(jobs.length / 2);
+      const [first, second] = await Promise.all([this.sendWithinSize(jobs.slice(0, half), timeoutMs), this.sendWithinSize(jobs.slice(half), timeoutMs)]);
+      return [...first, ...second];
+    }
     const startedAt = performance.now();
-    const outcomes = await this.send(jobs, timeoutMs);
+    const outcomes = await this.send(jobs, body, timeoutMs);
     const costUsd = this.cost.perJobUsd(jobs.length, performance.now() - startedAt);
     for (const outcome of outcomes) if (outcome.ok) outcome.cost_usd = costUsd;
     return outcomes;

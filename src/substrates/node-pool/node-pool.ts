@@ -145,6 +145,7 @@ export class NodePool {
   private readonly sweeper: NodeJS.Timeout;
   private readonly idPrefix = randomBytes(3).toString('hex');
   private nextAssignment = 1;
+  private capacityWakePending = false;
   private closed = false;
   /** results for assignments no longer held (reassigned, timed out, unknown) */
   ignoredResults = 0;
@@ -195,6 +196,11 @@ export class NodePool {
       if (!(err instanceof ProtocolViolation)) throw err;
       this.refuse(conn, 'INVALID_MESSAGE', err.message, CLOSE_CODES.invalidMessage);
     }
+  }
+
+  /** A frame the transport already knows to be wrong (binary): closes the connection with 4400. */
+  refuseInvalid(conn: PoolConnection, message: string): void {
+    if (!conn.gone) this.refuse(conn, 'INVALID_MESSAGE', message, CLOSE_CODES.invalidMessage);
   }
 
   /**
@@ -355,7 +361,21 @@ export class NodePool {
         this.settle(held.call, held.index, { ok: false, error: r.error, retryable: isRetryableCode(r.error.code), exec_time_ms: r.exec_time_ms, node: node.id });
       }
     }
-    if (freed > 0) this.onCapacity();
+    if (freed > 0) this.capacityFreed();
+  }
+
+  /**
+   * Wakes the dispatch loop once per turn of the event loop, not per results
+   * message: with thousands of nodes answering, the loop then takes one
+   * large batch for all the slots freed meanwhile instead of many tiny ones.
+   */
+  private capacityFreed(): void {
+    if (this.capacityWakePending) return;
+    this.capacityWakePending = true;
+    setImmediate(() => {
+      this.capacityWakePending = false;
+      this.onCapacity();
+    });
   }
 
   private release(assignmentId: string, held: Held): void {

@@ -15,6 +15,8 @@ export const VERCEL_DEFAULTS: RemoteDefaults = {
   // Edge Functions must begin answering within 25 s; 128 MB
   limits: { max_concurrent_jobs: 10_000, max_memory_mb: 128, max_duration_seconds: 25, max_batch: 500, concurrency: 32 },
   latencyMs: 60,
+  // the Edge runtime caps request bodies at 4 MB
+  maxRequestBytes: 4_000_000,
 };
 
 export interface VercelSubstrateOptions extends RemoteSubstrateOptions {

@@ -60,6 +60,25 @@ local function storeOutcome(id, status, code, message, attempts, errs, queueMs, 
   return '{"id":' .. jid .. ',"r":' .. record .. ',"m":' .. metric .. '}'
 end
 
+-- The outbox item of one result: the shape of outboxItemJson in result-outbox.ts.
+local function outboxItem(id, record, metric)
+  return '{"id":' .. cjson.encode(id) .. ',"r":' .. record .. ',"m":' .. metric .. '}'
+end
+
+-- Writes results to the original's keys inside the deciding script, what
+-- deliverOutbox (result-outbox.ts) does after it in outbox mode: SET each
+-- result with its ttl, LPUSH the metrics (newest first) and trim them,
+-- announce the ids on the done channel.
+local function deliverNow(resultPrefix, ttl, metricsKey, metricsLimit, doneChannel, ids, records, metrics)
+  if #ids == 0 then return end
+  for i = 1, #ids do redis.call('SET', resultPrefix .. ids[i], records[i], 'PX', ttl) end
+  if metricsLimit > 0 then
+    for i = 1, #metrics, 1000 do redis.call('LPUSH', metricsKey, unpack(metrics, i, math.min(i + 999, #metrics))) end
+    redis.call('LTRIM', metricsKey, 0, metricsLimit - 1)
+  end
+  redis.call('PUBLISH', doneChannel, cjson.encode(ids))
+end
+
 -- Files the batch's outbox items under a fresh field; '' when there are none.
 local function outboxPut(now, items)
   if #items == 0 then return '' end

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { BLOB_ID_PATTERN } from '../data/own-blob-url.js';
+import { BLOB_ID_PATTERN } from './own-blob-url.js';
 
 /**
  * Signed blob URLs for untrusted nodes: `/v1/blobs/<id>?exp=<epoch s>&sig=<mac>`
@@ -49,4 +49,15 @@ export function hasValidBlobSignature(signer: BlobUrlSigner, method: string, url
   if (match === null) return false;
   const query = new URLSearchParams(url.slice(url.indexOf('?') + 1));
   return signer.verify(match[1]!, query.get('exp') ?? undefined, query.get('sig') ?? undefined);
+}
+
+let processSigner: BlobUrlSigner | null = null;
+
+/**
+ * The signer this process's server verifies with. Everything that hands blob
+ * URLs to code outside the process (volunteer nodes, cloud runtimes) signs
+ * with it, so a signed URL is valid exactly where the blob is served.
+ */
+export function processBlobUrlSigner(): BlobUrlSigner {
+  return (processSigner ??= createBlobUrlSigner());
 }

@@ -1,0 +1,53 @@
+import WebSocket from 'ws';
+import { runOps } from '../src/ops/index.js';
+import type { Assignment } from '../src/substrates/node-pool/protocol.js';
+
+/**
+ * The load side of the node scale benchmark (forked by nodes-bench.ts):
+ * opens N simulated nodes to one dispatcher, each a real WebSocket speaking
+ * protocol v1, computing real results for every assignment (inline windows)
+ * and heartbeating as told.
+ */
+const [url, countArg, slotsArg] = process.argv.slice(2);
+const count = Number(countArg);
+const slots = Number(slotsArg);
+const decoded = new Map<string, Uint8Array>();
+let registered = 0;
+let results = 0;
+
+function open(i: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url!, { perMessageDeflate: false });
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'register', protocol: 1, kind: 'node', slots, node_id: `sim-${i}`, capabilities: { cores: 1 } })));
+    ws.on('message', (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === 'registered') {
+        registered++;
+        setInterval(() => ws.send('{"type":"heartbeat"}'), msg.heartbeat_ms).unref();
+        resolve();
+      } else if (msg.type === 'assign') {
+        ws.send(JSON.stringify({ type: 'results', results: msg.jobs.map(answer) }));
+        results += msg.jobs.length;
+      }
+    });
+  });
+}
+
+function answer(job: Assignment): object {
+  const t0 = performance.now();
+  let bytes = decoded.get(job.program.data!);
+  if (bytes === undefined) decoded.set(job.program.data!, bytes = Buffer.from(job.program.data!, 'base64'));
+  const out = runOps(job.program.ops, bytes, job.program.fnv_state);
+  return { assignment_id: job.assignment_id, ok: true, result: job.program.single ? out[0] : out, bytes_processed: bytes.length, exec_time_ms: performance.now() - t0 };
+}
+
+const t0 = performance.now();
+for (let i = 0; i < count; i += 500) {
+  await Promise.all(Array.from({ length: Math.min(500, count - i) }, (_, k) => open(i + k)));
+}
+process.send!({ type: 'connected', nodes: registered, seconds: (performance.now() - t0) / 1000, rss: process.memoryUsage().rss });
+process.on('message', (msg: { type: string }) => {
+  if (msg.type === 'stats') process.send!({ type: 'stats', results });
+  else process.exit(0);
+});

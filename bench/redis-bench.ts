@@ -1,0 +1,175 @@
+/**
+ * PacketFS on Redis side by side with BullMQ: same redis-server, same
+ * machine, same script, the same 100,000 tiny jobs (64 inline bytes,
+ * counteq(42) computed for real, answer 16).
+ *
+ *   BullMQ    one producer process (Queue.addBulk, chunks of CHUNK) and one
+ *             worker process (Worker, concurrency BULLMQ_CONCURRENCY, which
+ *             computes counteq and returns it; removeOnComplete keeps the
+ *             last 1,000 so Redis memory does not grow with the run).
+ *   PacketFS  one producer process (normalizeJobs + RedisJobStore.enqueue,
+ *             chunks of CHUNK: what POST /v1/jobs does, minus HTTP) and 1, 2
+ *             and 3 `packetfs serve --redis` dispatcher processes (default
+ *             settings: local worker-thread pool, one thread per core).
+ *
+ * End to end = first add → last completion, both stamped by the queue
+ * itself (BullMQ's job.finishedOn, PacketFS's completed_at). Per-job
+ * latency = completion − submission (BullMQ job.timestamp, PacketFS
+ * created_at). Consumers are started and ready before the producer; Redis
+ * is FLUSHALLed between runs. Every result is checked.
+ *
+ *   node --import tsx bench/redis-bench.ts     (BENCH_JOBS=… to change the count,
+ *                                               BENCH_THREADS=… for serve --threads)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { redisKeys } from '../src/store/redis/redis-keys.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { startServe, type ServeProcess } from '../test/redis-e2e/serve-process.js';
+import { summarize, table } from './stats.js';
+import { TINY_COUNT } from './redis-bench-jobs.js';
+
+export interface RedisBenchOptions {
+  jobs?: number;
+  /** jobs per addBulk / enqueue call */
+  chunk?: number;
+  /** BullMQ Worker concurrency: past ~100 it stops helping on this kind of job, below it leaves Redis idle */
+  bullmqConcurrency?: number;
+  /** the PacketFS runs: how many dispatcher processes each */
+  dispatchers?: number[];
+  /** local worker threads per dispatcher (serve --threads); default: serve's default, one per core */
+  threads?: number;
+}
+
+export interface RedisBenchRow {
+  system: string;
+  consumers: number;
+  jobs: number;
+  seconds: number;
+  jobsPerSec: number;
+  latencyMs: { p50: number; p99: number; mean: number };
+  /** jobs/s ÷ BullMQ's jobs/s */
+  vsBullmq: number;
+}
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+export async function benchRedis(opts: RedisBenchOptions = {}): Promise<{ rows: RedisBenchRow[]; bullmqVersion: string; redisVersion: string }> {
+  const jobs = opts.jobs ?? 100_000;
+  const chunk = opts.chunk ?? 1_000;
+  const server = await startRedis();
+  const redis = new Redis(server.url);
+  const dir = await mkdtemp(join(tmpdir(), 'pfs-redis-bench-'));
+  try {
+    const info = await redis.info('server');
+    const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    const bullmqVersion = (await import('bullmq/package.json', { with: { type: 'json' } })).default.version as string;
+    await prefault(redis, jobs);
+    await redis.flushall();
+    const bull = await runBullmq(server.url, jobs, chunk, opts.bullmqConcurrency ?? 100);
+    const rows: RedisBenchRow[] = [{ system: `BullMQ ${bullmqVersion} (concurrency ${opts.bullmqConcurrency ?? 100})`, consumers: 1, ...bull, vsBullmq: 1 }];
+    for (const n of opts.dispatchers ?? [1, 2, 3]) {
+      await redis.flushall();
+      const r = await runPacketfs(server.url, redis, join(dir, `run-${n}`), jobs, chunk, n, opts.threads);
+      rows.push({ system: 'PacketFS', consumers: n, ...r, vsBullmq: r.jobsPerSec / bull.jobsPerSec });
+    }
+    return { rows, bullmqVersion, redisVersion };
+  } finally {
+    redis.disconnect();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function redisBenchTable(rows: RedisBenchRow[]): string {
+  return table(rows.map((r) => ({
+    system: r.system, processes: `1 producer + ${r.consumers}`, jobs: r.jobs, 'jobs/s': Math.round(r.jobsPerSec),
+    'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'vs BullMQ': `${r.vsBullmq.toFixed(2)}x`,
+  })));
+}
+
+/**
+ * Touches the memory the runs will need, then frees it. On some VMs the first
+ * touch of a page costs ~100 µs (a fresh redis-server wrote 100,000 new
+ * hashes 5x slower than the same after a FLUSHALL): without this, whichever
+ * system runs first pays for it. jemalloc keeps the freed pages for reuse.
+ */
+async function prefault(redis: Redis, jobs: number): Promise<void> {
+  const keys = jobs * 2;
+  for (let i = 0; i < keys; i += 20_000) {
+    await redis.eval("for i = ARGV[1], ARGV[2] do redis.call('SET', 'warm:' .. i, string.rep('x', 1000)) end", 0, i, Math.min(keys, i + 20_000) - 1);
+  }
+}
+
+type RunResult = Omit<RedisBenchRow, 'system' | 'consumers' | 'vsBullmq'>;
+
+async function runBullmq(url: string, jobs: number, chunk: number, concurrency: number): Promise<RunResult> {
+  const queue = `bench-${Date.now()}`;
+  const worker = child('redis-bench-bullmq-worker.ts', [url, queue, String(jobs), String(concurrency)]);
+  await worker.next();
+  const producer = child('redis-bench-bullmq-producer.ts', [url, queue, String(jobs), String(chunk)]);
+  const { firstAddAt } = await producer.next() as { firstAddAt: number };
+  const done = await worker.next() as { lastFinishedOn: number; wrong: number; latencyMs: RunResult['latencyMs'] };
+  await Promise.all([producer.exited, worker.exited]);
+  if (done.wrong !== 0) throw new Error(`BullMQ: ${done.wrong} wrong results`);
+  const seconds = (done.lastFinishedOn - firstAddAt) / 1000;
+  return { jobs, seconds, jobsPerSec: jobs / seconds, latencyMs: done.latencyMs };
+}
+
+async function runPacketfs(url: string, redis: Redis, dir: string, jobs: number, chunk: number, dispatchers: number, threads: number | undefined): Promise<RunResult> {
+  const keys = redisKeys('packetfs', 'default');
+  const serves: ServeProcess[] = [];
+  try {
+    const flags = threads === undefined ? [] : ['--threads', String(threads)];
+    for (let i = 0; i < dispatchers; i++) serves.push(await startServe(url, join(dir, `d${i}`), flags));
+    const producer = child('redis-bench-packetfs-producer.ts', [url, String(jobs), String(chunk)]);
+    const { firstAddAt } = await producer.next() as { firstAddAt: number };
+    await producer.exited;
+    while (await redis.zcard(keys.index.succeeded) < jobs) await new Promise((r) => setTimeout(r, 20));
+    let last = 0;
+    const latencies: number[] = new Array(jobs);
+    for (let i = 0; i < jobs; i += 10_000) {
+      const ids = Array.from({ length: Math.min(10_000, jobs - i) }, (_, j) => `b-${i + j}`);
+      const pipe = redis.pipeline();
+      for (const id of ids) pipe.get(keys.result(id)).hget(keys.jobPrefix + id, 'meta');
+      const replies = (await pipe.exec())!;
+      for (let j = 0; j < ids.length; j++) {
+        const record = JSON.parse(replies[2 * j]![1] as string) as { result: { count: number }; completed_at: string };
+        if (record.result.count !== TINY_COUNT) throw new Error(`PacketFS: wrong result for ${ids[j]}`);
+        const completed = Date.parse(record.completed_at);
+        if (completed > last) last = completed;
+        latencies[i + j] = completed - Date.parse((JSON.parse(replies[2 * j + 1]![1] as string) as { c: string }).c);
+      }
+    }
+    const seconds = (last - firstAddAt) / 1000;
+    return { jobs, seconds, jobsPerSec: jobs / seconds, latencyMs: summarize(latencies) };
+  } finally {
+    await Promise.all(serves.map((s) => s.stop()));
+  }
+}
+
+/** A bench child process (node --import tsx bench/<file>) whose JSON stdout lines are read one by one. */
+function child(file: string, args: string[]) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(HERE, file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
+  const exited = new Promise<void>((resolve, reject) => proc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited with ${code}`)))));
+  return {
+    exited,
+    next: async (): Promise<Record<string, unknown>> => {
+      const line = await Promise.race([lines.next(), exited.then(() => ({ done: true as const, value: undefined }))]);
+      if (line.done) throw new Error(`${file} ended without reporting`);
+      return JSON.parse(line.value) as Record<string, unknown>;
+    },
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const threads = process.env.BENCH_THREADS === undefined ? {} : { threads: Number(process.env.BENCH_THREADS) };
+  const result = await benchRedis({ jobs: Number(process.env.BENCH_JOBS ?? 100_000), ...threads });
+  console.log(`\nRedis ${result.redisVersion}: 64-byte counteq jobs, end to end\n` + redisBenchTable(result.rows));
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Bundles the worker core for each remote runtime (docs/runtimes.md):
+ *   dist/runtimes/cloudflare/worker.js  ES module for workerd (no Node APIs)
+ *   dist/runtimes/vercel/edge.js        ES module for Vercel Edge (no Node APIs)
+ *   dist/runtimes/lambda/handler.js     ES module for Node 20 Lambda, with a
+ *                                       package.json {"type":"module"} beside it
+ *                                       so Lambda loads the .js file as ESM
+ * Sources are TypeScript under src/runtimes/; run with `node scripts/build-runtimes.mjs`.
+ */
+import { build } from 'esbuild';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Web-API runtimes: no Node built-ins may slip in, so platform neutral and no externals. */
+const WEB_RUNTIME = { platform: 'neutral', mainFields: ['module', 'main'], conditions: ['workerd', 'worker', 'browser'] };
+
+const TARGETS = [
+  { entry: 'src/runtimes/cloudflare/worker.ts', out: 'cloudflare/worker.js', ...WEB_RUNTIME },
+  { entry: 'src/runtimes/vercel/edge.ts', out: 'vercel/edge.js', ...WEB_RUNTIME },
+  { entry: 'src/runtimes/lambda/handler.ts', out: 'lambda/handler.js', platform: 'node' },
+];
+
+/** Builds every runtime bundle into `<outDir>` (default dist/runtimes); returns the written paths. */
+export async function buildRuntimes({ outDir = path.join(ROOT, 'dist/runtimes'), minify = false } = {}) {
+  const written = [];
+  for (const { entry, out, ...platform } of TARGETS) {
+    const outfile = path.join(outDir, out);
+    await build({
+      entryPoints: [path.join(ROOT, entry)],
+      outfile,
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      minify,
+      sourcemap: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+      ...platform,
+    });
+    written.push(outfile);
+  }
+  await mkdir(path.join(outDir, 'lambda'), { recursive: true });
+  const lambdaPackage = path.join(outDir, 'lambda/package.json');
+  await writeFile(lambdaPackage, JSON.stringify({ type: 'module' }) + '\n');
+  written.push(lambdaPackage);
+  return written;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const written = await buildRuntimes({ minify: process.argv.includes('--minify') });
+  for (const file of written) console.log(path.relative(process.cwd(), file));
+}

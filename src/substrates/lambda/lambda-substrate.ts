@@ -1,0 +1,120 @@
+import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { ExecOutcome, HealthReport } from '../substrate.js';
+import { failEach, outcomesOfBatchReply } from '../http-compute/compute-reply.js';
+import { RemoteSubstrate, type RemoteDefaults, type RemoteSubstrateOptions } from '../http-compute/remote-substrate.js';
+import type { RemoteJob } from '../http-compute/remote-job.js';
+
+/**
+ * AWS Lambda, x86, first pricing tier: GB-seconds of the function's
+ * configured memory plus a per-request fee. Sources in docs/pricing.md.
+ */
+export const LAMBDA_DEFAULTS: RemoteDefaults = {
+  pricing: {
+    pricing: { model: 'per_gb_second', usd_per_gb_second: 0.0000166667, usd_per_request: 0.20 / 1_000_000 },
+    free_tier: { requests: 1_000_000, gb_seconds: 400_000 },
+    cost_per_hour_usd: 0.0002,
+  },
+  // max_memory_mb is the function's memory size: set it to what the function was deployed with
+  limits: { max_concurrent_jobs: 50_000, max_memory_mb: 1024, max_duration_seconds: 900, max_batch: 500, concurrency: 64 },
+  latencyMs: 100,
+  // synchronous Invoke payloads are capped at 6 MB
+  maxRequestBytes: 6_000_000,
+};
+
+export interface LambdaSubstrateOptions extends RemoteSubstrateOptions {
+  region: string;
+  functionName: string;
+  /** version or alias */
+  qualifier?: string;
+  /** another Invoke endpoint (tests, VPC endpoints); default the region's */
+  endpoint?: string;
+  /** static credentials; absent means the SDK's normal chain (env, profile, SSO, instance role) */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/**
+ * Jobs as synchronous (RequestResponse) Invokes of the Lambda runtime
+ * (dist/runtimes/lambda/handler.js), one Invoke per request of up to
+ * max_batch jobs in the `{jobs}` event form. The SDK's own retries are off:
+ * a throttled or failed Invoke goes back to the dispatcher, which retries
+ * with backoff or fails over, so one slow region does not hold jobs.
+ *
+ *   function error (X-Amz-Function-Error) → retryable SUBSTRATE_FAILED
+ *   TooManyRequestsException (429)        → retryable THROTTLED
+ *   any other SDK or network error        → retryable SUBSTRATE_FAILED
+ */
+export class LambdaSubstrate extends RemoteSubstrate {
+  readonly type = 'lambda';
+  private readonly client: LambdaClient;
+  private readonly functionName: string;
+  private readonly qualifier: string | undefined;
+
+  constructor(opts: LambdaSubstrateOptions) {
+    super(opts, LAMBDA_DEFAULTS);
+    this.functionName = opts.functionName;
+    this.qualifier = opts.qualifier;
+    const config: LambdaClientConfig = { region: opts.region, maxAttempts: 1 };
+    if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
+    if (opts.credentials !== undefined) config.credentials = opts.credentials;
+    this.client = new LambdaClient(config);
+  }
+
+  /** A `{"health": true}` event is a real Invoke that runs no job: it proves credentials, function and runtime. */
+  async probe(): Promise<HealthReport> {
+    const startedAt = performance.now();
+    const outcome = await this.invoke('{"health":true}', 10_000);
+    const latency_ms = performance.now() - startedAt;
+    if ('failure' in outcome) return { healthy: false, latency_ms, detail: outcome.failure.message };
+    const status = typeof outcome.body === 'object' && outcome.body !== null ? (outcome.body as { status?: unknown }).status : undefined;
+    return status === 'ok' ? { healthy: true, latency_ms } : { healthy: false, latency_ms, detail: `the function's health reply says ${JSON.stringify(status)}` };
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.client.destroy();
+  }
+
+  protected async send(jobs: RemoteJob[], payload: string, timeoutMs: number): Promise<ExecOutcome[]> {
+    const startedAt = performance.now();
+    const outcome = await this.invoke(payload, timeoutMs);
+    const elapsed = Math.round((performance.now() - startedAt) * 1000) / 1000;
+    if ('failure' in outcome) return failEach(jobs.length, outcome.failure.code, outcome.failure.message, true, elapsed);
+    return outcomesOfBatchReply(outcome.body, jobs, this.name, elapsed);
+  }
+
+  /** One Invoke: the parsed reply, or why the attempt failed. Never rejects. */
+  private async invoke(payload: string, timeoutMs: number): Promise<{ body: unknown } | { failure: { code: string; message: string } }> {
+    try {
+      const res = await this.client.send(new InvokeCommand({
+        FunctionName: this.functionName,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(payload),
+        ...(this.qualifier === undefined ? {} : { Qualifier: this.qualifier }),
+      }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+      const text = res.Payload === undefined ? '' : new TextDecoder().decode(res.Payload);
+      if (res.FunctionError !== undefined) {
+        return { failure: { code: 'SUBSTRATE_FAILED', message: `substrate ${this.name}: function error (${res.FunctionError}): ${functionErrorMessage(text)}` } };
+      }
+      try {
+        return { body: JSON.parse(text) };
+      } catch {
+        return { failure: { code: 'SUBSTRATE_FAILED', message: `substrate ${this.name}: the function answered something that is not JSON` } };
+      }
+    } catch (err) {
+      const name = err instanceof Error ? err.name : 'Error';
+      const message = err instanceof Error ? err.message : String(err);
+      if (name === 'TooManyRequestsException') return { failure: { code: 'THROTTLED', message: `substrate ${this.name} is throttled (429): ${message}` } };
+      return { failure: { code: 'SUBSTRATE_FAILED', message: `substrate ${this.name}: Invoke failed (${name}): ${message}` } };
+    }
+  }
+}
+
+/** Lambda's error payload is {errorType, errorMessage, trace}; only the first two are shown. */
+function functionErrorMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { errorType?: unknown; errorMessage?: unknown };
+    return `${String(body.errorType ?? 'Error')}: ${String(body.errorMessage ?? '').slice(0, 500)}`;
+  } catch {
+    return text.slice(0, 200);
+  }
+}

@@ -1,0 +1,79 @@
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
+import { silentLogger } from '../../src/logger.js';
+import { startHttpWorker, type HttpWorker } from '../../src/runtimes/http-server/index.js';
+import { CloudflareSubstrate } from '../../src/substrates/cloudflare/cloudflare-substrate.js';
+import { VercelSubstrate } from '../../src/substrates/vercel/vercel-substrate.js';
+import { checkedJobs } from '../fixtures/cloud-jobs.js';
+
+/**
+ * Failover with two remote substrates, each a real HTTP worker server: one
+ * is killed while it still holds most of its share. Every job must still
+ * complete with the right result, the dead substrate's circuit must open,
+ * and the jobs it dropped must show the failed attempt there.
+ */
+let dir: string;
+let workerA: HttpWorker;
+let workerB: HttpWorker;
+let d: Dispatcher;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pfs-failover-'));
+  workerA = await startHttpWorker({ port: 0, host: '127.0.0.1', token: 'a', handleSignals: false, drainMs: 0 });
+  workerB = await startHttpWorker({ port: 0, host: '127.0.0.1', token: 'b', handleSignals: false, drainMs: 0 });
+  // A is preferred (cheaper) but narrow: small requests one at a time, so it is mid-run for a while
+  const a = new CloudflareSubstrate({ name: 'edge-a', url: workerA.url, token: 'a', limits: { max_batch: 10, concurrency: 1, max_concurrent_jobs: 1500 } });
+  const b = new VercelSubstrate({ name: 'edge-b', url: workerB.url, token: 'b', limits: { max_batch: 100, concurrency: 8 } });
+  d = await Dispatcher.create({ dataDir: dir, logger: silentLogger, local: false, substrates: [a, b], probeIntervalMs: 50 });
+});
+
+after(async () => {
+  await d.close();
+  await workerB.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('every job completes correctly after one substrate dies mid-run, and its circuit opens', async (t) => {
+  const jobs = checkedJobs(3000, 'fo', { required_memory_mb: 128, required_duration_s: 10, max_attempts: 5 });
+  await d.submitJobs(jobs.map((j) => j.job));
+
+  // kill A once it has finished some of its share, with far more still queued at it
+  while (((await d.getMetrics(10_000)).substrates['edge-a']?.succeeded ?? 0) < 50) await sleep(5);
+  await workerA.close();
+
+  let sawOpen = false;
+  const watching = (async () => {
+    while (!sawOpen) {
+      const a = (await d.listSubstrates()).find((s) => s.name === 'edge-a');
+      sawOpen = a?.circuit === 'open';
+      if (!sawOpen) await sleep(5);
+    }
+  })();
+  const results = await Promise.all(jobs.map((j) => d.getResult(j.job.job_id, { wait: 40 })));
+  await watching;
+
+  const on: Record<string, number> = {};
+  let failedOver = 0;
+  results.forEach((r, i) => {
+    assert.equal(r?.status, 'succeeded', JSON.stringify(r));
+    assert.deepEqual(r.result, jobs[i]!.expected);
+    on[r.substrate!] = (on[r.substrate!] ?? 0) + 1;
+    if (r.attempt_errors?.some((e) => e.substrate === 'edge-a')) {
+      assert.equal(r.substrate, 'edge-b');
+      failedOver++;
+    }
+  });
+  assert.ok(on['edge-a']! >= 50, JSON.stringify(on));
+  assert.ok(on['edge-b']! > 0, JSON.stringify(on));
+  assert.ok(failedOver > 0);
+  assert.equal(sawOpen, true);
+  t.diagnostic(`results by substrate ${JSON.stringify(on)}; failed over from edge-a: ${failedOver}`);
+  const a = (await d.listSubstrates()).find((s) => s.name === 'edge-a');
+  assert.notEqual(a?.circuit, 'closed');
+  assert.equal(a?.healthy, false);
+});

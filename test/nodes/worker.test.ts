@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { serveDispatcher, type Served } from '../server/harness.js';
+import type { ServerOptions } from '../../src/server/server.js';
+import { expectedSum } from './served.js';
+
+/** `packetfs worker` as users run it, from source. */
+function startWorker(coordinator: string, slots: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--coordinator', coordinator, '--slots', String(slots), '--log-level', 'warn'],
+    { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PACKETFS_NODE_TOKEN: 'node-secret' } });
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+}
+
+test('packetfs worker processes run pinned jobs; one killed mid-run loses nothing', { timeout: 55_000 }, async () => {
+  const served: Served = await serveDispatcher({ dispatcher: { threads: 1, nodeToken: 'node-secret' } });
+  const workers = [0, 1, 2].map(() => startWorker(served.url.replace('http', 'ws'), 4));
+  try {
+    const volunteer = async () => (await served.dispatcher.listSubstrates()).find((s) => s.name === 'volunteer')!;
+    await until(async () => (await volunteer()).capabilities.max_concurrent_jobs === 12, 'three workers to register');
+    const blob = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < blob.length; i++) blob[i] = i % 251;
+    const info = await served.dispatcher.blobs.put(blob);
+    const total = 3000;
+    const jobs = Array.from({ length: total }, (_, i) => i % 3 === 0
+      ? { job_id: `w-${i}`, substrates: ['volunteer'], program: { op: 'counteq', imm: i % 251, blob: info.blob_id, offset: i, length: 4096 } }
+      : { job_id: `w-${i}`, substrates: ['volunteer'], program: { op: 'add', imm: i % 256, data: Buffer.from(`job ${i}`).toString('base64') } });
+    await served.dispatcher.submitJobs(jobs);
+    // kill one worker once work is flowing through it
+    await until(async () => (await served.dispatcher.listJobs({ status: 'succeeded', limit: 1 })).jobs.length > 0, 'first results');
+    workers[0]!.kill('SIGKILL');
+    const records = await Promise.all(jobs.map((j) => served.dispatcher.getResult(j.job_id, { wait: 40 })));
+    for (let i = 0; i < total; i++) {
+      const r = records[i]!;
+      assert.equal(r?.status, 'succeeded', `job ${i}: ${JSON.stringify(r?.error)}`);
+      assert.equal(r.substrate, 'volunteer');
+      if (i % 3 === 0) {
+        let count = 0;
+        for (let k = i; k < i + 4096; k++) if (blob[k] === i % 251) count++;
+        assert.deepEqual(r.result, { count, bytes: 4096 });
+      } else {
+        assert.deepEqual(r.result, { sum: expectedSum(i), bytes: Buffer.from(`job ${i}`).length });
+      }
+    }
+    // the killed worker held jobs: they failed over and succeeded on a second attempt
+    assert.ok(records.some((r) => r!.attempts >= 2 && r!.attempt_errors?.some((e) => e.code === 'SUBSTRATE_FAILED')));
+    // exactly one result per job: the metrics list holds each job once
+    const metrics = await served.dispatcher.getMetrics(10_000);
+    const ids = metrics.metrics.map((m) => m.job_id).filter((id) => id.startsWith('w-'));
+    assert.equal(ids.length, total);
+    assert.equal(new Set(ids).size, total);
+    assert.ok(served.dispatcher.nodes!.views('node').length === 2);
+  } finally {
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map(exited));
+    await served.close();
+  }
+});
+
+test('a worker reconnects when the dispatcher restarts', { timeout: 55_000 }, async () => {
+  let served = await serveDispatcher({ dispatcher: { threads: 1, nodeToken: 'node-secret' } });
+  const port = new URL(served.url).port;
+  const worker = startWorker(served.url.replace('http', 'ws'), 2);
+  try {
+    await until(() => served.dispatcher.nodes!.views().length === 1, 'the worker to register');
+    await served.close();
+    served = await serveDispatcher({ dispatcher: { threads: 1, nodeToken: 'node-secret' }, server: { port: Number(port) } as ServerOptions });
+    await until(() => served.dispatcher.nodes!.views().length === 1, 'the worker to reconnect');
+    await served.dispatcher.submitJob({ job_id: 'after-restart', substrates: ['volunteer'], program: { op: 'crc32c', data: Buffer.from('123456789').toString('base64') } });
+    const r = await served.dispatcher.getResult('after-restart', { wait: 10 });
+    assert.deepEqual(r?.result, { crc32c: 3808858755, bytes: 9 });
+  } finally {
+    worker.kill('SIGTERM');
+    await exited(worker);
+    await served.close();
+  }
+});
