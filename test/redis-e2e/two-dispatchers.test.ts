@@ -29,11 +29,18 @@ before(async () => {
   redis = new Redis(redisServer.url);
   dir = await mkdtemp(join(tmpdir(), 'pfs-e2e-two-'));
   // data_urls that keep a job running for as long as the test needs: /slow.bin never answers, /gate.bin when told to
+  // "running" in the store can precede the worker's request, so an opened gate stays open
   const held: Array<() => void> = [];
+  let gateOpen = false;
   hanging = createServer((req, res) => {
-    if (req.url === '/gate.bin') held.push(() => res.end('123456789'));
+    if (req.url !== '/gate.bin') return;
+    if (gateOpen) res.end('123456789');
+    else held.push(() => res.end('123456789'));
   });
-  openGate = () => { for (const answer of held.splice(0)) answer(); };
+  openGate = () => {
+    gateOpen = true;
+    for (const answer of held.splice(0)) answer();
+  };
   await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(hanging.address() as { port: number }).port}`;
   hangingUrl = `${origin}/slow.bin`;
