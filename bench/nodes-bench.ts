@@ -31,7 +31,9 @@ export interface NodesBenchResult {
   loadRssMiB: number;
 }
 
-const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
+/** Children run compiled beside this file (dist/bench) or from source under tsx, like this module. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const here = (name: string): string => fileURLToPath(new URL(`${name}${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url));
 
 /**
  * The 10,000-node scale benchmark: a dispatcher process and a separate load
@@ -42,12 +44,12 @@ export async function benchNodes(opts: NodesBenchOptions = {}): Promise<NodesBen
   const nodes = opts.nodes ?? 10_000;
   const slots = opts.slots ?? 4;
   const jobs = opts.jobs ?? 100_000;
-  const execArgv = ['--import', 'tsx', '--max-old-space-size=4096', ...(process.env.NODES_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])];
-  const dispatcher = fork(here('./nodes-bench-dispatcher.ts'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = [...(FROM_SOURCE ? ['--import', 'tsx'] : []), '--max-old-space-size=4096', ...(process.env.NODES_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])];
+  const dispatcher = fork(here('./nodes-bench-dispatcher'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let load: ChildProcess | undefined;
   try {
     const { url } = await reply<{ url: string }>(dispatcher, 'listening');
-    load = fork(here('./nodes-bench-load.ts'), [`${url.replace('http', 'ws')}/v1/nodes/ws`, String(nodes), String(slots)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    load = fork(here('./nodes-bench-load'), [`${url.replace('http', 'ws')}/v1/nodes/ws`, String(nodes), String(slots)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const connected = await reply<{ nodes: number; seconds: number; rss: number }>(load, 'connected');
     dispatcher.send({ type: 'rss' });
     const idle = await reply<{ rss: number; nodes: number }>(dispatcher, 'rss');

@@ -110,9 +110,9 @@ type RunResult = Omit<RedisBenchRow, 'system' | 'consumers' | 'vsBullmq'>;
 
 async function runBullmq(url: string, jobs: number, chunk: number, concurrency: number): Promise<RunResult> {
   const queue = `bench-${Date.now()}`;
-  const worker = child('redis-bench-bullmq-worker.ts', [url, queue, String(jobs), String(concurrency)]);
+  const worker = child('redis-bench-bullmq-worker', [url, queue, String(jobs), String(concurrency)]);
   await worker.next();
-  const producer = child('redis-bench-bullmq-producer.ts', [url, queue, String(jobs), String(chunk)]);
+  const producer = child('redis-bench-bullmq-producer', [url, queue, String(jobs), String(chunk)]);
   const { firstAddAt } = await producer.next() as { firstAddAt: number };
   const done = await worker.next() as { lastFinishedOn: number; wrong: number; latencyMs: RunResult['latencyMs'] };
   await Promise.all([producer.exited, worker.exited]);
@@ -127,7 +127,7 @@ async function runPacketfs(url: string, redis: Redis, dir: string, jobs: number,
   try {
     const flags = threads === undefined ? [] : ['--threads', String(threads)];
     for (let i = 0; i < dispatchers; i++) serves.push(await startServe(url, join(dir, `d${i}`), flags));
-    const producer = child('redis-bench-packetfs-producer.ts', [url, String(jobs), String(chunk)]);
+    const producer = child('redis-bench-packetfs-producer', [url, String(jobs), String(chunk)]);
     const { firstAddAt } = await producer.next() as { firstAddAt: number };
     await producer.exited;
     while (await redis.zcard(keys.index.succeeded) < jobs) await new Promise((r) => setTimeout(r, 20));
@@ -153,9 +153,13 @@ async function runPacketfs(url: string, redis: Redis, dir: string, jobs: number,
   }
 }
 
-/** A bench child process (node --import tsx bench/<file>) whose JSON stdout lines are read one by one. */
-function child(file: string, args: string[]) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(HERE, file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Bench children run compiled beside this file (dist/bench) or from source under tsx, like this module. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** A bench child process (bench/<name>.js, or .ts under tsx) whose JSON stdout lines are read one by one. */
+function child(name: string, args: string[]) {
+  const file = `${name}${FROM_SOURCE ? '.ts' : '.js'}`;
+  const proc = spawn(process.execPath, [...(FROM_SOURCE ? ['--import', 'tsx'] : []), join(HERE, file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise<void>((resolve, reject) => proc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited with ${code}`)))));
   return {
