@@ -27,8 +27,8 @@ export function stateRouter(namespace: DurableObjectNamespaceLike): (jobs: Compu
 
 async function sendToObject(namespace: DurableObjectNamespaceLike, key: string, jobs: ComputeJob[]): Promise<JobResponse[]> {
   try {
-    const stub = namespace.get(namespace.idFromName(key));
-    const response = await stub.fetch(new Request('https://state.internal/compute', {
+    const stateObject = namespace.get(namespace.idFromName(key));
+    const response = await stateObject.fetch(new Request('https://state.internal/compute', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobs }),
     }));
     const body = await response.json() as { results?: JobResponse[]; error?: { message?: string } };
