@@ -61,6 +61,14 @@ describe('/v1/blobs', () => {
     }
   });
 
+  test('reads are open to pages on other origins, which may see Content-Range', async () => {
+    const reply = await call(blob(), { headers: { range: 'bytes=2-4', origin: 'https://some-site.example' } });
+    assert.equal(reply.status, 206);
+    assert.equal(reply.headers.get('access-control-allow-origin'), '*');
+    const exposed = (reply.headers.get('access-control-expose-headers') ?? '').split(/,\s*/);
+    assert.ok(exposed.includes('content-range'), `exposed: ${exposed.join(', ')}`);
+  });
+
   test('unsatisfiable ranges are 416 with bytes */size', async () => {
     for (const range of ['bytes=9-', 'bytes=20-30', 'bytes=-0']) {
       const reply = await call(blob(), { headers: { range } });

@@ -47,6 +47,12 @@ export async function blobRoutes(scope: FastifyInstance, opts: { dispatcher: Ser
 async function sendBlob(request: FastifyRequest, reply: FastifyReply, dispatcher: ServedDispatcher, info: BlobInfo): Promise<FastifyReply> {
   const etag = `"${info.blob_id}"`;
   void reply.header('accept-ranges', 'bytes').header('etag', etag);
+  // Pages on other sites run jobs (the embed snippet) and read windows with
+  // Range; a read is already authorised (token or signed URL) before this
+  // point, so any origin may see it, and fetch must be allowed to see
+  // Content-Range to verify a 206.
+  void reply.header('access-control-allow-origin', '*')
+    .header('access-control-expose-headers', 'content-range, content-length, accept-ranges, etag');
   // blob ids are content hashes: the bytes behind an id never change
   const immutable = 'public, max-age=31536000, immutable';
   if (request.headers['if-none-match'] === etag) return reply.code(304).header('cache-control', immutable).send();
