@@ -106,9 +106,19 @@ export function assertListenAllowed(host: string, token: string | undefined, all
     { path: 'host' });
 }
 
+/** A signed blob URL's signature is a bearer capability for that blob: keep it out of request logs too. */
+const URL_SIGNATURE = /([?&]sig=)[^&#]*/g;
+
 function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === undefined || logger === false) return false;
-  const base = (logger === true ? {} : logger) as { redact?: string[] | { paths: string[] } };
+  const base = (logger === true ? {} : logger) as { redact?: string[] | { paths: string[] }; serializers?: Record<string, unknown> };
   const given = Array.isArray(base.redact) ? base.redact : base.redact?.paths ?? [];
-  return { ...base, redact: { paths: [...given, ...REDACTED_PATHS], censor: '[redacted]' } } as FastifyServerOptions['logger'];
+  const req = (request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+    method: request.method,
+    url: request.url.replace(URL_SIGNATURE, '$1[redacted]'),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  });
+  return { ...base, serializers: { ...base.serializers, req }, redact: { paths: [...given, ...REDACTED_PATHS], censor: '[redacted]' } } as FastifyServerOptions['logger'];
 }

@@ -1,4 +1,5 @@
 import { after, before, describe, test } from 'node:test';
+import { processBlobUrlSigner } from '../../src/data/blob-url-signing.js';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { PacketFSError } from '../../src/errors.js';
@@ -98,6 +99,20 @@ describe('bearer token', () => {
     await call(`${served.url}/v1/substrates`, { headers: { authorization: `Bearer ${token}x` } });
     assert.ok(logged.length > 0, 'the server logged something');
     assert.ok(!logged.join('').includes(token), 'token absent from logs');
+  });
+
+  test('a signed blob URL works without the token, and its signature never reaches the log', async () => {
+    const put = await call(`${served.url}/v1/blobs`, { method: 'PUT', body: '123456789', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(put.status, 201);
+    const signed = processBlobUrlSigner().sign(put.body.blob_id, served.url, Date.now() + 60_000);
+    const sig = new URL(signed).searchParams.get('sig')!;
+    const reply = await call(signed, { headers: { range: 'bytes=0-2' } });
+    assert.equal(reply.status, 206);
+    assert.equal(reply.body, '123');
+    const forged = await call(signed.replace(/sig=[^&]+/, 'sig=AAAA'));
+    assert.equal(forged.status, 401);
+    assert.ok(logged.join('').includes('sig=[redacted]'), 'the request was logged, censored');
+    assert.ok(!logged.join('').includes(sig), 'signature absent from logs');
   });
 });
 
