@@ -36,13 +36,26 @@ export async function readWindow(program: ProgramSpec, ctx: WindowContext): Prom
   return window;
 }
 
+/**
+ * The window of inline data, synchronously: decoding and slicing are pure
+ * CPU, so the local pool runs many of these in a tight loop without a
+ * promise per job (readWindow uses it too, so both paths check the same).
+ */
+export function readInlineWindow(program: ProgramSpec, ctx: WindowContext): Uint8Array {
+  const { offset, length } = program;
+  assertWindowArgs(offset, length);
+  if (typeof program.data !== 'string') {
+    throw new PacketFSError('INVALID_JOB', 'data must be a base64 string', { path: 'program.data' });
+  }
+  const bytes = ctx.decodeBase64(program.data);
+  const { start, end } = resolveWindow(bytes.length, offset, length);
+  if (end - start > ctx.maxWindowBytes) throw windowTooLarge(end - start, ctx.maxWindowBytes);
+  return bytes.subarray(start, end);
+}
+
 async function readSource(program: ProgramSpec, ctx: WindowContext): Promise<Uint8Array> {
   const { offset, length } = program;
-  if (program.data !== undefined) {
-    const bytes = ctx.decodeBase64(program.data);
-    const { start, end } = resolveWindow(bytes.length, offset, length);
-    return bytes.subarray(start, end);
-  }
+  if (program.data !== undefined) return readInlineWindow(program, ctx);
   if (program.blob !== undefined) {
     if (!isBlobId(program.blob)) {
       throw new PacketFSError('INVALID_JOB', 'blob must be a blob id: 32 lowercase hex digits', { path: 'program.blob' });

@@ -1,8 +1,7 @@
 import { PacketFSError, toErrorBody } from '../../errors.js';
 import type { ProgramSpec } from '../../job/types.js';
 import { runOps } from '../../ops/index.js';
-import { assertWindowArgs, resolveWindow, windowTooLarge } from '../../data/window-bounds.js';
-import { readWindow, type WindowContext } from '../../data/window.js';
+import { readInlineWindow, readWindow, type WindowContext } from '../../data/window.js';
 import type { ExecOutcome, ExecRequest } from '../../substrates/substrate.js';
 
 /**
@@ -63,23 +62,10 @@ export function executeInline(program: ProgramSpec, deadline: number, ctx: Windo
   const startedAt = performance.now();
   if (Date.now() >= deadline) return failedOutcome(deadlinePassed(), 0);
   try {
-    return succeeded(program, inlineWindow(program, ctx), startedAt);
+    return succeeded(program, readInlineWindow(program, ctx), startedAt);
   } catch (err) {
     return failedOutcome(err, elapsedMs(startedAt));
   }
-}
-
-/** readWindow's inline branch without the promise, built from the same bounds helpers. */
-function inlineWindow(program: ProgramSpec, ctx: WindowContext): Uint8Array {
-  const { offset, length } = program;
-  assertWindowArgs(offset, length);
-  if (typeof program.data !== 'string') {
-    throw new PacketFSError('INVALID_JOB', 'data must be a base64 string', { path: 'program.data' });
-  }
-  const bytes = ctx.decodeBase64(program.data);
-  const { start, end } = resolveWindow(bytes.length, offset, length);
-  if (end - start > ctx.maxWindowBytes) throw windowTooLarge(end - start, ctx.maxWindowBytes);
-  return bytes.subarray(start, end);
 }
 
 function succeeded(program: ProgramSpec, bytes: Uint8Array, startedAt: number): ExecOutcome {
