@@ -27,3 +27,21 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Chil
   for (const name of ['PACKETFS_SERVER', 'PACKETFS_TOKEN', 'REDIS_URL']) delete base[name];
   return spawn(process.execPath, [...CLI, ...args], { cwd: process.cwd(), env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
+
+/**
+ * Resolves with the URL captured by `line` (group 1) from `serve`'s stdout;
+ * rejects, with what the process printed, if it ends first.
+ */
+export function listeningUrl(child: ChildProcess, line: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const match = line.exec(stdout);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${stdout}${stderr}`)));
+  });
+}

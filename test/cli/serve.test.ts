@@ -4,22 +4,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, spawnCli } from './run-cli.js';
+import { listeningUrl, runCli, spawnCli } from './run-cli.js';
 
-/** Resolves with the listening URL from `serve`'s one stdout line; rejects if the process ends first. */
-function listeningUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => { stderr += chunk; });
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /^packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: memory, substrates: local, browser, volunteer\)$/m.exec(stdout);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${stdout}${stderr}`)));
-  });
-}
+const SERVE_LINE = /^packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: memory, substrates: local, browser, volunteer\)$/m;
 
 function exitCode(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
@@ -34,7 +21,7 @@ describe('packetfs serve', () => {
   test('serves jobs on a free port and exits 0 on SIGTERM', async () => {
     const child = spawnCli(['serve', '--port', '0', '--data-dir', join(dir, 'data'), '--threads', '1', '--log-level', 'silent']);
     try {
-      const url = await listeningUrl(child);
+      const url = await listeningUrl(child, SERVE_LINE);
       const run = await runCli(['submit', '--text', '123456789', '--op', 'crc32c', '--wait', '--server', url]);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /crc32c=3808858755 \(9 bytes\)/);
@@ -50,7 +37,7 @@ describe('packetfs serve', () => {
     await writeFile(config, JSON.stringify({ port: 0, host: '127.0.0.1', data_dir: join(dir, 'data2'), threads: 1, log_level: 'warn', token_env: 'MY_PACKETFS_TOKEN', policy: 'classic' }));
     const child = spawnCli(['serve', '--config', config], { MY_PACKETFS_TOKEN: 'from-env' });
     try {
-      const url = await listeningUrl(child);
+      const url = await listeningUrl(child, SERVE_LINE);
       assert.equal((await fetch(`${url}/v1/substrates`)).status, 401);
       assert.equal((await fetch(`${url}/v1/substrates`, { headers: { authorization: 'Bearer from-env' } })).status, 200);
       assert.equal((await fetch(`${url}/healthz`)).status, 200);

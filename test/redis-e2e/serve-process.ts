@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnCli } from '../cli/run-cli.js';
+import { listeningUrl, spawnCli } from '../cli/run-cli.js';
 
 /**
  * A `packetfs serve --redis` child process as users start it, on a free
@@ -20,7 +20,7 @@ export async function startServe(redisUrl: string, dataDir: string, extra: strin
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let url: string;
   try {
-    url = await listeningUrl(child);
+    url = await listeningUrl(child, /packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: redis/);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -30,20 +30,6 @@ export async function startServe(redisUrl: string, dataDir: string, extra: strin
     await exited;
   };
   return { url, child, kill: () => halt('SIGKILL'), stop: () => halt('SIGTERM') };
-}
-
-function listeningUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: redis/.exec(stdout);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${stdout}${stderr}`)));
-  });
 }
 
 /** POST /v1/jobs with a batch; returns the HTTP status and parsed body. */
