@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { siblingModule } from './sibling-module.js';
 import { summarize } from './stats.js';
 
 export interface NodesBenchOptions {
@@ -31,9 +32,7 @@ export interface NodesBenchResult {
   loadRssMiB: number;
 }
 
-/** Children run compiled beside this file (dist/bench) or from source under tsx, like this module. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const here = (name: string): string => fileURLToPath(new URL(`${name}${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url));
+const here = (name: string): string => siblingModule(import.meta.url, name).path;
 
 /**
  * The 10,000-node scale benchmark: a dispatcher process and a separate load
@@ -44,7 +43,7 @@ export async function benchNodes(opts: NodesBenchOptions = {}): Promise<NodesBen
   const nodes = opts.nodes ?? 10_000;
   const slots = opts.slots ?? 4;
   const jobs = opts.jobs ?? 100_000;
-  const execArgv = [...(FROM_SOURCE ? ['--import', 'tsx'] : []), '--max-old-space-size=4096', ...(process.env.NODES_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])];
+  const execArgv = [...siblingModule(import.meta.url, 'nodes-bench-dispatcher').execArgv, '--max-old-space-size=4096', ...(process.env.NODES_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])];
   const dispatcher = fork(here('./nodes-bench-dispatcher'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let load: ChildProcess | undefined;
   try {

@@ -33,6 +33,7 @@ import { startRedis } from '../test/helpers/redis-server.js';
 import { startServe, type ServeProcess } from '../test/redis-e2e/serve-process.js';
 import { summarize, table } from './stats.js';
 import { TINY_COUNT } from './redis-bench-jobs.js';
+import { siblingModule } from './sibling-module.js';
 
 export interface RedisBenchOptions {
   jobs?: number;
@@ -57,7 +58,6 @@ export interface RedisBenchRow {
   vsBullmq: number;
 }
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 export async function benchRedis(opts: RedisBenchOptions = {}): Promise<{ rows: RedisBenchRow[]; bullmqVersion: string; redisVersion: string }> {
   const jobs = opts.jobs ?? 100_000;
@@ -153,20 +153,17 @@ async function runPacketfs(url: string, redis: Redis, dir: string, jobs: number,
   }
 }
 
-/** Bench children run compiled beside this file (dist/bench) or from source under tsx, like this module. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/** A bench child process (bench/<name>.js, or .ts under tsx) whose JSON stdout lines are read one by one. */
+/** A bench child process (a sibling module) whose JSON stdout lines are read one by one. */
 function child(name: string, args: string[]) {
-  const file = `${name}${FROM_SOURCE ? '.ts' : '.js'}`;
-  const proc = spawn(process.execPath, [...(FROM_SOURCE ? ['--import', 'tsx'] : []), join(HERE, file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sibling = siblingModule(import.meta.url, name);
+  const proc = spawn(process.execPath, [...sibling.execArgv, sibling.path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
-  const exited = new Promise<void>((resolve, reject) => proc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited with ${code}`)))));
+  const exited = new Promise<void>((resolve, reject) => proc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))));
   return {
     exited,
     next: async (): Promise<Record<string, unknown>> => {
       const line = await Promise.race([lines.next(), exited.then(() => ({ done: true as const, value: undefined }))]);
-      if (line.done) throw new Error(`${file} ended without reporting`);
+      if (line.done) throw new Error(`${name} ended without reporting`);
       return JSON.parse(line.value) as Record<string, unknown>;
     },
   };
