@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'CONFLICT'              // e.g. cancelling a finished job
   | 'STORE_UNAVAILABLE'     // the job store (Redis) cannot be reached: 503
+  | 'STORE_LOCKED'          // another process holds the SQLite store in this data dir
+  | 'DATA_DIR_UNWRITABLE'   // the data dir (or its packetfs.db) cannot be created or written
   | 'SHUTTING_DOWN'         // dispatcher is draining: 503
   | 'WINDOW_OUT_OF_RANGE'   // offset/length past the end of the data
   | 'DATA_URL_FORBIDDEN'    // SSRF guard refused the address
@@ -60,7 +62,7 @@ function defaultStatus(code: ErrorCode): number {
       return 400;
     case 'UNAUTHORIZED': return 401;
     case 'NOT_FOUND': case 'BLOB_NOT_FOUND': return 404;
-    case 'CONFLICT': return 409;
+    case 'CONFLICT': case 'STORE_LOCKED': return 409;
     case 'PAYLOAD_TOO_LARGE': return 413;
     case 'UNSUPPORTED_MEDIA_TYPE': return 415;
     case 'STORE_UNAVAILABLE': case 'SHUTTING_DOWN': case 'UNREACHABLE': return 503;

@@ -142,4 +142,8 @@ export interface StoreOptions {
   resultTtlMs?: number;
   /** how many metric records are kept; default 10,000 */
   metricsLimit?: number;
+  /** most result records kept; the oldest are dropped first (store-specific default) */
+  maxResults?: number;
+  /** most bytes of result records kept (the store's own measure); the oldest are dropped first */
+  maxResultBytes?: number;
 }
