@@ -6,8 +6,8 @@ import type Database from 'better-sqlite3';
  * either need no schema change. Only what the store itself sorts, filters or
  * counts by has a column.
  *
- * `state` is the store's own state; `done` is 0 while the job is live
- * (queued, delayed or running) and equals `state` once it is terminal, so one
+ * `state` is the store's own state (a leased job's row stays ready or
+ * delayed: leases are held in memory only); `done` is 0 while the job is live and equals `state` once it is terminal, so one
  * index (done, seq) serves list() for every status and startup's scan of
  * live jobs, and is rewritten only when a job finishes.
  *
@@ -18,7 +18,7 @@ import type Database from 'better-sqlite3';
 export const STATE = {
   ready: 0,
   delayed: 1,
-  running: 2,
+  // 2 is not used: a running job's row stays queued (leases live in memory)
   succeeded: 3,
   failed: 4,
   cancelled: 5,

@@ -26,10 +26,14 @@ import { prepareStatements, type JobRow, type Statements } from './statements.js
  *            still delayed; promotion moves them to `ready` without a write
  *            (their row keeps state 'delayed'; take() accepts both)
  *   running  one entry per leased job, keyed by job id, plus a min-heap by
- *            lease expiry (lazily invalidated like the memory store's)
- * Leases live only in memory because only this process can hold them: on
- * open, rows still marked running belonged to a process that died, and are
- * reclaimed at once as expired leases (attempt counted, LEASE_EXPIRED).
+ *            lease expiry (lazily invalidated like the memory store's); get()
+ *            and list() overlay it on the rows
+ * Leases are not written: only this process can hold them, and writing each
+ * take() would cost a third row write per job. A leased job's row stays
+ * queued until its completion, retry or lease expiry writes the attempt; so
+ * after a crash the jobs that were running are simply queued again, and the
+ * interrupted attempt is not counted (at-least-once, like a lease expiry,
+ * but without a LEASE_EXPIRED error).
  *
  * Every call that writes is one transaction (group commit per batch): when
  * enqueue() resolves, the jobs are committed; complete() commits the results
@@ -58,6 +62,14 @@ interface EnqueuedBatch {
   seqs: (number | undefined)[];
 }
 
+interface Requeue {
+  seq: number;
+  state: number;
+  attempts: number;
+  dueAt: number | null;
+  errors: string;
+}
+
 interface RunningEntry {
   readonly id: string;
   readonly seq: number;
@@ -73,9 +85,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const SQLITE_DEFAULT_MAX_RESULTS = 1_000_000;
 export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
 const PRUNE_BATCH = 5000;
+const FRESH_SPECS = 65_536;
 /** most live rows one list() examines for a page of queued or running jobs */
 const LIST_SCAN_MAX = 10_000;
 const CURSOR = /^s([0-9a-z]{1,11})$/;
+/** public status by state code (2 is unused: see schema.ts) */
 const STATUS_OF: readonly JobStatus[] = ['queued', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 export class SqliteJobStore implements JobStore {
@@ -97,6 +111,12 @@ export class SqliteJobStore implements JobStore {
   private delayedHeap = new MinHeap<number>();
   private delayedLive = new Map<number, number>();
   private readonly running = new Map<string, RunningEntry>();
+  /**
+   * Specs of jobs this process enqueued and has not taken yet, so take()
+   * needs no read for them; bounded (FRESH_SPECS), a miss reads the row.
+   * Only never-taken jobs are here: a retried job's attempts and errors are in its row.
+   */
+  private readonly fresh = new Map<number, { job: JobSpec; enqueuedAt: number }>();
   private readonly leases = new MinHeap<RunningEntry>();
   private readonly waiters = new ResultWaiters<ResultRecord>();
   private readyCount = 0;
@@ -110,8 +130,8 @@ export class SqliteJobStore implements JobStore {
 
   private readonly enqueueTx: (jobs: JobSpec[], now: number) => EnqueuedBatch;
   private readonly takeTx: (seqs: number[]) => JobRow[];
-  private readonly completeTx: (items: Array<{ seq: number; result: ResultRecord; metric: MetricRecord }>, expiresAt: number) => void;
-  private readonly requeueTx: (items: Array<{ seq: number; state: number; dueAt: number | null; errors: string }>) => void;
+  private readonly completeTx: (items: Array<{ seq: number; attempts: number; result: ResultRecord; metric: MetricRecord }>, expiresAt: number) => void;
+  private readonly requeueTx: (items: Requeue[]) => void;
 
   static open(dataDir: string, opts: SqliteStoreOptions = {}): SqliteJobStore {
     const { db, lock, path } = openStoreDatabase(dataDir, opts.fsync ?? 'normal');
@@ -141,15 +161,15 @@ export class SqliteJobStore implements JobStore {
       const rows: JobRow[] = [];
       for (const seq of seqs) {
         const row = this.sql.take.get(seq) as JobRow | undefined;
-        if (row !== undefined) rows.push(row);
+        if (row !== undefined && row.done === 0) rows.push(row);
       }
       return rows;
     });
-    this.completeTx = db.transaction((items: Array<{ seq: number; result: ResultRecord; metric: MetricRecord }>, expiresAt: number) => {
-      for (const item of items) this.writeTerminal(item.seq, item.result, item.metric, expiresAt, undefined);
+    this.completeTx = db.transaction((items: Array<{ seq: number; attempts: number; result: ResultRecord; metric: MetricRecord }>, expiresAt: number) => {
+      for (const item of items) this.writeTerminal(item.seq, item.attempts, item.result, item.metric, expiresAt, undefined);
     });
-    this.requeueTx = db.transaction((items: Array<{ seq: number; state: number; dueAt: number | null; errors: string }>) => {
-      for (const item of items) this.sql.requeue.run(item.state, item.dueAt, item.errors, item.seq);
+    this.requeueTx = db.transaction((items: Requeue[]) => {
+      for (const item of items) this.sql.requeue.run(item.state, item.attempts, item.dueAt, item.errors, item.seq);
     });
 
     const counters = this.sql.counters.get() as { maxSeq: number | null; maxMetric: number | null; results: number; bytes: number };
@@ -157,7 +177,6 @@ export class SqliteJobStore implements JobStore {
     this.metricSeq = counters.maxMetric ?? 0;
     this.resultCount = counters.results;
     this.resultBytes = counters.bytes;
-    this.recoverRunning(this.now());
     this.loadQueues();
 
     const maintenanceMs = Math.max(1, Math.floor(opts.maintenanceMs ?? 1000));
@@ -176,7 +195,10 @@ export class SqliteJobStore implements JobStore {
     const { outcomes, seqs } = this.write(() => this.enqueueTx(jobs, now));
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i];
-      if (seq !== undefined) this.queueInMemory(seq, (jobs[i] as JobSpec).priority, 0);
+      if (seq === undefined) continue;
+      const job = jobs[i] as JobSpec;
+      if (this.fresh.size < FRESH_SPECS) this.fresh.set(seq, { job, enqueuedAt: now });
+      this.queueInMemory(seq, job.priority, 0);
     }
     return outcomes;
   }
@@ -187,28 +209,44 @@ export class SqliteJobStore implements JobStore {
     this.promoteDueDelayed(now);
     if (!(max >= 1) || this.readyCount === 0) return [];
     const seqs = this.lanes.take(Math.min(Math.floor(max), this.readyCount));
-    const rows = this.write(() => this.takeTx(seqs));
     const expiresAt = now + leaseMs;
-    const out: Lease[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as JobRow;
-      const errors = row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[];
-      const entry: RunningEntry = {
-        id: row.id, seq: row.seq, priority: row.priority, attempts: row.attempts, maxAttempts: row.max_attempts,
-        enqueuedAt: row.enqueued_at, errors, leaseExpiresAt: expiresAt,
-      };
-      this.running.set(entry.id, entry);
-      this.leases.push(expiresAt, entry);
-      out[i] = {
-        job: JSON.parse(row.spec as string) as JobSpec,
-        attempt: row.attempts,
-        token: tokenOf(entry),
-        enqueuedAt: row.enqueued_at,
-        errors: errors.slice(),
-      };
+    // leases keep the lanes' order; rows are read only for jobs not in `fresh`
+    const out: (Lease | undefined)[] = new Array(seqs.length);
+    const misses: number[] = [];
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i] as number;
+      const hit = this.fresh.get(seq);
+      if (hit === undefined) {
+        misses.push(i);
+        continue;
+      }
+      this.fresh.delete(seq);
+      const job = hit.job;
+      out[i] = this.lease({
+        id: job.job_id, seq, priority: job.priority, attempts: 1, maxAttempts: job.max_attempts,
+        enqueuedAt: hit.enqueuedAt, errors: [], leaseExpiresAt: expiresAt,
+      }, job);
+    }
+    if (misses.length > 0) {
+      const rows = this.write(() => this.takeTx(misses.map((i) => seqs[i] as number)));
+      const bySeq = new Map(rows.map((row) => [row.seq, row]));
+      for (const i of misses) {
+        const row = bySeq.get(seqs[i] as number);
+        if (row === undefined) continue;
+        out[i] = this.lease({
+          id: row.id, seq: row.seq, priority: row.priority, attempts: row.attempts + 1, maxAttempts: row.max_attempts,
+          enqueuedAt: row.enqueued_at, errors: row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[], leaseExpiresAt: expiresAt,
+        }, JSON.parse(row.spec as string) as JobSpec);
+      }
     }
     this.readyCount -= seqs.length;
-    return out;
+    return misses.length === 0 ? out as Lease[] : out.filter((l): l is Lease => l !== undefined);
+  }
+
+  private lease(entry: RunningEntry, job: JobSpec): Lease {
+    this.running.set(entry.id, entry);
+    this.leases.push(entry.leaseExpiresAt, entry);
+    return { job, attempt: entry.attempts, token: tokenOf(entry), enqueuedAt: entry.enqueuedAt, errors: entry.errors.slice() };
   }
 
   async extendLeases(leases: Lease[], leaseMs: number): Promise<boolean[]> {
@@ -224,7 +262,7 @@ export class SqliteJobStore implements JobStore {
   async complete(items: Completion[]): Promise<boolean[]> {
     const now = this.now();
     const written: boolean[] = new Array(items.length);
-    const rows: Array<{ seq: number; result: ResultRecord; metric: MetricRecord }> = [];
+    const rows: Array<{ seq: number; attempts: number; result: ResultRecord; metric: MetricRecord }> = [];
     const entries = new Set<RunningEntry>();
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as Completion;
@@ -235,7 +273,7 @@ export class SqliteJobStore implements JobStore {
         continue;
       }
       entries.add(entry);
-      rows.push({ seq: entry.seq, result: item.result, metric: item.metric });
+      rows.push({ seq: entry.seq, attempts: entry.attempts, result: item.result, metric: item.metric });
       written[i] = true;
     }
     if (rows.length === 0) return written;
@@ -248,14 +286,17 @@ export class SqliteJobStore implements JobStore {
 
   async retryLater(items: Retry[]): Promise<void> {
     const now = this.now();
-    const writes: Array<{ seq: number; state: number; dueAt: number | null; errors: string }> = [];
+    const writes: Requeue[] = [];
     const moves = new Map<RunningEntry, number>();
     for (const item of items) {
       const entry = this.holder(item.lease);
       if (entry === undefined || moves.has(entry)) continue;
       const delayed = item.delayMs > 0;
       const readyAt = now + item.delayMs;
-      writes.push({ seq: entry.seq, state: delayed ? STATE.delayed : STATE.ready, dueAt: delayed ? readyAt : null, errors: JSON.stringify([...entry.errors, item.error]) });
+      writes.push({
+        seq: entry.seq, state: delayed ? STATE.delayed : STATE.ready, attempts: entry.attempts,
+        dueAt: delayed ? readyAt : null, errors: JSON.stringify([...entry.errors, item.error]),
+      });
       moves.set(entry, delayed ? readyAt : 0);
     }
     if (writes.length === 0) return;
@@ -271,15 +312,18 @@ export class SqliteJobStore implements JobStore {
     const row = this.sql.byId.get(jobId) as JobRow | undefined;
     if (row === undefined || isExpired(row, now)) return 'not_found';
     if (row.done !== 0) return 'finished';
+    const running = this.running.get(jobId);
+    const attempts = running?.attempts ?? row.attempts;
     const errors = row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[];
-    const record = cancelledRecord({ jobId, attempts: row.attempts, errors, enqueuedAt: row.enqueued_at, now });
-    this.write(() => this.db.transaction(() => this.writeTerminal(row.seq, record, metricOf(record), now + this.resultTtlMs, undefined))());
-    if (row.state === STATE.running) {
+    const record = cancelledRecord({ jobId, attempts, errors, enqueuedAt: row.enqueued_at, now });
+    this.write(() => this.db.transaction(() => this.writeTerminal(row.seq, attempts, record, metricOf(record), now + this.resultTtlMs, undefined))());
+    if (running !== undefined) {
       this.running.delete(jobId);
     } else if (this.delayedLive.delete(row.seq)) {
       // its heap item is skipped when it surfaces
     } else {
       this.readyCount--;
+      this.fresh.delete(row.seq);
       this.deadReady.add(row.seq);
       this.lanes.noteRemoved(row.priority);
     }
@@ -289,7 +333,7 @@ export class SqliteJobStore implements JobStore {
 
   async get(jobId: string): Promise<JobView | null> {
     const row = this.sql.byId.get(jobId) as JobRow | undefined;
-    return row === undefined || isExpired(row, this.now()) ? null : viewOf(row);
+    return row === undefined || isExpired(row, this.now()) ? null : this.viewOf(row);
   }
 
   async getResult(jobId: string): Promise<ResultRecord | null> {
@@ -330,7 +374,7 @@ export class SqliteJobStore implements JobStore {
       let scanned = 0;
       for (const row of this.sql.listLive.iterate(before) as IterableIterator<JobRow>) {
         scanned++;
-        if (STATUS_OF[row.state] === query.status) {
+        if (this.statusOf(row) === query.status) {
           if (rows.length === limit) {
             next = (rows[limit - 1] as JobRow).seq;
             break;
@@ -343,7 +387,7 @@ export class SqliteJobStore implements JobStore {
         }
       }
     }
-    return { jobs: rows.map(viewOf), next_cursor: next === null ? null : encodeCursor(next) };
+    return { jobs: rows.map((row) => this.viewOf(row)), next_cursor: next === null ? null : encodeCursor(next) };
   }
 
   async recentMetrics(limit: number): Promise<MetricRecord[]> {
@@ -403,7 +447,7 @@ export class SqliteJobStore implements JobStore {
       if (this.insert(s, job, now) === 0) {
         const existing = this.sql.stateById.get(job.job_id) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
         if (!isExpired(existing, now)) {
-          outcomes[i] = { job_id: job.job_id, created: false, status: STATUS_OF[existing.state] as JobStatus };
+          outcomes[i] = { job_id: job.job_id, created: false, status: this.running.has(job.job_id) ? 'running' : STATUS_OF[existing.state] as JobStatus };
           continue;
         }
         // its result expired but was not pruned yet: the id is free again
@@ -425,11 +469,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Makes a live row terminal and appends its metric; `errors` replaces the row's attempt errors when given. */
-  private writeTerminal(seq: number, result: ResultRecord, metric: MetricRecord, expiresAt: number, errors: string | undefined): void {
+  private writeTerminal(seq: number, attempts: number, result: ResultRecord, metric: MetricRecord, expiresAt: number, errors: string | undefined): void {
     const json = JSON.stringify(result);
     const state = TERMINAL_STATE[result.status];
-    if (errors === undefined) this.sql.finish.run(state, state, json, json.length, expiresAt, seq);
-    else this.sql.finishWithErrors.run(state, state, json, json.length, expiresAt, errors, seq);
+    if (errors === undefined) this.sql.finish.run(state, state, attempts, json, json.length, expiresAt, seq);
+    else this.sql.finishWithErrors.run(state, state, attempts, json, json.length, expiresAt, errors, seq);
     this.resultCount++;
     this.resultBytes += json.length;
     if (this.metricsLimit > 0) this.sql.insertMetric.run(++this.metricSeq, JSON.stringify(metric));
@@ -451,6 +495,24 @@ export class SqliteJobStore implements JobStore {
   }
 
   // ── memory state ────────────────────────────────────────────────────────
+
+  private statusOf(row: JobRow): JobStatus {
+    return row.done === 0 && this.running.has(row.id) ? 'running' : STATUS_OF[row.state] as JobStatus;
+  }
+
+  private viewOf(row: JobRow): JobView {
+    const running = row.done === 0 ? this.running.get(row.id) : undefined;
+    return {
+      job_id: row.id,
+      status: running === undefined ? STATUS_OF[row.state] as JobStatus : 'running',
+      attempts: running === undefined ? row.attempts : running.attempts,
+      priority: row.priority,
+      created_at: row.created_at,
+      substrates: row.substrates === null ? null : JSON.parse(row.substrates) as string[],
+      errors: row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[],
+      result: row.result === null ? null : JSON.parse(row.result) as ResultRecord,
+    };
+  }
 
   /** The entry running under this lease, or undefined when the lease is stale. */
   private holder(lease: Lease): RunningEntry | undefined {
@@ -475,30 +537,10 @@ export class SqliteJobStore implements JobStore {
     this.delayedHeap = new MinHeap<number>();
     this.delayedLive = new Map<number, number>();
     this.readyCount = 0;
+    this.fresh.clear();
     for (const row of this.sql.liveQueued.iterate() as IterableIterator<{ seq: number; state: number; priority: number; due_at: number | null }>) {
       this.queueInMemory(row.seq, row.priority, row.state === STATE.delayed ? Math.max(1, row.due_at ?? 1) : 0);
     }
-  }
-
-  /** Rows left running by a process that died: their leases are over. */
-  private recoverRunning(now: number): void {
-    const rows = this.sql.liveRunning.all() as JobRow[];
-    if (rows.length === 0) return;
-    const finished: Array<{ id: string; record: ResultRecord }> = [];
-    this.db.transaction(() => {
-      for (const row of rows) {
-        const expiry = leaseExpiredError(row.attempts, now);
-        const errors = [...(row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[]), expiry];
-        if (row.attempts >= row.max_attempts) {
-          const record = leaseExpiredRecord({ jobId: row.id, attempts: row.attempts, errors, enqueuedAt: row.enqueued_at, now }, expiry);
-          this.writeTerminal(row.seq, record, metricOf(record), now + this.resultTtlMs, JSON.stringify(errors));
-          finished.push({ id: row.id, record });
-        } else {
-          this.sql.requeue.run(STATE.ready, null, JSON.stringify(errors), row.seq);
-        }
-      }
-    })();
-    this.logger.info({ event: 'sqlite_recovered', leases: rows.length, failed: finished.length }, 'reclaimed the leases of a previous process');
   }
 
   private reclaimExpiredLeases(now: number): void {
@@ -521,10 +563,10 @@ export class SqliteJobStore implements JobStore {
         const errors = [...entry.errors, expiry];
         if (entry.attempts >= entry.maxAttempts) {
           const record = leaseExpiredRecord({ jobId: entry.id, attempts: entry.attempts, errors, enqueuedAt: entry.enqueuedAt, now }, expiry);
-          this.writeTerminal(entry.seq, record, metricOf(record), now + this.resultTtlMs, JSON.stringify(errors));
+          this.writeTerminal(entry.seq, entry.attempts, record, metricOf(record), now + this.resultTtlMs, JSON.stringify(errors));
           finished.push({ id: entry.id, record });
         } else {
-          this.sql.requeue.run(STATE.ready, null, JSON.stringify(errors), entry.seq);
+          this.sql.requeue.run(STATE.ready, entry.attempts, null, JSON.stringify(errors), entry.seq);
         }
       }
     })());
@@ -624,19 +666,6 @@ function tokenOf(entry: RunningEntry): string {
 
 function isExpired(row: { done: number; due_at: number | null }, now: number): boolean {
   return row.done !== 0 && row.due_at !== null && row.due_at <= now;
-}
-
-function viewOf(row: JobRow): JobView {
-  return {
-    job_id: row.id,
-    status: STATUS_OF[row.state] as JobStatus,
-    attempts: row.attempts,
-    priority: row.priority,
-    created_at: row.created_at,
-    substrates: row.substrates === null ? null : JSON.parse(row.substrates) as string[],
-    errors: row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[],
-    result: row.result === null ? null : JSON.parse(row.result) as ResultRecord,
-  };
 }
 
 function encodeCursor(seq: number): string {

@@ -20,7 +20,7 @@ export interface JobRow {
 }
 
 type StatementName = 'insert' | 'stateById' | 'deleteSeq' | 'take' | 'finish' | 'finishWithErrors' | 'requeue' | 'insertMetric'
-  | 'byId' | 'resultById' | 'listTerminal' | 'listLive' | 'liveQueued' | 'liveRunning' | 'recentMetrics' | 'trimMetrics'
+  | 'byId' | 'resultById' | 'listTerminal' | 'listLive' | 'liveQueued' | 'recentMetrics' | 'trimMetrics'
   | 'pruneExpired' | 'pruneOldest' | 'counters' | 'countsByState' | 'oldestQueued';
 
 const VIEW_COLUMNS = 'seq, id, state, done, priority, attempts, due_at, created_at, substrates, errors, result';
@@ -36,19 +36,17 @@ export function prepareStatements(db: Database.Database): Record<StatementName, 
       VALUES (?, ?, 0, 0, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
     stateById: db.prepare('SELECT seq, state, done, due_at, bytes FROM jobs WHERE id = ?'),
     deleteSeq: db.prepare('DELETE FROM jobs WHERE seq = ?'),
-    // delayed rows are promoted in memory only, so both live queued states are takeable
-    take: db.prepare(`UPDATE jobs SET state = 2, attempts = attempts + 1 WHERE seq = ? AND state IN (0, 1)
-      RETURNING seq, id, priority, attempts, max_attempts, enqueued_at, spec, errors`),
-    finish: db.prepare('UPDATE jobs SET state = ?, done = ?, spec = NULL, result = ?, bytes = ?, due_at = ? WHERE seq = ?'),
-    finishWithErrors: db.prepare('UPDATE jobs SET state = ?, done = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, errors = ? WHERE seq = ?'),
-    requeue: db.prepare('UPDATE jobs SET state = ?, due_at = ?, errors = ? WHERE seq = ?'),
+    // a read: leases are not written (see sqlite-store.ts)
+    take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, spec, errors FROM jobs WHERE seq = ?'),
+    finish: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ? WHERE seq = ?'),
+    finishWithErrors: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, errors = ? WHERE seq = ?'),
+    requeue: db.prepare('UPDATE jobs SET state = ?, attempts = ?, due_at = ?, errors = ? WHERE seq = ?'),
     insertMetric: db.prepare('INSERT INTO metrics (seq, record) VALUES (?, ?)'),
     byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at FROM jobs WHERE id = ?`),
     resultById: db.prepare('SELECT result, done, due_at FROM jobs WHERE id = ?'),
     listTerminal: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done = ? AND seq < ? AND due_at > ? ORDER BY seq DESC LIMIT ?`),
     listLive: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done = 0 AND seq < ? ORDER BY seq DESC`),
     liveQueued: db.prepare('SELECT seq, state, priority, due_at FROM jobs WHERE done = 0 AND state IN (0, 1) ORDER BY seq'),
-    liveRunning: db.prepare('SELECT seq, id, attempts, max_attempts, enqueued_at, errors FROM jobs WHERE done = 0 AND state = 2 ORDER BY seq'),
     recentMetrics: db.prepare('SELECT record FROM metrics ORDER BY seq DESC LIMIT ?'),
     trimMetrics: db.prepare('DELETE FROM metrics WHERE seq <= ?'),
     pruneExpired: db.prepare(`DELETE FROM jobs WHERE seq IN
