@@ -66,3 +66,25 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     return value as T;
   };
 }
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MAX_DURATION_MS = 365 * 86_400_000;
+
+/** `90` (seconds), `500ms`, `30s`, `15m`, `24h`, `7d` → milliseconds; at most a year. */
+export function durationMs(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  const ms = match === null ? NaN : Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? 's'] as number);
+  if (!Number.isFinite(ms) || ms > MAX_DURATION_MS) throw new InvalidArgumentError('expected a duration such as 3600, 30m, 24h or 7d (at most 365d)');
+  return Math.round(ms);
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** `1048576`, `512MiB`, `2GB` → bytes (an integer up to 2^53). */
+export function byteSize(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = match === null ? undefined : SIZE_UNITS[(match[2] as string).toLowerCase()];
+  const bytes = match === null || unit === undefined ? NaN : Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError('expected a size such as 1048576, 512MiB or 2GB');
+  return bytes;
+}

@@ -23,6 +23,16 @@ export interface ServeConfig {
   allow_insecure_listen?: boolean;
   lease_ms?: number;
   metrics_limit?: number;
+  /** the embedded job store: sqlite (default, <data_dir>/packetfs.db) or memory */
+  store?: StoreKind;
+  /** SQLite commits: normal (survives a crash of the process) or always (fsync per commit: survives power loss) */
+  fsync?: FsyncModeName;
+  /** seconds a finished job's result is kept */
+  result_ttl_s?: number;
+  /** most results kept; the oldest go first */
+  max_results?: number;
+  /** most bytes of results kept; the oldest go first */
+  max_result_bytes?: number;
   /** origin under which remote substrates reach this dispatcher's /v1/blobs (e.g. https://packetfs.example.com) */
   public_origin?: string;
   /** cloud substrates (src/config/substrate-entries.ts) */
@@ -32,6 +42,10 @@ export interface ServeConfig {
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevelName = typeof LOG_LEVELS[number];
 export const POLICIES = ['cost-latency', 'classic'] as const;
+export const STORE_KINDS = ['sqlite', 'memory'] as const;
+export type StoreKind = typeof STORE_KINDS[number];
+export const FSYNC_MODES = ['normal', 'always'] as const;
+export type FsyncModeName = typeof FSYNC_MODES[number];
 
 export const DEFAULT_CONFIG_FILE = 'packetfs.config.json';
 
@@ -64,6 +78,11 @@ const CHECKS: Record<keyof ServeConfig, Check> = {
   allow_insecure_listen: isBool,
   lease_ms: isInt(100, 86_400_000),
   metrics_limit: isInt(0, 10_000_000),
+  store: isOneOf(STORE_KINDS),
+  fsync: isOneOf(FSYNC_MODES),
+  result_ttl_s: isInt(0, 365 * 86_400),
+  max_results: isInt(0, Number.MAX_SAFE_INTEGER),
+  max_result_bytes: isInt(0, Number.MAX_SAFE_INTEGER),
   public_origin: (v) => typeof v === 'string' && /^https?:\/\/[^/?#]+$/.test(v) ? null : 'an origin such as https://host:port (no path)',
   // checked field by field in checkConfig, so errors name e.g. substrates[1].url
   substrates: () => null,

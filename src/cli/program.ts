@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { toErrorBody } from '../errors.js';
+import { PacketFSError, toErrorBody } from '../errors.js';
 import { version } from '../version.js';
 import { registerServe } from './commands/serve.js';
 import { registerSubmit } from './commands/submit.js';
@@ -9,9 +9,14 @@ import { registerJobs } from './commands/jobs.js';
 import { registerSubstrates } from './commands/substrates.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerWorker } from './commands/worker.js';
+import { registerStore } from './commands/store.js';
 import { UsageError } from './usage-error.js';
 
-/** Exit codes: 0 ok, 1 the operation failed, 2 the command line (or config file) is wrong. */
+/**
+ * Exit codes: 0 ok, 1 the operation failed, 2 the command line (or config
+ * file) is wrong, or the data dir cannot be used (DATA_DIR_UNWRITABLE, or
+ * STORE_LOCKED: another process has its job store open).
+ */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
@@ -31,6 +36,7 @@ export function buildProgram(): Command {
   registerSubstrates(program);
   registerMetrics(program);
   registerWorker(program);
+  registerStore(program);
   return program;
 }
 
@@ -46,8 +52,12 @@ export async function runCli(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     process.stderr.write(`packetfs: ${errorLine(err)}\n`);
-    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+    return err instanceof UsageError || isDataDirError(err) ? EXIT_USAGE : EXIT_FAILURE;
   }
+}
+
+function isDataDirError(err: unknown): boolean {
+  return err instanceof PacketFSError && (err.code === 'DATA_DIR_UNWRITABLE' || err.code === 'STORE_LOCKED');
 }
 
 function errorLine(err: unknown): string {

@@ -1,7 +1,7 @@
 import { buildSubstrates } from '../config/index.js';
 import { PacketFSError } from '../errors.js';
 import type { Substrate } from '../substrates/substrate.js';
-import type { LogLevelName, ServeConfig } from './config.js';
+import type { FsyncModeName, LogLevelName, ServeConfig, StoreKind } from './config.js';
 import { UsageError } from './usage-error.js';
 
 /** `serve` flags as commander hands them over: absent when not given, so the config file can fill them. */
@@ -19,6 +19,11 @@ export interface ServeFlags {
   allowInsecureListen?: boolean;
   leaseMs?: number;
   metricsLimit?: number;
+  store?: StoreKind;
+  fsync?: FsyncModeName;
+  resultTtl?: number;
+  maxResults?: number;
+  maxResultBytes?: number;
 }
 
 export interface ServeSettings {
@@ -35,17 +40,28 @@ export interface ServeSettings {
   allowInsecureListen: boolean;
   leaseMs: number | undefined;
   metricsLimit: number | undefined;
+  /** the embedded store (ignored with redisUrl, which cannot be combined with an explicit store) */
+  store: StoreKind;
+  fsync: FsyncModeName;
+  resultTtlMs: number | undefined;
+  maxResults: number | undefined;
+  maxResultBytes: number | undefined;
 }
 
 /** Flags (and the env variables behind them) override the file; the file overrides the defaults. */
 export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env: NodeJS.ProcessEnv): ServeSettings {
+  const redisUrl = flags.redis ?? config.redis_url;
+  const store = flags.store ?? config.store;
+  if (redisUrl !== undefined && store !== undefined) {
+    throw new UsageError(`--store ${store} and --redis choose two different job stores; give one of them`, flags.store === undefined ? 'store' : '--store');
+  }
   return {
     port: flags.port ?? config.port ?? 8080,
     host: flags.host ?? config.host ?? '127.0.0.1',
     dataDir: flags.dataDir ?? config.data_dir ?? '.data',
     logLevel: flags.logLevel ?? config.log_level ?? 'info',
     token: resolveToken(flags.token, config.token_env, env),
-    redisUrl: flags.redis ?? config.redis_url,
+    redisUrl,
     policy: flags.policy ?? config.policy ?? 'cost-latency',
     allowPrivateDataUrls: flags.allowPrivateDataUrls ?? config.allow_private_data_urls ?? false,
     allowHosts: config.allow_hosts ?? [],
@@ -53,6 +69,11 @@ export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env
     allowInsecureListen: flags.allowInsecureListen ?? config.allow_insecure_listen ?? false,
     leaseMs: flags.leaseMs ?? config.lease_ms,
     metricsLimit: flags.metricsLimit ?? config.metrics_limit,
+    store: store ?? 'sqlite',
+    fsync: flags.fsync ?? config.fsync ?? 'normal',
+    resultTtlMs: flags.resultTtl ?? (config.result_ttl_s === undefined ? undefined : config.result_ttl_s * 1000),
+    maxResults: flags.maxResults ?? config.max_results,
+    maxResultBytes: flags.maxResultBytes ?? config.max_result_bytes,
   };
 }
 

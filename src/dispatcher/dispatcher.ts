@@ -50,12 +50,15 @@ export class Dispatcher implements DispatcherApi {
     const logger = opts.logger ?? createLogger('info');
     const dataDir = resolve(opts.dataDir ?? '.data');
     const blobDir = join(dataDir, 'blobs');
-    const blobs = await BlobStore.open(blobDir, opts.maxBlobBytes === undefined ? {} : { maxBlobBytes: opts.maxBlobBytes });
-    const storeOpts = {
-      ...(opts.resultTtlMs === undefined ? {} : { resultTtlMs: opts.resultTtlMs }),
-      ...(opts.metricsLimit === undefined ? {} : { metricsLimit: opts.metricsLimit }),
-    };
-    const store = opts.store ?? (opts.redisUrl ? await connectRedis(opts.redisUrl, { ...storeOpts, logger }) : new MemoryJobStore(storeOpts));
+    // the store first: a data dir that is locked or not writable is reported before anything starts
+    const store = opts.store ?? await openStore(opts, dataDir, logger);
+    let blobs: BlobStore;
+    try {
+      blobs = await BlobStore.open(blobDir, opts.maxBlobBytes === undefined ? {} : { maxBlobBytes: opts.maxBlobBytes });
+    } catch (err) {
+      if (opts.store === undefined) await store.close();
+      throw err;
+    }
     const policy = policyByName(opts.policy ?? 'cost-latency', opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
     const registry = new SubstrateRegistry({ policy, ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }) });
     const substrates = [...(opts.substrates ?? [])];
@@ -182,6 +185,21 @@ export class Dispatcher implements DispatcherApi {
   private assertOpen(): void {
     if (this.closing) throw new PacketFSError('SHUTTING_DOWN', 'the dispatcher is shutting down and takes no new jobs');
   }
+}
+
+/** The store the options ask for: Redis with a URL, else SQLite in the data dir when one was given, else memory. */
+async function openStore(opts: DispatcherOptions, dataDir: string, logger: Logger): Promise<JobStore> {
+  const storeOpts: StoreOptions = {
+    ...(opts.resultTtlMs === undefined ? {} : { resultTtlMs: opts.resultTtlMs }),
+    ...(opts.metricsLimit === undefined ? {} : { metricsLimit: opts.metricsLimit }),
+    ...(opts.maxResults === undefined ? {} : { maxResults: opts.maxResults }),
+    ...(opts.maxResultBytes === undefined ? {} : { maxResultBytes: opts.maxResultBytes }),
+  };
+  if (opts.redisUrl) return connectRedis(opts.redisUrl, { ...storeOpts, logger });
+  const kind = opts.storeKind ?? (opts.dataDir === undefined ? 'memory' : 'sqlite');
+  if (kind === 'memory') return new MemoryJobStore(storeOpts);
+  const { SqliteJobStore } = await import('../store/sqlite/sqlite-store.js');
+  return SqliteJobStore.open(dataDir, { ...storeOpts, logger, ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }) });
 }
 
 /** Loaded on demand so the embedded default never loads a Redis client. */

@@ -4,9 +4,17 @@ import type { Logger } from '../logger.js';
 
 /** Everything a Dispatcher can be told. Every field is optional: the defaults run on a laptop with no setup. */
 export interface DispatcherOptions {
-  /** where blobs (and nothing else, with the memory store) are kept; default ./.data */
+  /**
+   * where blobs and the SQLite job store (`packetfs.db`) are kept; default
+   * ./.data. Giving a data dir makes the store durable (SQLite) unless
+   * `storeKind` says 'memory'; without one, jobs are kept in memory.
+   */
   dataDir?: string;
-  /** a Redis URL selects the Redis store; absent means the embedded memory store */
+  /** the embedded store: 'sqlite' (default when dataDir is given) or 'memory' (default without dataDir) */
+  storeKind?: 'memory' | 'sqlite';
+  /** SQLite commits: 'normal' survives a process crash, 'always' fsyncs every commit and survives power loss; default 'normal' */
+  fsync?: 'normal' | 'always';
+  /** a Redis URL selects the Redis store (wins over storeKind) */
   redisUrl?: string;
   /** an already built store (tests, embedding); wins over redisUrl */
   store?: JobStore;
@@ -37,6 +45,10 @@ export interface DispatcherOptions {
   maxBlobBytes?: number;
   /** how long results are kept; default 24 h */
   resultTtlMs?: number;
+  /** most results kept, the oldest dropped first; default 100,000 in memory, 1,000,000 in SQLite */
+  maxResults?: number;
+  /** most bytes of results kept, the oldest dropped first; default 256 MiB in memory, 1 GiB in SQLite */
+  maxResultBytes?: number;
   /** how many metric records the store keeps; default 10,000 */
   metricsLimit?: number;
   /** most leases taken per store round trip; default 1024 */

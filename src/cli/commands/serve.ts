@@ -1,10 +1,12 @@
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { DB_FILE } from '../../store/sqlite/schema.js';
 import { Dispatcher } from '../../dispatcher/dispatcher.js';
 import { createLogger } from '../../logger.js';
 import { isLoopbackHost } from '../../server/loopback.js';
 import { assertListenAllowed, startServer, type RunningServer } from '../../server/server.js';
-import { integerIn, oneOf, redisUrl } from '../arg-parsers.js';
-import { DEFAULT_CONFIG_FILE, LOG_LEVELS, loadConfig, POLICIES } from '../config.js';
+import { byteSize, durationMs, integerIn, oneOf, redisUrl } from '../arg-parsers.js';
+import { DEFAULT_CONFIG_FILE, FSYNC_MODES, LOG_LEVELS, loadConfig, POLICIES, STORE_KINDS } from '../config.js';
 import { cloudSubstrates, resolveServeSettings, type CloudSubstrates, type ServeFlags, type ServeSettings } from '../serve-settings.js';
 import { printLine } from '../output.js';
 import { UsageError } from '../usage-error.js';
@@ -14,11 +16,13 @@ export function registerServe(program: Command): void {
     .description('run a dispatcher with its HTTP API')
     .addOption(new Option('--port <port>', 'TCP port, 0 for any free one (default 8080)').argParser(integerIn(0, 65535)))
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
-    .option('--data-dir <dir>', 'where blobs are kept (default .data)')
+    .option('--data-dir <dir>', 'where the job store (packetfs.db) and blobs are kept (default .data)')
     .option('--config <file>', `JSON config file (default ${DEFAULT_CONFIG_FILE} when it exists)`)
     .addOption(new Option('--log-level <level>', 'log level (default info)').argParser(oneOf(LOG_LEVELS)))
     .addOption(new Option('--token <token>', 'require this bearer token on /v1 routes').env('PACKETFS_TOKEN'))
-    .addOption(new Option('--redis <url>', 'Redis job store URL (default: embedded memory store)').env('REDIS_URL').argParser(redisUrl))
+    .addOption(new Option('--store <kind>', 'embedded job store: sqlite (durable, <data-dir>/packetfs.db) or memory (default sqlite)').argParser(oneOf(STORE_KINDS)))
+    .addOption(new Option('--fsync <mode>', 'SQLite commits: normal survives a crash of the process, always (fsync per commit) also power loss (default normal)').argParser(oneOf(FSYNC_MODES)))
+    .addOption(new Option('--redis <url>', 'Redis job store URL, shared by several dispatchers (instead of --store)').env('REDIS_URL').argParser(redisUrl))
     .addOption(new Option('--policy <policy>', 'scheduling policy (default cost-latency)').argParser(oneOf(POLICIES)))
     .option('--allow-private-data-urls', 'let data_url reach private and loopback addresses')
     .addOption(new Option('--threads <n>', 'local worker threads (default: one per core)').argParser(integerIn(1, 1024)))
@@ -26,6 +30,9 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--node-token <token>', 'token browser/volunteer nodes must present on /v1/nodes/ws').env('PACKETFS_NODE_TOKEN'))
     .addOption(new Option('--lease-ms <ms>', 'lease (visibility timeout) of taken jobs; a crashed dispatcher\'s jobs run again after it (default 30000)').argParser(integerIn(100, 86_400_000)))
     .addOption(new Option('--metrics-limit <n>', 'metric records kept in the store (default 10000)').argParser(integerIn(0, 10_000_000)))
+    .addOption(new Option('--result-ttl <duration>', 'how long results are kept, e.g. 3600, 30m, 24h, 7d (default 24h)').argParser(durationMs))
+    .addOption(new Option('--max-results <n>', 'most results kept, oldest dropped first (default 1000000 sqlite, 100000 memory)').argParser(integerIn(0, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--max-result-bytes <size>', 'most bytes of results kept, e.g. 512MiB (default 1GiB sqlite, 256MiB memory)').argParser(byteSize))
     .action(async (flags: ServeFlags & { nodeToken?: string }) => {
       const config = await loadConfig(flags.config ?? DEFAULT_CONFIG_FILE, flags.config !== undefined);
       const settings = resolveServeSettings(flags, config, process.env);
@@ -51,6 +58,11 @@ async function serve(settings: ServeSettings, nodeToken: string | undefined, clo
     ...(nodeToken === undefined || nodeToken === '' ? {} : { nodeToken }),
     logger,
     ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
+    storeKind: settings.store,
+    fsync: settings.fsync,
+    ...(settings.resultTtlMs === undefined ? {} : { resultTtlMs: settings.resultTtlMs }),
+    ...(settings.maxResults === undefined ? {} : { maxResults: settings.maxResults }),
+    ...(settings.maxResultBytes === undefined ? {} : { maxResultBytes: settings.maxResultBytes }),
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
     ...(settings.leaseMs === undefined ? {} : { leaseMs: settings.leaseMs }),
     ...(settings.metricsLimit === undefined ? {} : { metricsLimit: settings.metricsLimit }),
@@ -69,7 +81,8 @@ async function serve(settings: ServeSettings, nodeToken: string | undefined, clo
     throw err;
   }
   const substrates = (await dispatcher.listSubstrates()).map((s) => s.name).join(', ');
-  printLine(`packetfs listening on ${server.url} (store: ${settings.redisUrl === undefined ? 'memory' : 'redis'}, substrates: ${substrates})`);
+  const store = settings.redisUrl !== undefined ? 'redis' : settings.store === 'sqlite' ? `sqlite ${join(resolve(settings.dataDir), DB_FILE)}` : 'memory';
+  printLine(`packetfs listening on ${server.url} (store: ${store}, substrates: ${substrates})`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -31,6 +31,9 @@ import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from
  * expiry can still be completed, retried or extended by its holder, since no
  * one else has the job yet. Expired results vanish lazily on read and in a
  * cheap sweep at the head of `finished` on enqueue, take and complete.
+ * Retention is bounded by count and by (estimated) bytes too: finishing a
+ * job beyond maxResults or maxResultBytes forgets the oldest results first,
+ * O(1) per finished job, so a long run at high throughput stays flat.
  *
  * Specs, results and records are kept by reference, not copied: callers must
  * not mutate a JobSpec after enqueueing it or a record after handing it over.
@@ -59,10 +62,14 @@ interface JobEntry {
   leaseExpiresAt: number;
   result: ResultRecord | null;
   resultExpiresAt: number;
+  /** estimated memory of the result record (resultBytesEstimate), counted while kept */
+  resultBytes: number;
 }
 
 const NO_ERRORS: readonly AttemptError[] = Object.freeze([]);
 const DAY_MS = 24 * 60 * 60 * 1000;
+export const MEMORY_DEFAULT_MAX_RESULTS = 100_000;
+export const MEMORY_DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024;
 const CURSOR = /^s([0-9a-z]{1,11})$/;
 
 export class MemoryJobStore implements JobStore {
@@ -70,6 +77,9 @@ export class MemoryJobStore implements JobStore {
 
   private readonly now: () => number;
   private readonly resultTtlMs: number;
+  private readonly maxResults: number;
+  private readonly maxResultBytes: number;
+  private resultBytes = 0;
   private readonly jobs = new Map<string, JobEntry>();
   private readonly readyLanes = new ReadyQueue<JobEntry>((e) => e.status === 'queued' && !e.delayed);
   private readonly delayed = new MinHeap<JobEntry>();
@@ -96,6 +106,13 @@ export class MemoryJobStore implements JobStore {
     this.now = opts.now ?? Date.now;
     this.resultTtlMs = nonNegative(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
     this.metrics = new RingBuffer<MetricRecord>(Math.floor(nonNegative(opts.metricsLimit ?? 10_000, 'metricsLimit')));
+    this.maxResults = Math.floor(nonNegative(opts.maxResults ?? MEMORY_DEFAULT_MAX_RESULTS, 'maxResults'));
+    this.maxResultBytes = nonNegative(opts.maxResultBytes ?? MEMORY_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');
+  }
+
+  /** Results kept and their estimated bytes (diagnostics; shows retention is bounded). */
+  get retained(): { results: number; bytes: number } {
+    return { results: this.finished.size, bytes: this.resultBytes };
   }
 
   /** Waiters in waitForResult() not yet settled (diagnostics; shows that timeouts leave none behind). */
@@ -131,6 +148,7 @@ export class MemoryJobStore implements JobStore {
         leaseExpiresAt: 0,
         result: null,
         resultExpiresAt: Infinity,
+        resultBytes: 0,
       };
       this.jobs.set(entry.id, entry);
       this.readyLanes.push(entry.priority, entry);
@@ -317,20 +335,31 @@ export class MemoryJobStore implements JobStore {
     entry.status = result.status;
     entry.result = result;
     entry.resultExpiresAt = now + this.resultTtlMs;
+    entry.resultBytes = resultBytesEstimate(result);
     entry.spec = null;
     entry.token = null;
     entry.delayed = false;
     this.finished.push(entry);
+    this.resultBytes += entry.resultBytes;
     this.metrics.push(metric);
     this.waiters.resolve(entry.id, result);
+    while (this.finished.size > this.maxResults || (this.resultBytes > this.maxResultBytes && this.finished.size > 0)) {
+      this.forgetOldest();
+    }
+  }
+
+  /** Drops the oldest kept result (the head of `finished`). */
+  private forgetOldest(): void {
+    const head = this.finished.shift() as JobEntry;
+    this.resultBytes -= head.resultBytes;
+    // the id may since have been forgotten lazily and enqueued afresh: delete only this entry
+    if (this.jobs.get(head.id) === head) this.jobs.delete(head.id);
   }
 
   /** Forgets jobs whose results expired, oldest first; O(1) when nothing is due. */
   private sweep(now: number): void {
     for (let head = this.finished.peek(); head !== undefined && head.resultExpiresAt <= now; head = this.finished.peek()) {
-      this.finished.shift();
-      // the id may since have been forgotten lazily and enqueued afresh: delete only this entry
-      if (this.jobs.get(head.id) === head) this.jobs.delete(head.id);
+      this.forgetOldest();
     }
   }
 
@@ -369,6 +398,19 @@ export class MemoryJobStore implements JobStore {
       this.readyCount++;
     }
   }
+}
+
+/**
+ * A cheap estimate of a result record's heap footprint (object, strings, op
+ * results, attempt errors) without serialising it on the hot path; good
+ * enough to bound memory, not an exact count.
+ */
+export function resultBytesEstimate(r: ResultRecord): number {
+  let bytes = 640 + 2 * r.job_id.length;
+  if (r.result !== null) bytes += Array.isArray(r.result) ? 96 * r.result.length : 96;
+  if (r.error !== null) bytes += 96 + 2 * r.error.message.length;
+  if (r.attempt_errors !== undefined) for (const e of r.attempt_errors) bytes += 160 + 2 * e.message.length;
+  return bytes;
 }
 
 function viewOf(entry: JobEntry): JobView {

@@ -2,11 +2,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { PacketFSError } from '../../errors.js';
-import { applySchema, type FsyncMode } from './schema.js';
-
-export const DB_FILE = 'packetfs.db';
-/** held with an exclusive SQLite lock for as long as a store has the data dir open */
-export const LOCK_FILE = 'packetfs.lock';
+import { applySchema, DB_FILE, LOCK_FILE, type FsyncMode } from './schema.js';
 
 export interface OpenedDatabase {
   db: Database.Database;
@@ -50,12 +46,18 @@ export function openStoreDatabase(dataDir: string, fsync: FsyncMode): OpenedData
   }
 }
 
-/** Opens an existing store file for reading only (store info, backup); never takes the lock. */
-export function openStoreReadOnly(dataDir: string): { db: Database.Database; path: string } {
+/**
+ * Opens an existing store file to read it (store info, backup) beside a
+ * running dispatcher: never takes the lock, and query_only forbids writes.
+ * Not `readonly`: a WAL reader must be able to create the -shm file when
+ * no dispatcher has the store open.
+ */
+export function openStoreForReading(dataDir: string): { db: Database.Database; path: string } {
   const path = join(resolve(dataDir), DB_FILE);
   try {
-    const db = new Database(path, { readonly: true, fileMustExist: true });
+    const db = new Database(path, { fileMustExist: true });
     db.pragma('busy_timeout = 5000');
+    db.pragma('query_only = ON');
     return { db, path };
   } catch (err) {
     throw new PacketFSError('NOT_FOUND', `no job store at ${path}: ${(err as Error).message}`, { path: 'data_dir', cause: err });

@@ -30,6 +30,10 @@ export const TERMINAL_STATE = { succeeded: STATE.succeeded, failed: STATE.failed
 
 export const SCHEMA_VERSION = 1;
 
+export const DB_FILE = 'packetfs.db';
+/** held with an exclusive SQLite lock for as long as a store has the data dir open */
+export const LOCK_FILE = 'packetfs.lock';
+
 const DDL = `
 CREATE TABLE IF NOT EXISTS jobs (
   seq          INTEGER PRIMARY KEY,
