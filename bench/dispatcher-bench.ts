@@ -13,11 +13,11 @@ import { summarize, tinyJobs } from './stats.js';
  * the submit time of its batch (ms resolution, fine at this scale). Then the
  * lone-job round trip: submit one job, wait for its result, repeated.
  */
-export async function benchInProcess(opts: { jobs?: number; batch?: number; lone?: number; threads?: number } = {}) {
+export async function benchInProcess(opts: { jobs?: number; batch?: number; lone?: number; threads?: number; store?: 'memory' | 'sqlite' } = {}) {
   const total = opts.jobs ?? 100_000;
   const batch = opts.batch ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'pfs-bench-'));
-  const d = await Dispatcher.create({ dataDir: dir, logger: silentLogger, ...(opts.threads === undefined ? {} : { threads: opts.threads }) });
+  const d = await Dispatcher.create({ dataDir: dir, storeKind: opts.store ?? 'memory', logger: silentLogger, ...(opts.threads === undefined ? {} : { threads: opts.threads }) });
   try {
     // warm-up: JIT and worker start-up are not what we measure
     await runBatches(d, tinyJobs(20_000, 'warm'), batch);
@@ -51,7 +51,7 @@ export async function benchInProcess(opts: { jobs?: number; batch?: number; lone
   }
 }
 
-async function runBatches(d: Dispatcher, jobs: unknown[], batch: number): Promise<void> {
+export async function runBatches(d: Dispatcher, jobs: unknown[], batch: number): Promise<void> {
   for (let i = 0; i < jobs.length; i += batch) await d.submitJobs(jobs.slice(i, i + batch));
   await untilDrained(d);
 }

@@ -9,18 +9,18 @@ import { summarize, tinyJobs } from './stats.js';
 
 /**
  * End-to-end throughput over HTTP: a `packetfs serve` child process (memory
- * store, local pool) and this process as the client, POSTing batches of
+ * store unless told otherwise, local pool) and this process as the client, POSTing batches of
  * 10,000 tiny jobs with a few requests in flight, until /metrics counts every
  * job as finished. Then the lone-job round trip over HTTP (POST + GET
  * result?wait). Both processes share the machine's 2 cores, as a real
  * client on the same host would.
  */
-export async function benchHttp(opts: { jobs?: number; batch?: number; concurrency?: number; lone?: number } = {}) {
+export async function benchHttp(opts: { jobs?: number; batch?: number; concurrency?: number; lone?: number; store?: 'memory' | 'sqlite' } = {}) {
   const total = opts.jobs ?? 100_000;
   const batch = opts.batch ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'pfs-http-bench-'));
   const port = await freePort();
-  const server = await startServe(port, dir);
+  const server = await startServe(port, dir, opts.store ?? 'memory');
   const base = `http://127.0.0.1:${port}`;
   try {
     await postAll(base, tinyJobs(20_000, 'warm'), batch, opts.concurrency ?? 2);
@@ -83,9 +83,9 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startServe(port: number, dataDir: string): Promise<ChildProcess> {
+async function startServe(port: number, dataDir: string, store: 'memory' | 'sqlite'): Promise<ChildProcess> {
   const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--data-dir', dataDir, '--store', store, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`packetfs serve exited with ${code}`)));
     child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('listening')) resolve(); });

@@ -7,6 +7,7 @@ import { benchRuntimes } from './runtimes-bench.js';
 import { benchBrowser } from './browser-bench.js';
 import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
+import { benchRetention, benchSqlite } from './sqlite-bench.js';
 import { table } from './stats.js';
 
 /**
@@ -36,6 +37,29 @@ const suites: Record<string, Suite> = {
     ]));
     return r;
   },
+  sqlite: async () => {
+    const r = await benchSqlite();
+    console.log(`\nSQLite store vs memory store vs the plain SQLite limit, ${r.jobs.toLocaleString('en')} 64-byte counteq jobs, same run\n` + table([
+      { what: 'plain SQLite insert+update (limit)', 'memory jobs/s': '', 'sqlite jobs/s': r.limit.jobsPerSec, 'sqlite/memory': '' },
+      { what: 'JobStore alone (enqueue, take, complete)', 'memory jobs/s': r.store.memory.jobsPerSec, 'sqlite jobs/s': r.store.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.store.sqlite.jobsPerSec, r.store.memory.jobsPerSec) },
+      { what: 'in-process SDK + local pool', 'memory jobs/s': r.inproc.memory.jobsPerSec, 'sqlite jobs/s': r.inproc.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.inproc.sqlite.jobsPerSec, r.inproc.memory.jobsPerSec) },
+      { what: 'HTTP batches of 10,000', 'memory jobs/s': r.http.memory.jobsPerSec, 'sqlite jobs/s': r.http.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.http.sqlite.jobsPerSec, r.http.memory.jobsPerSec) },
+    ]) + `\nplain SQLite: ${r.limit.insertsPerSec} inserts/s, ${r.limit.updatesPerSec} updates/s; lone job p50 in-process ${r.inproc.memory.loneP50Ms} / ${r.inproc.sqlite.loneP50Ms} ms, HTTP ${r.http.memory.loneP50Ms} / ${r.http.sqlite.loneP50Ms} ms (memory / sqlite)`);
+    return r;
+  },
+  retention: async () => {
+    const jobs = Number(process.env.PACKETFS_RETENTION_JOBS ?? 10_000_000);
+    const rows = [];
+    for (const store of ['memory', 'sqlite'] as const) {
+      const r = await benchRetention({ jobs, store });
+      console.log(`\n${store}: RSS and file size every million jobs\n` + table(r.samples.map((s) => ({ jobs: s.jobs, 'RSS MiB': s.rssMiB, 'db MiB': s.dbMiB, seconds: s.seconds }))));
+      rows.push(r);
+    }
+    console.log(`\n${jobs.toLocaleString('en')} jobs through the SDK Dispatcher, default retention\n` + table(rows.map((r) => ({
+      store: r.store, 'jobs/s': r.jobsPerSec, 'idle RSS MiB': r.idleRssMiB, 'peak RSS MiB': r.peakRssMiB, 'peak − idle MiB': r.overIdleMiB,
+    }))));
+    return { jobs, rows };
+  },
   redis: async () => {
     const r = await benchRedis();
     console.log(`\nRedis ${r.redisVersion}: PacketFS vs BullMQ ${r.bullmqVersion}, 100,000 64-byte counteq jobs, end to end\n` + redisBenchTable(r.rows));
@@ -63,6 +87,10 @@ const suites: Record<string, Suite> = {
     return r;
   },
 };
+
+function ratio(a: number, b: number): string {
+  return b > 0 ? (a / b).toFixed(2) + '×' : '';
+}
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

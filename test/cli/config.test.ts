@@ -3,13 +3,43 @@ import assert from 'node:assert/strict';
 import { checkConfig } from '../../src/cli/config.js';
 import { resolveServeSettings } from '../../src/cli/serve-settings.js';
 import { UsageError } from '../../src/cli/usage-error.js';
+import { byteSize, durationMs } from '../../src/cli/arg-parsers.js';
+import { InvalidArgumentError } from 'commander';
 
 test('defaults apply when neither flags nor file say otherwise', () => {
   const settings = resolveServeSettings({}, {}, {});
   assert.deepEqual(settings, {
     port: 8080, host: '127.0.0.1', dataDir: '.data', logLevel: 'info', token: undefined, redisUrl: undefined,
     policy: 'cost-latency', allowPrivateDataUrls: false, allowHosts: [], threads: undefined, allowInsecureListen: false, leaseMs: undefined, metricsLimit: undefined,
+    store: 'sqlite', fsync: 'normal', resultTtlMs: undefined, maxResults: undefined, maxResultBytes: undefined,
   });
+});
+
+test('store, fsync and retention come from flags or the file; an explicit store and a Redis URL exclude each other', () => {
+  const config = checkConfig({ store: 'memory', fsync: 'always', result_ttl_s: 3600, max_results: 5000, max_result_bytes: 1048576 }, 'test.json');
+  const settings = resolveServeSettings({ maxResults: 10 }, config, {});
+  assert.equal(settings.store, 'memory');
+  assert.equal(settings.fsync, 'always');
+  assert.equal(settings.resultTtlMs, 3_600_000);
+  assert.equal(settings.maxResults, 10);
+  assert.equal(settings.maxResultBytes, 1_048_576);
+  assert.throws(() => checkConfig({ store: 'postgres' }, 'test.json'), (err: unknown) => err instanceof UsageError && err.path === 'store');
+  assert.throws(() => checkConfig({ result_ttl_s: -1 }, 'test.json'), (err: unknown) => err instanceof UsageError && err.path === 'result_ttl_s');
+  assert.throws(() => resolveServeSettings({ store: 'sqlite' }, checkConfig({ redis_url: 'redis://127.0.0.1:6379' }, 'test.json'), {}),
+    (err: unknown) => err instanceof UsageError && err.path === '--store');
+  assert.equal(resolveServeSettings({}, checkConfig({ redis_url: 'redis://127.0.0.1:6379' }, 'test.json'), {}).redisUrl, 'redis://127.0.0.1:6379');
+});
+
+test('durations and sizes parse with units and are bounded', () => {
+  assert.equal(durationMs('90'), 90_000);
+  assert.equal(durationMs('500ms'), 500);
+  assert.equal(durationMs('30m'), 1_800_000);
+  assert.equal(durationMs('7d'), 604_800_000);
+  for (const bad of ['', 'x', '-1', '400d', '1w']) assert.throws(() => durationMs(bad), InvalidArgumentError, bad);
+  assert.equal(byteSize('1048576'), 1_048_576);
+  assert.equal(byteSize('512MiB'), 536_870_912);
+  assert.equal(byteSize('2GB'), 2_000_000_000);
+  for (const bad of ['', 'lots', '-5', '1XB']) assert.throws(() => byteSize(bad), InvalidArgumentError, bad);
 });
 
 test('flags override the file; the file overrides defaults', () => {

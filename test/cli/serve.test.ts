@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listeningUrl, runCli, spawnCli } from './run-cli.js';
 
-const SERVE_LINE = /^packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: memory, substrates: local, browser, volunteer\)$/m;
+const SERVE_LINE = /^packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: sqlite \/\S+\/packetfs\.db, substrates: local, browser, volunteer\)$/m;
 
 function exitCode(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);

@@ -1,0 +1,143 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PacketFSError } from '../../src/errors.js';
+import type { JobSpec, ResultRecord } from '../../src/job/types.js';
+import type { Completion, Lease } from '../../src/store/job-store.js';
+import { MemoryJobStore } from '../../src/store/memory/memory-store.js';
+import { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
+import { storeInfo } from '../../src/store/sqlite/store-file.js';
+import { metricOf } from '../../src/store/terminal-records.js';
+
+/** What the conformance suite cannot see: restarts, the lock, and bounded retention (SQLite and memory). */
+const root = mkdtempSync(join(tmpdir(), 'packetfs-sqlite-store-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = () => join(root, `d${n++}`);
+
+function spec(jobId: string, over: Partial<JobSpec> = {}): JobSpec {
+  return {
+    job_id: jobId,
+    program: { ops: [{ op: 'xor', imm: 7 }], single: false, data: 'AAE=', offset: 0, length: null },
+    required_memory_mb: 128, required_duration_s: 1, requires_gpu: false, requires_state: false,
+    priority: 0, timeout_s: 60, created_at: '2025-01-01T00:00:00.000Z', metadata: {}, substrates: null,
+    max_attempts: 3, ...over,
+  };
+}
+
+function done(lease: Lease): Completion {
+  const result: ResultRecord = {
+    job_id: lease.job.job_id, status: 'succeeded', success: true, substrate: 'local', result: [{ xor: 7, bytes: 2 }],
+    exec_time_ms: 0.1, queue_time_ms: 0.2, bytes_processed: 2, cost_usd: 0, attempts: lease.attempt, error: null,
+    completed_at: '2025-01-01T00:00:01.000Z',
+  };
+  return { lease, result, metric: metricOf(result) };
+}
+
+describe('SqliteJobStore across restarts', () => {
+  it('reopening rebuilds the queue: order, delays, results; jobs that were running are queued again', async () => {
+    const dir = freshDir();
+    let now = Date.UTC(2025, 0, 1);
+    const first = SqliteJobStore.open(dir, { now: () => now });
+    await first.enqueue([spec('low', { priority: -1 }), spec('a'), spec('b'), spec('high', { priority: 5 }), spec('late'), spec('c')]);
+    const [high, a, b] = await first.take(3, 60_000);
+    assert.deepEqual([high, a, b].map((l) => l!.job.job_id), ['high', 'a', 'b']);
+    await first.complete([done(high!)]);
+    await first.retryLater([{ lease: b!, error: { attempt: 1, substrate: 'local', code: 'SUBSTRATE_FAILED', message: 'x', at: '2025-01-01T00:00:00.000Z' }, delayMs: 10_000 }]);
+    assert.equal(await first.cancel('late'), 'cancelled');
+    // `a` is still leased when the process "dies"
+    await first.close();
+
+    const second = SqliteJobStore.open(dir, { now: () => now });
+    try {
+      assert.deepEqual(await second.depth(), { queued: 3, delayed: 1, running: 0 });
+      assert.equal((await second.getResult('high'))?.status, 'succeeded');
+      assert.equal((await second.get('late'))?.status, 'cancelled');
+      const again = await second.take(10, 60_000);
+      assert.deepEqual(again.map((l) => [l.job.job_id, l.attempt]), [['a', 1], ['c', 1], ['low', 1]]);
+      assert.deepEqual(again[0]!.job, spec('a'));
+      now += 10_001;
+      const [retried] = await second.take(10, 60_000);
+      assert.equal(retried?.job.job_id, 'b');
+      assert.equal(retried?.attempt, 2);
+      assert.equal(retried?.errors.length, 1);
+      assert.deepEqual(await second.enqueue([spec('high'), spec('d')]), [
+        { job_id: 'high', created: false, status: 'succeeded' }, { job_id: 'd', created: true, status: 'queued' },
+      ]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a second open of the same data dir is STORE_LOCKED until the first closes', async () => {
+    const dir = freshDir();
+    const first = SqliteJobStore.open(dir);
+    assert.throws(() => SqliteJobStore.open(dir), (err: unknown) =>
+      err instanceof PacketFSError && err.code === 'STORE_LOCKED' && err.path === 'data_dir');
+    await first.close();
+    const again = SqliteJobStore.open(dir);
+    assert.equal(again.kind, 'sqlite');
+    await again.close();
+  });
+
+  it('retention: the oldest results go first beyond maxResults and maxResultBytes; expired ones are deleted', async () => {
+    const dir = freshDir();
+    let now = Date.UTC(2025, 0, 1);
+    const store = SqliteJobStore.open(dir, { now: () => now, maxResults: 100, resultTtlMs: 60_000 });
+    try {
+      for (let round = 0; round < 10; round++) {
+        await store.enqueue(Array.from({ length: 50 }, (_, i) => spec(`r${round}-${i}`)));
+        await store.complete((await store.take(50, 60_000)).map(done));
+        now += 1;
+      }
+      store.pruneNow();
+      assert.equal(store.stats().results, 100);
+      assert.equal(await store.getResult('r0-0'), null, 'the oldest result was dropped');
+      assert.equal((await store.getResult('r9-49'))?.status, 'succeeded');
+      assert.equal(storeInfo(dir, now).counts.succeeded, 100);
+      now += 60_000;
+      assert.equal(store.pruneNow(), 100);
+      assert.equal(storeInfo(dir, now).counts.succeeded, 0);
+      assert.equal(store.stats().resultBytes, 0);
+    } finally {
+      await store.close();
+    }
+    const small = SqliteJobStore.open(freshDir(), { maxResultBytes: 2000 });
+    try {
+      await small.enqueue(Array.from({ length: 40 }, (_, i) => spec(`b${i}`)));
+      await small.complete((await small.take(40, 60_000)).map(done));
+      small.pruneNow();
+      assert.ok(small.stats().resultBytes <= 2000, `bytes ${small.stats().resultBytes}`);
+      assert.ok(small.stats().results > 0);
+      assert.equal((await small.getResult('b39'))?.status, 'succeeded');
+      assert.equal(await small.getResult('b0'), null);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('MemoryJobStore retention', () => {
+  it('keeps at most maxResults results and maxResultBytes (estimated), dropping the oldest first', async () => {
+    const store = new MemoryJobStore({ maxResults: 3 });
+    await store.enqueue(['a', 'b', 'c', 'd', 'e'].map((id) => spec(id)));
+    await store.complete((await store.take(5, 60_000)).map(done));
+    assert.deepEqual(store.retained.results, 3);
+    assert.equal(await store.get('a'), null);
+    assert.equal(await store.get('b'), null);
+    assert.equal((await store.getResult('e'))?.status, 'succeeded');
+    assert.deepEqual(await store.enqueue([spec('a')]), [{ job_id: 'a', created: true, status: 'queued' }], 'a dropped id is free again');
+    await store.close();
+
+    const bounded = new MemoryJobStore({ maxResultBytes: 5000 });
+    for (let i = 0; i < 100; i++) {
+      await bounded.enqueue([spec(`m${i}`)]);
+      await bounded.complete((await bounded.take(1, 60_000)).map(done));
+    }
+    assert.ok(bounded.retained.bytes <= 5000 && bounded.retained.results > 0, JSON.stringify(bounded.retained));
+    assert.equal((await bounded.getResult('m99'))?.status, 'succeeded');
+    await bounded.close();
+  });
+});
