@@ -85,7 +85,9 @@ async function plainLimit(n: number) {
 async function storeLoop(open: () => Promise<JobStore>, n: number) {
   const store = await open();
   try {
-    const specs = normalizeJobs(tinyJobs(n, 'store')) as JobSpec[];
+    const raw = tinyJobs(n, 'store');
+    const specs: JobSpec[] = [];
+    for (let i = 0; i < n; i += 10_000) specs.push(...normalizeJobs(raw.slice(i, i + 10_000)));
     const t0 = performance.now();
     for (let i = 0; i < n; i += 1000) {
       await store.enqueue(specs.slice(i, i + 1000));
