@@ -1,5 +1,8 @@
 import { PacketFSError } from '../errors.js';
 import type { ProgramSpec } from '../job/types.js';
+import { ProgramStream } from '../ops/op-stream.js';
+import { runOps } from '../ops/run-op.js';
+import type { OpResult } from '../ops/types.js';
 import { assertWindowArgs, resolveWindow, windowTooLarge } from './window-bounds.js';
 import { isBlobId } from './own-blob-url.js';
 import {
@@ -18,6 +21,12 @@ export interface WindowContext {
   /** reads [offset, offset+length) of a blob of the dispatcher's store; absent where no store is reachable */
   readBlob?(id: string, offset: number, length: number | null): Promise<Uint8Array>;
   fetchRange(url: string, offset: number, length: number | null, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * The window of a URL handed to `sink` chunk by chunk as it arrives (resolves
+   * with its length); where present, runWindowProgram streams data_url
+   * windows through op streams and never holds a window.
+   */
+  streamRange?(url: string, offset: number, length: number | null, signal: AbortSignal | undefined, sink: (chunk: Uint8Array) => void): Promise<number>;
   /** the blob id when `url` names the dispatcher's own blob store, so it is read without HTTP */
   ownBlobId?(url: string): string | null;
   signal?: AbortSignal;
@@ -34,6 +43,29 @@ export async function readWindow(program: ProgramSpec, ctx: WindowContext): Prom
   const window = await readSource(program, ctx);
   if (window.length > ctx.maxWindowBytes) throw windowTooLarge(window.length, ctx.maxWindowBytes);
   return window;
+}
+
+/**
+ * Reads the program's window and runs its ops. A data_url window (other than
+ * the dispatcher's own blobs) is streamed through op streams when the
+ * context can stream, so the job holds one chunk at a time, whatever the
+ * window's size — maxWindowBytes bounds what is held, and nothing is; the
+ * job's timeout bounds how long it reads. Other sources are read whole.
+ */
+export async function runWindowProgram(program: ProgramSpec, ctx: WindowContext): Promise<{ results: OpResult[]; bytes: number }> {
+  const url = program.data_url;
+  if (url !== undefined && program.data === undefined && program.blob === undefined && ctx.streamRange !== undefined && (ctx.ownBlobId?.(url) ?? null) === null) {
+    assertWindowArgs(program.offset, program.length);
+    const stream = new ProgramStream(program.ops, program.fnv_state);
+    if (ctx.signal?.aborted) throw abortError(ctx.signal);
+    const bytes = await ctx.streamRange(url, program.offset, program.length, ctx.signal, (chunk) => stream.update(chunk));
+    return { results: stream.finish(), bytes };
+  }
+  if (!Array.isArray(program.ops) || program.ops.length === 0) {
+    throw new PacketFSError('INVALID_JOB', 'program needs at least one op', { path: 'program.ops' });
+  }
+  const window = await readWindow(program, ctx);
+  return { results: runOps(program.ops, window, program.fnv_state), bytes: window.length };
 }
 
 /**
