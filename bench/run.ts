@@ -8,6 +8,7 @@ import { benchBrowser } from './browser-bench.js';
 import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { table } from './stats.js';
+import { benchBlobHttp } from './blob-http-bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs the named suites (default: all) and
@@ -60,6 +61,14 @@ const suites: Record<string, Suite> = {
     console.log(`\n${r.nodes} simulated volunteer nodes (${r.slots} slots each) in a separate load process\n` + table([
       { jobs: r.jobs, failed: r.failed, 'jobs/s': Math.round(r.jobsPerSec), 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'RSS idle MiB': r.idleRssMiB, 'RSS peak MiB': r.peakRssMiB },
     ]));
+    return r;
+  },
+  blobs: async () => {
+    const r = await benchBlobHttp();
+    console.log(`\nblob store over HTTP, loopback, one keep-alive connection, ${r.blobMiB} MiB blob (best of 3)\n` + table(
+      ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
+        server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
+      }))));
     return r;
   },
 };
