@@ -9,6 +9,7 @@ import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { table } from './stats.js';
 import { benchBlobHttp } from './blob-http-bench.js';
+import { benchSplit } from './split-bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs the named suites (default: all) and
@@ -69,6 +70,13 @@ const suites: Record<string, Suite> = {
       ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
         server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
       }))));
+    return r;
+  },
+  split: async () => {
+    const r = await benchSplit();
+    console.log(`\n${r.blobMiB} MiB blob, crc32c: split "auto" over local + 4 volunteers + workerd vs one local single pass (best of 3)\n` + table([
+      { 'single pass GB/s': r.singleGBPerSec, 'split GB/s': r.splitGBPerSec, 'split, local only GB/s': r.localSplitGBPerSec, windows: r.windows, 'window MiB': r.windowMiB, 'windows per substrate': JSON.stringify(r.perSubstrate) },
+    ]));
     return r;
   },
 };
