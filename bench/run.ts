@@ -10,6 +10,7 @@ import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { table } from './stats.js';
 import { benchBlobHttp } from './blob-http-bench.js';
 import { benchSplit } from './split-bench.js';
+import { benchDataUrlRss } from './dataurl-rss-bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs the named suites (default: all) and
@@ -76,6 +77,13 @@ const suites: Record<string, Suite> = {
     const r = await benchSplit();
     console.log(`\n${r.blobMiB} MiB blob, crc32c: split "auto" over local + 4 volunteers + workerd vs one local single pass (best of 3)\n` + table([
       { 'single pass GB/s': r.singleGBPerSec, 'split GB/s': r.splitGBPerSec, 'split, local only GB/s': r.localSplitGBPerSec, windows: r.windows, 'window MiB': r.windowMiB, 'windows per substrate': JSON.stringify(r.perSubstrate) },
+    ]));
+    return r;
+  },
+  rss: async () => {
+    const r = await benchDataUrlRss();
+    console.log(`\n${r.jobs} concurrent data_url jobs with no length, ${r.fileMiB} MiB each: \`packetfs serve\` RSS (limit: growth < 512 MiB)\n` + table([
+      { jobs: r.jobs, failed: r.failed, seconds: r.seconds, 'MB/s': r.mbPerSec, 'RSS before MiB': r.rssBeforeMiB, 'RSS peak MiB': r.rssPeakMiB, 'growth MiB': r.growthMiB },
     ]));
     return r;
   },
