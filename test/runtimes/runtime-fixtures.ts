@@ -6,8 +6,8 @@ import type { ComputeJob, JobResponse } from '../../src/runtimes/worker-core/ind
 import { loadOpsVectors } from '../ops/vectors.js';
 
 /**
- * What every runtime's tests share: the built bundles, and the shared test
- * vectors (design §3) as compute jobs with their expected results.
+ * What every runtime's tests share: the built bundles, and the op test
+ * vectors (contracts §3) as compute jobs with their expected results.
  */
 let built: Promise<unknown> | undefined;
 

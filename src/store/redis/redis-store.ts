@@ -34,7 +34,7 @@ import { ResultWaiters } from './result-waiters.js';
  * again makes older tokens stale, and a stale token completes, retries or
  * extends nothing. The first terminal write wins, decided in the script.
  *
- * The original dispatcher's keys (design §5) keep working: results at
+ * The original dispatcher's keys (contracts §5) keep working: results at
  * `<prefix>:results:<id>` (TTL resultTtlMs) and metrics in `<prefix>:metrics`
  * (newest first, trimmed to metricsLimit) are written by the complete script
  * itself, or — in outbox mode (Redis Cluster), and always for lease-expiry
