@@ -32,6 +32,18 @@ describe('http worker server', () => {
     await server?.close();
   });
 
+  it('refuses a non-loopback host without a token, like serve, unless allowInsecureListen', async () => {
+    await assert.rejects(startHttpWorker({ port: 0, host: '0.0.0.0', handleSignals: false }), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'INVALID_REQUEST');
+      assert.match((err as Error).message, /refusing to listen on non-loopback host 0\.0\.0\.0 without a token/);
+      return true;
+    });
+    const insecure = await startHttpWorker({ port: 0, host: '0.0.0.0', allowInsecureListen: true, handleSignals: false });
+    await insecure.close();
+    const guarded = await startHttpWorker({ port: 0, host: '0.0.0.0', token: TOKEN, handleSignals: false });
+    await guarded.close();
+  });
+
   it('serves GET /health without a token', async () => {
     const response = await fetch(`${worker.url}/health`);
     assert.equal(response.status, 200);
