@@ -10,7 +10,7 @@ import { isoTime } from '../util/iso-time.js';
 import { normalizeSplit } from '../split/split-spec.js';
 
 /**
- * Wire job (design §2, the original ComputeJob field names) → JobSpec:
+ * Wire job (contracts §2, the original ComputeJob field names) → JobSpec:
  * aliases resolved, defaults filled, everything range-checked.
  *
  * This runs on the submit hot path (100k+ jobs/s in benchmarks), so it makes

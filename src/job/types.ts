@@ -4,7 +4,7 @@ import type { SplitSpec } from '../split/split-spec.js';
 import type { SplitProgress } from '../split/split-progress.js';
 
 /**
- * A program after normalisation (design §2): always an `ops` list, exactly one
+ * A program after normalisation (contracts §2): always an `ops` list, exactly one
  * data source, numeric offset, `length` null meaning "to the end".
  * This is the form stored in job stores and sent to substrates (JSON-safe).
  */
@@ -44,7 +44,7 @@ export interface JobSpec {
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-/** The result record (design §4). */
+/** The result record (contracts §4). */
 export interface ResultRecord {
   job_id: string;
   status: 'succeeded' | 'failed' | 'cancelled';
