@@ -6,7 +6,7 @@ import type { OpResult } from '../ops/types.js';
 import { assertWindowArgs, resolveWindow, windowTooLarge } from './window-bounds.js';
 import { isBlobId } from './own-blob-url.js';
 import {
-  abortError, parseDataUrl, rangeHeaderFor, readFailure, readRangeReply, redirectRefused,
+  abortError, parseDataUrl, rangeHeaderFor, readFailure, readRangeReply, redirectRefused, streamRangeReply,
   type RangeReply, type RangeRequest,
 } from './range-reply.js';
 
@@ -125,6 +125,21 @@ async function readOwnBlob(ctx: WindowContext, id: string, offset: number, lengt
  */
 export async function fetchRangeWith(fetchImpl: typeof fetch, url: string, offset: number, length: number | null,
   opts: { signal?: AbortSignal; maxBytes: number }): Promise<Uint8Array> {
+  return withFetchedReply(fetchImpl, url, offset, length, opts, readRangeReply);
+}
+
+/**
+ * fetchRangeWith's streaming twin: the window goes to `sink` chunk by chunk
+ * straight off the response body (no concatenated copy), for op streams.
+ */
+export async function streamRangeWith(fetchImpl: typeof fetch, url: string, offset: number, length: number | null,
+  opts: { signal?: AbortSignal | undefined }, sink: (chunk: Uint8Array) => void): Promise<number> {
+  const unbounded = { signal: opts.signal, maxBytes: Number.MAX_SAFE_INTEGER };
+  return withFetchedReply(fetchImpl, url, offset, length, unbounded, async (reply, req) => (await streamRangeReply(reply, req, sink)) ?? 0);
+}
+
+async function withFetchedReply<T>(fetchImpl: typeof fetch, url: string, offset: number, length: number | null,
+  opts: { signal?: AbortSignal | undefined; maxBytes: number }, use: (reply: RangeReply, req: RangeRequest) => Promise<T>): Promise<T> {
   assertWindowArgs(offset, length);
   parseDataUrl(url);
   const req: RangeRequest = { url, offset, length, maxBytes: opts.maxBytes, signal: opts.signal };
@@ -135,13 +150,13 @@ export async function fetchRangeWith(fetchImpl: typeof fetch, url: string, offse
   if (range !== null) headers.range = range;
   let response: Response;
   try {
-    response = await fetchImpl(url, { headers, redirect: 'manual', signal: opts.signal });
+    response = await fetchImpl(url, { headers, redirect: 'manual', signal: opts.signal ?? null });
   } catch (err) {
     throw readFailure(err, req);
   }
   // Browsers hide manual redirects behind an opaque status-0 response.
   if (response.type === 'opaqueredirect') throw redirectRefused(url, null);
-  return readRangeReply(fetchReply(response), req);
+  return use(fetchReply(response), req);
 }
 
 function fetchReply(response: Response): RangeReply {
