@@ -78,13 +78,27 @@ export function durationMs(value: string): number {
   return Math.round(ms);
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
 
-/** `1048576`, `512MiB`, `2GB` → bytes (an integer up to 2^53). */
+/** `1048576`, `8m` or `512MiB` (binary), `2GB` (decimal) → bytes (an integer up to 2^53). */
 export function byteSize(value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
   const unit = match === null ? undefined : SIZE_UNITS[(match[2] as string).toLowerCase()];
   const bytes = match === null || unit === undefined ? NaN : Math.floor(Number(match[1]) * unit);
-  if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError('expected a size such as 1048576, 512MiB or 2GB');
+  if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError('expected a size such as 1048576, 8m, 512MiB or 2GB');
   return bytes;
+}
+
+/** `--split auto` or `--split <window bytes>` (suffixes k, m, g: KiB, MiB, GiB). */
+export function splitValue(value: string): 'auto' | { window_bytes: number } {
+  if (value.trim() === 'auto') return 'auto';
+  let bytes = NaN;
+  try {
+    bytes = byteSize(value);
+  } catch { /* reported below with this flag's own wording */ }
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new InvalidArgumentError('expected "auto" or a window size in bytes, e.g. 8m');
+  return { window_bytes: bytes };
 }

@@ -1,5 +1,5 @@
 /**
- * The five PacketFS ops and their combine functions (design §3). Runtime-
+ * The five PacketFS ops and their combine functions (contracts §3). Runtime-
  * neutral: plain TypeScript over Uint8Array, no Node APIs, so the same code
  * runs in Node workers, browsers, Cloudflare Workers and Lambda.
  */
@@ -12,3 +12,4 @@ export { xorFold } from './xor-fold.js';
 export { addSum } from './add-sum.js';
 export { runOp, runOps } from './run-op.js';
 export { combineResults } from './combine-results.js';
+export { createOpStream, ProgramStream, type OpStream } from './op-stream.js';

@@ -191,6 +191,12 @@ describe('memory store building blocks', () => {
     const popped: number[] = [];
     while (heap.size > 0) popped.push(Number((heap.pop() as string).split(':')[0]));
     assert.deepEqual(popped, [...keys].sort((a, b) => a - b));
+
+    keys.forEach((k, i) => heap.push(k, `${k}:${i}`));
+    heap.retain((v) => Number(v.split(':')[0]) % 2 === 1);
+    const odd: number[] = [];
+    while (heap.size > 0) odd.push(Number((heap.pop() as string).split(':')[0]));
+    assert.deepEqual(odd, keys.filter((k) => k % 2 === 1).sort((a, b) => a - b));
   });
 
   it('ReadyQueue serves priorities high to low, FIFO within one, and skips removed items', () => {

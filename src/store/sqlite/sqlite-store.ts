@@ -544,6 +544,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   private reclaimExpiredLeases(now: number): void {
+    // items of finished jobs would otherwise stay for a lease length: drop them once they outnumber the live ones
+    if (this.leases.size > 2 * this.running.size + 4096) this.leases.retain((e) => this.running.get(e.id) === e);
     if (this.leases.peekKey() > now) return;
     const expired: RunningEntry[] = [];
     while (this.leases.peekKey() <= now) {
