@@ -637,7 +637,10 @@ export class SqliteJobStore implements JobStore {
         }
       }
       while (removed < PRUNE_BATCH && this.resultBytes > this.maxResultBytes && this.resultCount > 0) {
-        const deleted = this.sql.pruneOldest.pluck().all(Math.min(256, PRUNE_BATCH - removed)) as number[];
+        // about as many of the oldest as the excess holds at the average size; the loop takes more if needed
+        const average = this.resultBytes / this.resultCount;
+        const want = Math.max(1, Math.min(PRUNE_BATCH - removed, Math.ceil((this.resultBytes - this.maxResultBytes) / average)));
+        const deleted = this.sql.pruneOldest.pluck().all(want) as number[];
         if (deleted.length === 0) break;
         for (const bytes of deleted) {
           removed++;
