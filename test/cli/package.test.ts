@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, it } from 'node:test';
 import { promisify } from 'node:util';
 import { listeningUrl } from './run-cli.js';
@@ -32,7 +35,13 @@ it('the npm pack tarball installs into an empty folder and `packetfs serve` runs
   const app = join(work, 'app');
   await run('mkdir', [app]);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'empty-app', version: '1.0.0', private: true }));
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, info!.filename)], { cwd: app, timeout: 150_000 });
+  const prebuilt = await servePrebuiltSqlite(work);
+  try {
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, info!.filename)],
+      { cwd: app, timeout: 150_000, env: { ...process.env, npm_config_better_sqlite3_binary_host: prebuilt.host } });
+  } finally {
+    prebuilt.close();
+  }
 
   const child = spawn(join(app, 'node_modules', '.bin', 'packetfs'), ['serve', '--port', '0', '--data-dir', join(work, 'data')],
     { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -53,3 +62,23 @@ it('the npm pack tarball installs into an empty folder and `packetfs serve` runs
     await exited;
   }
 });
+
+/**
+ * better-sqlite3's install downloads a prebuilt binding from its GitHub
+ * releases, or compiles SQLite for minutes when it cannot (as here, where
+ * GitHub is not reachable). This stands in for that download: the binding
+ * this clone already has, packed as a prebuild and served on loopback, named
+ * by the mirror setting prebuild-install reads.
+ */
+async function servePrebuiltSqlite(work: string): Promise<{ host: string; close: () => void }> {
+  const pkgDir = dirname(dirname(createRequire(import.meta.url).resolve('better-sqlite3')));
+  const tarball = join(work, 'better-sqlite3-prebuilt.tar.gz');
+  await run('tar', ['-czf', tarball, '-C', pkgDir, 'build/Release/better_sqlite3.node']);
+  const body = await readFile(tarball);
+  const server = createServer((req, res) => {
+    if (req.url?.endsWith('.tar.gz')) res.writeHead(200, { 'content-type': 'application/gzip' }).end(body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}

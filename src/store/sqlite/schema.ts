@@ -85,6 +85,8 @@ export function applySchema(db: Database.Database, fsync: FsyncMode): void {
   // page cache: 16 MiB, so RSS does not follow the file size
   db.pragma('cache_size = -16384');
   db.pragma('temp_store = MEMORY');
+  // checkpoints run on a background thread (background-checkpointer.ts); this inline one is the backstop at 256 MiB of log
+  db.pragma('wal_autocheckpoint = 65536');
   db.exec(DDL);
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
   if (row === undefined) {

@@ -9,6 +9,7 @@ import { MinHeap } from '../memory/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
 import { ResultWaiters } from '../memory/result-waiters.js';
 import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from '../terminal-records.js';
+import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { openStoreDatabase } from './open-database.js';
 import { STATE, TERMINAL_STATE, type FsyncMode } from './schema.js';
 import { prepareStatements, type JobRow, type Statements } from './statements.js';
@@ -134,17 +135,20 @@ export class SqliteJobStore implements JobStore {
   private readonly requeueTx: (items: Requeue[]) => void;
 
   static open(dataDir: string, opts: SqliteStoreOptions = {}): SqliteJobStore {
-    const { db, lock, path } = openStoreDatabase(dataDir, opts.fsync ?? 'normal');
+    const fsync = opts.fsync ?? 'normal';
+    const { db, lock, path } = openStoreDatabase(dataDir, fsync);
+    const checkpointer = new BackgroundCheckpointer(path, fsync === 'always' ? 'FULL' : 'NORMAL');
     try {
-      return new SqliteJobStore(db, lock, path, opts);
+      return new SqliteJobStore(db, lock, path, checkpointer, opts);
     } catch (err) {
+      void checkpointer.stop();
       db.close();
       lock.close();
       throw err;
     }
   }
 
-  private constructor(db: Database.Database, lock: Database.Database, path: string, opts: SqliteStoreOptions) {
+  private constructor(db: Database.Database, lock: Database.Database, path: string, private readonly checkpointer: BackgroundCheckpointer, opts: SqliteStoreOptions) {
     this.db = db;
     this.lock = lock;
     this.path = path;
@@ -425,6 +429,7 @@ export class SqliteJobStore implements JobStore {
     this.closed = true;
     if (this.maintenanceTimer !== null) clearInterval(this.maintenanceTimer);
     this.waiters.resolveAllWithNull();
+    await this.checkpointer.stop();
     try {
       // leave a small file: fold the log into the database
       this.db.pragma('wal_checkpoint(TRUNCATE)');
