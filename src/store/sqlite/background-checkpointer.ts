@@ -35,6 +35,8 @@ export class BackgroundCheckpointer {
 
   async stop(): Promise<void> {
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // unref'd so it never holds a process open; while stopping, the process must wait for it
+    this.worker.ref();
     this.worker.postMessage('stop');
     await exited;
   }
