@@ -73,6 +73,8 @@ function acquireLock(lockPath: string, dir: string): Database.Database {
   }
   try {
     lock.pragma('busy_timeout = 0');
+    // no journal file beside it: the one row it holds is not worth one
+    lock.pragma('journal_mode = MEMORY');
     lock.pragma('locking_mode = EXCLUSIVE');
     // a write takes the exclusive lock; EXCLUSIVE locking mode keeps it until close
     lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder;');
