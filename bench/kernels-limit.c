@@ -1,0 +1,247 @@
+/*
+ * The hardware limit the kernels bench compares against (bench/kernels-bench.ts).
+ * Built by the bench with the system compiler: cc -O3 -march=native.
+ *
+ *   kernels-limit mem <MiB>        each op over <MiB> of random bytes in memory,
+ *                                  best of 5, plus memcpy of the same size
+ *   kernels-limit file <path>      each op over a file read once with read(2)
+ *                                  into a reused 256 KiB buffer (the C version
+ *                                  of a zero-copy blob job), best of 3
+ *
+ * Prints one JSON object per line: {"op":..,"gbPerSec":..,"result":..}.
+ * CRC-32C uses three interleaved SSE4.2 streams joined with a shift table,
+ * counteq/xor/add use AVX2; both fall back to plain loops elsewhere.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- CRC-32C ---- */
+static uint32_t table[256];
+static void init_table(void) {
+  for (uint32_t b = 0; b < 256; b++) {
+    uint32_t c = b;
+    for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+    table[b] = c;
+  }
+}
+
+/* Raw register update (no pre/post inversion), one stream. */
+static uint32_t crc_raw(uint32_t c, const uint8_t *p, size_t n) {
+#if defined(__SSE4_2__)
+  uint64_t c64 = c;
+  for (; n >= 8; n -= 8, p += 8) { uint64_t w; memcpy(&w, p, 8); c64 = _mm_crc32_u64(c64, w); }
+  c = (uint32_t)c64;
+  for (; n > 0; n--, p++) c = _mm_crc32_u8(c, *p);
+#else
+  for (; n > 0; n--, p++) c = table[(c ^ *p) & 0xff] ^ (c >> 8);
+#endif
+  return c;
+}
+
+#define STREAM 8192 /* bytes per stream in one three-stream block */
+/* shift[n][k][b]: register contribution of byte k=b of a register advanced over n·STREAM zero bytes */
+static uint32_t shift_tab[2][4][256];
+static void init_shift(void) {
+  uint8_t *zeros = calloc(2 * STREAM, 1);
+  for (int n = 0; n < 2; n++) {
+    uint32_t col[32];
+    for (int bit = 0; bit < 32; bit++) col[bit] = crc_raw(1u << bit, zeros, (size_t)(n + 1) * STREAM);
+    for (int k = 0; k < 4; k++) for (int b = 0; b < 256; b++) {
+      uint32_t v = 0;
+      for (int bit = 0; bit < 8; bit++) if (b & (1 << bit)) v ^= col[k * 8 + bit];
+      shift_tab[n][k][b] = v;
+    }
+  }
+  free(zeros);
+}
+static uint32_t shift(int n, uint32_t c) {
+  return shift_tab[n][0][c & 0xff] ^ shift_tab[n][1][(c >> 8) & 0xff] ^ shift_tab[n][2][(c >> 16) & 0xff] ^ shift_tab[n][3][c >> 24];
+}
+
+static uint32_t crc32c(uint32_t prev, const uint8_t *p, size_t n) {
+  uint32_t c = ~prev;
+#if defined(__SSE4_2__)
+  while (n >= 3 * STREAM) {
+    uint64_t a = c, b = 0, d = 0;
+    for (size_t i = 0; i < STREAM; i += 8) {
+      uint64_t x, y, z;
+      memcpy(&x, p + i, 8); memcpy(&y, p + STREAM + i, 8); memcpy(&z, p + 2 * STREAM + i, 8);
+      a = _mm_crc32_u64(a, x); b = _mm_crc32_u64(b, y); d = _mm_crc32_u64(d, z);
+    }
+    c = shift(1, (uint32_t)a) ^ shift(0, (uint32_t)b) ^ (uint32_t)d;
+    p += 3 * STREAM; n -= 3 * STREAM;
+  }
+#endif
+  return ~crc_raw(c, p, n);
+}
+
+/* ---- counteq / xor / add ---- */
+static uint64_t counteq(const uint8_t *p, size_t n, uint8_t imm) {
+  uint64_t total = 0;
+  size_t i = 0;
+#if defined(__AVX2__)
+  __m256i pat = _mm256_set1_epi8((char)imm), zero = _mm256_setzero_si256(), sums = zero;
+  while (i + 32 <= n) {
+    __m256i acc = zero;
+    size_t end = i + 255 * 32 < n ? i + 255 * 32 : n - ((n - i) % 32);
+    for (; i < end; i += 32) acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), pat));
+    sums = _mm256_add_epi64(sums, _mm256_sad_epu8(acc, zero));
+  }
+  uint64_t lanes[4];
+  _mm256_storeu_si256((__m256i *)lanes, sums);
+  total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+#endif
+  for (; i < n; i++) total += p[i] == imm;
+  return total;
+}
+
+static uint8_t xorfold(const uint8_t *p, size_t n, uint8_t imm) {
+  uint8_t acc = 0;
+  size_t i = 0;
+#if defined(__AVX2__)
+  __m256i a = _mm256_setzero_si256(), b = a;
+  for (; i + 64 <= n; i += 64) {
+    a = _mm256_xor_si256(a, _mm256_loadu_si256((const __m256i *)(p + i)));
+    b = _mm256_xor_si256(b, _mm256_loadu_si256((const __m256i *)(p + i + 32)));
+  }
+  uint8_t bytes[32];
+  _mm256_storeu_si256((__m256i *)bytes, _mm256_xor_si256(a, b));
+  for (int k = 0; k < 32; k++) acc ^= bytes[k];
+#endif
+  for (; i < n; i++) acc ^= p[i];
+  return acc ^ (n % 2 ? imm : 0);
+}
+
+static uint64_t addsum(const uint8_t *p, size_t n, uint8_t imm) {
+  uint64_t total = 0;
+  size_t i = 0;
+#if defined(__AVX2__)
+  __m256i pat = _mm256_set1_epi8((char)imm), zero = _mm256_setzero_si256(), s0 = zero, s1 = zero;
+  for (; i + 64 <= n; i += 64) {
+    s0 = _mm256_add_epi64(s0, _mm256_sad_epu8(_mm256_add_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), pat), zero));
+    s1 = _mm256_add_epi64(s1, _mm256_sad_epu8(_mm256_add_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 32)), pat), zero));
+  }
+  uint64_t lanes[4];
+  _mm256_storeu_si256((__m256i *)lanes, _mm256_add_epi64(s0, s1));
+  total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+#endif
+  for (; i < n; i++) total += (uint8_t)(p[i] + imm);
+  return total;
+}
+
+static uint64_t fnv64(uint64_t h, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* ---- drivers ---- */
+enum { OP_COUNTEQ, OP_CRC32C, OP_FNV64, OP_XOR, OP_ADD, OP_COUNT };
+static const char *NAMES[OP_COUNT] = { "counteq", "crc32c", "fnv64", "xor", "add" };
+#define IMM 42
+
+/* Op state carried across chunks, so a file is processed as one window. */
+typedef struct { uint64_t acc; } state_t;
+static void state_init(int op, state_t *s) { s->acc = op == OP_FNV64 ? 0xcbf29ce484222325ull : 0; }
+static void run_chunk(int op, state_t *s, const uint8_t *p, size_t n) {
+  switch (op) {
+    case OP_COUNTEQ: s->acc += counteq(p, n, IMM); break;
+    case OP_CRC32C: s->acc = crc32c((uint32_t)s->acc, p, n); break;
+    case OP_FNV64: s->acc = fnv64(s->acc, p, n); break;
+    /* imm is applied once at the end from the total length parity */
+    case OP_XOR: s->acc ^= xorfold(p, n, 0); break;
+    case OP_ADD: s->acc += addsum(p, n, IMM); break;
+  }
+}
+static uint64_t state_result(int op, const state_t *s, size_t total) {
+  return op == OP_XOR ? (s->acc ^ (total % 2 ? IMM : 0)) & 0xff : s->acc;
+}
+
+static void report(const char *op, double seconds, size_t bytes, uint64_t result) {
+  printf("{\"op\":\"%s\",\"gbPerSec\":%.3f,\"result\":\"%llu\"}\n", op, bytes / seconds / 1e9, (unsigned long long)result);
+  fflush(stdout);
+}
+
+static int run_mem(size_t mib) {
+  size_t n = mib << 20;
+  uint8_t *buf = aligned_alloc(64, n), *dst = aligned_alloc(64, n);
+  if (!buf || !dst) { fprintf(stderr, "out of memory\n"); return 1; }
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; buf[i] = (uint8_t)x; }
+  memset(dst, 1, n);
+  for (int op = 0; op < OP_COUNT; op++) {
+    double best = 1e9; uint64_t result = 0;
+    for (int rep = 0; rep < 6; rep++) {
+      state_t s; state_init(op, &s);
+      double t = now();
+      run_chunk(op, &s, buf, n);
+      t = now() - t;
+      result = state_result(op, &s, n);
+      if (rep > 0 && t < best) best = t;
+    }
+    report(NAMES[op], best, n, result);
+  }
+  double best = 1e9;
+  for (int rep = 0; rep < 6; rep++) {
+    double t = now();
+    memcpy(dst, buf, n);
+    t = now() - t;
+    if (rep > 0 && t < best) best = t;
+  }
+  report("memcpy", best, n, dst[n / 2]);
+  return 0;
+}
+
+static int run_file(const char *path) {
+  enum { CHUNK = 256 * 1024 };
+  uint8_t *chunk = aligned_alloc(64, CHUNK);
+  for (int op = 0; op < OP_COUNT; op++) {
+    double best = 1e9; uint64_t result = 0; size_t total = 0;
+    for (int rep = 0; rep < 4; rep++) {
+      int fd = open(path, O_RDONLY);
+      if (fd < 0) { perror(path); return 1; }
+      state_t s; state_init(op, &s);
+      total = 0;
+      double t = now();
+      for (;;) {
+        ssize_t got = read(fd, chunk, CHUNK);
+        if (got < 0) { perror("read"); return 1; }
+        if (got == 0) break;
+        run_chunk(op, &s, chunk, (size_t)got);
+        total += (size_t)got;
+      }
+      t = now() - t;
+      close(fd);
+      result = state_result(op, &s, total);
+      if (rep > 0 && t < best) best = t;
+    }
+    report(NAMES[op], best, total, result);
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  init_table();
+  init_shift();
+  if (argc == 3 && strcmp(argv[1], "mem") == 0) return run_mem((size_t)atol(argv[2]));
+  if (argc == 3 && strcmp(argv[1], "file") == 0) return run_file(argv[2]);
+  fprintf(stderr, "usage: kernels-limit mem <MiB> | file <path>\n");
+  return 2;
+}

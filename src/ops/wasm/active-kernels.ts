@@ -1,0 +1,47 @@
+import { compileKernelsModule } from './kernels-module.js';
+import { instantiateKernels, type WasmKernels } from './wasm-kernels.js';
+
+/**
+ * Which kernels the exported ops use in this thread. State: `active` holds
+ * the WebAssembly kernels, instantiated synchronously when this module is
+ * first imported, or null where the runtime cannot run them (then every op
+ * uses its pure TypeScript kernel). useWasmKernels swaps it, for tests and
+ * benches that compare implementations.
+ */
+let active: WasmKernels | null = load(compileKernelsModule());
+
+/**
+ * Below this many bytes the pure kernels win: a WebAssembly call and a copy
+ * into its memory cost more than the few word steps they replace.
+ */
+export const WASM_MIN_BYTES = 256;
+
+function load(module: WebAssembly.Module | null): WasmKernels | null {
+  if (module === null) return null;
+  try {
+    return instantiateKernels(module);
+  } catch {
+    return null;
+  }
+}
+
+/** Installs kernels from `module` (null: pure TypeScript only); returns whether WebAssembly is now active. */
+export function useWasmKernels(module: WebAssembly.Module | null): boolean {
+  active = load(module);
+  return active !== null;
+}
+
+/** The WebAssembly kernels when they are active and worth it for `bytes`. */
+export function wasmFor(bytes: Uint8Array): WasmKernels | null {
+  return active !== null && (bytes.length >= WASM_MIN_BYTES || bytes.buffer === active.scratch.buffer) ? active : null;
+}
+
+/** The active WebAssembly kernels, for callers that read data straight into their scratch buffer. */
+export function activeWasmKernels(): WasmKernels | null {
+  return active;
+}
+
+/** What the exported ops run on in this thread, for health and capability reports. */
+export function kernelImplementation(): 'wasm-simd' | 'ts' {
+  return active === null ? 'ts' : 'wasm-simd';
+}
