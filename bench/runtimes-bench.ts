@@ -66,6 +66,7 @@ export async function benchRuntimes(opts: { tiny?: number; windows?: number } = 
 
     const mf = new Miniflare({
       modules: true, scriptPath: bundlePath('cloudflare/worker.js'), compatibilityDate: '2025-01-01',
+      modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
       bindings: { ALLOW_PRIVATE_DATA_URLS: 'true' },
     });
     try {

@@ -22,6 +22,8 @@ function startWorker(bindings: Record<string, string>, persistDir?: string): Min
   return new Miniflare({
     modules: true,
     scriptPath: bundlePath('cloudflare/worker.js'),
+    // kernels.wasm beside the bundle is imported as a compiled module (as wrangler.toml's rule says).
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-01-01',
     durableObjects: { PACKETFS_STATE: 'PacketFSStateObject' },
     ...(persistDir === undefined ? {} : { durableObjectsPersist: persistDir }),
@@ -60,6 +62,7 @@ describe('cloudflare worker bundle under workerd', () => {
     assert.equal(body.status, 'ok');
     assert.equal(body.runtime, 'cloudflare');
     assert.deepEqual(body.ops, ['counteq', 'crc32c', 'fnv64', 'xor', 'add']);
+    assert.equal(body.kernels, 'wasm-simd', 'the kernels.wasm module import should load in workerd');
   });
 
   it('passes every vector of ops.json (one batch)', async () => {

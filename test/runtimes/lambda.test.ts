@@ -45,7 +45,7 @@ describe('lambda bundle', () => {
     const reply = await handler({ job_id: 'one', program: { op: 'counteq', imm: 49, data: 'MTIzNDU2Nzg5' }, timeout_s: 5 });
     assert.deepEqual(reply, { job_id: 'one', success: true, result: { count: 1, bytes: 9 }, exec_time_ms: reply.exec_time_ms, bytes_processed: 9 });
     const health = await handler({ health: true });
-    assert.deepEqual([health.status, health.runtime], ['ok', 'lambda']);
+    assert.deepEqual([health.status, health.runtime, health.kernels], ['ok', 'lambda', 'wasm-simd']);
   });
 
   it('answers bad direct events with the error shape instead of throwing', async () => {

@@ -38,4 +38,6 @@ export interface HealthResponse {
   version: string;
   runtime: string;
   ops: readonly string[];
+  /** which kernels the ops run on here: WebAssembly SIMD or the pure TypeScript fallback */
+  kernels: 'wasm-simd' | 'ts';
 }
