@@ -65,7 +65,7 @@ describe('wasm kernels', () => {
 
   it('keep lane counters exact on long uniform runs (flush limits)', () => {
     for (const value of [0x00, 0x80, 0xff]) {
-      const bytes = new Uint8Array(wasm.scratch.length).fill(value);
+      const bytes = new Uint8Array(wasm.arena.length).fill(value);
       for (const imm of [0, 1, 0x80, 0xff]) {
         assert.equal(wasm.counteq(bytes, imm), value === imm ? bytes.length : 0, `counteq ${value}/${imm}`);
         assert.equal(wasm.addSum(bytes, imm), bytes.length * ((value + imm) & 0xff), `add ${value}/${imm}`);
@@ -73,11 +73,11 @@ describe('wasm kernels', () => {
     }
   });
 
-  it('run in place on a view of their own scratch buffer, at any offset', () => {
+  it('run in place on a view of their arena, at any offset', () => {
     const data = randomBytes(prng(5), 300_001);
-    wasm.scratch.set(data, 5);
-    const view = wasm.scratch.subarray(5, 5 + data.length);
-    checkAll(view, 7, 'scratch view');
+    wasm.arena.set(data, 5);
+    const view = wasm.arena.subarray(5, 5 + data.length);
+    checkAll(view, 7, 'arena view');
   });
 
   it('the exported ops fall back to pure TypeScript when WebAssembly is off, with the same answers', () => {

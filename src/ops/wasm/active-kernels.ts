@@ -33,12 +33,20 @@ export function useWasmKernels(module: WebAssembly.Module | null): boolean {
 
 /** The WebAssembly kernels when they are active and worth it for `bytes`. */
 export function wasmFor(bytes: Uint8Array): WasmKernels | null {
-  return active !== null && (bytes.length >= WASM_MIN_BYTES || bytes.buffer === active.scratch.buffer) ? active : null;
+  return active !== null && (bytes.length >= WASM_MIN_BYTES || bytes.buffer === active.arena.buffer) ? active : null;
 }
 
-/** The active WebAssembly kernels, for callers that read data straight into their scratch buffer. */
-export function activeWasmKernels(): WasmKernels | null {
-  return active;
+let plainArena: Uint8Array | null = null;
+
+/**
+ * 1 MiB to read data into and hand to the ops with no further copy: the
+ * WebAssembly arena (kernels run on it in place), or plain memory when the
+ * pure kernels are active. One per thread, so its user must hold it alone
+ * (data/blob-scan.ts serialises its reads); valid until useWasmKernels.
+ */
+export function kernelArena(): Uint8Array {
+  if (active !== null) return active.arena;
+  return (plainArena ??= new Uint8Array(1 << 20));
 }
 
 /** What the exported ops run on in this thread, for health and capability reports. */

@@ -4,15 +4,19 @@
 ;; docs/kernels.md.
 ;;
 ;; Memory (fixed, never grown, so JavaScript views of it stay valid):
-;;   [0, 16384)            CRC-32C slicing-by-16 tables, filled by $init
-;;   [65536, 65536+1 MiB)  the scratch buffer: callers copy (or read a file)
-;;                         into it and run kernels over it in place
-;; Every kernel takes (ptr, len) into this memory. Callers keep len within the
-;; scratch buffer, which keeps every count and lane sum far from overflowing.
+;;   [0, 16384)              CRC-32C slicing-by-16 tables, filled by $init
+;;   [64 KiB, +1 MiB)        scratch: wasm-kernels.ts copies windows that live
+;;                           elsewhere through it, a chunk at a time
+;;   [64 KiB + 1 MiB, +1 MiB) arena: callers read data (a blob file) straight
+;;                           into it and run the kernels in place
+;; Every kernel takes (ptr, len) into this memory; len stays within one region,
+;; which keeps every count and lane sum far from overflowing.
 (module
-  (memory (export "memory") 17 17)
+  (memory (export "memory") 33 33)
   (global (export "scratch_ptr") i32 (i32.const 65536))
   (global (export "scratch_len") i32 (i32.const 1048576))
+  (global (export "arena_ptr") i32 (i32.const 1114112))
+  (global (export "arena_len") i32 (i32.const 1048576))
 
   ;; Table t (0..15) at t*1024: the CRC register contribution of byte b
   ;; followed by t zero bytes (reflected Castagnoli polynomial).

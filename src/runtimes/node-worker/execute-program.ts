@@ -1,7 +1,9 @@
 import { PacketFSError, toErrorBody } from '../../errors.js';
 import type { ProgramSpec } from '../../job/types.js';
 import { runOps } from '../../ops/index.js';
-import { readInlineWindow, readWindow, type WindowContext } from '../../data/window.js';
+import { chunkedOps } from '../../ops/chunked-ops.js';
+import type { OpResult } from '../../ops/types.js';
+import { programBlob, readInlineWindow, readWindow, scanBlobWindow, type WindowContext } from '../../data/window.js';
 import type { ExecOutcome, ExecRequest } from '../../substrates/substrate.js';
 
 /**
@@ -44,6 +46,13 @@ export async function executeProgram(req: ProgramRequest, ctx: WindowContext): P
     : undefined;
   try {
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline.signal]) : deadline.signal;
+    const blob = ctx.scanBlob === undefined ? null : programBlob(req.program, ctx);
+    if (blob !== null && ctx.scanBlob !== undefined) {
+      // Zero-copy: the blob streams through the ops chunk by chunk, no window buffer.
+      const ops = chunkedOps(checkedOps(req.program), req.program.fnv_state);
+      await scanBlobWindow(req.program, blob, { ...ctx, scanBlob: ctx.scanBlob, signal }, (chunk) => ops.update(chunk));
+      return outcome(req.program, ops.results(), startedAt);
+    }
     const bytes = await readWindow(req.program, { ...ctx, signal });
     return succeeded(req.program, bytes, startedAt);
   } catch (err) {
@@ -69,15 +78,22 @@ export function executeInline(program: ProgramSpec, deadline: number, ctx: Windo
 }
 
 function succeeded(program: ProgramSpec, bytes: Uint8Array, startedAt: number): ExecOutcome {
-  // Programs arrive over the wire; an empty list would make the single-op result undefined.
+  return outcome(program, runOps(checkedOps(program), bytes, program.fnv_state), startedAt);
+}
+
+/** Programs arrive over the wire; an empty list would make the single-op result undefined. */
+function checkedOps(program: ProgramSpec): ProgramSpec['ops'] {
   if (!Array.isArray(program.ops) || program.ops.length === 0) {
     throw new PacketFSError('INVALID_JOB', 'program needs at least one op', { path: 'program.ops' });
   }
-  const results = runOps(program.ops, bytes, program.fnv_state);
+  return program.ops;
+}
+
+function outcome(program: ProgramSpec, results: OpResult[], startedAt: number): ExecOutcome {
   return {
     ok: true,
     result: program.single ? results[0]! : results,
-    bytes_processed: bytes.length,
+    bytes_processed: results[0]!.bytes,
     exec_time_ms: elapsedMs(startedAt),
   };
 }
