@@ -5,14 +5,19 @@ import { installNativeCrc32c } from '../../src/runtimes/node/crc32c-native.js';
 /**
  * Every kernel implementation the vectors must pass under: pure TypeScript
  * only, the WebAssembly kernels (the default wherever they load), and the
- * WebAssembly kernels with @node-rs/crc32's native CRC-32C.
+ * WebAssembly kernels with each native CRC-32C (@node-rs/crc32, this repo's
+ * three-stream SSE4.2 addon).
  */
 export const CRC_IMPLS: Array<{ name: string; install: () => void }> = [
   { name: 'pure-ts', install: () => { useWasmKernels(null); setCrc32cImplementation(null); } },
   { name: 'wasm-simd', install: () => { assert.equal(useWasmKernels(compileKernelsModule()), true); setCrc32cImplementation(null); } },
-  { name: 'native', install: () => {
+  { name: 'native (@node-rs/crc32)', install: () => {
     useWasmKernels(compileKernelsModule());
-    assert.equal(installNativeCrc32c(), true, '@node-rs/crc32 should load in the test environment');
+    assert.equal(installNativeCrc32c('node-rs'), true, '@node-rs/crc32 should load in the test environment');
+  } },
+  { name: 'native (three-stream addon)', install: () => {
+    useWasmKernels(compileKernelsModule());
+    assert.equal(installNativeCrc32c('sse42-3stream'), true, 'npm run build should have built dist/native/crc32c.node with cc');
   } },
 ];
 
