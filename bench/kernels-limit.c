@@ -9,8 +9,9 @@
  *                                  of a zero-copy blob job), best of 3
  *
  * Prints one JSON object per line: {"op":..,"gbPerSec":..,"result":..}.
- * CRC-32C uses three interleaved SSE4.2 streams joined with a shift table,
- * counteq/xor/add use AVX2; both fall back to plain loops elsewhere.
+ * CRC-32C uses three interleaved SSE4.2 streams joined with shift tables
+ * (native/crc32c-hw.h, shared with the Node addon), counteq/xor/add use AVX2;
+ * both fall back to plain loops elsewhere.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -20,9 +21,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__SSE4_2__)
-#include <nmmintrin.h>
-#endif
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -33,64 +31,10 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* ---- CRC-32C ---- */
-static uint32_t table[256];
-static void init_table(void) {
-  for (uint32_t b = 0; b < 256; b++) {
-    uint32_t c = b;
-    for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-    table[b] = c;
-  }
-}
-
-/* Raw register update (no pre/post inversion), one stream. */
-static uint32_t crc_raw(uint32_t c, const uint8_t *p, size_t n) {
-#if defined(__SSE4_2__)
-  uint64_t c64 = c;
-  for (; n >= 8; n -= 8, p += 8) { uint64_t w; memcpy(&w, p, 8); c64 = _mm_crc32_u64(c64, w); }
-  c = (uint32_t)c64;
-  for (; n > 0; n--, p++) c = _mm_crc32_u8(c, *p);
-#else
-  for (; n > 0; n--, p++) c = table[(c ^ *p) & 0xff] ^ (c >> 8);
-#endif
-  return c;
-}
-
-#define STREAM 8192 /* bytes per stream in one three-stream block */
-/* shift[n][k][b]: register contribution of byte k=b of a register advanced over n·STREAM zero bytes */
-static uint32_t shift_tab[2][4][256];
-static void init_shift(void) {
-  uint8_t *zeros = calloc(2 * STREAM, 1);
-  for (int n = 0; n < 2; n++) {
-    uint32_t col[32];
-    for (int bit = 0; bit < 32; bit++) col[bit] = crc_raw(1u << bit, zeros, (size_t)(n + 1) * STREAM);
-    for (int k = 0; k < 4; k++) for (int b = 0; b < 256; b++) {
-      uint32_t v = 0;
-      for (int bit = 0; bit < 8; bit++) if (b & (1 << bit)) v ^= col[k * 8 + bit];
-      shift_tab[n][k][b] = v;
-    }
-  }
-  free(zeros);
-}
-static uint32_t shift(int n, uint32_t c) {
-  return shift_tab[n][0][c & 0xff] ^ shift_tab[n][1][(c >> 8) & 0xff] ^ shift_tab[n][2][(c >> 16) & 0xff] ^ shift_tab[n][3][c >> 24];
-}
-
+/* ---- CRC-32C: the three-stream SSE4.2 code the Node addon runs ---- */
+#include "../native/crc32c-hw.h"
 static uint32_t crc32c(uint32_t prev, const uint8_t *p, size_t n) {
-  uint32_t c = ~prev;
-#if defined(__SSE4_2__)
-  while (n >= 3 * STREAM) {
-    uint64_t a = c, b = 0, d = 0;
-    for (size_t i = 0; i < STREAM; i += 8) {
-      uint64_t x, y, z;
-      memcpy(&x, p + i, 8); memcpy(&y, p + STREAM + i, 8); memcpy(&z, p + 2 * STREAM + i, 8);
-      a = _mm_crc32_u64(a, x); b = _mm_crc32_u64(b, y); d = _mm_crc32_u64(d, z);
-    }
-    c = shift(1, (uint32_t)a) ^ shift(0, (uint32_t)b) ^ (uint32_t)d;
-    p += 3 * STREAM; n -= 3 * STREAM;
-  }
-#endif
-  return ~crc_raw(c, p, n);
+  return crc32c_hw_supported() ? crc32c_hw(prev, p, n) : ~crc32c_raw_sw(~prev, p, n);
 }
 
 /* ---- counteq / xor / add ---- */
@@ -238,8 +182,7 @@ static int run_file(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  init_table();
-  init_shift();
+  crc32c_hw_init();
   if (argc == 3 && strcmp(argv[1], "mem") == 0) return run_mem((size_t)atol(argv[2]));
   if (argc == 3 && strcmp(argv[1], "file") == 0) return run_file(argv[2]);
   fprintf(stderr, "usage: kernels-limit mem <MiB> | file <path>\n");

@@ -25,7 +25,7 @@ const WEB_RUNTIME = { platform: 'neutral', mainFields: ['module', 'main'], condi
  * is swapped for src/runtimes/cloudflare/kernels-module.ts, the .wasm import
  * stays external and kernels.wasm is copied beside worker.js.
  */
-const workerdKernels = {
+export const workerdKernels = {
   name: 'workerd-kernels',
   setup(build) {
     const portable = path.join(ROOT, 'src/ops/wasm/kernels-module.js');

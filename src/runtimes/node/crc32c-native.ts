@@ -19,7 +19,8 @@ export type NativeCrc32c = 'sse42-3stream' | 'node-rs';
 
 const require = createRequire(import.meta.url);
 
-function load(kind: NativeCrc32c): Crc32cFunction | null {
+/** The native CRC-32C of that kind, or null where it does not load here. */
+export function loadNativeCrc32c(kind: NativeCrc32c): Crc32cFunction | null {
   try {
     if (kind === 'sse42-3stream') {
       const addon = require(fileURLToPath(new URL('../../../native/crc32c.node', import.meta.url))) as { crc32c: Crc32cFunction; hardware: boolean };
@@ -41,7 +42,7 @@ let installed: NativeCrc32c | null = null;
  */
 export function installNativeCrc32c(only?: NativeCrc32c): boolean {
   for (const kind of only === undefined ? (['sse42-3stream', 'node-rs'] as const) : [only]) {
-    const fn = load(kind);
+    const fn = loadNativeCrc32c(kind);
     if (fn !== null) {
       setCrc32cImplementation(fn);
       installed = kind;
