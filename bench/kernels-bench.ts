@@ -111,9 +111,9 @@ async function inChromium(root: string, work: string, sizeMiB: number, notes: st
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     const reply = await page.evaluate((size) => new Promise<{ rows?: KernelRow[]; error?: string }>((resolve) => {
-      const worker = new Worker('/worker.js');
-      worker.onmessage = (e) => resolve(e.data);
-      worker.onerror = (e) => resolve({ error: e.message });
+      const worker = new window.Worker('/worker.js');
+      worker.onmessage = (e: MessageEvent) => resolve(e.data);
+      worker.onerror = (e: ErrorEvent) => resolve({ error: e.message });
       worker.postMessage({ sizeMiB: size });
     }), sizeMiB);
     if (reply.error !== undefined) throw new Error(`chromium worker: ${reply.error}`);
@@ -167,7 +167,7 @@ async function inWorkerd(root: string, sizeMiB: number): Promise<KernelRow[]> {
   }
 }
 
-/** One job per op over a whole blob through the in-process dispatcher; best of three. */
+/** One job per op over a whole blob through the in-process dispatcher; best of three interleaved rounds. */
 async function blobJobs(blobMiB: number, work: string): Promise<{ blob: KernelsBenchResult['blob']; file: string }> {
   const dataDir = join(work, 'data');
   const d = await Dispatcher.create({ dataDir, threads: 1, logger: silentLogger });
@@ -181,12 +181,11 @@ async function blobJobs(blobMiB: number, work: string): Promise<{ blob: KernelsB
       return performance.now() - start;
     };
     await once('counteq');
-    const blob = [];
-    for (const op of OP_NAMES) {
-      let best = Infinity;
-      for (let i = 0; i < 3; i++) best = Math.min(best, await once(op));
-      blob.push({ op, gbPerSec: Math.round((blobMiB * MiB / (best / 1000) / 1e9) * 1000) / 1000 });
+    const best = OP_NAMES.map(() => Infinity);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, op] of OP_NAMES.entries()) best[i] = Math.min(best[i]!, await once(op));
     }
+    const blob = OP_NAMES.map((op, i) => ({ op, gbPerSec: Math.round((blobMiB * MiB / (best[i]! / 1000) / 1e9) * 1000) / 1000 }));
     return { blob, file: join(dataDir, 'blobs', id) };
   } finally {
     await d.close();

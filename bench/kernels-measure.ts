@@ -6,7 +6,8 @@ import { instantiateKernels } from '../src/ops/wasm/wasm-kernels.js';
 /**
  * Kernel throughput in whatever runtime imports this (Node main thread, a
  * worker thread, a Chromium Web Worker): every op × implementation over the
- * same `sizeMiB` of pseudo-random bytes, best of `runs` after a warm-up, plus
+ * same `sizeMiB` of pseudo-random bytes, best of `runs` interleaved rounds
+ * after a warm-up, plus
  * a memcpy of the same size as the runtime's own copy ceiling.
  *   ts                  the pure TypeScript kernels
  *   wasm-simd           the WebAssembly kernels on the array (copied through
@@ -83,15 +84,15 @@ export function measureKernels(opts: { sizeMiB: number; runs?: number; extraCrc?
   cases.push({ op: 'memcpy', impl: 'TypedArray.set', run: () => copy.set(data) });
 
   // Storing every result is a side effect the optimiser must keep, so no run can be dropped.
-  const sink: unknown[] = [];
-  return cases.map(({ op, impl, run }) => {
-    sink.push(run());
-    let best = Infinity;
-    for (let r = 0; r < runs; r++) {
+  // Rounds go over every case in turn, so a burst of load elsewhere hits all cases alike.
+  const sink: unknown[] = cases.map(({ run }) => run());
+  const best = cases.map(() => Infinity);
+  for (let r = 0; r < runs; r++) {
+    cases.forEach(({ run }, i) => {
       const start = performance.now();
       sink.push(run());
-      best = Math.min(best, performance.now() - start);
-    }
-    return { op, impl, gbPerSec: Math.round((data.length / (best / 1000) / 1e9) * 1000) / 1000 };
-  });
+      best[i] = Math.min(best[i]!, performance.now() - start);
+    });
+  }
+  return cases.map(({ op, impl }, i) => ({ op, impl, gbPerSec: Math.round((data.length / (best[i]! / 1000) / 1e9) * 1000) / 1000 }));
 }
