@@ -34,8 +34,14 @@ export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {
   return { ok: false, error, retryable: isRetryableCode(error.code), exec_time_ms: execTimeMs };
 }
 
+/**
+ * Runs ops somewhere other than the CPU kernels (a browser's WebGPU device):
+ * a promise of the results, or null to run them here.
+ */
+export type OpsOffload = (ops: ProgramSpec['ops'], bytes: Uint8Array) => Promise<OpResult[]> | null;
+
 /** Reads the window and runs the ops; the deadline aborts a slow read with TIMEOUT. */
-export async function executeProgram(req: ProgramRequest, ctx: WindowContext): Promise<ExecOutcome> {
+export async function executeProgram(req: ProgramRequest, ctx: WindowContext, offload?: OpsOffload): Promise<ExecOutcome> {
   const startedAt = performance.now();
   if (req.program.data !== undefined) return executeInline(req.program, req.deadline, ctx);
   if (Date.now() >= req.deadline) return failedOutcome(deadlinePassed(), 0);
@@ -54,6 +60,8 @@ export async function executeProgram(req: ProgramRequest, ctx: WindowContext): P
       return outcome(req.program, ops.results(), startedAt);
     }
     const bytes = await readWindow(req.program, { ...ctx, signal });
+    const offloaded = offload?.(checkedOps(req.program), bytes) ?? null;
+    if (offloaded !== null) return outcome(req.program, await offloaded, startedAt);
     return succeeded(req.program, bytes, startedAt);
   } catch (err) {
     return failedOutcome(err, elapsedMs(startedAt));
