@@ -56,7 +56,7 @@ export async function benchKernels(opts: { sizeMiB?: number; blobMiB?: number } 
     const rows: KernelsBenchResult['rows'] = [];
     const add = (runtime: string, list: KernelRow[]) => rows.push(...list.map((r) => ({ runtime, ...r })));
     add('node main', measureNodeKernels(sizeMiB));
-    add('node worker', await inWorker(sizeMiB));
+    add('node worker', await measureKernelsInWorker(sizeMiB));
     add('chromium worker', await inChromium(root, work, sizeMiB, notes));
     add('workerd', await inWorkerd(root, sizeMiB >= 32 ? 32 : sizeMiB));
     const { blob, file } = await blobJobs(blobMiB, work);
@@ -86,7 +86,8 @@ async function runLimit(binary: string, args: string[]): Promise<KernelRow[]> {
   });
 }
 
-function inWorker(sizeMiB: number): Promise<KernelRow[]> {
+/** kernels-measure.ts in a worker_threads Worker, where the local substrate runs jobs. */
+export function measureKernelsInWorker(sizeMiB: number): Promise<KernelRow[]> {
   const { path, execArgv } = siblingModule(import.meta.url, 'kernels-bench-worker');
   const worker = new Worker(path, { workerData: { kernelsBench: sizeMiB }, execArgv });
   return new Promise<KernelRow[]>((resolve, reject) => {
