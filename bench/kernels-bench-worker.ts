@@ -1,21 +1,31 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { installNativeCrc32c, loadNativeCrc32c } from '../src/runtimes/node/crc32c-native.js';
-import { measureKernels, type Crc32cImpl, type KernelRow } from './kernels-measure.js';
+import { loadNativeCrc32c } from '../src/runtimes/node/crc32c-native.js';
+import { nativeAddon } from '../src/runtimes/node/native-addon.js';
+import { installNativeKernels } from '../src/runtimes/node/native-kernels.js';
+import { measureKernels, type ExtraKernel, type KernelRow } from './kernels-measure.js';
 
 /**
  * The Node side of the kernels bench, on the main thread (imported) and in a
- * worker thread (kernels-bench.ts starts this file with workerData). Each
- * native CRC-32C is an extra row; the "ops export" rows use the fastest
- * native one, as `packetfs-compute/ops` does under Node.
+ * worker thread (kernels-bench.ts starts this file with workerData). The
+ * native kernels are extra rows; the "ops export" rows then use them where
+ * they load, as `packetfs-compute/ops` does under Node.
  */
 export function measureNodeKernels(sizeMiB: number): KernelRow[] {
-  const extraCrc: Record<string, Crc32cImpl> = {};
-  for (const kind of ['node-rs', 'sse42-3stream'] as const) {
-    const fn = loadNativeCrc32c(kind);
-    if (fn !== null) extraCrc[`native (${kind})`] = fn;
+  const extra: ExtraKernel[] = [];
+  const addon = nativeAddon();
+  if (addon !== null) {
+    extra.push(
+      { op: 'counteq', impl: 'native (avx2)', run: (d) => addon.counteq(d, 42) },
+      { op: 'xor', impl: 'native (avx2)', run: (d) => addon.xorBytes(d) },
+      { op: 'add', impl: 'native (avx2)', run: (d) => addon.addSum(d, 42) },
+    );
   }
-  installNativeCrc32c();
-  return measureKernels({ sizeMiB, extraCrc });
+  for (const kind of ['sse42-3stream', 'node-rs'] as const) {
+    const fn = loadNativeCrc32c(kind);
+    if (fn !== null) extra.push({ op: 'crc32c', impl: `native (${kind})`, run: (d) => fn(d, 0) });
+  }
+  installNativeKernels();
+  return measureKernels({ sizeMiB, extra });
 }
 
 if (parentPort !== null && (workerData as { kernelsBench?: number } | null)?.kernelsBench !== undefined) {

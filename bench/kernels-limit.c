@@ -10,8 +10,8 @@
  *
  * Prints one JSON object per line: {"op":..,"gbPerSec":..,"result":..}.
  * CRC-32C uses three interleaved SSE4.2 streams joined with shift tables
- * (native/crc32c-hw.h, shared with the Node addon), counteq/xor/add use AVX2;
- * both fall back to plain loops elsewhere.
+ * (native/crc32c-hw.h), counteq/xor/add use AVX2 (native/kernels-avx2.h): the
+ * same code as the Node addon; plain loops where the CPU lacks either.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -21,9 +21,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
 
 static double now(void) {
   struct timespec ts;
@@ -37,59 +34,12 @@ static uint32_t crc32c(uint32_t prev, const uint8_t *p, size_t n) {
   return crc32c_hw_supported() ? crc32c_hw(prev, p, n) : ~crc32c_raw_sw(~prev, p, n);
 }
 
-/* ---- counteq / xor / add ---- */
-static uint64_t counteq(const uint8_t *p, size_t n, uint8_t imm) {
-  uint64_t total = 0;
-  size_t i = 0;
-#if defined(__AVX2__)
-  __m256i pat = _mm256_set1_epi8((char)imm), zero = _mm256_setzero_si256(), sums = zero;
-  while (i + 32 <= n) {
-    __m256i acc = zero;
-    size_t end = i + 255 * 32 < n ? i + 255 * 32 : n - ((n - i) % 32);
-    for (; i < end; i += 32) acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), pat));
-    sums = _mm256_add_epi64(sums, _mm256_sad_epu8(acc, zero));
-  }
-  uint64_t lanes[4];
-  _mm256_storeu_si256((__m256i *)lanes, sums);
-  total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-#endif
-  for (; i < n; i++) total += p[i] == imm;
-  return total;
-}
-
-static uint8_t xorfold(const uint8_t *p, size_t n, uint8_t imm) {
-  uint8_t acc = 0;
-  size_t i = 0;
-#if defined(__AVX2__)
-  __m256i a = _mm256_setzero_si256(), b = a;
-  for (; i + 64 <= n; i += 64) {
-    a = _mm256_xor_si256(a, _mm256_loadu_si256((const __m256i *)(p + i)));
-    b = _mm256_xor_si256(b, _mm256_loadu_si256((const __m256i *)(p + i + 32)));
-  }
-  uint8_t bytes[32];
-  _mm256_storeu_si256((__m256i *)bytes, _mm256_xor_si256(a, b));
-  for (int k = 0; k < 32; k++) acc ^= bytes[k];
-#endif
-  for (; i < n; i++) acc ^= p[i];
-  return acc ^ (n % 2 ? imm : 0);
-}
-
-static uint64_t addsum(const uint8_t *p, size_t n, uint8_t imm) {
-  uint64_t total = 0;
-  size_t i = 0;
-#if defined(__AVX2__)
-  __m256i pat = _mm256_set1_epi8((char)imm), zero = _mm256_setzero_si256(), s0 = zero, s1 = zero;
-  for (; i + 64 <= n; i += 64) {
-    s0 = _mm256_add_epi64(s0, _mm256_sad_epu8(_mm256_add_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), pat), zero));
-    s1 = _mm256_add_epi64(s1, _mm256_sad_epu8(_mm256_add_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 32)), pat), zero));
-  }
-  uint64_t lanes[4];
-  _mm256_storeu_si256((__m256i *)lanes, _mm256_add_epi64(s0, s1));
-  total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-#endif
-  for (; i < n; i++) total += (uint8_t)(p[i] + imm);
-  return total;
-}
+/* ---- counteq / xor / add: the AVX2 code the Node addon runs ---- */
+#include "../native/kernels-avx2.h"
+static int avx2;
+static uint64_t counteq(const uint8_t *p, size_t n, uint8_t imm) { return avx2 ? counteq_avx2(p, n, imm) : counteq_scalar(p, n, imm); }
+static uint8_t xorfold(const uint8_t *p, size_t n, uint8_t imm) { return (avx2 ? xor_avx2(p, n) : xor_scalar(p, n)) ^ (n % 2 ? imm : 0); }
+static uint64_t addsum(const uint8_t *p, size_t n, uint8_t imm) { return avx2 ? add_avx2(p, n, imm) : add_scalar(p, n, imm); }
 
 static uint64_t fnv64(uint64_t h, const uint8_t *p, size_t n) {
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
@@ -183,6 +133,7 @@ static int run_file(const char *path) {
 
 int main(int argc, char **argv) {
   crc32c_hw_init();
+  avx2 = kernels_avx2_supported();
   if (argc == 3 && strcmp(argv[1], "mem") == 0) return run_mem((size_t)atol(argv[2]));
   if (argc == 3 && strcmp(argv[1], "file") == 0) return run_file(argv[2]);
   fprintf(stderr, "usage: kernels-limit mem <MiB> | file <path>\n");

@@ -15,7 +15,7 @@ import { instantiateKernels } from '../src/ops/wasm/wasm-kernels.js';
  *   wasm-simd in place  the same kernels on data already in their arena (the
  *                       zero-copy blob path): the kernel alone, cache-resident
  *   ops export          what `packetfs-compute/ops` picks here by itself
- * plus any extra CRC-32C implementations the caller passes (native ones).
+ * plus any extra implementations the caller passes (Node's native ones).
  */
 export interface KernelRow {
   op: string;
@@ -23,7 +23,12 @@ export interface KernelRow {
   gbPerSec: number;
 }
 
-export type Crc32cImpl = (bytes: Uint8Array, prev: number) => number;
+/** An extra implementation row: `run` is called on the bench's bytes. */
+export interface ExtraKernel {
+  op: string;
+  impl: string;
+  run: (data: Uint8Array) => unknown;
+}
 
 const IMM = 42;
 
@@ -39,7 +44,7 @@ export function pseudoRandomBytes(length: number): Uint8Array {
   return data;
 }
 
-export function measureKernels(opts: { sizeMiB: number; runs?: number; extraCrc?: Record<string, Crc32cImpl> }): KernelRow[] {
+export function measureKernels(opts: { sizeMiB: number; runs?: number; extra?: ExtraKernel[] }): KernelRow[] {
   const runs = opts.runs ?? 5;
   const data = pseudoRandomBytes(opts.sizeMiB << 20);
   const module = compileKernelsModule();
@@ -72,7 +77,7 @@ export function measureKernels(opts: { sizeMiB: number; runs?: number; extraCrc?
       { op: 'add', impl: 'wasm-simd in place', run: inPlace(() => wasm.addSum(arena, IMM)) },
     );
   }
-  for (const [impl, fn] of Object.entries(opts.extraCrc ?? {})) cases.push({ op: 'crc32c', impl, run: () => fn(data, 0) });
+  for (const { op, impl, run } of opts.extra ?? []) cases.push({ op, impl, run: () => run(data) });
   cases.push(
     { op: 'counteq', impl: 'ops export', run: () => counteq(data, IMM) },
     { op: 'crc32c', impl: 'ops export', run: () => crc32c(data) },

@@ -6,7 +6,7 @@
  * shifting the first two over the bytes after them (a linear map over GF(2),
  * applied with four 256-entry tables per shift distance).
  *
- * Shared by the Node addon (native/crc32c-addon.c) and the bench's C limit
+ * Shared by the Node addon (native/addon.c) and the bench's C limit
  * (bench/kernels-limit.c). Call crc32c_hw_init() once, and crc32c_hw only
  * where crc32c_hw_supported() says the CPU has SSE4.2.
  */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Builds the CRC-32C addon (native/crc32c-addon.c) into dist/native/crc32c.node
+ * Builds the native kernels addon (native/addon.c) into dist/native/kernels.node
  * with the system C compiler and the Node-API headers that ship with Node
  * (Debian's nodejs package installs them in /usr/include/node). No node-gyp,
  * nothing downloaded. Optional: without a compiler or the headers it says so
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const ADDON_PATH = path.join(ROOT, 'dist/native/crc32c.node');
+export const ADDON_PATH = path.join(ROOT, 'dist/native/kernels.node');
 
 /** Where node_api.h lives for this Node: beside the binary's prefix, or the system include dir. */
 function nodeIncludeDir() {
@@ -26,7 +26,7 @@ export function buildNative() {
   mkdirSync(path.dirname(ADDON_PATH), { recursive: true });
   const compiler = process.env.CC || 'cc';
   try {
-    execFileSync(compiler, ['-O3', '-shared', '-fPIC', `-I${include}`, '-o', ADDON_PATH, path.join(ROOT, 'native/crc32c-addon.c')], { stdio: 'pipe' });
+    execFileSync(compiler, ['-O3', '-shared', '-fPIC', `-I${include}`, '-o', ADDON_PATH, path.join(ROOT, 'native/addon.c')], { stdio: 'pipe' });
   } catch (err) {
     return { built: false, reason: `${compiler} failed: ${String(err.stderr || err.message).trim().split('\n')[0]}` };
   }
@@ -35,5 +35,5 @@ export function buildNative() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const result = buildNative();
-  console.log(result.built ? `crc32c addon: ${path.relative(process.cwd(), result.path)}` : `crc32c addon not built: ${result.reason}`);
+  console.log(result.built ? `native kernels addon: ${path.relative(process.cwd(), result.path)}` : `native kernels addon not built: ${result.reason}`);
 }

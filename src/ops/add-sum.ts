@@ -1,5 +1,5 @@
 import { assertImm } from './imm.js';
-import { wasmFor } from './wasm/active-kernels.js';
+import { fastKernelsFor } from './wasm/active-kernels.js';
 import { wordView } from './word-view.js';
 
 /**
@@ -8,8 +8,8 @@ import { wordView } from './word-view.js';
  */
 export function addSum(bytes: Uint8Array, imm: number): number {
   assertImm(imm, 'imm');
-  const wasm = wasmFor(bytes);
-  return wasm === null ? addSumPure(bytes, imm) : wasm.addSum(bytes, imm);
+  const fast = fastKernelsFor(bytes);
+  return fast === null ? addSumPure(bytes, imm) : fast.addSum(bytes, imm);
 }
 
 /** The pure TypeScript add (SWAR words), the fallback everywhere. */

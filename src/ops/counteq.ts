@@ -1,12 +1,12 @@
 import { assertImm } from './imm.js';
-import { wasmFor } from './wasm/active-kernels.js';
+import { fastKernelsFor } from './wasm/active-kernels.js';
 import { wordView } from './word-view.js';
 
 /** Number of bytes equal to `imm` (design §3, op `counteq`), on the fastest kernel this runtime has. */
 export function counteq(bytes: Uint8Array, imm: number): number {
   assertImm(imm, 'imm');
-  const wasm = wasmFor(bytes);
-  return wasm === null ? counteqPure(bytes, imm) : wasm.counteq(bytes, imm);
+  const fast = fastKernelsFor(bytes);
+  return fast === null ? counteqPure(bytes, imm) : fast.counteq(bytes, imm);
 }
 
 /** The pure TypeScript counteq (SWAR words), the fallback everywhere. */

@@ -1,5 +1,5 @@
 import { assertImm } from './imm.js';
-import { wasmFor } from './wasm/active-kernels.js';
+import { fastKernelsFor } from './wasm/active-kernels.js';
 import { wordView } from './word-view.js';
 
 /**
@@ -9,8 +9,8 @@ import { wordView } from './word-view.js';
  */
 export function xorFold(bytes: Uint8Array, imm: number): number {
   assertImm(imm, 'imm');
-  const wasm = wasmFor(bytes);
-  return ((wasm === null ? xorBytesPure(bytes) : wasm.xorBytes(bytes)) ^ (bytes.length % 2 === 1 ? imm : 0)) & 0xff;
+  const fast = fastKernelsFor(bytes);
+  return ((fast === null ? xorBytesPure(bytes) : fast.xorBytes(bytes)) ^ (bytes.length % 2 === 1 ? imm : 0)) & 0xff;
 }
 
 /** XOR of the bytes themselves (imm not applied), pure TypeScript. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { afterEach, describe, it } from 'node:test';
+import { restoreDefaultKernels } from './crc-impls.js';
 import { crc32c, crc32cPure, setCrc32cImplementation } from '../../src/ops/index.js';
 import { installNativeCrc32c, installedNativeCrc32c } from '../../src/runtimes/node/crc32c-native.js';
 import { prng, randomBytes } from './reference.js';
@@ -8,7 +9,7 @@ import { prng, randomBytes } from './reference.js';
 const binding = createRequire(import.meta.url)('@node-rs/crc32') as typeof import('@node-rs/crc32');
 
 describe('native crc32c', () => {
-  afterEach(() => setCrc32cImplementation(null));
+  afterEach(restoreDefaultKernels);
 
   it('the binding chains its initial state like prev', () => {
     const data = new TextEncoder().encode('123456789');

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { silentLogger, type Logger } from '../../logger.js';
-import { installNativeCrc32c } from '../node/crc32c-native.js';
+import { installNativeKernels } from '../node/native-kernels.js';
 import { errorReply, handleComputeRequest, headerRecord, type WorkerEnv } from '../worker-core/index.js';
 import { createNodeWorkerEnv } from './node-worker-env.js';
 
@@ -36,7 +36,7 @@ const DEFAULT_DRAIN_MS = 10_000;
 export async function startHttpWorker(opts: HttpWorkerOptions): Promise<HttpWorker> {
   const logger = opts.logger ?? silentLogger;
   // A container has node_modules, so the hardware CRC-32C is there to use; without it the pure one runs.
-  installNativeCrc32c();
+  installNativeKernels();
   const env = createNodeWorkerEnv({ ...opts, runtime: 'http' });
   const state = { draining: false };
   const server = createServer((req, res) => void serve(req, res, env, logger, state));

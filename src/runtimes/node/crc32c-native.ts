@@ -1,13 +1,11 @@
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { setCrc32cImplementation, type Crc32cFunction } from '../../ops/index.js';
+import { nativeAddon } from './native-addon.js';
 
 /**
  * Native CRC-32C for Node threads, fastest first:
- *   'sse42-3stream'  this repo's addon (native/crc32c-addon.c, built by
- *                    `npm run build` with the system compiler into
- *                    dist/native/crc32c.node): three interleaved SSE4.2
- *                    streams, at the C limit
+ *   'sse42-3stream'  this repo's addon (native/addon.c, native-addon.ts):
+ *                    three interleaved SSE4.2 streams, at the C limit
  *   'node-rs'        @node-rs/crc32's prebuilt binary from the npm registry
  *                    (measured well below the three-stream limit, BENCHMARKS.md)
  * Both chain like `prev`: crc32c(B, crc32c(A)) = crc32c(A‖B), checked by the
@@ -23,8 +21,8 @@ const require = createRequire(import.meta.url);
 export function loadNativeCrc32c(kind: NativeCrc32c): Crc32cFunction | null {
   try {
     if (kind === 'sse42-3stream') {
-      const addon = require(fileURLToPath(new URL('../../../native/crc32c.node', import.meta.url))) as { crc32c: Crc32cFunction; hardware: boolean };
-      return addon.hardware ? addon.crc32c : null;
+      const addon = nativeAddon();
+      return addon?.sse42 === true ? addon.crc32c : null;
     }
     const native = (require('@node-rs/crc32') as typeof import('@node-rs/crc32')).crc32c;
     // The binding wants a Buffer; this one is a view of the same memory, not a copy.

@@ -1,10 +1,10 @@
 /**
  * `packetfs-compute/ops` under Node (package.json's "node" export condition):
- * the runtime-neutral ops, plus the fastest native CRC-32C installed on
- * import (crc32c-native.ts). Other runtimes get src/ops/index.ts as is.
+ * the runtime-neutral ops, plus the native kernels (AVX2 counteq/xor/add,
+ * three-stream CRC-32C) installed on import where they load (native-kernels.ts). Other runtimes get src/ops/index.ts as is.
  */
-import { installNativeCrc32c } from './crc32c-native.js';
+import { installNativeKernels } from './native-kernels.js';
 
 export * from '../../ops/index.js';
 
-installNativeCrc32c();
+installNativeKernels();
