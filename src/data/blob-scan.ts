@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import { readSync } from 'node:fs';
 import { PacketFSError } from '../errors.js';
 import { kernelArena } from '../ops/wasm/active-kernels.js';
 import { openBlobFile } from './blob-file-reader.js';
@@ -12,13 +12,19 @@ import { resolveWindow, windowTooLarge } from './window-bounds.js';
  * go from the page cache to the kernel with the read as the only copy and
  * memory stays O(chunk) whatever the window size.
  *
- * The arena's two halves take turns: while `visit` runs the kernels over one
- * chunk, the read of the next is already in flight (libuv's thread pool), so
- * the read copy and the kernels overlap.
+ * Reads are synchronous positioned reads of CHUNK_BYTES (half the arena, so
+ * the chunk is still in L2 when the kernels run). Asynchronous reads through
+ * libuv's thread pool overlapped read and kernel but cost a thread hop per
+ * chunk that was as long as the read itself: measured half the throughput
+ * (BENCHMARKS.md). So that deadlines (an AbortSignal needs its timer to run)
+ * and other jobs' I/O keep moving, the scan yields to the event loop every
+ * YIELD_BYTES and checks the signal there.
  *
- * State: one arena per thread, so scans in a thread queue behind `lock` and
- * a scan never returns while its read-ahead could still write the arena.
+ * State: one arena per thread, so scans in a thread queue behind `lock`.
  */
+const CHUNK_BYTES = 512 * 1024;
+const YIELD_BYTES = 32 * 1024 * 1024;
+
 let lock: Promise<unknown> = Promise.resolve();
 
 export interface ScanOptions {
@@ -37,42 +43,34 @@ export function scanBlobRange(dir: string, id: string, offset: number, length: n
 async function scanLocked(dir: string, id: string, offset: number, length: number | null, opts: ScanOptions,
   visit: (chunk: Uint8Array) => void): Promise<number> {
   const handle = await openBlobFile(dir, id);
-  let ahead: Promise<unknown> | null = null;
   try {
     const { size } = await handle.stat();
     const { start, end } = resolveWindow(size, offset, length);
     if (end - start > opts.maxBytes) throw windowTooLarge(end - start, opts.maxBytes);
-    const arena = kernelArena();
-    const half = arena.length >>> 1;
-    const halves = [arena.subarray(0, half), arena.subarray(half)];
+    const buffer = kernelArena().subarray(0, CHUNK_BYTES);
     let position = start;
-    let turn = 0;
-    let next: Promise<Uint8Array> | null = position < end ? readChunk(handle, halves[0]!, position, end, id) : null;
-    while (next !== null) {
-      const chunk = await next;
-      ahead = next = null;
-      position += chunk.length;
-      turn ^= 1;
-      if (position < end) ahead = next = readChunk(handle, halves[turn]!, position, end, id);
+    while (position < end) {
       if (opts.signal?.aborted) throw abortError(opts.signal);
-      visit(chunk);
+      const stop = Math.min(end, position + YIELD_BYTES);
+      for (; position < stop; position += CHUNK_BYTES) {
+        const chunk = readChunk(handle.fd, buffer, position, Math.min(CHUNK_BYTES, stop - position), id);
+        visit(chunk);
+      }
+      if (position < end) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return end - start;
   } finally {
-    // A failed visit must not leave a read writing into the arena for the next scan.
-    await ahead?.catch(() => undefined);
     await handle.close();
   }
 }
 
-/** Fills `buffer` (or less, at the window's end) from `position`; a file shorter than its stat is an error. */
-async function readChunk(handle: FileHandle, buffer: Uint8Array, position: number, end: number, id: string): Promise<Uint8Array> {
-  const want = Math.min(buffer.length, end - position);
+/** Fills `want` bytes of `buffer` from `position`; a file shorter than its stat is an error. */
+function readChunk(fd: number, buffer: Uint8Array, position: number, want: number, id: string): Uint8Array {
   let done = 0;
   while (done < want) {
-    const { bytesRead } = await handle.read(buffer, done, want - done, position + done);
-    if (bytesRead === 0) throw new PacketFSError('INTERNAL', `blob ${id} ended early: the file was truncated`);
-    done += bytesRead;
+    const got = readSync(fd, buffer, done, want - done, position + done);
+    if (got === 0) throw new PacketFSError('INTERNAL', `blob ${id} ended early: the file was truncated`);
+    done += got;
   }
   return buffer.subarray(0, want);
 }
