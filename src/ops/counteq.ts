@@ -2,7 +2,7 @@ import { assertImm } from './imm.js';
 import { fastKernelsFor } from './wasm/active-kernels.js';
 import { wordView } from './word-view.js';
 
-/** Number of bytes equal to `imm` (design §3, op `counteq`), on the fastest kernel this runtime has. */
+/** Number of bytes equal to `imm` (contracts §3, op `counteq`), on the fastest kernel this runtime has. */
 export function counteq(bytes: Uint8Array, imm: number): number {
   assertImm(imm, 'imm');
   const fast = fastKernelsFor(bytes);

@@ -42,6 +42,15 @@ export interface BrowserComputeMetrics {
   serviceWorker: 'registered' | 'unsupported' | 'failed' | 'none';
   /** ms since initialize() */
   uptimeMs: number;
+  // The original runtime's keys, for pages written against it:
+  /** jobs finished, succeeded or failed */
+  jobsExecuted: number;
+  totalBytesProcessed: number;
+  totalExecutionTimeMs: number;
+  /** succeeded ÷ finished, 0 before the first job */
+  successRate: number;
+  avgExecutionTimeMs: number;
+  avgBytesPerJob: number;
   /** WebGPU offload of counteq/xor/add on large windows: used only when it measured faster than the CPU */
   gpu: GpuReport;
 }
@@ -75,10 +84,16 @@ export class PacketFSBrowserCompute {
     this.options = options;
   }
 
-  /** Starts the worker pool and, when given a URL, registers the Service Worker. Safe to call twice. */
-  initialize(): Promise<void> {
+  /**
+   * Starts the worker pool and, when given a URL, registers the Service
+   * Worker. Resolves true, as the original did; safe to call twice. It
+   * rejects when no worker can start (the original resolved false there,
+   * but a page that goes on to submitJob would only fail later).
+   */
+  async initialize(): Promise<true> {
     this.initializing ??= this.start();
-    return this.initializing;
+    await this.initializing;
+    return true;
   }
 
   async submitJob(program: unknown, opts: { timeout?: number } = {}): Promise<SubmitJobResult> {
@@ -106,6 +121,9 @@ export class PacketFSBrowserCompute {
   }
 
   getMetrics(): BrowserComputeMetrics {
+    const { jobsCompleted, jobsFailed, bytesProcessed, executionTimeMs } = this.counters;
+    const jobsExecuted = jobsCompleted + jobsFailed;
+    const perJob = Math.max(1, jobsExecuted);
     return {
       workers: this.pool?.size ?? 0,
       ...this.counters,
@@ -115,6 +133,12 @@ export class PacketFSBrowserCompute {
       donatedMs: this.client?.donatedMs() ?? 0,
       serviceWorker: this.serviceWorker,
       uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt,
+      jobsExecuted,
+      totalBytesProcessed: bytesProcessed,
+      totalExecutionTimeMs: executionTimeMs,
+      successRate: jobsExecuted === 0 ? 0 : jobsCompleted / jobsExecuted,
+      avgExecutionTimeMs: executionTimeMs / perJob,
+      avgBytesPerJob: bytesProcessed / perJob,
       gpu: this.pool?.gpu ?? { status: 'unavailable' },
     };
   }
@@ -122,9 +146,10 @@ export class PacketFSBrowserCompute {
   /**
    * Joins a dispatcher as a browser node and runs the jobs it assigns until
    * disconnect(). `url` is the dispatcher's http(s) origin or its node socket
-   * ws(s) URL. Resolves with the node id once registered.
+   * ws(s) URL; without one, the page's own origin (a page the dispatcher
+   * served). Resolves with the node id once registered.
    */
-  async connectToCoordinator(url: string, opts: { token?: string } = {}): Promise<string> {
+  async connectToCoordinator(url: string = location.origin, opts: { token?: string } = {}): Promise<string> {
     await this.initialize();
     this.client?.close();
     const pool = this.requirePool();
