@@ -15,5 +15,6 @@ export { xorFold, xorBytesPure } from './xor-fold.js';
 export { addSum, addSumPure } from './add-sum.js';
 export { runOp, runOps } from './run-op.js';
 export { combineResults } from './combine-results.js';
+export { createOpStream, ProgramStream, type OpStream } from './op-stream.js';
 export { kernelImplementation, useHostKernels, useWasmKernels, type HostKernels } from './wasm/active-kernels.js';
 export { compileKernelsModule } from './wasm/kernels-module.js';

@@ -25,15 +25,11 @@ export function runOps(ops: OpSpec[], bytes: Uint8Array, fnvState?: string): OpR
  * Normalised specs are validated upstream, but runtimes also receive ops from
  * the wire; a bad one must become a clear error, not a wrong number.
  */
-export function assertOpSpec(spec: OpSpec, pathPrefix: string): void {
+function runChecked(spec: OpSpec, pathPrefix: string, bytes: Uint8Array, fnvState: string | undefined): OpResult {
   if (!OP_NAMES.includes(spec.op)) {
     throw new PacketFSError('INVALID_JOB', `unknown op ${JSON.stringify(spec.op)}; expected one of ${OP_NAMES.join(', ')}`, { path: `${pathPrefix}op` });
   }
   assertImm(spec.imm, `${pathPrefix}imm`);
-}
-
-function runChecked(spec: OpSpec, pathPrefix: string, bytes: Uint8Array, fnvState: string | undefined): OpResult {
-  assertOpSpec(spec, pathPrefix);
   const length = bytes.length;
   switch (spec.op) {
     case 'counteq': return { count: counteq(bytes, spec.imm), bytes: length };

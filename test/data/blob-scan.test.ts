@@ -5,8 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { scanBlobRange } from '../../src/data/blob-scan.js';
 import { PacketFSError } from '../../src/errors.js';
-import { chunkedOps } from '../../src/ops/chunked-ops.js';
-import { OP_NAMES, runOps, type OpSpec } from '../../src/ops/index.js';
+import { OP_NAMES, ProgramStream, runOps, type OpSpec } from '../../src/ops/index.js';
 import { kernelArena } from '../../src/ops/wasm/active-kernels.js';
 import { prng, randomBytes } from '../ops/reference.js';
 
@@ -31,7 +30,7 @@ describe('scanBlobRange', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   async function scanOps(offset: number, length: number | null, ops = ALL_OPS) {
-    const acc = chunkedOps(ops);
+    const acc = new ProgramStream(ops);
     const arena = kernelArena();
     let chunks = 0;
     const bytes = await scanBlobRange(dir, ID, offset, length, { maxBytes: Infinity }, (chunk) => {
@@ -40,7 +39,7 @@ describe('scanBlobRange', () => {
       chunks++;
       acc.update(chunk);
     });
-    return { bytes, chunks, results: acc.results() };
+    return { bytes, chunks, results: acc.finish() };
   }
 
   it('gives runOps results for whole and partial windows, in O(chunk) buffers', async () => {
@@ -85,10 +84,4 @@ describe('scanBlobRange', () => {
     assert.deepEqual(results, runOps(ALL_OPS, data));
   });
 
-  it('chunkedOps checks ops and the fnv state before any byte', () => {
-    assert.throws(() => chunkedOps([{ op: 'nope' as 'add', imm: 0 }]), isCode('INVALID_JOB'));
-    assert.throws(() => chunkedOps([{ op: 'add', imm: 256 }]), isCode('INVALID_JOB'));
-    assert.throws(() => chunkedOps([{ op: 'fnv64', imm: 0 }], 'xyz'), isCode('INVALID_JOB'));
-    assert.deepEqual(chunkedOps([{ op: 'fnv64', imm: 0 }], 'CBF29CE484222325').results(), [{ fnv64: 'cbf29ce484222325', bytes: 0 }]);
-  });
 });

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
+import type { OpsOffload } from '../../data/window.js';
 import { runOps } from '../../ops/index.js';
-import type { OpResult, OpSpec } from '../../ops/types.js';
+import type { OpSpec } from '../../ops/types.js';
 import { createGpuKernels, GPU_OPS, type GpuKernels } from './webgpu-kernels.js';
 
 /**
@@ -21,10 +22,9 @@ export interface GpuReport {
   cpuGbPerSec?: number;
 }
 
-export interface GpuOffload {
+/** An OpsOffload (data/window.ts) that wants only what the GPU does faster. */
+export interface GpuOffload extends OpsOffload {
   readonly report: GpuReport;
-  /** GPU results for these ops over `bytes`, or null when the CPU should run them */
-  run(ops: OpSpec[], bytes: Uint8Array): Promise<OpResult[]> | null;
 }
 
 /** Windows below this stay on the CPU: upload and read-back latency would dominate. */
@@ -32,7 +32,11 @@ export const MIN_GPU_BYTES = 4 << 20;
 const CALIBRATION_BYTES = 16 << 20;
 const SETUP_TIMEOUT_MS = 10_000;
 
-export const NO_GPU: GpuOffload = { report: { status: 'unavailable' }, run: () => null };
+export const NO_GPU: GpuOffload = {
+  report: { status: 'unavailable' },
+  wants: () => false,
+  run: () => Promise.reject(new Error('no WebGPU device')),
+};
 
 /**
  * `force` skips the speed test and the size floor; it and the smaller sizes
@@ -50,8 +54,9 @@ export async function setupGpuOffload(opts: { force?: boolean; calibrationBytes?
     if (report.status !== 'used') ready.destroy();
     return {
       report,
-      run: (ops, bytes) => report.status === 'used' && (opts.force === true || bytes.length >= MIN_GPU_BYTES)
-        && ops.every((spec) => GPU_OPS.has(spec.op)) ? ready.run(ops, bytes) : null,
+      wants: (ops, length) => report.status === 'used' && Array.isArray(ops) && ops.length > 0 && ops.every((spec) => GPU_OPS.has(spec.op))
+        && (opts.force === true || (length !== null && length >= MIN_GPU_BYTES)),
+      run: (ops, bytes) => ready.run(ops, bytes),
     };
   } catch {
     kernels?.destroy();

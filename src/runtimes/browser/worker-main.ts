@@ -61,7 +61,7 @@ function runBatch(context: WindowContext, id: number, programs: ProgramSpec[], d
     }
     left++;
     pending.push(async () => {
-      outcomes[i] = await executeProgram({ program, deadline: deadlines[i]! }, context, gpu.run);
+      outcomes[i] = await executeProgram({ program, deadline: deadlines[i]! }, context, gpu);
       finish();
     });
   }

@@ -1,9 +1,7 @@
 import { PacketFSError, toErrorBody } from '../../errors.js';
 import type { ProgramSpec } from '../../job/types.js';
 import { runOps } from '../../ops/index.js';
-import { chunkedOps } from '../../ops/chunked-ops.js';
-import type { OpResult } from '../../ops/types.js';
-import { programBlob, readInlineWindow, readWindow, scanBlobWindow, type WindowContext } from '../../data/window.js';
+import { readInlineWindow, runWindowProgram, type OpsOffload, type WindowContext } from '../../data/window.js';
 import type { ExecOutcome, ExecRequest } from '../../substrates/substrate.js';
 
 /**
@@ -34,13 +32,7 @@ export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {
   return { ok: false, error, retryable: isRetryableCode(error.code), exec_time_ms: execTimeMs };
 }
 
-/**
- * Runs ops somewhere other than the CPU kernels (a browser's WebGPU device):
- * a promise of the results, or null to run them here.
- */
-export type OpsOffload = (ops: ProgramSpec['ops'], bytes: Uint8Array) => Promise<OpResult[]> | null;
-
-/** Reads the window and runs the ops; the deadline aborts a slow read with TIMEOUT. */
+/** Reads the window and runs the ops (`offload`: see runWindowProgram); the deadline aborts a slow read with TIMEOUT. */
 export async function executeProgram(req: ProgramRequest, ctx: WindowContext, offload?: OpsOffload): Promise<ExecOutcome> {
   const startedAt = performance.now();
   if (req.program.data !== undefined) return executeInline(req.program, req.deadline, ctx);
@@ -52,17 +44,8 @@ export async function executeProgram(req: ProgramRequest, ctx: WindowContext, of
     : undefined;
   try {
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline.signal]) : deadline.signal;
-    const blob = ctx.scanBlob === undefined ? null : programBlob(req.program, ctx);
-    if (blob !== null && ctx.scanBlob !== undefined) {
-      // Zero-copy: the blob streams through the ops chunk by chunk, no window buffer.
-      const ops = chunkedOps(checkedOps(req.program), req.program.fnv_state);
-      await scanBlobWindow(req.program, blob, { ...ctx, scanBlob: ctx.scanBlob, signal }, (chunk) => ops.update(chunk));
-      return outcome(req.program, ops.results(), startedAt);
-    }
-    const bytes = await readWindow(req.program, { ...ctx, signal });
-    const offloaded = offload?.(checkedOps(req.program), bytes) ?? null;
-    if (offloaded !== null) return outcome(req.program, await offloaded, startedAt);
-    return succeeded(req.program, bytes, startedAt);
+    const { results, bytes } = await runWindowProgram(req.program, { ...ctx, signal }, offload);
+    return { ok: true, result: req.program.single ? results[0]! : results, bytes_processed: bytes, exec_time_ms: elapsedMs(startedAt) };
   } catch (err) {
     return failedOutcome(err, elapsedMs(startedAt));
   } finally {
@@ -86,22 +69,15 @@ export function executeInline(program: ProgramSpec, deadline: number, ctx: Windo
 }
 
 function succeeded(program: ProgramSpec, bytes: Uint8Array, startedAt: number): ExecOutcome {
-  return outcome(program, runOps(checkedOps(program), bytes, program.fnv_state), startedAt);
-}
-
-/** Programs arrive over the wire; an empty list would make the single-op result undefined. */
-function checkedOps(program: ProgramSpec): ProgramSpec['ops'] {
+  // Programs arrive over the wire; an empty list would make the single-op result undefined.
   if (!Array.isArray(program.ops) || program.ops.length === 0) {
     throw new PacketFSError('INVALID_JOB', 'program needs at least one op', { path: 'program.ops' });
   }
-  return program.ops;
-}
-
-function outcome(program: ProgramSpec, results: OpResult[], startedAt: number): ExecOutcome {
+  const results = runOps(program.ops, bytes, program.fnv_state);
   return {
     ok: true,
     result: program.single ? results[0]! : results,
-    bytes_processed: results[0]!.bytes,
+    bytes_processed: bytes.length,
     exec_time_ms: elapsedMs(startedAt),
   };
 }
