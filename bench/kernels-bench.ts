@@ -14,6 +14,7 @@ import { silentLogger } from '../src/logger.js';
 import { OP_NAMES } from '../src/ops/index.js';
 import { packageRoot } from '../src/server/routes/browser-assets.js';
 import { CHROMIUM_PATH } from '../test/browser/chromium.js';
+import { WORKERD_MODULE_RULES } from '../test/runtimes/runtime-fixtures.js';
 import { measureNodeKernels } from './kernels-bench-worker.js';
 import { pseudoRandomBytes, type KernelRow } from './kernels-measure.js';
 import { siblingModule } from './sibling-module.js';
@@ -147,7 +148,7 @@ async function inWorkerd(root: string, sizeMiB: number): Promise<KernelRow[]> {
   await copyFile(join(root, 'dist/wasm/kernels.wasm'), join(dir, 'kernels.wasm'));
   const mf = new Miniflare({
     modules: true, scriptPath: join(dir, 'worker.js'), compatibilityDate: '2025-01-01',
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    modulesRules: WORKERD_MODULE_RULES,
   });
   try {
     const get = async (query: string): Promise<number> => {

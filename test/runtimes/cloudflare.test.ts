@@ -8,7 +8,7 @@ import { fnv64 } from '../../src/ops/fnv64.js';
 import type { JobResponse } from '../../src/runtimes/worker-core/index.js';
 import { loadBlob, loadOpsVectors } from '../ops/vectors.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
-import { assertOriginalReply, assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, originalBodies, windowVectorJobs } from './runtime-fixtures.js';
+import { WORKERD_MODULE_RULES, assertOriginalReply, assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, originalBodies, windowVectorJobs } from './runtime-fixtures.js';
 
 /**
  * The Cloudflare bundle in the real workerd runtime (Miniflare 4): the shared
@@ -23,7 +23,7 @@ function startWorker(bindings: Record<string, string>, persistDir?: string): Min
     modules: true,
     scriptPath: bundlePath('cloudflare/worker.js'),
     // kernels.wasm beside the bundle is imported as a compiled module (as wrangler.toml's rule says).
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    modulesRules: WORKERD_MODULE_RULES,
     compatibilityDate: '2025-01-01',
     durableObjects: { PACKETFS_STATE: 'PacketFSStateObject' },
     ...(persistDir === undefined ? {} : { durableObjectsPersist: persistDir }),
