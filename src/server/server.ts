@@ -13,6 +13,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerBrowserAssetRoutes } from './routes/browser-assets.js';
 import { registerNodeSocket, type NodesHost } from './routes/nodes-ws.js';
+import { registerNodeRoutes } from './routes/nodes.js';
 import { hasValidBlobSignature, processBlobUrlSigner } from '../data/blob-url-signing.js';
 
 export interface ServerOptions {
@@ -72,6 +73,8 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
     if (opts.token !== undefined) installBearerAuth(v1, opts.token, { allow: (request) => hasValidBlobSignature(signer, request.method, request.url) });
     registerJobRoutes(v1, dispatcher, closing);
     registerSubstrateRoutes(v1, dispatcher);
+    const nodeService = (dispatcher as NodesHost).nodeService;
+    if (nodeService !== undefined) registerNodeRoutes(v1, nodeService);
     await v1.register(blobRoutes, { dispatcher, blobLimitBytes: opts.blobLimitBytes ?? DEFAULT_BLOB_LIMIT_BYTES });
   });
   const nodes = (dispatcher as NodesHost).nodes;

@@ -18,7 +18,8 @@ let browser: Browser;
 
 before(async () => {
   await ensureBrowserAssets();
-  served = await serveDispatcher();
+  // This file tests the page runtime and churn: slow start, speculative re-runs and canaries have tests of their own.
+  served = await serveDispatcher({ dispatcher: { threads: 2, nodePool: { initialGrant: 1024, speculativeMinMs: 60_000 }, canaryRate: 0 } });
   browser = await launchChromium();
 });
 
