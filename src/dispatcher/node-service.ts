@@ -37,7 +37,7 @@ export interface NodeServiceOptions {
   allowUnverified?: boolean;
   canaryRate?: number;
   reputation?: Partial<ReputationPolicy>;
-  pool?: Omit<NodePoolOptions, 'admit' | 'onCapacity' | 'logger' | 'reputation'>;
+  pool?: Omit<NodePoolOptions, 'admit' | 'onCapacity' | 'onNodeLeft' | 'logger' | 'reputation'>;
   onCapacity: () => void;
   /** how often revocations and bans written elsewhere are picked up; default 1000 */
   refreshMs?: number;
@@ -60,6 +60,8 @@ export class NodeService {
       onCapacity: opts.onCapacity,
       reputation: { ...DEFAULT_REPUTATION_POLICY, ...opts.reputation },
       admit: (register) => access.admit(register),
+      // A node that left can no longer be convicted: its journal of unchecked results goes with it.
+      onNodeLeft: (node) => this.verifier.forget(node.id),
     });
     const store = opts.store;
     this.verifier = new NodeVerifier({

@@ -75,6 +75,8 @@ export interface NodePoolOptions {
   publicOrigins?: string[];
   /** called when slots free up or nodes join, so the dispatch loop looks at once */
   onCapacity?: () => void;
+  /** called when a registered node is gone (its unfinished jobs already failed over) */
+  onNodeLeft?: (node: PoolNode) => void;
   /** slots granted to a new node before it has shown it answers; default 2 */
   initialGrant?: number;
   /** an assignment is re-run elsewhere once older than max(this, speculativeFactor × the node's latency); default 2000 */
@@ -210,6 +212,7 @@ export class NodePool {
   private readonly reputationPolicy: ReputationPolicy | undefined;
   private readonly isOwnBlob: (url: string) => string | null;
   private readonly onCapacity: () => void;
+  private readonly onNodeLeft: (node: PoolNode) => void;
   private readonly logger: Logger;
   private readonly connections = new Set<PoolConnection>();
   private readonly byId = new Map<string, PoolNode>();
@@ -237,6 +240,7 @@ export class NodePool {
     this.reputationPolicy = opts.reputation;
     this.isOwnBlob = ownBlobMatcher(opts.publicOrigins ?? []);
     this.onCapacity = opts.onCapacity ?? (() => {});
+    this.onNodeLeft = opts.onNodeLeft ?? (() => {});
     this.logger = opts.logger ?? silentLogger;
     this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(10, Math.min(250, this.heartbeatMs / 2)));
     this.sweeper.unref();
@@ -598,6 +602,7 @@ export class NodePool {
         settle(failed('SUBSTRATE_FAILED', `node ${node.id} went away (${reason})`, now - held.sentAt, node.id), node, false);
       }
     }
+    this.onNodeLeft(node);
     this.logger.info({ event: 'node_left', node: node.id, reason }, 'node left');
   }
 
