@@ -207,7 +207,11 @@ export class Dispatcher implements DispatcherApi {
 
   async prometheus(): Promise<string> {
     const depth = await this.store.depth().catch(() => null);
-    return this.telemetry.render(depth, this.registry.views());
+    const nodes = this.nodeService === undefined ? undefined : {
+      verification: this.nodeService.verificationStats(),
+      nodes: this.nodeService.listNodes().map((n) => ({ kind: n.kind, state: n.state })),
+    };
+    return this.telemetry.render(depth, this.registry.views(), nodes);
   }
 
   /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */

@@ -21,7 +21,8 @@ import { ArbiterQueue } from './arbiter-queue.js';
  *   node answers ok ──shape wrong──────────────────────────────► convict node, arbiter computes the job
  *        │
  *        ├─ node on probation, job asks quorum, or spot-check ─► arbiter runs it too ─agree─► accept (trusted | spot-check | quorum)
- *        │                                                                            └─differ─► convict node, store the arbiter's result
+ *        │                                                                            ├─differ─► convict node, store the arbiter's result
+ *        │                                                                            └─cannot read the data─► a second node must agree
  *        ├─ verify "none" (operator allows it) ─────────────────► accept (unchecked)
  *        └─ trusted node, no check drawn ───────────────────────► accept (unchecked), journal it for re-verification
  *   node fails, is too slow or leaves ──► retryable failure: the dispatcher runs it again (another node or substrate);
@@ -216,13 +217,9 @@ export class NodeVerifier {
     const wasTrusted = node.reputation.trusted;
     const truth = await this.runArbiter(ctx);
     if (!truth.ok) {
-      if (!truth.retryable) {
-        // The job cannot succeed (bad window, forbidden URL), yet the node claimed a result.
-        this.convict(node, `claimed a result for a job that fails with ${truth.error.code}`);
-        ctx.finish(truth);
-      } else {
-        ctx.finish({ ...truth, error: { code: truth.error.code, message: `the result of node ${node.id} could not be checked: ${truth.error.message}` } });
-      }
+      // The arbiter could not read the data (its SSRF policy, its network, the blob store): that proves nothing
+      // against the node. Another node on another network must confirm instead.
+      this.checkWithReplica(ctx, node, claimed);
       return;
     }
     if (sameResult(truth.result, claimed.result) && truth.bytes_processed === claimed.bytes_processed) {
