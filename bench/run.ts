@@ -8,6 +8,9 @@ import { benchBrowser } from './browser-bench.js';
 import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { table } from './stats.js';
+import { benchBlobHttp } from './blob-http-bench.js';
+import { benchSplit } from './split-bench.js';
+import { benchDataUrlRss } from './dataurl-rss-bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs the named suites (default: all) and
@@ -69,6 +72,28 @@ const suites: Record<string, Suite> = {
       'executions/job': r.executionsPerJob, banned: r.convicted, corrected: r.corrected, 'p99 ms': r.latencyMs.p99, 'RSS peak MiB': r.peakRssMiB,
     }))));
     return runs;
+  },
+  blobs: async () => {
+    const r = await benchBlobHttp();
+    console.log(`\nblob store over HTTP, loopback, one keep-alive connection, ${r.blobMiB} MiB blob (best of 3)\n` + table(
+      ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
+        server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
+      }))));
+    return r;
+  },
+  split: async () => {
+    const r = await benchSplit();
+    console.log(`\n${r.blobMiB} MiB blob, crc32c: split "auto" over local + 4 volunteers + workerd vs one local single pass (best of 3)\n` + table([
+      { 'single pass GB/s': r.singleGBPerSec, 'split GB/s': r.splitGBPerSec, 'split, local only GB/s': r.localSplitGBPerSec, windows: r.windows, 'window MiB': r.windowMiB, 'windows per substrate': JSON.stringify(r.perSubstrate) },
+    ]));
+    return r;
+  },
+  rss: async () => {
+    const r = await benchDataUrlRss();
+    console.log(`\n${r.jobs} concurrent data_url jobs with no length, ${r.fileMiB} MiB each: \`packetfs serve\` RSS (limit: growth < 512 MiB)\n` + table([
+      { jobs: r.jobs, failed: r.failed, seconds: r.seconds, 'MB/s': r.mbPerSec, 'RSS before MiB': r.rssBeforeMiB, 'RSS peak MiB': r.rssPeakMiB, 'growth MiB': r.growthMiB },
+    ]));
+    return r;
   },
 };
 

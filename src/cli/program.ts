@@ -10,6 +10,7 @@ import { registerSubstrates } from './commands/substrates.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerWorker } from './commands/worker.js';
 import { registerNodes } from './commands/nodes.js';
+import { registerBlob } from './commands/blob.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line (or config file) is wrong. */
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerMetrics(program);
   registerWorker(program);
   registerNodes(program);
+  registerBlob(program);
   return program;
 }
 

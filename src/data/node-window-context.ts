@@ -1,5 +1,5 @@
 import { createFileBlobReader } from './blob-file-reader.js';
-import { createNodeFetchRange } from './node-fetch-range.js';
+import { createNodeFetchRange, createNodeStreamRange } from './node-fetch-range.js';
 import { ownBlobMatcher } from './own-blob-url.js';
 import { createAddressPolicy } from './ssrf-guard.js';
 import { DEFAULT_MAX_WINDOW_BYTES, type WindowContext } from './window.js';
@@ -26,6 +26,7 @@ export function createNodeWindowContext(opts: NodeWindowContextOptions = {}): Wi
     // Buffer is a Uint8Array, so the window can be a view of it with no copy.
     decodeBase64: (s) => Buffer.from(s, 'base64'),
     fetchRange: createNodeFetchRange({ policy, maxBytes: maxWindowBytes }),
+    streamRange: createNodeStreamRange({ policy }),
     ownBlobId: ownBlobMatcher(opts.ownOrigins ?? []),
     maxWindowBytes,
   };

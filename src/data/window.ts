@@ -1,9 +1,12 @@
 import { PacketFSError } from '../errors.js';
 import type { ProgramSpec } from '../job/types.js';
+import { ProgramStream } from '../ops/op-stream.js';
+import { runOps } from '../ops/run-op.js';
+import type { OpResult } from '../ops/types.js';
 import { assertWindowArgs, resolveWindow, windowTooLarge } from './window-bounds.js';
 import { isBlobId } from './own-blob-url.js';
 import {
-  abortError, parseDataUrl, rangeHeaderFor, readFailure, readRangeReply, redirectRefused,
+  abortError, parseDataUrl, rangeHeaderFor, readFailure, readRangeReply, redirectRefused, streamRangeReply,
   type RangeReply, type RangeRequest,
 } from './range-reply.js';
 
@@ -18,6 +21,12 @@ export interface WindowContext {
   /** reads [offset, offset+length) of a blob of the dispatcher's store; absent where no store is reachable */
   readBlob?(id: string, offset: number, length: number | null): Promise<Uint8Array>;
   fetchRange(url: string, offset: number, length: number | null, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * The window of a URL handed to `sink` chunk by chunk as it arrives (resolves
+   * with its length); where present, runWindowProgram streams data_url
+   * windows through op streams and never holds a window.
+   */
+  streamRange?(url: string, offset: number, length: number | null, signal: AbortSignal | undefined, sink: (chunk: Uint8Array) => void): Promise<number>;
   /** the blob id when `url` names the dispatcher's own blob store, so it is read without HTTP */
   ownBlobId?(url: string): string | null;
   signal?: AbortSignal;
@@ -34,6 +43,29 @@ export async function readWindow(program: ProgramSpec, ctx: WindowContext): Prom
   const window = await readSource(program, ctx);
   if (window.length > ctx.maxWindowBytes) throw windowTooLarge(window.length, ctx.maxWindowBytes);
   return window;
+}
+
+/**
+ * Reads the program's window and runs its ops. A data_url window (other than
+ * the dispatcher's own blobs) is streamed through op streams when the
+ * context can stream, so the job holds one chunk at a time, whatever the
+ * window's size — maxWindowBytes bounds what is held, and nothing is; the
+ * job's timeout bounds how long it reads. Other sources are read whole.
+ */
+export async function runWindowProgram(program: ProgramSpec, ctx: WindowContext): Promise<{ results: OpResult[]; bytes: number }> {
+  const url = program.data_url;
+  if (url !== undefined && program.data === undefined && program.blob === undefined && ctx.streamRange !== undefined && (ctx.ownBlobId?.(url) ?? null) === null) {
+    assertWindowArgs(program.offset, program.length);
+    const stream = new ProgramStream(program.ops, program.fnv_state);
+    if (ctx.signal?.aborted) throw abortError(ctx.signal);
+    const bytes = await ctx.streamRange(url, program.offset, program.length, ctx.signal, (chunk) => stream.update(chunk));
+    return { results: stream.finish(), bytes };
+  }
+  if (!Array.isArray(program.ops) || program.ops.length === 0) {
+    throw new PacketFSError('INVALID_JOB', 'program needs at least one op', { path: 'program.ops' });
+  }
+  const window = await readWindow(program, ctx);
+  return { results: runOps(program.ops, window, program.fnv_state), bytes: window.length };
 }
 
 /**
@@ -93,6 +125,21 @@ async function readOwnBlob(ctx: WindowContext, id: string, offset: number, lengt
  */
 export async function fetchRangeWith(fetchImpl: typeof fetch, url: string, offset: number, length: number | null,
   opts: { signal?: AbortSignal; maxBytes: number }): Promise<Uint8Array> {
+  return withFetchedReply(fetchImpl, url, offset, length, opts, readRangeReply);
+}
+
+/**
+ * fetchRangeWith's streaming twin: the window goes to `sink` chunk by chunk
+ * straight off the response body (no concatenated copy), for op streams.
+ */
+export async function streamRangeWith(fetchImpl: typeof fetch, url: string, offset: number, length: number | null,
+  opts: { signal?: AbortSignal | undefined }, sink: (chunk: Uint8Array) => void): Promise<number> {
+  const unbounded = { signal: opts.signal, maxBytes: Number.MAX_SAFE_INTEGER };
+  return withFetchedReply(fetchImpl, url, offset, length, unbounded, async (reply, req) => (await streamRangeReply(reply, req, sink)) ?? 0);
+}
+
+async function withFetchedReply<T>(fetchImpl: typeof fetch, url: string, offset: number, length: number | null,
+  opts: { signal?: AbortSignal | undefined; maxBytes: number }, use: (reply: RangeReply, req: RangeRequest) => Promise<T>): Promise<T> {
   assertWindowArgs(offset, length);
   parseDataUrl(url);
   const req: RangeRequest = { url, offset, length, maxBytes: opts.maxBytes, signal: opts.signal };
@@ -103,13 +150,13 @@ export async function fetchRangeWith(fetchImpl: typeof fetch, url: string, offse
   if (range !== null) headers.range = range;
   let response: Response;
   try {
-    response = await fetchImpl(url, { headers, redirect: 'manual', signal: opts.signal });
+    response = await fetchImpl(url, { headers, redirect: 'manual', signal: opts.signal ?? null });
   } catch (err) {
     throw readFailure(err, req);
   }
   // Browsers hide manual redirects behind an opaque status-0 response.
   if (response.type === 'opaqueredirect') throw redirectRefused(url, null);
-  return readRangeReply(fetchReply(response), req);
+  return use(fetchReply(response), req);
 }
 
 function fetchReply(response: Response): RangeReply {

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { PacketFSError } from '../errors.js';
 import type { JobSpec, ResultRecord } from '../job/types.js';
 import { normalizeJob, normalizeJobs } from '../job/index.js';
-import type { JobStore, JobView, ListPage, ListQuery, StoreOptions } from '../store/job-store.js';
+import type { JobStore, ListPage, StoreOptions } from '../store/job-store.js';
 import { MemoryJobStore } from '../store/memory/memory-store.js';
 import { SubstrateRegistry } from '../scheduler/registry.js';
 import { policyByName } from '../scheduler/policies/index.js';
@@ -11,7 +11,12 @@ import type { NodePool } from '../substrates/node-pool/node-pool.js';
 import type { Substrate } from '../substrates/substrate.js';
 import { BlobStore } from '../data/blob-store.js';
 import { createLogger, type Logger } from '../logger.js';
-import type { DispatcherApi, MetricsReport, SubmitOutcome, SubstrateAggregate, SubstrateView } from './api.js';
+import type { DispatcherApi, JobListQuery, JobStatusView, MetricsReport, SubmitOutcome, SubstrateAggregate, SubstrateView } from './api.js';
+import { SplitCoordinator } from '../split/split-coordinator.js';
+import { createSizeOf } from '../split/source-size.js';
+import { listWithoutChildren } from '../split/list-without-children.js';
+import { parentIdOf } from '../split/split-spec.js';
+import type { SplitProgress } from '../split/split-progress.js';
 import { DispatchLoop } from './dispatch-loop.js';
 import type { DispatcherOptions } from './options.js';
 import { Telemetry } from './telemetry.js';
@@ -33,6 +38,8 @@ export class Dispatcher implements DispatcherApi {
   readonly nodes: NodePool | undefined;
   /** admission, verification and the operator's node actions; absent with `nodes: false` */
   readonly nodeService: NodeService | undefined;
+  /** runs split jobs (docs/split.md) */
+  readonly split: SplitCoordinator;
   private readonly loop: DispatchLoop;
   private readonly bounds: QueueBounds;
   private readonly privateByDefault: boolean;
@@ -44,10 +51,11 @@ export class Dispatcher implements DispatcherApi {
 
   private constructor(parts: {
     blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger;
-    nodeService: NodeService | undefined; bounds: QueueBounds; privateByDefault: boolean; allowUnverified: boolean;
+    nodeService: NodeService | undefined; bounds: QueueBounds; privateByDefault: boolean; allowUnverified: boolean; split: SplitCoordinator;
   }) {
     this.nodeService = parts.nodeService;
     this.nodes = parts.nodeService?.pool;
+    this.split = parts.split;
     this.bounds = parts.bounds;
     this.privateByDefault = parts.privateByDefault;
     this.allowUnverified = parts.allowUnverified;
@@ -106,8 +114,19 @@ export class Dispatcher implements DispatcherApi {
     }
     registry.start();
     const telemetry = new Telemetry();
+    const split = new SplitCoordinator({
+      store, logger,
+      substrates: () => registry.views(),
+      wake: () => wakeLoop(),
+      sizeOf: createSizeOf({
+        blobSize: async (id) => (await blobs.stat(id))?.size ?? null,
+        allowPrivate: opts.allowPrivateDataUrls ?? false,
+        allowHosts: opts.allowHosts ?? [],
+        ownOrigins: opts.publicOrigins ?? [],
+      }),
+    });
     const loop = new DispatchLoop({
-      store, registry, telemetry, logger,
+      store, registry, telemetry, logger, coordinator: split,
       ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     });
@@ -116,7 +135,7 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.maxQueuedBytes === undefined ? {} : { maxInlineBytes: opts.maxQueuedBytes }),
     });
     const dispatcher = new Dispatcher({
-      blobs, registry, store, loop, telemetry, logger, nodeService, bounds,
+      blobs, registry, store, loop, telemetry, logger, nodeService, bounds, split,
       privateByDefault: opts.privateByDefault ?? false, allowUnverified: opts.allowUnverified ?? false,
     });
     wakeLoop = () => loop.wake();
@@ -130,6 +149,7 @@ export class Dispatcher implements DispatcherApi {
     this.assertPlaceable(job, '');
     await this.bounds.admit([job]);
     const [outcome] = await this.store.enqueue([job]);
+    if (outcome!.created && this.split.owns(job)) this.split.progress.register(job.job_id);
     this.loop.wake();
     return outcome!;
   }
@@ -141,6 +161,7 @@ export class Dispatcher implements DispatcherApi {
     for (let i = 0; i < jobs.length; i++) this.assertPlaceable(jobs[i]!, `jobs[${i}].`);
     await this.bounds.admit(jobs);
     const outcomes = await this.store.enqueue(jobs);
+    for (let i = 0; i < jobs.length; i++) if (outcomes[i]!.created && this.split.owns(jobs[i]!)) this.split.progress.register(jobs[i]!.job_id);
     this.loop.wake();
     return outcomes;
   }
@@ -159,8 +180,14 @@ export class Dispatcher implements DispatcherApi {
     }
   }
 
-  getJob(jobId: string): Promise<JobView | null> {
-    return this.store.get(jobId);
+  async getJob(jobId: string): Promise<JobStatusView | null> {
+    const view: JobStatusView | null = await this.store.get(jobId);
+    if (view === null) return null;
+    const parentId = parentIdOf(jobId);
+    if (parentId !== null) view.parent_id = parentId;
+    const progress: SplitProgress | undefined = this.split.progress.get(jobId) ?? view.result?.progress;
+    if (progress !== undefined) view.progress = progress;
+    return view;
   }
 
   async getResult(jobId: string, opts: { wait?: number } = {}): Promise<ResultRecord | null> {
@@ -171,12 +198,16 @@ export class Dispatcher implements DispatcherApi {
     return wait > 0 ? this.store.waitForResult(jobId, wait * 1000) : this.store.getResult(jobId);
   }
 
-  cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
-    return this.store.cancel(jobId);
+  /** Cancelling a split job here stops its run at once, which cancels its windows (another process's run notices within its poll). */
+  async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
+    const outcome = await this.store.cancel(jobId);
+    if (outcome === 'cancelled') this.split.cancelled(jobId);
+    return outcome;
   }
 
-  listJobs(query: ListQuery): Promise<ListPage> {
-    return this.store.list(query);
+  listJobs(query: JobListQuery): Promise<ListPage> {
+    const { children, ...storeQuery } = query;
+    return children === true ? this.store.list(storeQuery) : listWithoutChildren(this.store, storeQuery);
   }
 
   async getMetrics(limit = 100): Promise<MetricsReport> {
@@ -217,6 +248,7 @@ export class Dispatcher implements DispatcherApi {
   /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */
   async drain(): Promise<void> {
     this.closing = true;
+    this.split.stop();
     await this.loop.drain();
   }
 

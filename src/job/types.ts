@@ -1,5 +1,7 @@
 import type { OpSpec, OpResult } from '../ops/types.js';
 import type { ErrorBody } from '../errors.js';
+import type { SplitSpec } from '../split/split-spec.js';
+import type { SplitProgress } from '../split/split-progress.js';
 
 /**
  * A program after normalisation (contracts §2): always an `ops` list, exactly one
@@ -37,6 +39,10 @@ export interface JobSpec {
   private?: true;
   /** how results from untrusted substrates are checked; absent means 'auto' */
   verify?: 'quorum' | 'none';
+  /** run over the whole range as window jobs whose results combine into one (docs/split.md) */
+  split?: SplitSpec;
+  /** set on the window jobs of a split job: the split job's id */
+  parent_id?: string;
 }
 
 export type VerifyMode = 'auto' | 'quorum' | 'none';
@@ -80,6 +86,10 @@ export interface ResultRecord {
   verification?: Verification;
   /** set when verification later found the first stored result wrong and replaced it */
   corrected_at?: string;
+  /** a split job's final progress (windows and bytes done) */
+  progress?: SplitProgress;
+  /** a split job's windows per substrate that ran them */
+  split_substrates?: Record<string, number>;
 }
 
 export interface AttemptError {

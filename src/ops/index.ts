@@ -12,3 +12,4 @@ export { xorFold } from './xor-fold.js';
 export { addSum } from './add-sum.js';
 export { runOp, runOps } from './run-op.js';
 export { combineResults } from './combine-results.js';
+export { createOpStream, ProgramStream, type OpStream } from './op-stream.js';

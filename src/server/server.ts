@@ -7,6 +7,7 @@ import { installBearerAuth } from './auth.js';
 import { parseJsonBody } from './json-body.js';
 import { assertListenAllowed } from './loopback.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerJobEventRoutes } from './routes/job-events.js';
 import { blobRoutes } from './routes/blobs.js';
 import { registerSubstrateRoutes } from './routes/substrates.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -72,6 +73,7 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
   await app.register(async (v1) => {
     if (opts.token !== undefined) installBearerAuth(v1, opts.token, { allow: (request) => hasValidBlobSignature(signer, request.method, request.url) });
     registerJobRoutes(v1, dispatcher, closing);
+    registerJobEventRoutes(v1, dispatcher, closing);
     registerSubstrateRoutes(v1, dispatcher);
     const nodeService = (dispatcher as NodesHost).nodeService;
     if (nodeService !== undefined) registerNodeRoutes(v1, nodeService);

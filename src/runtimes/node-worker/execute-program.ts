@@ -1,7 +1,7 @@
 import { isRetryableCode, PacketFSError, toErrorBody } from '../../errors.js';
 import type { ProgramSpec } from '../../job/types.js';
 import { runOps } from '../../ops/index.js';
-import { readInlineWindow, readWindow, type WindowContext } from '../../data/window.js';
+import { readInlineWindow, runWindowProgram, type WindowContext } from '../../data/window.js';
 import type { ExecOutcome, ExecRequest } from '../../substrates/substrate.js';
 
 /**
@@ -36,8 +36,8 @@ export async function executeProgram(req: ProgramRequest, ctx: WindowContext): P
     : undefined;
   try {
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline.signal]) : deadline.signal;
-    const bytes = await readWindow(req.program, { ...ctx, signal });
-    return succeeded(req.program, bytes, startedAt);
+    const { results, bytes } = await runWindowProgram(req.program, { ...ctx, signal });
+    return { ok: true, result: req.program.single ? results[0]! : results, bytes_processed: bytes, exec_time_ms: elapsedMs(startedAt) };
   } catch (err) {
     return failedOutcome(err, elapsedMs(startedAt));
   } finally {
