@@ -93,7 +93,8 @@ export class Dispatcher implements DispatcherApi {
     }
     let wakeLoop = (): void => {};
     const nodeService = opts.nodes === false ? undefined : await NodeService.create({
-      store, dataDir, arbiter: local, logger, onCapacity: () => wakeLoop(),
+      // The local threads check node results, also when an embedder registers them later.
+      store, dataDir, arbiter: () => local ?? trustedLocal(registry), logger, onCapacity: () => wakeLoop(),
       requireCredential: opts.requireNodeCredential ?? opts.nodeToken !== undefined,
       allowUnverified: opts.allowUnverified ?? false,
       pool: {
@@ -267,6 +268,11 @@ export class Dispatcher implements DispatcherApi {
   private assertOpen(): void {
     if (this.closing) throw new PacketFSError('SHUTTING_DOWN', 'the dispatcher is shutting down and takes no new jobs');
   }
+}
+
+function trustedLocal(registry: SubstrateRegistry): Substrate | null {
+  const local = registry.get('local');
+  return local !== undefined && local.capabilities().trust === 'trusted' ? local : null;
 }
 
 /** Loaded on demand so the embedded default never loads a Redis client. */

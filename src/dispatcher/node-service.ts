@@ -25,8 +25,8 @@ import { correctedRecord } from './result-records.js';
 export interface NodeServiceOptions {
   store: JobStore;
   dataDir: string;
-  /** the trusted substrate that checks node results (the local pool); null: quorum among nodes */
-  arbiter: Substrate | null;
+  /** the trusted substrate that checks node results (the local pool), looked up when needed; null: quorum among nodes */
+  arbiter: () => Substrate | null;
   logger: Logger;
   redisUrl?: string;
   nodeToken?: string;

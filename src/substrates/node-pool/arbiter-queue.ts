@@ -10,7 +10,7 @@ export class ArbiterQueue {
   private pending: Array<{ req: ExecRequest; resolve: (outcome: ExecOutcome) => void }> = [];
   private scheduled = false;
 
-  constructor(private readonly substrate: Substrate) {}
+  constructor(readonly substrate: Substrate) {}
 
   run(req: ExecRequest): Promise<ExecOutcome> {
     return new Promise((resolve) => {

@@ -42,8 +42,8 @@ import { ArbiterQueue } from './arbiter-queue.js';
  */
 export interface NodeVerifierOptions {
   pool: NodePool;
-  /** trusted substrate that checks and completes jobs; null: quorum among nodes */
-  arbiter: Substrate | null;
+  /** the trusted substrate that checks and completes jobs, looked up when needed; null: quorum among nodes */
+  arbiter: () => Substrate | null;
   /** replaces stored results found wrong; resolves per item whether it replaced one */
   amend?: (corrections: Correction[]) => Promise<void>;
   /** reads a stored result, to correct it */
@@ -108,8 +108,8 @@ const EXTERNAL_URL = /^https?:\/\//;
 
 export class NodeVerifier {
   private readonly pool: NodePool;
-  private readonly arbiter: ArbiterQueue | null;
-  private readonly arbiterName: string | null;
+  private readonly findArbiter: () => Substrate | null;
+  private arbiterQueue: ArbiterQueue | null = null;
   private readonly amend: (corrections: Correction[]) => Promise<void>;
   private readonly readResult: (jobId: string) => Promise<ResultRecord | null>;
   private readonly onConvicted: (node: PoolNode, reason: string) => void;
@@ -128,8 +128,7 @@ export class NodeVerifier {
 
   constructor(opts: NodeVerifierOptions) {
     this.pool = opts.pool;
-    this.arbiter = opts.arbiter === null ? null : new ArbiterQueue(opts.arbiter);
-    this.arbiterName = opts.arbiter?.name ?? null;
+    this.findArbiter = opts.arbiter;
     this.amend = opts.amend ?? (async () => {});
     this.readResult = opts.readResult ?? (async () => null);
     this.onConvicted = opts.onConvicted ?? (() => {});
@@ -139,6 +138,18 @@ export class NodeVerifier {
     this.journalBytesMax = opts.journalBytes ?? 256 * 1024 * 1024;
     this.logger = opts.logger ?? silentLogger;
     this.random = opts.random ?? Math.random;
+  }
+
+  /** The arbiter's batching queue, or null when no trusted substrate can check (it may be registered later). */
+  private get arbiter(): ArbiterQueue | null {
+    const substrate = this.findArbiter();
+    if (substrate === null) return null;
+    if (this.arbiterQueue?.substrate !== substrate) this.arbiterQueue = new ArbiterQueue(substrate);
+    return this.arbiterQueue;
+  }
+
+  private get arbiterName(): string | null {
+    return this.findArbiter()?.name ?? null;
   }
 
   stats(): VerificationStats {
