@@ -181,8 +181,9 @@ class SplitRun {
       await this.write(this.succeeded(plan, folded));
     } catch (err) {
       if (this.signal.aborted) {
-        await this.cancelChildren();
+        // stopping leaves the windows queued for whoever takes the parent next; a cancel ends them
         if (this.signal.reason === 'stopping') await this.owner.giveBack(this.lease);
+        else await this.cancelChildren();
         return;
       }
       await this.cancelChildren();
@@ -286,12 +287,15 @@ class SplitRun {
   private watch(index: number, childId: string): void {
     const loop = async (): Promise<void> => {
       while (!this.signal.aborted) {
+        const startedAt = Date.now();
         const record = await this.deps.store.waitForResult(childId, CHILD_WAIT_MS);
         if (record !== null) {
           this.finished.push({ index, record });
           this.notify?.();
           return;
         }
+        // a store that answers "nothing yet" at once (closing) must not turn this into a busy loop
+        if (Date.now() - startedAt < CHILD_WAIT_MS / 10) await new Promise((r) => setTimeout(r, this.deps.pollMs));
       }
     };
     loop().catch((err) => {
