@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
-import { benchOps } from './ops-bench.js';
+import { benchKernels, kernelsTables, measureKernelsInWorker } from './kernels-bench.js';
 import { benchInProcess } from './dispatcher-bench.js';
 import { benchHttp } from './http-bench.js';
 import { benchRuntimes } from './runtimes-bench.js';
@@ -21,9 +21,15 @@ type Suite = () => Promise<object>;
 
 const suites: Record<string, Suite> = {
   ops: async () => {
-    const rows = await benchOps({ sizeMiB: 64 });
+    // The worker-thread part of `kernels`, without the other runtimes and the C limit.
+    const rows = await measureKernelsInWorker(64);
     console.log('\nops, 64 MiB in a worker thread (best of 5)\n' + table(rows.map((r) => ({ op: r.op, impl: r.impl, 'GB/s': r.gbPerSec }))));
     return { rows };
+  },
+  kernels: async () => {
+    const r = await benchKernels();
+    console.log('\n' + kernelsTables(r));
+    return r;
   },
   inproc: async () => {
     const r = await benchInProcess();

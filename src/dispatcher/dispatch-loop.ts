@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
 import { attemptError, failedRecord, succeededRecord } from './result-records.js';
 import { metricOf } from '../store/terminal-records.js';
+import { withStoreRetries } from '../util/store-retries.js';
 import type { Telemetry } from './telemetry.js';
 
 /**
@@ -323,15 +324,8 @@ export class DispatchLoop {
    * with backoff. If it stays down the leases expire and the jobs run again,
    * which the idempotent result write makes harmless.
    */
-  private async withStoreRetries<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      }
-    }
+  private withStoreRetries<T>(call: () => Promise<T>): Promise<T> {
+    return withStoreRetries(call);
   }
 
   /** Immediate failover when another substrate can take the job; exponential backoff when only the failed one can. */

@@ -1,7 +1,7 @@
 import { isRetryableCode, PacketFSError, toErrorBody } from '../../errors.js';
 import type { ProgramSpec } from '../../job/types.js';
 import { runOps } from '../../ops/index.js';
-import { readInlineWindow, runWindowProgram, type WindowContext } from '../../data/window.js';
+import { readInlineWindow, runWindowProgram, type OpsOffload, type WindowContext } from '../../data/window.js';
 import type { ExecOutcome, ExecRequest } from '../../substrates/substrate.js';
 
 /**
@@ -24,8 +24,8 @@ export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {
   return { ok: false, error, retryable: isRetryableCode(error.code), exec_time_ms: execTimeMs };
 }
 
-/** Reads the window and runs the ops; the deadline aborts a slow read with TIMEOUT. */
-export async function executeProgram(req: ProgramRequest, ctx: WindowContext): Promise<ExecOutcome> {
+/** Reads the window and runs the ops (`offload`: see runWindowProgram); the deadline aborts a slow read with TIMEOUT. */
+export async function executeProgram(req: ProgramRequest, ctx: WindowContext, offload?: OpsOffload): Promise<ExecOutcome> {
   const startedAt = performance.now();
   if (req.program.data !== undefined) return executeInline(req.program, req.deadline, ctx);
   if (Date.now() >= req.deadline) return failedOutcome(deadlinePassed(), 0);
@@ -36,7 +36,7 @@ export async function executeProgram(req: ProgramRequest, ctx: WindowContext): P
     : undefined;
   try {
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline.signal]) : deadline.signal;
-    const { results, bytes } = await runWindowProgram(req.program, { ...ctx, signal });
+    const { results, bytes } = await runWindowProgram(req.program, { ...ctx, signal }, offload);
     return { ok: true, result: req.program.single ? results[0]! : results, bytes_processed: bytes, exec_time_ms: elapsedMs(startedAt) };
   } catch (err) {
     return failedOutcome(err, elapsedMs(startedAt));
