@@ -10,6 +10,7 @@ import { silentLogger } from '../src/logger.js';
 import { startServer } from '../src/server/server.js';
 import { CloudflareSubstrate } from '../src/substrates/cloudflare/cloudflare-substrate.js';
 import type { ResultRecord } from '../src/job/types.js';
+import { WORKERD_MODULE_RULES } from '../test/runtimes/runtime-fixtures.js';
 
 /**
  * One 1 GiB blob, crc32c: a split job with "auto" over local threads, 4
@@ -27,6 +28,7 @@ export async function benchSplit(opts: { blobMiB?: number; volunteers?: number }
   const server = await startServer(dispatcher, { host: '127.0.0.1', port: 0, blobLimitBytes: blobBytes });
   const mf = new Miniflare({
     modules: true, scriptPath: fileURLToPath(new URL('../runtimes/cloudflare/worker.js', import.meta.url)), compatibilityDate: '2025-01-01',
+    modulesRules: WORKERD_MODULE_RULES,
     bindings: { ALLOW_PRIVATE_DATA_URLS: 'true' },
   });
   const volunteers: ChildProcess[] = [];

@@ -10,6 +10,7 @@ import { registerSubstrates } from './commands/substrates.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerWorker } from './commands/worker.js';
 import { registerStore } from './commands/store.js';
+import { registerNodes } from './commands/nodes.js';
 import { registerBlob } from './commands/blob.js';
 import { UsageError } from './usage-error.js';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerMetrics(program);
   registerWorker(program);
   registerStore(program);
+  registerNodes(program);
   registerBlob(program);
   return program;
 }

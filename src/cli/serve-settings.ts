@@ -24,6 +24,11 @@ export interface ServeFlags {
   resultTtl?: number;
   maxResults?: number;
   maxResultBytes?: number;
+  openVolunteers?: boolean;
+  privateByDefault?: boolean;
+  allowUnverified?: boolean;
+  maxQueuedJobs?: number;
+  maxQueuedBytes?: number;
 }
 
 export interface ServeSettings {
@@ -46,6 +51,11 @@ export interface ServeSettings {
   resultTtlMs: number | undefined;
   maxResults: number | undefined;
   maxResultBytes: number | undefined;
+  openVolunteers: boolean;
+  privateByDefault: boolean;
+  allowUnverified: boolean;
+  maxQueuedJobs: number | undefined;
+  maxQueuedBytes: number | undefined;
 }
 
 /** Flags (and the env variables behind them) override the file; the file overrides the defaults. */
@@ -74,6 +84,11 @@ export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env
     resultTtlMs: flags.resultTtl ?? (config.result_ttl_s === undefined ? undefined : config.result_ttl_s * 1000),
     maxResults: flags.maxResults ?? config.max_results,
     maxResultBytes: flags.maxResultBytes ?? config.max_result_bytes,
+    openVolunteers: flags.openVolunteers ?? config.open_volunteers ?? false,
+    privateByDefault: flags.privateByDefault ?? config.private_by_default ?? false,
+    allowUnverified: flags.allowUnverified ?? config.allow_unverified ?? false,
+    maxQueuedJobs: flags.maxQueuedJobs ?? config.max_queued_jobs,
+    maxQueuedBytes: flags.maxQueuedBytes ?? config.max_queued_bytes,
   };
 }
 

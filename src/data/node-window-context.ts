@@ -1,4 +1,5 @@
 import { createFileBlobReader } from './blob-file-reader.js';
+import { scanBlobRange } from './blob-scan.js';
 import { createNodeFetchRange, createNodeStreamRange } from './node-fetch-range.js';
 import { ownBlobMatcher } from './own-blob-url.js';
 import { createAddressPolicy } from './ssrf-guard.js';
@@ -30,7 +31,12 @@ export function createNodeWindowContext(opts: NodeWindowContextOptions = {}): Wi
     ownBlobId: ownBlobMatcher(opts.ownOrigins ?? []),
     maxWindowBytes,
   };
-  if (opts.blobDir !== undefined) ctx.readBlob = createFileBlobReader(opts.blobDir, { maxBytes: maxWindowBytes });
+  if (opts.blobDir !== undefined) {
+    const dir = opts.blobDir;
+    ctx.readBlob = createFileBlobReader(dir, { maxBytes: maxWindowBytes });
+    ctx.scanBlob = (id, offset, length, visit, signal) =>
+      scanBlobRange(dir, id, offset, length, signal === undefined ? { maxBytes: maxWindowBytes } : { maxBytes: maxWindowBytes, signal }, visit);
+  }
   if (opts.signal !== undefined) ctx.signal = opts.signal;
   return ctx;
 }

@@ -20,6 +20,12 @@ export interface WindowContext {
   decodeBase64(s: string): Uint8Array;
   /** reads [offset, offset+length) of a blob of the dispatcher's store; absent where no store is reachable */
   readBlob?(id: string, offset: number, length: number | null): Promise<Uint8Array>;
+  /**
+   * reads the same window chunk by chunk into a reused buffer, calling `visit`
+   * on each, and resolves with the byte count; where present, blob jobs use it
+   * instead of readBlob so no window-sized copy is ever made
+   */
+  scanBlob?(id: string, offset: number, length: number | null, visit: (chunk: Uint8Array) => void, signal?: AbortSignal): Promise<number>;
   fetchRange(url: string, offset: number, length: number | null, signal?: AbortSignal): Promise<Uint8Array>;
   /**
    * The window of a URL handed to `sink` chunk by chunk as it arrives (resolves
@@ -46,13 +52,39 @@ export async function readWindow(program: ProgramSpec, ctx: WindowContext): Prom
 }
 
 /**
- * Reads the program's window and runs its ops. A data_url window (other than
- * the dispatcher's own blobs) is streamed through op streams when the
- * context can stream, so the job holds one chunk at a time, whatever the
- * window's size — maxWindowBytes bounds what is held, and nothing is; the
- * job's timeout bounds how long it reads. Other sources are read whole.
+ * Runs ops somewhere other than the CPU kernels (a browser's WebGPU device),
+ * which needs the whole window: `wants` says from the ops and the window's
+ * declared length whether it takes the program, before anything is read.
  */
-export async function runWindowProgram(program: ProgramSpec, ctx: WindowContext): Promise<{ results: OpResult[]; bytes: number }> {
+export interface OpsOffload {
+  wants(ops: ProgramSpec['ops'], length: number | null): boolean;
+  run(ops: ProgramSpec['ops'], bytes: Uint8Array): Promise<OpResult[]>;
+}
+
+/**
+ * Reads the program's window and runs its ops, holding as little of it as
+ * the source allows:
+ *  - a blob of the dispatcher's store, where the context can scan blobs
+ *    (Node: zero-copy, blob-scan.ts), streams from the file through op
+ *    streams a chunk at a time;
+ *  - a data_url window (other than the dispatcher's own blobs) is streamed
+ *    through op streams when the context can stream, so the job holds one
+ *    chunk at a time, whatever the window's size — maxWindowBytes bounds what
+ *    is held, and nothing is; the job's timeout bounds how long it reads;
+ *  - an `offload` that wants the program (large windows of GPU ops) gets the
+ *    window whole, as do all other sources.
+ */
+export async function runWindowProgram(program: ProgramSpec, ctx: WindowContext, offload?: OpsOffload): Promise<{ results: OpResult[]; bytes: number }> {
+  if (offload !== undefined && program.data === undefined && offload.wants(program.ops, program.length)) {
+    const window = await readWindow(program, ctx);
+    return { results: await offload.run(program.ops, window), bytes: window.length };
+  }
+  const blob = ctx.scanBlob === undefined || program.data !== undefined ? null : programBlob(program, ctx);
+  if (blob !== null && ctx.scanBlob !== undefined) {
+    const stream = new ProgramStream(program.ops, program.fnv_state);
+    const bytes = await scanBlobWindow(program, blob, { ...ctx, scanBlob: ctx.scanBlob }, (chunk) => stream.update(chunk));
+    return { results: stream.finish(), bytes };
+  }
   const url = program.data_url;
   if (url !== undefined && program.data === undefined && program.blob === undefined && ctx.streamRange !== undefined && (ctx.ownBlobId?.(url) ?? null) === null) {
     assertWindowArgs(program.offset, program.length);
@@ -85,18 +117,44 @@ export function readInlineWindow(program: ProgramSpec, ctx: WindowContext): Uint
   return bytes.subarray(start, end);
 }
 
-async function readSource(program: ProgramSpec, ctx: WindowContext): Promise<Uint8Array> {
-  const { offset, length } = program;
-  if (program.data !== undefined) return readInlineWindow(program, ctx);
+/**
+ * The blob of the dispatcher's store that a program reads, named by `blob` or
+ * by an own /v1/blobs/<id> data_url, with the program field that named it;
+ * null for inline data and foreign URLs.
+ */
+export function programBlob(program: ProgramSpec, ctx: WindowContext): { id: string; path: string } | null {
+  if (program.data !== undefined) return null;
   if (program.blob !== undefined) {
     if (!isBlobId(program.blob)) {
       throw new PacketFSError('INVALID_JOB', 'blob must be a blob id: 32 lowercase hex digits', { path: 'program.blob' });
     }
-    return readOwnBlob(ctx, program.blob, offset, length, 'program.blob');
+    return { id: program.blob, path: 'program.blob' };
   }
   if (program.data_url !== undefined) {
     const ownId = ctx.ownBlobId?.(program.data_url) ?? null;
-    if (ownId !== null) return readOwnBlob(ctx, ownId, offset, length, 'program.data_url');
+    if (ownId !== null) return { id: ownId, path: 'program.data_url' };
+  }
+  return null;
+}
+
+/**
+ * Streams a program's blob window through `visit` (ctx.scanBlob), with the
+ * same checks and errors as readWindow; resolves with the byte count.
+ */
+export async function scanBlobWindow(program: ProgramSpec, blob: { id: string; path: string }, ctx: WindowContext & Required<Pick<WindowContext, 'scanBlob'>>,
+  visit: (chunk: Uint8Array) => void): Promise<number> {
+  const { offset, length } = program;
+  assertWindowArgs(offset, length);
+  if (length !== null && length > ctx.maxWindowBytes) throw windowTooLarge(length, ctx.maxWindowBytes);
+  return withBlobPath(blob.path, () => ctx.scanBlob(blob.id, offset, length, visit, ctx.signal));
+}
+
+async function readSource(program: ProgramSpec, ctx: WindowContext): Promise<Uint8Array> {
+  const { offset, length } = program;
+  if (program.data !== undefined) return readInlineWindow(program, ctx);
+  const blob = programBlob(program, ctx);
+  if (blob !== null) return readOwnBlob(ctx, blob.id, offset, length, blob.path);
+  if (program.data_url !== undefined) {
     if (ctx.signal?.aborted) throw abortError(ctx.signal);
     return ctx.fetchRange(program.data_url, offset, length, ctx.signal);
   }
@@ -107,8 +165,13 @@ async function readOwnBlob(ctx: WindowContext, id: string, offset: number, lengt
   if (!ctx.readBlob) {
     throw new PacketFSError('BLOB_NOT_FOUND', `blob ${id} cannot be read here: this runtime has no access to the blob store`, { path });
   }
+  const readBlob = ctx.readBlob;
+  return withBlobPath(path, () => readBlob(id, offset, length));
+}
+
+async function withBlobPath<T>(path: string, read: () => Promise<T>): Promise<T> {
   try {
-    return await ctx.readBlob(id, offset, length);
+    return await read();
   } catch (err) {
     // The store names its own parameter; the job's user needs the program field.
     if (err instanceof PacketFSError && err.code === 'BLOB_NOT_FOUND' && err.path !== path) {

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
 import { attemptError, failedRecord, succeededRecord } from './result-records.js';
 import { metricOf } from '../store/terminal-records.js';
+import { withStoreRetries } from '../util/store-retries.js';
 import type { Telemetry } from './telemetry.js';
 
 /**
@@ -228,6 +229,8 @@ export class DispatchLoop {
       const deadline = dispatchedAt + job.timeout_s * 1000;
       if (deadline > latestDeadline) latestDeadline = deadline;
       requests[i] = { job_id: job.job_id, program: job.program, deadline, required_memory_mb: job.required_memory_mb };
+      if (job.verify !== undefined) requests[i]!.verify = job.verify;
+      if (batch[i]!.attempt >= job.max_attempts) requests[i]!.last_attempt = true;
     }
     this.registry.recordDispatch(substrate.name, batch.length);
     const work = this.executeWithDeadline(substrate, requests, latestDeadline + this.graceMs - dispatchedAt)
@@ -265,7 +268,7 @@ export class DispatchLoop {
 
   private async settle(substrate: Substrate, batch: Lease[], outcomes: ExecOutcome[], dispatchedAt: number): Promise<void> {
     const finishedAt = this.now();
-    const pricing = substrate.capabilities().pricing;
+    const { pricing, trust } = substrate.capabilities();
     const completions: Completion[] = [];
     const retries: Retry[] = [];
     let failures = 0;
@@ -279,7 +282,7 @@ export class DispatchLoop {
       if (outcome.ok) {
         bytes += outcome.bytes_processed;
         const costUsd = outcome.cost_usd ?? expectedCostUsd(pricing, lease.job, outcome.exec_time_ms / 1000);
-        const result = succeededRecord(lease, outcome, { substrate: substrate.name, dispatchedAt, costUsd }, finishedAt);
+        const result = succeededRecord(lease, outcome, { substrate: substrate.name, dispatchedAt, costUsd, trust }, finishedAt);
         completions.push({ lease, result, metric: metricOf(result) });
         continue;
       }
@@ -321,15 +324,8 @@ export class DispatchLoop {
    * with backoff. If it stays down the leases expire and the jobs run again,
    * which the idempotent result write makes harmless.
    */
-  private async withStoreRetries<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      }
-    }
+  private withStoreRetries<T>(call: () => Promise<T>): Promise<T> {
+    return withStoreRetries(call);
   }
 
   /** Immediate failover when another substrate can take the job; exponential backoff when only the failed one can. */

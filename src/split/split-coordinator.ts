@@ -7,6 +7,7 @@ import { attemptError } from '../dispatcher/result-records.js';
 import { metricOf } from '../store/terminal-records.js';
 import type { Logger } from '../logger.js';
 import { isoTime } from '../util/iso-time.js';
+import { withStoreRetries } from '../util/store-retries.js';
 import { childJobId, type SplitSpec } from './split-spec.js';
 import { ProgressBoard, type SplitProgress } from './split-progress.js';
 import { foldWindowResults, fnvStateAfter } from './fold-results.js';
@@ -163,11 +164,13 @@ class SplitRun {
   private notify: (() => void) | null = null;
   private readonly windowsPerSubstrate: Record<string, number> = {};
   private costUsd = 0;
+  private lastCancelCheck: number;
 
   constructor(private readonly owner: SplitCoordinator, private readonly lease: Lease, private readonly signal: AbortSignal) {
     this.job = lease.job;
     this.deps = owner.deps();
     this.startedAt = this.deps.now();
+    this.lastCancelCheck = this.startedAt;
     signal.addEventListener('abort', () => this.notify?.(), { once: true });
   }
 
@@ -181,8 +184,9 @@ class SplitRun {
       await this.write(this.succeeded(plan, folded));
     } catch (err) {
       if (this.signal.aborted) {
-        await this.cancelChildren();
+        // stopping leaves the windows queued for whoever takes the parent next; a cancel ends them
         if (this.signal.reason === 'stopping') await this.owner.giveBack(this.lease);
+        else await this.cancelChildren();
         return;
       }
       await this.cancelChildren();
@@ -234,7 +238,7 @@ class SplitRun {
         while (this.created + batch.length < plan.count && outstanding + batch.length < plan.outstandingLimit) {
           batch.push(this.childSpec(plan, windowAt(plan.start, plan.rangeBytes, plan.windowBytes, this.created + batch.length), fnvState));
         }
-        await this.deps.store.enqueue(batch);
+        await withStoreRetries(() => this.deps.store.enqueue(batch));
         for (const child of batch) this.watch(this.created++, child.job_id);
         this.deps.wake();
       }
@@ -279,6 +283,9 @@ class SplitRun {
       substrates: parent.substrates,
       max_attempts: parent.max_attempts,
       parent_id: parent.job_id,
+      // a private parent's windows stay on trusted substrates; its verification level applies to every window
+      ...(parent.private === true ? { private: true } : {}),
+      ...(parent.verify === undefined ? {} : { verify: parent.verify }),
     };
   }
 
@@ -286,12 +293,15 @@ class SplitRun {
   private watch(index: number, childId: string): void {
     const loop = async (): Promise<void> => {
       while (!this.signal.aborted) {
+        const startedAt = Date.now();
         const record = await this.deps.store.waitForResult(childId, CHILD_WAIT_MS);
         if (record !== null) {
           this.finished.push({ index, record });
           this.notify?.();
           return;
         }
+        // a store that answers "nothing yet" at once (closing) must not turn this into a busy loop
+        if (Date.now() - startedAt < CHILD_WAIT_MS / 10) await new Promise((r) => setTimeout(r, this.deps.pollMs));
       }
     };
     loop().catch((err) => {
@@ -301,19 +311,23 @@ class SplitRun {
     });
   }
 
-  /** The next child result; checks for a cancel by another process every pollMs meanwhile. */
+  /** The next child result; looks for a cancel made by another process at most every pollMs. */
   private async nextFinished(): Promise<Finished> {
     for (;;) {
       if (this.signal.aborted) throw new PacketFSError('CANCELLED', 'split job stopped');
+      if (this.deps.now() - this.lastCancelCheck >= this.deps.pollMs) {
+        this.lastCancelCheck = this.deps.now();
+        if (await this.parentCancelledElsewhere()) {
+          this.owner.cancelled(this.job.job_id);
+          continue;
+        }
+      }
       const next = this.finished.shift();
       if (next !== undefined) return next;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => { this.notify = null; resolve(); }, this.deps.pollMs);
         this.notify = () => { clearTimeout(timer); this.notify = null; resolve(); };
       });
-      if (this.finished.length === 0 && !this.signal.aborted && await this.parentCancelledElsewhere()) {
-        this.owner.cancelled(this.job.job_id);
-      }
     }
   }
 
@@ -403,15 +417,7 @@ class SplitRun {
   }
 
   private async write(record: ResultRecord): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.deps.store.complete([{ lease: this.lease, result: record, metric: metricOf(record) }]);
-        return;
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      }
-    }
+    await withStoreRetries(() => this.deps.store.complete([{ lease: this.lease, result: record, metric: metricOf(record) }]));
   }
 }
 

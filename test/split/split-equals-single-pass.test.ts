@@ -8,6 +8,7 @@ import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import { silentLogger } from '../../src/logger.js';
 import { childJobId } from '../../src/split/split-spec.js';
 import { refAdd, refCounteq, refCrc32c, refFnv64, refXor } from '../ops/reference.js';
+import { loadBlob, loadOpsVectors } from '../ops/vectors.js';
 
 /**
  * Split jobs give exactly what one pass gives, for every op, any window size,
@@ -68,6 +69,28 @@ describe('split jobs', () => {
         const total = rangeBytes === 0 ? 1 : Math.ceil(rangeBytes / windowBytes);
         assert.deepEqual(record.progress, { windows_total: total, windows_done: total, windows_failed: 0, bytes_total: rangeBytes, bytes_done: rangeBytes });
       }), { numRuns: 40 });
+  });
+
+  it('matches the shared test vectors: the whole vector blob and its windows, all five ops (imm 42)', { timeout: 60_000 }, async () => {
+    const vectors = loadOpsVectors();
+    const blob = loadBlob();
+    const { blob_id } = await d.blobs.put(blob);
+    const ops = ['counteq', 'crc32c', 'fnv64', 'xor', 'add'].map((op) => ({ op, imm: 42 }));
+    const strip = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'bytes'));
+    const cases = [
+      { offset: 0, length: blob.length, results: vectors.whole_blob_imm42, windowBytes: 256 * 1024 + 3 },
+      ...vectors.windows.map((w, i) => ({ ...w, windowBytes: [1, 100_003, 7, 65_536, 1][i] ?? 4096 })),
+    ];
+    for (const [i, c] of cases.entries()) {
+      await d.submitJob({ job_id: `vectors-${i}`, program: { ops, blob: blob_id, offset: c.offset, length: c.length }, split: { window_bytes: c.windowBytes } });
+      const record = await d.getResult(`vectors-${i}`, { wait: 30 });
+      assert.equal(record?.status, 'succeeded', JSON.stringify(record?.error));
+      const results = record.result as Array<Record<string, unknown>>;
+      ops.forEach(({ op }, k) => {
+        assert.deepEqual(strip(results[k]!), c.results[op], `case ${i} ${op}`);
+        assert.equal(results[k]!.bytes, c.length);
+      });
+    }
   });
 
   it('windows are ordinary jobs with parent_id, hidden from listings unless asked', async () => {

@@ -10,6 +10,7 @@ import type { DispatcherOptions } from '../../src/dispatcher/options.js';
 import { silentLogger } from '../../src/logger.js';
 import { childJobId } from '../../src/split/split-spec.js';
 import { ScriptedSubstrate } from '../helpers/scripted-substrate.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { refCounteq, refCrc32c, refFnv64 } from '../ops/reference.js';
 
 /**
@@ -25,12 +26,14 @@ interface DataUrlServer {
   ranges: boolean;
   /** window requests (not the size probe) wait for this when set */
   gate: Promise<void> | null;
+  /** window requests are answered this much later */
+  delayMs: number;
   windowRequests: number;
   close(): Promise<void>;
 }
 
 async function startDataUrlServer(data: Uint8Array): Promise<DataUrlServer> {
-  const state: DataUrlServer = { url: '', data, ranges: true, gate: null, windowRequests: 0, close: async () => undefined };
+  const state: DataUrlServer = { url: '', data, ranges: true, gate: null, delayMs: 0, windowRequests: 0, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const serve = (): void => {
       const bytes = state.data;
@@ -50,8 +53,9 @@ async function startDataUrlServer(data: Uint8Array): Promise<DataUrlServer> {
     };
     if (req.headers.range === 'bytes=0-0') return serve();
     state.windowRequests++;
-    if (state.gate === null) return serve();
-    void state.gate.then(serve);
+    const later = (): void => { setTimeout(serve, state.delayMs); };
+    if (state.gate === null) return later();
+    void state.gate.then(later);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.bin`;
@@ -208,3 +212,48 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('split jobs on the Redis store, across a dispatcher restart', () => {
+  let redis: RedisServer;
+  let dir: string;
+  before(async () => {
+    redis = await startRedis();
+    dir = await mkdtemp(join(tmpdir(), 'pfs-split-redis-'));
+  });
+  after(async () => {
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a restarted dispatcher resumes the split: finished windows are not run again', { timeout: 30_000 }, async () => {
+    const opts = { dataDir: dir, redisUrl: redis.url, logger: silentLogger, nodes: false, probeIntervalMs: 50, leaseMs: 1000, allowPrivateDataUrls: true } as const;
+    const first = await Dispatcher.create({ ...opts, threads: 1 });
+    const data = pattern(40_000, 3);
+    const server = await startDataUrlServer(data);
+    // fnv64 chains the windows one after another; 50 ms each keeps the split running while we stop
+    server.delayMs = 50;
+    await first.submitJob({ job_id: 'resumed', program: { ops: ['crc32c', 'fnv64'], data_url: server.url }, split: { window_bytes: 2_000 } });
+    // stop the dispatcher once two windows are done
+    const deadline = Date.now() + 20_000;
+    while (((await first.getJob('resumed'))?.progress?.windows_done ?? 0) < 2) {
+      if (Date.now() > deadline) throw new Error('windows did not finish');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const doneBefore = (await first.getJob(childJobId('resumed', 0)))?.result?.completed_at;
+    await first.close();
+    const second = await Dispatcher.create({ ...opts, threads: 1 });
+    try {
+      const record = await second.getResult('resumed', { wait: 20 });
+      assert.equal(record?.status, 'succeeded', JSON.stringify(record?.error));
+      assert.deepEqual(record.result, [{ crc32c: refCrc32c(data), bytes: data.length }, { fnv64: refFnv64(data), bytes: data.length }]);
+      assert.equal(record.attempts, 2, 'the second dispatcher took the parent over');
+      assert.equal(record.attempt_errors?.[0]?.code, 'SHUTTING_DOWN');
+      assert.equal(server.windowRequests, 20, 'each window was read once');
+      assert.equal((await second.getJob(childJobId('resumed', 0)))?.result?.completed_at, doneBefore, 'window 0 ran once');
+      assert.equal((await second.getJob(childJobId('resumed', 19)))?.parent_id, 'resumed');
+    } finally {
+      await second.close();
+      await server.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { LocalSubstrate } from '../../src/substrates/local/local-substrate.js';
 import { CloudflareSubstrate } from '../../src/substrates/cloudflare/cloudflare-substrate.js';
 import { startVolunteer, type Volunteer } from '../../src/runtimes/node-volunteer/volunteer-client.js';
 import { silentLogger } from '../../src/logger.js';
-import { bundlePath, ensureBundles } from '../runtimes/runtime-fixtures.js';
+import { WORKERD_MODULE_RULES, bundlePath, ensureBundles } from '../runtimes/runtime-fixtures.js';
 import { refCrc32c, refXor } from '../ops/reference.js';
 
 /**
@@ -24,7 +24,7 @@ describe('a split job over local threads, a volunteer and workerd', () => {
 
   before(async () => {
     await ensureBundles();
-    mf = new Miniflare({ modules: true, scriptPath: bundlePath('cloudflare/worker.js'), compatibilityDate: '2025-01-01', bindings: { ALLOW_PRIVATE_DATA_URLS: 'true' } });
+    mf = new Miniflare({ modules: true, scriptPath: bundlePath('cloudflare/worker.js'), modulesRules: WORKERD_MODULE_RULES, compatibilityDate: '2025-01-01', bindings: { ALLOW_PRIVATE_DATA_URLS: 'true' } });
     const workerUrl = (await mf.ready).toString().replace(/\/$/, '');
     served = await serveDispatcher({ dispatcher: { local: false, probeIntervalMs: 100 } });
     const local = new LocalSubstrate({ threads: 1, maxInFlight: 1, blobDir: served.dispatcher.blobs.dir });

@@ -1,7 +1,7 @@
-import { PacketFSError, toErrorBody } from '../../errors.js';
+import { isRetryableCode, PacketFSError, toErrorBody } from '../../errors.js';
 import type { ProgramSpec } from '../../job/types.js';
 import { runOps } from '../../ops/index.js';
-import { readInlineWindow, runWindowProgram, type WindowContext } from '../../data/window.js';
+import { readInlineWindow, runWindowProgram, type OpsOffload, type WindowContext } from '../../data/window.js';
 import type { ExecOutcome, ExecRequest } from '../../substrates/substrate.js';
 
 /**
@@ -16,15 +16,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** All a runtime needs of an ExecRequest (an ExecRequest is one). */
 export type ProgramRequest = Pick<ExecRequest, 'program' | 'deadline'>;
 
-/** Failures that come from the job itself: running it again gives the same answer. */
-const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'INVALID_JOB', 'WINDOW_OUT_OF_RANGE', 'DATA_URL_FORBIDDEN', 'BLOB_NOT_FOUND', 'PAYLOAD_TOO_LARGE',
-]);
-
-/** Whether a failure with this code may succeed on another attempt (network, timeout, crash, anything unforeseen). */
-export function isRetryableCode(code: string): boolean {
-  return !INPUT_ERROR_CODES.has(code);
-}
+export { isRetryableCode };
 
 /** The ok:false outcome for anything thrown, classified by its code. */
 export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {
@@ -32,8 +24,8 @@ export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {
   return { ok: false, error, retryable: isRetryableCode(error.code), exec_time_ms: execTimeMs };
 }
 
-/** Reads the window and runs the ops; the deadline aborts a slow read with TIMEOUT. */
-export async function executeProgram(req: ProgramRequest, ctx: WindowContext): Promise<ExecOutcome> {
+/** Reads the window and runs the ops (`offload`: see runWindowProgram); the deadline aborts a slow read with TIMEOUT. */
+export async function executeProgram(req: ProgramRequest, ctx: WindowContext, offload?: OpsOffload): Promise<ExecOutcome> {
   const startedAt = performance.now();
   if (req.program.data !== undefined) return executeInline(req.program, req.deadline, ctx);
   if (Date.now() >= req.deadline) return failedOutcome(deadlinePassed(), 0);
@@ -44,7 +36,7 @@ export async function executeProgram(req: ProgramRequest, ctx: WindowContext): P
     : undefined;
   try {
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline.signal]) : deadline.signal;
-    const { results, bytes } = await runWindowProgram(req.program, { ...ctx, signal });
+    const { results, bytes } = await runWindowProgram(req.program, { ...ctx, signal }, offload);
     return { ok: true, result: req.program.single ? results[0]! : results, bytes_processed: bytes, exec_time_ms: elapsedMs(startedAt) };
   } catch (err) {
     return failedOutcome(err, elapsedMs(startedAt));

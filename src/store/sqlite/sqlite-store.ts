@@ -3,7 +3,7 @@ import { PacketFSError } from '../../errors.js';
 import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } from '../../job/types.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type {
-  Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
+  Amendment, Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
 } from '../job-store.js';
 import { MinHeap } from '../memory/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
@@ -288,6 +288,23 @@ export class SqliteJobStore implements JobStore {
     return written;
   }
 
+  async amend(items: Amendment[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const now = this.now();
+    const amended = this.write(() => this.db.transaction(() => items.map(({ result, metric }) => {
+      const row = this.sql.stateById.get(result.job_id) as JobRow | undefined;
+      if (row === undefined || row.state !== STATE.succeeded || isExpired(row, now)) return false;
+      const json = JSON.stringify(result);
+      this.sql.amendResult.run(json, json.length, row.seq);
+      this.resultBytes += json.length - row.bytes;
+      // the metric keeps its place; it is simply gone if trimmed since
+      if (row.metric_seq !== null) this.sql.amendMetric.run(JSON.stringify(metric), row.metric_seq);
+      return true;
+    }))());
+    items.forEach(({ result }, i) => { if (amended[i]) this.waiters.resolve(result.job_id, result); });
+    return amended;
+  }
+
   async retryLater(items: Retry[]): Promise<void> {
     const now = this.now();
     const writes: Requeue[] = [];
@@ -477,11 +494,12 @@ export class SqliteJobStore implements JobStore {
   private writeTerminal(seq: number, attempts: number, result: ResultRecord, metric: MetricRecord, expiresAt: number, errors: string | undefined): void {
     const json = JSON.stringify(result);
     const state = TERMINAL_STATE[result.status];
-    if (errors === undefined) this.sql.finish.run(state, state, attempts, json, json.length, expiresAt, seq);
-    else this.sql.finishWithErrors.run(state, state, attempts, json, json.length, expiresAt, errors, seq);
+    const metricSeq = this.metricsLimit > 0 ? ++this.metricSeq : null;
+    if (errors === undefined) this.sql.finish.run(state, state, attempts, json, json.length, expiresAt, metricSeq, seq);
+    else this.sql.finishWithErrors.run(state, state, attempts, json, json.length, expiresAt, metricSeq, errors, seq);
     this.resultCount++;
     this.resultBytes += json.length;
-    if (this.metricsLimit > 0) this.sql.insertMetric.run(++this.metricSeq, JSON.stringify(metric));
+    if (metricSeq !== null) this.sql.insertMetric.run(metricSeq, JSON.stringify(metric));
   }
 
   /** Runs a write; a failed one leaves memory rebuilt from the database and reports STORE_UNAVAILABLE. */

@@ -17,9 +17,10 @@ export interface JobRow {
   errors: string | null;
   result: string | null;
   bytes: number;
+  metric_seq: number | null;
 }
 
-type StatementName = 'insert' | 'stateById' | 'deleteSeq' | 'take' | 'finish' | 'finishWithErrors' | 'requeue' | 'insertMetric'
+type StatementName = 'insert' | 'stateById' | 'deleteSeq' | 'take' | 'finish' | 'finishWithErrors' | 'amendResult' | 'amendMetric' | 'requeue' | 'insertMetric'
   | 'byId' | 'resultById' | 'listTerminal' | 'listLive' | 'liveQueued' | 'recentMetrics' | 'trimMetrics'
   | 'pruneExpired' | 'pruneOldest' | 'counters' | 'countsByState' | 'oldestQueued';
 
@@ -34,12 +35,14 @@ export function prepareStatements(db: Database.Database): Record<StatementName, 
   return {
     insert: db.prepare(`INSERT INTO jobs (seq, id, state, done, priority, max_attempts, attempts, enqueued_at, created_at, substrates, spec)
       VALUES (?, ?, 0, 0, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-    stateById: db.prepare('SELECT seq, state, done, due_at, bytes FROM jobs WHERE id = ?'),
+    stateById: db.prepare('SELECT seq, state, done, due_at, bytes, metric_seq FROM jobs WHERE id = ?'),
     deleteSeq: db.prepare('DELETE FROM jobs WHERE seq = ?'),
     // a read: leases are not written (see sqlite-store.ts)
     take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, spec, errors FROM jobs WHERE seq = ?'),
-    finish: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ? WHERE seq = ?'),
-    finishWithErrors: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, errors = ? WHERE seq = ?'),
+    finish: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, metric_seq = ? WHERE seq = ?'),
+    finishWithErrors: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, metric_seq = ?, errors = ? WHERE seq = ?'),
+    amendResult: db.prepare('UPDATE jobs SET result = ?, bytes = ? WHERE seq = ?'),
+    amendMetric: db.prepare('UPDATE metrics SET record = ? WHERE seq = ?'),
     requeue: db.prepare('UPDATE jobs SET state = ?, attempts = ?, due_at = ?, errors = ? WHERE seq = ?'),
     insertMetric: db.prepare('INSERT INTO metrics (seq, record) VALUES (?, ?)'),
     byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at FROM jobs WHERE id = ?`),
