@@ -59,7 +59,9 @@ const suites: Record<string, Suite> = {
   retention: async () => {
     const jobs = Number(process.env.PACKETFS_RETENTION_JOBS ?? 10_000_000);
     const rows = [];
-    for (const store of ['memory', 'sqlite'] as const) {
+    // one store per process gives each its own idle RSS: PACKETFS_RETENTION_STORES=sqlite node --expose-gc dist/bench/run.js retention
+    const stores = (process.env.PACKETFS_RETENTION_STORES ?? 'memory,sqlite').split(',').filter((s): s is 'memory' | 'sqlite' => s === 'memory' || s === 'sqlite');
+    for (const store of stores) {
       const r = await benchRetention({ jobs, store });
       console.log(`\n${store}: RSS and file size every million jobs\n` + table(r.samples.map((s) => ({ jobs: s.jobs, 'RSS MiB': s.rssMiB, 'db MiB': s.dbMiB, seconds: s.seconds }))));
       rows.push(r);

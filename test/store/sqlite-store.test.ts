@@ -52,7 +52,7 @@ describe('SqliteJobStore across restarts', () => {
 
     const second = SqliteJobStore.open(dir, { now: () => now });
     try {
-      assert.deepEqual(await second.depth(), { queued: 3, delayed: 1, running: 0 });
+      assert.deepEqual(await second.depth(), { queued: 3, delayed: 1, running: 0, inline_bytes: 4 * 4 }, 'inline data of the 4 live jobs, counted from the file');
       assert.equal((await second.getResult('high'))?.status, 'succeeded');
       assert.equal((await second.get('late'))?.status, 'cancelled');
       const again = await second.take(10, 60_000);

@@ -8,6 +8,7 @@ import { MinHeap } from './min-heap.js';
 import { ReadyQueue } from './ready-queue.js';
 import { ResultWaiters } from './result-waiters.js';
 import { RingBuffer } from './ring-buffer.js';
+import { inlineBytesOf } from '../inline-bytes.js';
 import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from '../terminal-records.js';
 
 /**
@@ -456,8 +457,4 @@ function decodeCursor(cursor: string): number {
 function nonNegative(value: number, name: string): number {
   if (!(value >= 0)) throw new PacketFSError('INVALID_REQUEST', `${name} must be a number >= 0, got ${String(value)}`, { path: name });
   return value;
-}
-
-function inlineBytesOf(spec: JobSpec): number {
-  return spec.program.data?.length ?? 0;
 }

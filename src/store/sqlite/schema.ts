@@ -51,11 +51,13 @@ CREATE TABLE IF NOT EXISTS jobs (
   errors       TEXT,
   result       TEXT,
   bytes        INTEGER NOT NULL DEFAULT 0,
-  metric_seq   INTEGER
+  metric_seq   INTEGER,
+  inline       INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_id ON jobs(id);
 CREATE INDEX IF NOT EXISTS jobs_list ON jobs(done, seq);
 CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs(due_at) WHERE done <> 0;
+-- inline: base64 characters of the job's inline data (QueueDepth.inline_bytes)
 -- metric_seq: the job's row in metrics, so amend() can replace it in place
 CREATE TABLE IF NOT EXISTS metrics (
   seq    INTEGER PRIMARY KEY,

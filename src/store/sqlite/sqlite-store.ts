@@ -8,6 +8,7 @@ import type {
 import { MinHeap } from '../memory/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
 import { ResultWaiters } from '../memory/result-waiters.js';
+import { inlineBytesOf } from '../inline-bytes.js';
 import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from '../terminal-records.js';
 import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { openStoreDatabase } from './open-database.js';
@@ -79,6 +80,8 @@ interface RunningEntry {
   readonly maxAttempts: number;
   readonly enqueuedAt: number;
   readonly errors: AttemptError[];
+  /** inline data of the job (inlineBytesOf), counted in inlineBytes until it finishes */
+  readonly inline: number;
   leaseExpiresAt: number;
 }
 
@@ -87,6 +90,8 @@ export const SQLITE_DEFAULT_MAX_RESULTS = 1_000_000;
 export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
 const PRUNE_BATCH = 5000;
 const FRESH_SPECS = 65_536;
+/** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
+const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
 /** most live rows one list() examines for a page of queued or running jobs */
 const LIST_SCAN_MAX = 10_000;
 const CURSOR = /^s([0-9a-z]{1,11})$/;
@@ -117,7 +122,10 @@ export class SqliteJobStore implements JobStore {
    * needs no read for them; bounded (FRESH_SPECS), a miss reads the row.
    * Only never-taken jobs are here: a retried job's attempts and errors are in its row.
    */
-  private readonly fresh = new Map<number, { job: JobSpec; enqueuedAt: number }>();
+  private readonly fresh = new Map<number, { job: JobSpec; enqueuedAt: number; inline: number }>();
+  private freshBytes = 0;
+  /** inline data of unfinished jobs, for QueueDepth.inline_bytes (the queue bound of max_queued_bytes) */
+  private inlineBytes = 0;
   private readonly leases = new MinHeap<RunningEntry>();
   private readonly waiters = new ResultWaiters<ResultRecord>();
   private readyCount = 0;
@@ -176,11 +184,12 @@ export class SqliteJobStore implements JobStore {
       for (const item of items) this.sql.requeue.run(item.state, item.attempts, item.dueAt, item.errors, item.seq);
     });
 
-    const counters = this.sql.counters.get() as { maxSeq: number | null; maxMetric: number | null; results: number; bytes: number };
+    const counters = this.sql.counters.get() as { maxSeq: number | null; maxMetric: number | null; results: number; bytes: number; inline: number };
     this.seq = counters.maxSeq ?? 0;
     this.metricSeq = counters.maxMetric ?? 0;
     this.resultCount = counters.results;
     this.resultBytes = counters.bytes;
+    this.inlineBytes = counters.inline;
     this.loadQueues();
 
     const maintenanceMs = Math.max(1, Math.floor(opts.maintenanceMs ?? 1000));
@@ -201,7 +210,12 @@ export class SqliteJobStore implements JobStore {
       const seq = seqs[i];
       if (seq === undefined) continue;
       const job = jobs[i] as JobSpec;
-      if (this.fresh.size < FRESH_SPECS) this.fresh.set(seq, { job, enqueuedAt: now });
+      const inline = inlineBytesOf(job);
+      this.inlineBytes += inline;
+      if (this.fresh.size < FRESH_SPECS && this.freshBytes + inline <= FRESH_INLINE_BYTES) {
+        this.fresh.set(seq, { job, enqueuedAt: now, inline });
+        this.freshBytes += inline;
+      }
       this.queueInMemory(seq, job.priority, 0);
     }
     return outcomes;
@@ -225,10 +239,11 @@ export class SqliteJobStore implements JobStore {
         continue;
       }
       this.fresh.delete(seq);
+      this.freshBytes -= hit.inline;
       const job = hit.job;
       out[i] = this.lease({
         id: job.job_id, seq, priority: job.priority, attempts: 1, maxAttempts: job.max_attempts,
-        enqueuedAt: hit.enqueuedAt, errors: [], leaseExpiresAt: expiresAt,
+        enqueuedAt: hit.enqueuedAt, errors: [], inline: hit.inline, leaseExpiresAt: expiresAt,
       }, job);
     }
     if (misses.length > 0) {
@@ -239,7 +254,8 @@ export class SqliteJobStore implements JobStore {
         if (row === undefined) continue;
         out[i] = this.lease({
           id: row.id, seq: row.seq, priority: row.priority, attempts: row.attempts + 1, maxAttempts: row.max_attempts,
-          enqueuedAt: row.enqueued_at, errors: row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[], leaseExpiresAt: expiresAt,
+          enqueuedAt: row.enqueued_at, errors: row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[], inline: row.inline,
+          leaseExpiresAt: expiresAt,
         }, JSON.parse(row.spec as string) as JobSpec);
       }
     }
@@ -282,7 +298,10 @@ export class SqliteJobStore implements JobStore {
     }
     if (rows.length === 0) return written;
     this.write(() => this.completeTx(rows, now + this.resultTtlMs));
-    for (const entry of entries) this.running.delete(entry.id);
+    for (const entry of entries) {
+      this.running.delete(entry.id);
+      this.inlineBytes -= entry.inline;
+    }
     for (const row of rows) this.waiters.resolve(row.result.job_id, row.result);
     this.schedulePruneIfOver();
     return written;
@@ -344,10 +363,15 @@ export class SqliteJobStore implements JobStore {
       // its heap item is skipped when it surfaces
     } else {
       this.readyCount--;
-      this.fresh.delete(row.seq);
+      const hit = this.fresh.get(row.seq);
+      if (hit !== undefined) {
+        this.fresh.delete(row.seq);
+        this.freshBytes -= hit.inline;
+      }
       this.deadReady.add(row.seq);
       this.lanes.noteRemoved(row.priority);
     }
+    this.inlineBytes -= row.inline;
     this.waiters.resolve(jobId, record);
     return 'cancelled';
   }
@@ -419,7 +443,7 @@ export class SqliteJobStore implements JobStore {
 
   async depth(): Promise<QueueDepth> {
     this.promoteDueDelayed(this.now());
-    return { queued: this.readyCount, delayed: this.delayedLive.size, running: this.running.size };
+    return { queued: this.readyCount, delayed: this.delayedLive.size, running: this.running.size, inline_bytes: this.inlineBytes };
   }
 
   async ready(): Promise<boolean> {
@@ -487,7 +511,7 @@ export class SqliteJobStore implements JobStore {
 
   private insert(seq: number, job: JobSpec, now: number): number {
     return this.sql.insert.run(seq, job.job_id, job.priority, job.max_attempts, now, job.created_at,
-      job.substrates === null ? null : JSON.stringify(job.substrates), JSON.stringify(job)).changes;
+      job.substrates === null ? null : JSON.stringify(job.substrates), JSON.stringify(job), inlineBytesOf(job)).changes;
   }
 
   /** Makes a live row terminal and appends its metric; `errors` replaces the row's attempt errors when given. */
@@ -561,6 +585,7 @@ export class SqliteJobStore implements JobStore {
     this.delayedLive = new Map<number, number>();
     this.readyCount = 0;
     this.fresh.clear();
+    this.freshBytes = 0;
     for (const row of this.sql.liveQueued.iterate() as IterableIterator<{ seq: number; state: number; priority: number; due_at: number | null }>) {
       this.queueInMemory(row.seq, row.priority, row.state === STATE.delayed ? Math.max(1, row.due_at ?? 1) : 0);
     }
@@ -598,6 +623,7 @@ export class SqliteJobStore implements JobStore {
     for (const entry of expired) {
       this.running.delete(entry.id);
       if (entry.attempts < entry.maxAttempts) this.queueInMemory(entry.seq, entry.priority, 0);
+      else this.inlineBytes -= entry.inline;
     }
     for (const f of finished) this.waiters.resolve(f.id, f.record);
   }

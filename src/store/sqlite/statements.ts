@@ -18,6 +18,7 @@ export interface JobRow {
   result: string | null;
   bytes: number;
   metric_seq: number | null;
+  inline: number;
 }
 
 type StatementName = 'insert' | 'stateById' | 'deleteSeq' | 'take' | 'finish' | 'finishWithErrors' | 'amendResult' | 'amendMetric' | 'requeue' | 'insertMetric'
@@ -33,19 +34,19 @@ const VIEW_COLUMNS = 'seq, id, state, done, priority, attempts, due_at, created_
  */
 export function prepareStatements(db: Database.Database): Record<StatementName, Database.Statement> {
   return {
-    insert: db.prepare(`INSERT INTO jobs (seq, id, state, done, priority, max_attempts, attempts, enqueued_at, created_at, substrates, spec)
-      VALUES (?, ?, 0, 0, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+    insert: db.prepare(`INSERT INTO jobs (seq, id, state, done, priority, max_attempts, attempts, enqueued_at, created_at, substrates, spec, inline)
+      VALUES (?, ?, 0, 0, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
     stateById: db.prepare('SELECT seq, state, done, due_at, bytes, metric_seq FROM jobs WHERE id = ?'),
     deleteSeq: db.prepare('DELETE FROM jobs WHERE seq = ?'),
     // a read: leases are not written (see sqlite-store.ts)
-    take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, spec, errors FROM jobs WHERE seq = ?'),
+    take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, spec, errors, inline FROM jobs WHERE seq = ?'),
     finish: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, metric_seq = ? WHERE seq = ?'),
     finishWithErrors: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, metric_seq = ?, errors = ? WHERE seq = ?'),
     amendResult: db.prepare('UPDATE jobs SET result = ?, bytes = ? WHERE seq = ?'),
     amendMetric: db.prepare('UPDATE metrics SET record = ? WHERE seq = ?'),
     requeue: db.prepare('UPDATE jobs SET state = ?, attempts = ?, due_at = ?, errors = ? WHERE seq = ?'),
     insertMetric: db.prepare('INSERT INTO metrics (seq, record) VALUES (?, ?)'),
-    byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at FROM jobs WHERE id = ?`),
+    byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at, inline FROM jobs WHERE id = ?`),
     resultById: db.prepare('SELECT result, done, due_at FROM jobs WHERE id = ?'),
     listTerminal: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done = ? AND seq < ? AND due_at > ? ORDER BY seq DESC LIMIT ?`),
     listLive: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done = 0 AND seq < ? ORDER BY seq DESC`),
@@ -57,7 +58,8 @@ export function prepareStatements(db: Database.Database): Record<StatementName, 
     pruneOldest: db.prepare(`DELETE FROM jobs WHERE seq IN
       (SELECT seq FROM jobs WHERE done <> 0 ORDER BY due_at LIMIT ?) RETURNING bytes`),
     counters: db.prepare(`SELECT (SELECT max(seq) FROM jobs) AS maxSeq, (SELECT max(seq) FROM metrics) AS maxMetric,
-      (SELECT count(*) FROM jobs WHERE done <> 0) AS results, (SELECT total(bytes) FROM jobs WHERE done <> 0) AS bytes`),
+      (SELECT count(*) FROM jobs WHERE done <> 0) AS results, (SELECT total(bytes) FROM jobs WHERE done <> 0) AS bytes,
+      (SELECT total(inline) FROM jobs WHERE done = 0) AS inline`),
     countsByState: db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state'),
     oldestQueued: db.prepare('SELECT id, enqueued_at FROM jobs WHERE done = 0 AND state IN (0, 1) ORDER BY seq LIMIT 1'),
   };
