@@ -54,9 +54,9 @@ export interface NodeVerifierOptions {
   allowUnverified?: boolean;
   /** canaries per real job sent to trusted nodes; default 0.01 */
   canaryRate?: number;
-  /** results journaled per node for re-verification; past it results are checked at once; default 20 000 */
+  /** newest unchecked results kept per node for re-verification (older ones age out); default 20 000 */
   journalPerNode?: number;
-  /** inline bytes journaled in all; default 256 MiB */
+  /** inline bytes journaled in all; past it results are checked at once instead; default 256 MiB */
   journalBytes?: number;
   logger?: Logger;
   random?: () => number;
@@ -311,9 +311,8 @@ export class NodeVerifier {
     ctx.finish(accepted);
   }
 
-  private canJournal(node: PoolNode, req: ExecRequest): boolean {
-    const journal = this.journals.get(node.id);
-    return (journal?.length ?? 0) < this.journalPerNode && this.journalBytes + inlineBytes(req.program) <= this.journalBytesMax;
+  private canJournal(_node: PoolNode, req: ExecRequest): boolean {
+    return this.journalBytes + inlineBytes(req.program) <= this.journalBytesMax;
   }
 
   private journal(node: PoolNode, req: ExecRequest, result: OpResult | OpResult[]): void {
@@ -323,6 +322,10 @@ export class NodeVerifier {
     if (journal === undefined) this.journals.set(node.id, journal = []);
     journal.push({ req, result, bytes });
     this.journalBytes += bytes;
+    // A long-lived node keeps its newest results re-verifiable; the oldest age out in blocks (cheaper than one shift per result).
+    if (journal.length > this.journalPerNode * 1.25) {
+      for (const old of journal.splice(0, journal.length - this.journalPerNode)) this.journalBytes -= old.bytes;
+    }
   }
 
   private convict(node: PoolNode, reason: string): void {
