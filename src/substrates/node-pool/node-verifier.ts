@@ -213,7 +213,7 @@ export class NodeVerifier {
       this.accept(ctx, outcome, 'unchecked', 1);
       return;
     }
-    const mustCheck = ctx.mode === 'quorum' || node.reputation.mustCheck() || !this.canJournal(node, ctx.req);
+    const mustCheck = ctx.mode === 'quorum' || node.reputation.mustCheck() || !this.canJournal(ctx.req);
     if (!mustCheck) {
       node.reputation.acceptedUnchecked();
       this.journal(node, ctx.req, outcome.result);
@@ -311,7 +311,7 @@ export class NodeVerifier {
     ctx.finish(accepted);
   }
 
-  private canJournal(_node: PoolNode, req: ExecRequest): boolean {
+  private canJournal(req: ExecRequest): boolean {
     return this.journalBytes + inlineBytes(req.program) <= this.journalBytesMax;
   }
 
