@@ -98,8 +98,6 @@ interface JobCtx {
   kind: NodeKind;
   mode: VerifyMode;
   executions: number;
-  nodes: Set<string>;
-  networks: Set<string>;
   done: boolean;
   finish: (outcome: ExecOutcome) => void;
 }
@@ -163,7 +161,7 @@ export class NodeVerifier {
       const outcomes = new Array<ExecOutcome>(batch.length);
       let left = batch.length;
       const ctxs = batch.map((req, i): JobCtx => ({
-        req, kind, mode: this.modeOf(req), executions: 0, nodes: new Set(), networks: new Set(), done: false,
+        req, kind, mode: this.modeOf(req), executions: 0, done: false,
         finish: (outcome) => {
           outcomes[i] = outcome;
           if (--left === 0) resolve(outcomes);
@@ -192,8 +190,6 @@ export class NodeVerifier {
     if (node !== null) {
       ctx.executions++;
       this.counters.nodeExecutions++;
-      ctx.nodes.add(node.id);
-      ctx.networks.add(node.network);
     }
     if (!outcome.ok || node === null) {
       if (answered && node !== null) node.reputation.erred();
@@ -253,7 +249,7 @@ export class NodeVerifier {
 
   /** No arbiter: a second node on another network (trusted ones first) must agree. */
   private checkWithReplica(ctx: JobCtx, node: PoolNode, claimed: Extract<ExecOutcome, { ok: true }>): void {
-    const filter: NodeFilter = { excludeIds: ctx.nodes, ...(this.pool.networkCount() > 1 ? { excludeNetworks: ctx.networks } : {}) };
+    const filter: NodeFilter = { excludeIds: new Set([node.id]), ...(this.pool.networkCount() > 1 ? { excludeNetworks: new Set([node.network]) } : {}) };
     const onReplica = (outcome: ExecOutcome, replica: PoolNode | null): void => {
       if (replica !== null) {
         ctx.executions++;
