@@ -1,15 +1,14 @@
 import { join, resolve } from 'node:path';
 import { PacketFSError } from '../errors.js';
-import type { ResultRecord } from '../job/types.js';
+import type { JobSpec, ResultRecord } from '../job/types.js';
 import { normalizeJob, normalizeJobs } from '../job/index.js';
 import type { JobStore, ListPage, StoreOptions } from '../store/job-store.js';
 import { MemoryJobStore } from '../store/memory/memory-store.js';
 import { SubstrateRegistry } from '../scheduler/registry.js';
 import { policyByName } from '../scheduler/policies/index.js';
 import { LocalSubstrate } from '../substrates/local/local-substrate.js';
-import { NodePool } from '../substrates/node-pool/node-pool.js';
-import { createBrowserSubstrate } from '../substrates/browser/browser-substrate.js';
-import { createVolunteerSubstrate } from '../substrates/volunteer/volunteer-substrate.js';
+import type { NodePool } from '../substrates/node-pool/node-pool.js';
+import type { Substrate } from '../substrates/substrate.js';
 import { BlobStore } from '../data/blob-store.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { DispatcherApi, JobListQuery, JobStatusView, MetricsReport, SubmitOutcome, SubstrateAggregate, SubstrateView } from './api.js';
@@ -21,6 +20,8 @@ import type { SplitProgress } from '../split/split-progress.js';
 import { DispatchLoop } from './dispatch-loop.js';
 import type { DispatcherOptions } from './options.js';
 import { Telemetry } from './telemetry.js';
+import { NodeService } from './node-service.js';
+import { QueueBounds } from './queue-bounds.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -35,17 +36,29 @@ export class Dispatcher implements DispatcherApi {
   readonly store: JobStore;
   /** the browser/volunteer node pool the server's /v1/nodes/ws feeds; absent with `nodes: false` */
   readonly nodes: NodePool | undefined;
+  /** admission, verification and the operator's node actions; absent with `nodes: false` */
+  readonly nodeService: NodeService | undefined;
   /** runs split jobs (docs/split.md) */
   readonly split: SplitCoordinator;
   private readonly loop: DispatchLoop;
+  private readonly bounds: QueueBounds;
+  private readonly privateByDefault: boolean;
+  private readonly allowUnverified: boolean;
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
   private closing = false;
   private closed: Promise<void> | null = null;
 
-  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger; nodes: NodePool | undefined; split: SplitCoordinator }) {
-    this.nodes = parts.nodes;
+  private constructor(parts: {
+    blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger;
+    nodeService: NodeService | undefined; bounds: QueueBounds; privateByDefault: boolean; allowUnverified: boolean; split: SplitCoordinator;
+  }) {
+    this.nodeService = parts.nodeService;
+    this.nodes = parts.nodeService?.pool;
     this.split = parts.split;
+    this.bounds = parts.bounds;
+    this.privateByDefault = parts.privateByDefault;
+    this.allowUnverified = parts.allowUnverified;
     this.blobs = parts.blobs;
     this.registry = parts.registry;
     this.store = parts.store;
@@ -67,8 +80,9 @@ export class Dispatcher implements DispatcherApi {
     const policy = policyByName(opts.policy ?? 'cost-latency', opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
     const registry = new SubstrateRegistry({ policy, ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }) });
     const substrates = [...(opts.substrates ?? [])];
+    let local: Substrate | null = null;
     if (opts.local !== false) {
-      substrates.unshift(new LocalSubstrate({
+      substrates.unshift(local = new LocalSubstrate({
         blobDir,
         allowPrivate: opts.allowPrivateDataUrls ?? false,
         allowHosts: opts.allowHosts ?? [],
@@ -78,12 +92,23 @@ export class Dispatcher implements DispatcherApi {
       }));
     }
     let wakeLoop = (): void => {};
-    const nodes = opts.nodes === false ? undefined : new NodePool({
-      logger, publicOrigins: opts.publicOrigins ?? [], onCapacity: () => wakeLoop(),
-      ...(opts.nodeToken === undefined ? {} : { token: opts.nodeToken }),
-      ...(opts.nodeHeartbeatMs === undefined ? {} : { heartbeatMs: opts.nodeHeartbeatMs }),
+    const nodeService = opts.nodes === false ? undefined : await NodeService.create({
+      // The local threads check node results, also when an embedder registers them later.
+      store, dataDir, arbiter: () => local ?? trustedLocal(registry), logger, onCapacity: () => wakeLoop(),
+      requireCredential: opts.requireNodeCredential ?? opts.nodeToken !== undefined,
+      allowUnverified: opts.allowUnverified ?? false,
+      pool: {
+        publicOrigins: opts.publicOrigins ?? [],
+        ...(opts.nodeHeartbeatMs === undefined ? {} : { heartbeatMs: opts.nodeHeartbeatMs }),
+        ...opts.nodePool,
+      },
+      ...(opts.redisUrl === undefined || opts.store !== undefined ? {} : { redisUrl: opts.redisUrl }),
+      ...(opts.nodeToken === undefined ? {} : { nodeToken: opts.nodeToken }),
+      ...(opts.joinSecret === undefined ? {} : { joinSecret: opts.joinSecret }),
+      ...(opts.canaryRate === undefined ? {} : { canaryRate: opts.canaryRate }),
+      ...(opts.reputation === undefined ? {} : { reputation: opts.reputation }),
     });
-    if (nodes !== undefined) substrates.push(createBrowserSubstrate(nodes), createVolunteerSubstrate(nodes));
+    if (nodeService !== undefined) substrates.push(...nodeService.substrates);
     for (const s of substrates) {
       await s.start?.();
       registry.add(s);
@@ -106,7 +131,14 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     });
-    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger, nodes, split });
+    const bounds = new QueueBounds(store, {
+      ...(opts.maxQueuedJobs === undefined ? {} : { maxQueuedJobs: opts.maxQueuedJobs }),
+      ...(opts.maxQueuedBytes === undefined ? {} : { maxInlineBytes: opts.maxQueuedBytes }),
+    });
+    const dispatcher = new Dispatcher({
+      blobs, registry, store, loop, telemetry, logger, nodeService, bounds, split,
+      privateByDefault: opts.privateByDefault ?? false, allowUnverified: opts.allowUnverified ?? false,
+    });
     wakeLoop = () => loop.wake();
     loop.start();
     return dispatcher;
@@ -114,7 +146,9 @@ export class Dispatcher implements DispatcherApi {
 
   async submitJob(input: unknown): Promise<SubmitOutcome> {
     this.assertOpen();
-    const job = normalizeJob(input);
+    const job = normalizeJob(input, { privateByDefault: this.privateByDefault });
+    this.assertPlaceable(job, '');
+    await this.bounds.admit([job]);
     const [outcome] = await this.store.enqueue([job]);
     if (outcome!.created && this.split.owns(job)) this.split.progress.register(job.job_id);
     this.loop.wake();
@@ -123,12 +157,28 @@ export class Dispatcher implements DispatcherApi {
 
   async submitJobs(inputs: unknown[]): Promise<SubmitOutcome[]> {
     this.assertOpen();
-    const jobs = normalizeJobs(inputs);
+    const jobs = normalizeJobs(inputs, { privateByDefault: this.privateByDefault });
     if (jobs.length === 0) return [];
+    for (let i = 0; i < jobs.length; i++) this.assertPlaceable(jobs[i]!, `jobs[${i}].`);
+    await this.bounds.admit(jobs);
     const outcomes = await this.store.enqueue(jobs);
     for (let i = 0; i < jobs.length; i++) if (outcomes[i]!.created && this.split.owns(jobs[i]!)) this.split.progress.register(jobs[i]!.job_id);
     this.loop.wake();
     return outcomes;
+  }
+
+  /**
+   * Refuses at submit what trust rules forbid: a private job that may only
+   * run on untrusted substrates, and verify "none" unless the operator
+   * allows unverified results.
+   */
+  private assertPlaceable(job: JobSpec, prefix: string): void {
+    if (job.verify === 'none' && !this.allowUnverified) {
+      throw new PacketFSError('INVALID_JOB', 'verify "none" is not allowed on this dispatcher (the operator must set allow_unverified)', { path: `${prefix}verify` });
+    }
+    if (job.private === true && !this.registry.canEverRun(job) && this.registry.canEverRun({ ...job, private: undefined })) {
+      throw new PacketFSError('INVALID_JOB', 'a private job never runs on untrusted substrates (browser, volunteer), and its substrates allow nothing else', { path: `${prefix}private` });
+    }
   }
 
   async getJob(jobId: string): Promise<JobStatusView | null> {
@@ -192,7 +242,11 @@ export class Dispatcher implements DispatcherApi {
 
   async prometheus(): Promise<string> {
     const depth = await this.store.depth().catch(() => null);
-    return this.telemetry.render(depth, this.registry.views());
+    const nodes = this.nodeService === undefined ? undefined : {
+      verification: this.nodeService.verificationStats(),
+      nodes: this.nodeService.listNodes().map((n) => ({ kind: n.kind, state: n.state })),
+    };
+    return this.telemetry.render(depth, this.registry.views(), nodes);
   }
 
   /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */
@@ -206,7 +260,7 @@ export class Dispatcher implements DispatcherApi {
     this.closed ??= (async () => {
       await this.drain();
       this.registry.close();
-      this.nodes?.close();
+      await this.nodeService?.close();
       await Promise.allSettled(this.registry.all().map((s) => s.close()));
       await this.store.close();
       this.logger.info({ event: 'closed' }, 'dispatcher closed');
@@ -217,6 +271,11 @@ export class Dispatcher implements DispatcherApi {
   private assertOpen(): void {
     if (this.closing) throw new PacketFSError('SHUTTING_DOWN', 'the dispatcher is shutting down and takes no new jobs');
   }
+}
+
+function trustedLocal(registry: SubstrateRegistry): Substrate | null {
+  const local = registry.get('local');
+  return local !== undefined && local.capabilities().trust === 'trusted' ? local : null;
 }
 
 /** Loaded on demand so the embedded default never loads a Redis client. */

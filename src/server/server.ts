@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerBrowserAssetRoutes } from './routes/browser-assets.js';
 import { registerNodeSocket, type NodesHost } from './routes/nodes-ws.js';
+import { registerNodeRoutes } from './routes/nodes.js';
 import { hasValidBlobSignature, processBlobUrlSigner } from '../data/blob-url-signing.js';
 
 export interface ServerOptions {
@@ -74,6 +75,8 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
     registerJobRoutes(v1, dispatcher, closing);
     registerJobEventRoutes(v1, dispatcher, closing);
     registerSubstrateRoutes(v1, dispatcher);
+    const nodeService = (dispatcher as NodesHost).nodeService;
+    if (nodeService !== undefined) registerNodeRoutes(v1, nodeService);
     await v1.register(blobRoutes, { dispatcher, blobLimitBytes: opts.blobLimitBytes ?? DEFAULT_BLOB_LIMIT_BYTES });
   });
   const nodes = (dispatcher as NodesHost).nodes;
