@@ -240,6 +240,9 @@ export class RedisJobStore implements JobStore {
       written[i] = !setErr && ok === 'OK';
       if (written[i] && typeof position === 'number') fix.lset(this.keys.metrics, position, JSON.stringify(item.metric));
     });
+    // Announced like a first result, so waiters in other processes (and anything following the channel) see the new record.
+    const amended = items.filter((_, i) => written[i]).map((item) => item.result.job_id);
+    if (amended.length > 0) fix.publish(this.keys.done, JSON.stringify(amended));
     // A metric trimmed or moved meanwhile is simply not replaced: the result record is what counts.
     if (fix.length > 0) await this.guard(() => fix.exec()).catch(() => undefined);
     return written;
