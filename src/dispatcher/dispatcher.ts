@@ -16,6 +16,10 @@ import type { DispatcherApi, MetricsReport, SubmitOutcome, SubstrateAggregate, S
 import { DispatchLoop } from './dispatch-loop.js';
 import type { DispatcherOptions } from './options.js';
 import { Telemetry } from './telemetry.js';
+import { LiveStats } from '../dashboard/live-stats.js';
+import { LiveFeed } from '../dashboard/live-feed.js';
+import { collectSnapshot } from '../dashboard/collect-snapshot.js';
+import { dispatcherId } from '../dashboard/dispatcher-id.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -30,14 +34,30 @@ export class Dispatcher implements DispatcherApi {
   readonly store: JobStore;
   /** the browser/volunteer node pool the server's /v1/nodes/ws feeds; absent with `nodes: false` */
   readonly nodes: NodePool | undefined;
+  /** the dashboard's live numbers (GET /v1/dashboard, its stream, `packetfs top`) */
+  readonly live: LiveFeed;
   private readonly loop: DispatchLoop;
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
   private closing = false;
   private closed: Promise<void> | null = null;
+  private readonly startedAt = new Date().toISOString();
 
-  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger; nodes: NodePool | undefined }) {
+  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger; nodes: NodePool | undefined; stats: LiveStats; feedIntervalMs: number | undefined }) {
     this.nodes = parts.nodes;
+    const id = dispatcherId();
+    this.live = new LiveFeed({
+      id, logger: parts.logger,
+      ...(parts.store.snapshots === undefined ? {} : { board: parts.store.snapshots }),
+      ...(parts.feedIntervalMs === undefined ? {} : { intervalMs: parts.feedIntervalMs }),
+      collect: () => collectSnapshot({
+        id, startedAt: this.startedAt, stats: parts.stats, store: parts.store,
+        substrates: () => parts.registry.views(),
+        nodes: () => parts.nodes?.views() ?? [],
+        ready: async () => (await this.ready()).ready,
+        draining: () => this.closing,
+      }),
+    });
     this.blobs = parts.blobs;
     this.registry = parts.registry;
     this.store = parts.store;
@@ -81,15 +101,17 @@ export class Dispatcher implements DispatcherApi {
       registry.add(s);
     }
     registry.start();
-    const telemetry = new Telemetry();
+    const stats = new LiveStats();
+    const telemetry = new Telemetry((r) => stats.record(r));
     const loop = new DispatchLoop({
       store, registry, telemetry, logger,
       ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     });
-    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger, nodes });
+    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger, nodes, stats, feedIntervalMs: opts.dashboardIntervalMs });
     wakeLoop = () => loop.wake();
     loop.start();
+    dispatcher.live.start();
     return dispatcher;
   }
 
@@ -170,6 +192,7 @@ export class Dispatcher implements DispatcherApi {
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.drain();
+      await this.live.close();
       this.registry.close();
       this.nodes?.close();
       await Promise.allSettled(this.registry.all().map((s) => s.close()));

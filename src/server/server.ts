@@ -13,6 +13,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerBrowserAssetRoutes } from './routes/browser-assets.js';
 import { registerNodeSocket, type NodesHost } from './routes/nodes-ws.js';
+import { registerDashboardRoutes, registerRootRoute, type DashboardHost } from './routes/dashboard.js';
 import { hasValidBlobSignature, processBlobUrlSigner } from '../data/blob-url-signing.js';
 
 export interface ServerOptions {
@@ -67,11 +68,14 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
   registerHealthRoutes(app, dispatcher);
   registerOpenApiRoute(app);
   registerBrowserAssetRoutes(app);
+  registerRootRoute(app);
+  const live = (dispatcher as DashboardHost).live;
   const signer = processBlobUrlSigner();
   await app.register(async (v1) => {
     if (opts.token !== undefined) installBearerAuth(v1, opts.token, { allow: (request) => hasValidBlobSignature(signer, request.method, request.url) });
     registerJobRoutes(v1, dispatcher, closing);
     registerSubstrateRoutes(v1, dispatcher);
+    if (live !== undefined) registerDashboardRoutes(v1, live, closing);
     await v1.register(blobRoutes, { dispatcher, blobLimitBytes: opts.blobLimitBytes ?? DEFAULT_BLOB_LIMIT_BYTES });
   });
   const nodes = (dispatcher as NodesHost).nodes;
