@@ -9,6 +9,7 @@ import { registerJobs } from './commands/jobs.js';
 import { registerSubstrates } from './commands/substrates.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerWorker } from './commands/worker.js';
+import { registerTop } from './commands/top.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line (or config file) is wrong. */
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerSubstrates(program);
   registerMetrics(program);
   registerWorker(program);
+  registerTop(program);
   return program;
 }
 

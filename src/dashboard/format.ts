@@ -26,9 +26,9 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** A number or the em dash for "not known (yet)". */
-export function orDash(value: number | null, digits = 2): string {
-  return value === null ? '—' : value.toFixed(digits);
+/** A policy score (lower is better) to three significant digits, or the em dash before one is known. */
+export function formatScore(score: number | null): string {
+  return score === null ? '—' : Number(score.toPrecision(3)).toString();
 }
 
 export function formatAge(ms: number): string {

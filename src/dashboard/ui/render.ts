@@ -1,4 +1,4 @@
-import { formatAge, formatBytes, formatCount, formatLatency, formatRate, formatUsd, orDash, percent } from '../format.js';
+import { formatAge, formatBytes, formatCount, formatLatency, formatRate, formatScore, formatUsd, percent } from '../format.js';
 import type { DashboardFrame, NodeRow } from '../snapshot.js';
 import { byId, el, fillRows, pill, setMetric } from './dom.js';
 
@@ -35,7 +35,7 @@ function renderSubstrates(frame: DashboardFrame): void {
     el('td', s.last_error === null ? {} : { title: s.last_error }, s.healthy ? pill('healthy', 'ok') : pill('down', 'bad')),
     el('td', {}, s.circuit === 'closed' ? pill('closed', 'ok') : s.circuit === 'open' ? pill('open', 'bad') : pill('half-open', 'warn')),
     el('td', { class: 'n' }, formatLatency(s.measured_latency_ms)),
-    el('td', { class: 'n' }, orDash(s.score, 3)),
+    el('td', { class: 'n' }, formatScore(s.score)),
     el('td', { class: 'n' }, formatCount(s.in_flight)),
     el('td', { class: 'n' }, formatCount(s.succeeded)),
     el('td', { class: 'n' }, formatCount(s.failed)),
@@ -99,7 +99,7 @@ function renderFailures(frame: DashboardFrame): void {
     el('td', {}, f.substrate ?? '—'),
     el('td', { class: 'n' }, String(f.attempts)),
     el('td', { title: f.at }, new Date(f.at).toLocaleTimeString()),
-    el('td', { class: 'msg' }, f.message),
+    el('td', { class: 'msg', title: f.message }, f.message),
   ));
   fillRows(byId('failures'), rows, 6, 'no failures');
 }
