@@ -2,8 +2,7 @@ import { hostname } from 'node:os';
 import type { SubstrateView } from '../dispatcher/api.js';
 import type { JobStore } from '../store/job-store.js';
 import type { LiveStats } from './live-stats.js';
-import { splitProgressOf } from './parse-snapshot.js';
-import { MAX_SPLITS, MAX_TOP_NODES, type DispatcherSnapshot, type NodeRow, type SplitRow } from './snapshot.js';
+import { MAX_SPLITS, MAX_TOP_NODES, type DispatcherSnapshot, type NodeRow, type SplitProgress, type SplitRow } from './snapshot.js';
 
 /** The node fields read here; `reputation` and `state` appear once node verification reports them. */
 export interface NodeViewLike {
@@ -18,8 +17,15 @@ export interface NodeViewLike {
   state?: unknown;
 }
 
+/** Split jobs this process coordinates, with their live progress (the split coordinator's board). */
+export interface SplitProgressSource {
+  entries(): Iterable<[string, SplitProgress]>;
+}
+
 export interface SnapshotSources {
   id: string;
+  /** absent while this dispatcher runs no split coordinator */
+  splits?: SplitProgressSource;
   startedAt: string;
   stats: LiveStats;
   store: JobStore;
@@ -29,16 +35,9 @@ export interface SnapshotSources {
   draining(): boolean;
 }
 
-/** Running jobs looked at for split progress each second. */
-const SPLIT_SCAN = 100;
-
 /** One dispatcher's snapshot: its LiveStats plus what the registry, the node pool and the store say now. */
 export async function collectSnapshot(src: SnapshotSources): Promise<DispatcherSnapshot> {
-  const [depth, ready, splits] = await Promise.all([
-    src.store.depth().catch(() => null),
-    src.ready().catch(() => false),
-    runningSplits(src.store).catch(() => []),
-  ]);
+  const [depth, ready] = await Promise.all([src.store.depth().catch(() => null), src.ready().catch(() => false)]);
   const series = src.stats.series();
   const nodes = src.nodes().map(nodeRow);
   const nodesByKind: Record<string, number> = {};
@@ -74,7 +73,7 @@ export async function collectSnapshot(src: SnapshotSources): Promise<DispatcherS
     top_by_throughput: top((n) => n.throughput_bps),
     top_by_reputation: top((n) => n.reputation),
     failures: src.stats.recentFailures(),
-    splits,
+    splits: splitRows(src.splits),
   };
 }
 
@@ -87,13 +86,11 @@ function nodeRow(v: NodeViewLike): NodeRow {
   };
 }
 
-/** Running jobs whose view carries a split `progress` object (split parents), newest first. */
-async function runningSplits(store: JobStore): Promise<SplitRow[]> {
-  const page = await store.list({ status: 'running', limit: SPLIT_SCAN });
+function splitRows(source: SplitProgressSource | undefined): SplitRow[] {
   const rows: SplitRow[] = [];
-  for (const view of page.jobs) {
-    const progress = splitProgressOf((view as { progress?: unknown }).progress);
-    if (progress !== null) rows.push({ job_id: view.job_id, progress });
+  if (source === undefined) return rows;
+  for (const [job_id, progress] of source.entries()) {
+    rows.push({ job_id, progress: { ...progress } });
     if (rows.length === MAX_SPLITS) break;
   }
   return rows;
