@@ -5,7 +5,7 @@ import { resolveWindow, windowTooLarge } from './window-bounds.js';
  * How an HTTP reply to a Range request becomes a window. Runtime-neutral: the
  * fetch-based reader (browsers, workerd) and the node:http one (dispatcher,
  * worker threads) both adapt their response to `RangeReply` and come here, so
- * the rules of design §2 live in one place:
+ * the rules of contracts §2 live in one place:
  *
  *   206  the body IS the window. Content-Range must start at the offset and the
  *        body must be exactly as long as it says. It is never sliced again (the

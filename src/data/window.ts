@@ -8,7 +8,7 @@ import {
 } from './range-reply.js';
 
 /**
- * Reading a program's window (design §2). Runtime-neutral — no Node imports —
+ * Reading a program's window (contracts §2). Runtime-neutral — no Node imports —
  * because the browser, Cloudflare and Lambda runtimes run the same code; each
  * runtime supplies a WindowContext with its own base64 decoder, blob access
  * and HTTP client (see node-window-context.ts for the Node one).

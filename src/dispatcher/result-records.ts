@@ -4,7 +4,7 @@ import type { Lease } from '../store/job-store.js';
 import type { ExecOutcome } from '../substrates/substrate.js';
 import { isoTime } from '../util/iso-time.js';
 
-/** Builders for the design §4 result record, so every dispatcher path writes the same shape (metric twin: store/terminal-records metricOf). */
+/** Builders for the contracts §4 result record, so every dispatcher path writes the same shape (metric twin: store/terminal-records metricOf). */
 
 export interface RunFacts {
   substrate: string | null;

@@ -1,4 +1,4 @@
-/** Jobs and programs: wire format → validated, normalised specs, and back (design §2). */
+/** Jobs and programs: wire format → validated, normalised specs, and back (contracts §2). */
 export type { JobSpec, ProgramSpec, JobStatus, ResultRecord, AttemptError, MetricRecord } from './types.js';
 export { TERMINAL_STATUSES } from './types.js';
 export { JOB_DEFAULTS } from './defaults.js';

@@ -9,7 +9,7 @@ import { metadataCopy } from './metadata.js';
 import { isoTime } from '../util/iso-time.js';
 
 /**
- * Wire job (design §2, the original ComputeJob field names) → JobSpec:
+ * Wire job (contracts §2, the original ComputeJob field names) → JobSpec:
  * aliases resolved, defaults filled, everything range-checked.
  *
  * This runs on the submit hot path (100k+ jobs/s in benchmarks), so it makes

@@ -8,7 +8,7 @@ import { invalidJob, tooLarge, unknownField } from './invalid-job.js';
 import { isIntIn, isPlainObject } from './range-checks.js';
 
 /**
- * Wire program (design §2) → ProgramSpec. `single` is accepted too, so a
+ * Wire program (contracts §2) → ProgramSpec. `single` is accepted too, so a
  * normalised program normalises to itself (stores and retries may re-validate).
  */
 const PROGRAM_FIELDS = [

@@ -2,7 +2,7 @@ import type { OpSpec, OpResult } from '../ops/types.js';
 import type { ErrorBody } from '../errors.js';
 
 /**
- * A program after normalisation (design §2): always an `ops` list, exactly one
+ * A program after normalisation (contracts §2): always an `ops` list, exactly one
  * data source, numeric offset, `length` null meaning "to the end".
  * This is the form stored in job stores and sent to substrates (JSON-safe).
  */
@@ -38,7 +38,7 @@ export interface JobSpec {
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-/** The result record (design §4). */
+/** The result record (contracts §4). */
 export interface ResultRecord {
   job_id: string;
   status: 'succeeded' | 'failed' | 'cancelled';

@@ -2,7 +2,7 @@ import { assertImm } from './imm.js';
 import { wordView } from './word-view.js';
 
 /**
- * Sum of all (byte + imm) mod 256 (design §3, op `add`), as a plain integer.
+ * Sum of all (byte + imm) mod 256 (contracts §3, op `add`), as a plain integer.
  * The largest sum, 255 × 2^44, is below 2^53, so windows up to 16 TiB are exact.
  */
 export function addSum(bytes: Uint8Array, imm: number): number {

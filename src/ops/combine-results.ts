@@ -4,7 +4,7 @@ import { crc32cCombine } from './crc32c-combine.js';
 
 /**
  * Merges the results of the same op over adjacent windows, A then B
- * (design §3): counts and sums add, xor folds, CRC-32C combines from
+ * (contracts §3): counts and sums add, xor folds, CRC-32C combines from
  * (crc(A), crc(B), len(B)). FNV-1a has no such shortcut — its state after A
  * must be fed into B — so it is refused with a pointer to `fnv_state`.
  */

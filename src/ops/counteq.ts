@@ -1,7 +1,7 @@
 import { assertImm } from './imm.js';
 import { wordView } from './word-view.js';
 
-/** Number of bytes equal to `imm` (design §3, op `counteq`). */
+/** Number of bytes equal to `imm` (contracts §3, op `counteq`). */
 export function counteq(bytes: Uint8Array, imm: number): number {
   assertImm(imm, 'imm');
   const view = wordView(bytes);

@@ -31,7 +31,7 @@ function buildTables(): Int32Array {
 }
 
 /**
- * Pure TypeScript CRC-32C (design §3), usable in every runtime. `prev` is the
+ * Pure TypeScript CRC-32C (contracts §3), usable in every runtime. `prev` is the
  * CRC of the data before `bytes`, so crc32cPure(B, crc32cPure(A)) = CRC(A‖B).
  */
 export function crc32cPure(bytes: Uint8Array, prev = 0): number {

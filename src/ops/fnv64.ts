@@ -8,7 +8,7 @@ const STATE_PATTERN = /^[0-9a-f]{16}$/i;
 const TWO_POW_MINUS_32 = 2 ** -32;
 
 /**
- * FNV-1a 64 (design §3, op `fnv64`) as 16 lowercase hex digits. `stateHex` is
+ * FNV-1a 64 (contracts §3, op `fnv64`) as 16 lowercase hex digits. `stateHex` is
  * the hash of the preceding data (a previous result, the program's
  * `fnv_state`), so fnv64(B, fnv64(A)) = fnv64(A‖B).
  *

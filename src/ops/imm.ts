@@ -1,7 +1,7 @@
 import { PacketFSError } from '../errors.js';
 
 /**
- * Checks an op's immediate (design §3: an integer 0..255). The word kernels
+ * Checks an op's immediate (contracts §3: an integer 0..255). The word kernels
  * replicate it into every byte lane, so an out-of-range value would silently
  * give a wrong answer instead of an error.
  */

@@ -1,5 +1,5 @@
 /**
- * The five PacketFS ops and their combine functions (design §3). Runtime-
+ * The five PacketFS ops and their combine functions (contracts §3). Runtime-
  * neutral: plain TypeScript over Uint8Array, no Node APIs, so the same code
  * runs in Node workers, browsers, Cloudflare Workers and Lambda.
  */

@@ -8,7 +8,7 @@ import { assertImm } from './imm.js';
 import { xorFold } from './xor-fold.js';
 
 /**
- * Runs one op over a window (design §3). `fnvState` is the program's
+ * Runs one op over a window (contracts §3). `fnvState` is the program's
  * `fnv_state` and only matters to fnv64. Every result carries `bytes`, the
  * window length, which combineResults needs to merge adjacent windows.
  */

@@ -1,4 +1,4 @@
-/** Wire types of the five ops (design §3). Runtime-neutral: no Node imports anywhere in src/ops. */
+/** Wire types of the five ops (contracts §3). Runtime-neutral: no Node imports anywhere in src/ops. */
 export type OpName = 'counteq' | 'crc32c' | 'fnv64' | 'xor' | 'add';
 export const OP_NAMES: readonly OpName[] = ['counteq', 'crc32c', 'fnv64', 'xor', 'add'];
 

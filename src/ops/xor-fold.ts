@@ -2,7 +2,7 @@ import { assertImm } from './imm.js';
 import { wordView } from './word-view.js';
 
 /**
- * XOR of all (byte XOR imm) (design §3, op `xor`). XOR is associative, so the
+ * XOR of all (byte XOR imm) (contracts §3, op `xor`). XOR is associative, so the
  * imm applies once when the length is odd and cancels when it is even; the
  * bytes themselves fold a word at a time and the word folds down to a byte.
  */

@@ -1,5 +1,5 @@
 /**
- * What a substrate declares (design §6): the original SubstrateCapability
+ * What a substrate declares (contracts §6): the original SubstrateCapability
  * fields, plus a pricing model and a trust class.
  */
 export type PricingModel =

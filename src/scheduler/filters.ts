@@ -32,7 +32,7 @@ export function constraintMismatch(
   return null;
 }
 
-/** Why a substrate cannot take a job right now, or null when it can (design §6 filter). */
+/** Why a substrate cannot take a job right now, or null when it can (contracts §6 filter). */
 export function ineligibility(job: JobSpec, state: SubstrateState): string | null {
   const mismatch = constraintMismatch(job, state);
   if (mismatch !== null) return mismatch.reason;

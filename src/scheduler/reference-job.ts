@@ -3,7 +3,7 @@ import { JOB_DEFAULTS } from '../job/defaults.js';
 
 /**
  * The job /v1/substrates scores every substrate for, so operators can compare
- * them at a glance: default job fields (design §2) over a 64-byte inline window.
+ * them at a glance: default job fields (contracts §2) over a 64-byte inline window.
  */
 export const REFERENCE_JOB: Readonly<JobSpec> = Object.freeze<JobSpec>({
   ...JOB_DEFAULTS,

@@ -92,7 +92,7 @@ interface Ranking {
 
 /**
  * The substrates of one dispatcher: which exist, how they are doing, and
- * where each job should go (design §6).
+ * where each job should go (contracts §6).
  *
  * Health comes from background probes only (every probeIntervalMs, never per
  * job). A substrate counts as healthy until its first probe says otherwise, so

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { PacketFSError } from '../errors.js';
 
 /** True for hosts only this machine can reach: localhost, 127.0.0.0/8, ::1 (also IPv4-mapped). */
 export function isLoopbackHost(host: string): boolean {
@@ -12,4 +13,17 @@ export function isLoopbackHost(host: string): boolean {
     return mapped !== null && mapped[1]!.startsWith('127.');
   }
   return false;
+}
+
+/**
+ * Refuses to listen where other machines can connect without a token, unless
+ * told to (`--allow-insecure-listen`): an open dispatcher or worker runs
+ * anyone's jobs, reading any URL its address policy lets through. Used by
+ * `serve` and `worker --http` alike.
+ */
+export function assertListenAllowed(host: string, token: string | undefined, allowInsecureListen: boolean): void {
+  if (isLoopbackHost(host) || token !== undefined || allowInsecureListen) return;
+  throw new PacketFSError('INVALID_REQUEST',
+    `refusing to listen on non-loopback host ${host} without a token: set a token (--token or PACKETFS_TOKEN) or pass --allow-insecure-listen`,
+    { path: 'host' });
 }

@@ -5,7 +5,7 @@ import type { ServedDispatcher } from './served-dispatcher.js';
 import { frameworkErrorHandler, installErrorHandling } from './error-handler.js';
 import { installBearerAuth } from './auth.js';
 import { parseJsonBody } from './json-body.js';
-import { isLoopbackHost } from './loopback.js';
+import { assertListenAllowed } from './loopback.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { blobRoutes } from './routes/blobs.js';
 import { registerSubstrateRoutes } from './routes/substrates.js';
@@ -103,12 +103,7 @@ export async function startServer(dispatcher: ServedDispatcher, opts: ServerOpti
   return { url: `http://${host}:${address.port}`, close: () => app.close() };
 }
 
-export function assertListenAllowed(host: string, token: string | undefined, allowInsecureListen: boolean): void {
-  if (isLoopbackHost(host) || token !== undefined || allowInsecureListen) return;
-  throw new PacketFSError('INVALID_REQUEST',
-    `refusing to listen on non-loopback host ${host} without a token: set a token (--token or PACKETFS_TOKEN) or pass --allow-insecure-listen`,
-    { path: 'host' });
-}
+export { assertListenAllowed } from './loopback.js';
 
 /** A signed blob URL's signature is a bearer capability for that blob: keep it out of request logs too. */
 const URL_SIGNATURE = /([?&]sig=)[^&#]*/g;

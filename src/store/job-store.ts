@@ -142,7 +142,7 @@ export interface QueueDepth {
 }
 
 export interface StoreOptions {
-  /** how long result records are kept; default 24 h (design §5) */
+  /** how long result records are kept; default 24 h (contracts §5) */
   resultTtlMs?: number;
   /** how many metric records are kept; default 10,000 */
   metricsLimit?: number;

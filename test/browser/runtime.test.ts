@@ -62,10 +62,10 @@ test('the <script> global runs submitJob in Web Workers with the server op code,
   try {
     const out = await page.evaluate(async (data) => {
       const c = new PacketFSBrowserCompute(null, { cpuShare: 0.5 });
-      await c.initialize();
+      const initialized = await c.initialize();
       const ok = await c.submitJob({ ops: ['crc32c', 'fnv64', { op: 'add', imm: 3 }], data }, { timeout: 5000 });
       const bad = await c.submitJob({ op: 'counteq', imm: 300, data });
-      return { ok, bad, again: c.getResult(ok.jobId), metrics: c.getMetrics() };
+      return { initialized, ok, bad, again: c.getResult(ok.jobId), metrics: c.getMetrics() };
     }, NINE_DIGITS_B64);
     const nine = Buffer.from('123456789');
     assert.equal(out.ok.success, true);
@@ -80,12 +80,18 @@ test('the <script> global runs submitJob in Web Workers with the server op code,
     assert.equal(out.metrics.jobsCompleted, 1);
     assert.equal(out.metrics.jobsFailed, 1);
     assert.ok(out.metrics.workers >= 1);
+    // the original runtime's API: initialize() resolves true; getMetrics() carries its keys
+    assert.equal(out.initialized, true);
+    const m = out.metrics;
+    assert.deepEqual([m.jobsExecuted, m.totalBytesProcessed, m.successRate, m.avgBytesPerJob], [2, 9, 0.5, 4.5]);
+    assert.equal(m.totalExecutionTimeMs, m.executionTimeMs);
+    assert.equal(m.avgExecutionTimeMs, m.executionTimeMs / 2);
   } finally {
     await page.close();
   }
 });
 
-test('the ES module build imports, and submitJob reads a blob window with Range', async () => {
+test('the ES module build imports, submitJob reads a blob window with Range, connectToCoordinator() joins the page origin', async () => {
   const page = await openRuntimePage();
   const bytes = randomBytes(300_000);
   const blob = await served.dispatcher.blobs.put(bytes);
@@ -95,13 +101,16 @@ test('the ES module build imports, and submitJob reads a blob window with Range'
       const mod = await import(url) as { PacketFSBrowserCompute: typeof PacketFSBrowserCompute; default: unknown };
       const c = new mod.PacketFSBrowserCompute();
       const r = await c.submitJob({ op: 'counteq', imm: 7, blob: id, offset: 1000, length: 200_000 });
+      // as in the original, no argument: here the page's own origin, the dispatcher that served it
+      const nodeId = await c.connectToCoordinator();
       c.terminate();
-      return { r, same: mod.default === mod.PacketFSBrowserCompute };
+      return { r, nodeId, same: mod.default === mod.PacketFSBrowserCompute };
     }, blob.blob_id);
     assert.equal(result.same, true);
     assert.equal(result.r.success, true, JSON.stringify(result.r.error));
     assert.deepEqual(result.r.result, runOps([{ op: 'counteq', imm: 7 }], bytes.subarray(1000, 201_000))[0]);
     assert.equal(result.r.bytesProcessed, 200_000);
+    assert.match(result.nodeId, /^\S+$/, 'connectToCoordinator() registered with the page origin');
   } finally {
     await page.close();
   }
@@ -129,13 +138,35 @@ test('the Service Worker registers, caches the runtime, and answers POST /execut
         const r = await fetch('/execute', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
         return { status: r.status, body: await r.json() };
       }));
+      // the original's clients, their exact bodies: its runtime's submitJob and its dispatcher's BrowserAdapter
+      const originals = await Promise.all([
+        { jobId: 'job-1700000000000-abc123def', program: { op: 'crc32c', data }, timeout: 30000 },
+        { type: 'execute', job_id: 'c0ffee00-0000-4000-8000-000000000002', program: { op: 'counteq', imm: 49, data } },
+      ].map(async (body) => (await fetch('/execute', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()));
+      // and its postMessage API, answered on a MessageChannel port
+      const ask = (message: unknown) => new Promise<any>((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = (event) => resolve(event.data);
+        navigator.serviceWorker.controller!.postMessage(message, [channel.port2]);
+      });
+      const posted = await ask({ type: 'execute', jobId: 'pm-1', program: { op: 'xor', imm: 1, data }, timeout: 5000 });
+      const postedHealth = await ask({ type: 'health' });
       const cache = await caches.open((await caches.keys())[0]!);
       return {
-        bare: bare!, wrapped: wrapped!, invalid: invalid!,
+        bare: bare!, wrapped: wrapped!, invalid: invalid!, originals, posted, postedHealth,
         health: await fetch('/health').then((r) => r.json()),
         cached: (await cache.keys()).map((r) => new URL(r.url).pathname).sort(),
       };
     }, NINE_DIGITS_B64);
+    const [camel, adapter] = answers.originals;
+    assert.deepEqual([camel.jobId, camel.success, camel.result, camel.results],
+      ['job-1700000000000-abc123def', true, { crc32c: NINE_DIGITS_CRC32C, bytes: 9 }, { crc32c: NINE_DIGITS_CRC32C, bytes: 9 }]);
+    assert.deepEqual([adapter.jobId, adapter.results], ['c0ffee00-0000-4000-8000-000000000002', { count: 1, bytes: 9 }]);
+    const xor = runOps([{ op: 'xor', imm: 1 }], Buffer.from('123456789'))[0];
+    assert.deepEqual([answers.posted.type, answers.posted.jobId, answers.posted.success, answers.posted.data, answers.posted.results, answers.posted.bytesProcessed],
+      ['result', 'pm-1', true, xor, xor, 9]);
+    assert.equal(answers.postedHealth.status, 'healthy');
+    assert.equal(typeof answers.postedHealth.capabilities.cores, 'number');
     assert.equal(answers.bare.status, 200);
     assert.equal(answers.bare.body.success, true);
     assert.deepEqual(answers.bare.body.result, { crc32c: NINE_DIGITS_CRC32C, bytes: 9 });
@@ -144,7 +175,7 @@ test('the Service Worker registers, caches the runtime, and answers POST /execut
     assert.equal(answers.invalid.body.success, false);
     assert.equal(answers.invalid.body.error.code, 'INVALID_JOB');
     assert.equal(answers.invalid.body.error.path, 'program.op');
-    assert.equal(answers.health.status, 'ok');
+    assert.equal(answers.health.status, 'healthy');
     assert.deepEqual(answers.cached, ['/browser-runtime.js', '/browser-runtime.mjs', '/packetfs-worker.js']);
 
     // a reload gets the runtime from the Service Worker's cache

@@ -27,7 +27,7 @@ describe('dispatcher', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs a job on the local substrate and stores the design §4 record', async () => {
+  it('runs a job on the local substrate and stores the contracts §4 record', async () => {
     const d = await make({ threads: 1 });
     const { job_id, created, status } = await d.submitJob(crcJob());
     assert.equal(created, true);

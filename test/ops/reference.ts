@@ -1,6 +1,6 @@
 /**
  * Obviously-correct byte-by-byte versions of the five ops, straight from the
- * definitions in design §3, for property tests of the fast kernels.
+ * definitions in contracts §3, for property tests of the fast kernels.
  */
 export function refCounteq(bytes: Uint8Array, imm: number): number {
   let n = 0;

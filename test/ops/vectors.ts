@@ -1,12 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
- * The shared test vectors (design §3). Tests run from the repo root, from
- * sources or from dist, so the directory is resolved from the working
- * directory; PACKETFS_VECTORS points elsewhere when needed.
+ * The op test vectors (docs/contracts.md §3), kept in test/vectors/ and
+ * checked against the reference implementation scripts/gen-vectors.py.
+ * This module runs from test/ops/ (sources) or dist/test/ops/ (built), so
+ * both places are tried; PACKETFS_VECTORS points elsewhere when needed.
  */
-export const VECTORS_DIR = process.env.PACKETFS_VECTORS ?? path.resolve(process.cwd(), '../shared/vectors');
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const VECTORS_DIR = process.env.PACKETFS_VECTORS
+  ?? [path.resolve(here, '../vectors'), path.resolve(here, '../../../test/vectors')].find((dir) => existsSync(path.join(dir, 'ops.json')))
+  ?? path.resolve(here, '../vectors');
 
 type OpFields = Record<string, number | string>;
 

@@ -8,7 +8,7 @@ import { fnv64 } from '../../src/ops/fnv64.js';
 import type { JobResponse } from '../../src/runtimes/worker-core/index.js';
 import { loadBlob, loadOpsVectors } from '../ops/vectors.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
-import { assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, windowVectorJobs } from './runtime-fixtures.js';
+import { assertOriginalReply, assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, originalBodies, windowVectorJobs } from './runtime-fixtures.js';
 
 /**
  * The Cloudflare bundle in the real workerd runtime (Miniflare 4): the shared
@@ -62,6 +62,21 @@ describe('cloudflare worker bundle under workerd', () => {
     assert.deepEqual(body.ops, ['counteq', 'crc32c', 'fnv64', 'xor', 'add']);
   });
 
+  it("answers the original prototype's clients: {jobId, program, timeout} and {job_id, program, timeout_s}, /compute/health", async () => {
+    const { camel, snake, count } = originalBodies(server.url);
+    for (const body of [camel, snake]) {
+      const { status, body: reply } = await compute(mf, body);
+      assert.equal(status, 200);
+      assertOriginalReply(reply, body, count);
+    }
+    // the original dispatcher probes `<worker_url>/health` with worker_url ending in /compute
+    for (const path of ['/health', '/compute/health']) {
+      const response = await mf.dispatchFetch(`http://worker${path}`);
+      assert.equal(response.status, 200, path);
+      assert.equal(((await response.json()) as { status: string }).status, 'ok');
+    }
+  });
+
   it('passes every vector of ops.json (one batch)', async () => {
     const cases = inlineVectorJobs();
     const { status, body } = await compute(mf, { jobs: cases.map((c) => c.job) });
@@ -98,9 +113,9 @@ describe('cloudflare worker bundle under workerd', () => {
     const notJson = await mf.dispatchFetch('http://worker/compute', { method: 'POST', headers: AUTH, body: '{"jobs": [' });
     assert.equal(notJson.status, 400);
     assert.equal(((await notJson.json()) as any).error.code, 'INVALID_JSON');
-    const noId = await compute(mf, { program: { op: 'add', data: '' } });
-    assert.equal(noId.status, 400);
-    assert.deepEqual([noId.body.error.code, noId.body.error.path], ['INVALID_JOB', 'job_id']);
+    const badId = await compute(mf, { job_id: 'has space', program: { op: 'add', data: '' } });
+    assert.equal(badId.status, 400);
+    assert.deepEqual([badId.body.error.code, badId.body.error.path], ['INVALID_JOB', 'job_id']);
     const tooMany = await compute(mf, { jobs: Array.from({ length: 1001 }, (_, i) => ({ job_id: `j${i}`, program: {} })) });
     assert.equal(tooMany.status, 413);
     const route = await mf.dispatchFetch('http://worker/nope');

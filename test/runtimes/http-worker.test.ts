@@ -6,7 +6,7 @@ import { startHttpWorker, type HttpWorker } from '../../src/runtimes/http-server
 import type { JobResponse } from '../../src/runtimes/worker-core/index.js';
 import { loadBlob } from '../ops/vectors.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
-import { assertVectorResults, inlineVectorJobs, windowVectorJobs } from './runtime-fixtures.js';
+import { assertOriginalReply, assertVectorResults, inlineVectorJobs, originalBodies, windowVectorJobs } from './runtime-fixtures.js';
 
 /** The HTTP worker server (Fly.io, Cloud Run) on a real loopback port. */
 const TOKEN = 'http-token';
@@ -32,11 +32,33 @@ describe('http worker server', () => {
     await server?.close();
   });
 
+  it('refuses a non-loopback host without a token, like serve, unless allowInsecureListen', async () => {
+    await assert.rejects(startHttpWorker({ port: 0, host: '0.0.0.0', handleSignals: false }), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'INVALID_REQUEST');
+      assert.match((err as Error).message, /refusing to listen on non-loopback host 0\.0\.0\.0 without a token/);
+      return true;
+    });
+    const insecure = await startHttpWorker({ port: 0, host: '0.0.0.0', allowInsecureListen: true, handleSignals: false });
+    await insecure.close();
+    const guarded = await startHttpWorker({ port: 0, host: '0.0.0.0', token: TOKEN, handleSignals: false });
+    await guarded.close();
+  });
+
   it('serves GET /health without a token', async () => {
     const response = await fetch(`${worker.url}/health`);
     assert.equal(response.status, 200);
     const body = await response.json() as Record<string, unknown>;
     assert.deepEqual([body.status, body.runtime], ['ok', 'http']);
+    assert.equal((await fetch(`${worker.url}/compute/health`)).status, 200);
+  });
+
+  it("answers the original prototype's bodies with `results`", async () => {
+    const { camel, snake, count } = originalBodies(server.url);
+    for (const body of [camel, snake]) {
+      const { status, body: reply } = await post(worker, JSON.stringify(body));
+      assert.equal(status, 200);
+      assertOriginalReply(reply, body, count);
+    }
   });
 
   it('passes every vector and the Range windows in one batch', async () => {

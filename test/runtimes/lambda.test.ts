@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { JobResponse } from '../../src/runtimes/worker-core/index.js';
 import { loadBlob } from '../ops/vectors.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
-import { assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, REPO_ROOT, windowVectorJobs } from './runtime-fixtures.js';
+import { assertOriginalReply, assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, originalBodies, REPO_ROOT, windowVectorJobs } from './runtime-fixtures.js';
 
 /**
  * The built Lambda bundle, invoked the way Lambda does: direct events (the
@@ -43,9 +43,18 @@ describe('lambda bundle', () => {
 
   it('runs a direct single-job event and a health event', async () => {
     const reply = await handler({ job_id: 'one', program: { op: 'counteq', imm: 49, data: 'MTIzNDU2Nzg5' }, timeout_s: 5 });
-    assert.deepEqual(reply, { job_id: 'one', success: true, result: { count: 1, bytes: 9 }, exec_time_ms: reply.exec_time_ms, bytes_processed: 9 });
+    assert.deepEqual(reply, {
+      job_id: 'one', success: true, result: { count: 1, bytes: 9 }, results: { count: 1, bytes: 9 }, exec_time_ms: reply.exec_time_ms, bytes_processed: 9,
+    });
     const health = await handler({ health: true });
     assert.deepEqual([health.status, health.runtime], ['ok', 'lambda']);
+  });
+
+  it("runs the original prototype's events: its handler's {jobId, program, timeout} and its dispatcher's {job_id, program, timeout_s}", async () => {
+    const { camel, snake, count } = originalBodies(server.url);
+    for (const body of [camel, snake]) assertOriginalReply(await handler(body), body, count);
+    const health = await handler({ rawPath: '/compute/health', requestContext: { http: { method: 'GET', path: '/compute/health' } } });
+    assert.equal(health.statusCode, 200);
   });
 
   it('answers bad direct events with the error shape instead of throwing', async () => {

@@ -6,8 +6,8 @@ import type { ComputeJob, JobResponse } from '../../src/runtimes/worker-core/ind
 import { loadOpsVectors } from '../ops/vectors.js';
 
 /**
- * What every runtime's tests share: the built bundles, and the shared test
- * vectors (design §3) as compute jobs with their expected results.
+ * What every runtime's tests share: the built bundles, and the op test
+ * vectors (contracts §3) as compute jobs with their expected results.
  */
 let built: Promise<unknown> | undefined;
 
@@ -63,4 +63,36 @@ export function assertVectorResults(cases: VectorJob[], results: JobResponse[]):
     assert.ok(got.success, `${c.job.job_id}: ${JSON.stringify(got)}`);
     assert.deepEqual(got.result, c.expected, c.job.job_id);
   });
+}
+
+/**
+ * The request bodies the original prototype's clients send, verbatim in
+ * shape: its Lambda handler's documented event and its Cloudflare Worker's
+ * body (`{jobId, program, timeout}`, timeout in ms), and its Python
+ * dispatcher's CloudflareAdapter/LambdaAdapter payload
+ * (`{job_id, program, timeout_s}`), over the vectors' first blob window.
+ */
+export function originalBodies(blobUrl: string): { camel: Record<string, unknown>; snake: Record<string, unknown>; count: number } {
+  const window = loadOpsVectors().windows.find((w) => w.length === 1048576)!;
+  const program = { op: 'counteq', data_url: blobUrl, offset: window.offset, length: window.length, imm: 42 };
+  return {
+    camel: { jobId: 'job-12345', program, timeout: 30000 },
+    snake: { job_id: 'c0ffee00-0000-4000-8000-000000000001', program, timeout_s: 300 },
+    count: (window.results.counteq as { count: number }).count,
+  };
+}
+
+/** Asserts a single-job reply to an original body: `results` beside `result`, and the original's keys for `jobId`. */
+export function assertOriginalReply(reply: Record<string, unknown>, body: Record<string, unknown>, count: number): void {
+  const expected = { count, bytes: 1048576 };
+  assert.equal(reply.success, true, JSON.stringify(reply));
+  assert.deepEqual(reply.result, expected);
+  assert.deepEqual(reply.results, expected, 'the original clients read `results`');
+  if (body.jobId !== undefined) {
+    assert.equal(reply.jobId, body.jobId);
+    assert.equal(reply.bytesProcessed, 1048576);
+    assert.equal(typeof reply.executionTimeMs, 'number');
+  } else {
+    assert.equal(reply.job_id, body.job_id);
+  }
 }

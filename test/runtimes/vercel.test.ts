@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { loadBlob } from '../ops/vectors.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
-import { assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, windowVectorJobs } from './runtime-fixtures.js';
+import { assertOriginalReply, assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, originalBodies, windowVectorJobs } from './runtime-fixtures.js';
 
 /** The built Vercel Edge entry, called with WHATWG Requests as the Edge runtime does. */
 type EdgeModule = { default: (request: Request) => Promise<Response>; config: { runtime: string } };
@@ -35,6 +35,11 @@ describe('vercel edge bundle', () => {
     assert.doesNotMatch(source, /from\s*["']node:|require\(["']node:/);
   });
 
+  it("answers the original prototype's bodies with `results`", async () => {
+    const { camel, snake, count } = originalBodies(server.url);
+    for (const body of [camel, snake]) assertOriginalReply(await (await compute(body)).json() as Record<string, unknown>, body, count);
+  });
+
   it('passes every vector and the Range windows', async () => {
     const cases = [...inlineVectorJobs(), ...windowVectorJobs(server.url)];
     const response = await compute({ jobs: cases.map((c) => c.job) });
@@ -42,9 +47,10 @@ describe('vercel edge bundle', () => {
     assertVectorResults(cases, ((await response.json()) as { results: never[] }).results);
   });
 
-  it('serves /health and refuses a missing token', async () => {
+  it('serves /health and /compute/health, and refuses a missing token', async () => {
     const health = await edge.default(new Request('https://edge.example/health'));
     assert.equal(((await health.json()) as { runtime: string }).runtime, 'vercel');
+    assert.equal((await edge.default(new Request('https://edge.example/compute/health'))).status, 200);
     const denied = await compute({ job_id: 'x', program: { op: 'add', data: '' } }, {});
     assert.equal(denied.status, 401);
   });

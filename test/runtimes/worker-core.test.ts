@@ -50,10 +50,17 @@ describe('data_url guard without DNS', () => {
 describe('compute request envelope', () => {
   it('accepts one job or a batch, defaulting timeout_s', () => {
     const single = parseComputeBody({ job_id: 'a', program: { op: 'add', data: '' } });
-    assert.deepEqual(single, { batch: false, jobs: [{ job_id: 'a', program: { op: 'add', data: '' }, timeout_s: 300 }] });
+    assert.deepEqual(single, { batch: false, jobs: [{ job_id: 'a', program: { op: 'add', data: '' }, timeout_s: 300 }], original: false });
     const batch = parseComputeBody({ jobs: [{ job_id: 'b', program: {}, timeout_s: 2, state_key: 'file-1' }] });
     assert.equal(batch.batch, true);
     assert.equal(batch.jobs[0]!.state_key, 'file-1');
+  });
+
+  it("accepts the original prototype's {jobId, program, timeout (ms)}, and a job without an id", () => {
+    const original = parseComputeBody({ jobId: 'job-12345', program: { op: 'add', data: '' }, timeout: 30000 });
+    assert.deepEqual(original, { batch: false, jobs: [{ job_id: 'job-12345', program: { op: 'add', data: '' }, timeout_s: 30 }], original: true });
+    const anonymous = parseComputeBody({ program: { op: 'add', data: '' } });
+    assert.match(anonymous.jobs[0]!.job_id, /^[0-9a-f-]{36}$/);
   });
 
   it('names the field at fault', () => {
@@ -65,9 +72,14 @@ describe('compute request envelope', () => {
       [{ job_id: '', program: {} }, 'INVALID_JOB', 'job_id'],
       [{ job_id: 'a b', program: {} }, 'INVALID_JOB', 'job_id'],
       [{ job_id: 'a' }, 'INVALID_JOB', 'program'],
+      [{}, 'INVALID_JOB', 'program'],
       [{ job_id: 'a', program: {}, timeout_s: 0 }, 'INVALID_JOB', 'timeout_s'],
       [{ job_id: 'a', program: {}, state_key: 'has space' }, 'INVALID_JOB', 'state_key'],
       [{ job_id: 'a', program: {}, timeoutS: 3 }, 'INVALID_JOB', 'timeoutS'],
+      [{ job_id: 'a', jobId: 'a', program: {} }, 'INVALID_JOB', 'jobId'],
+      [{ jobId: 7, program: {} }, 'INVALID_JOB', 'jobId'],
+      [{ jobId: 'a', program: {}, timeout: 0 }, 'INVALID_JOB', 'timeout'],
+      [{ jobId: 'a', program: {}, timeout: 30000, timeout_s: 30 }, 'INVALID_JOB', 'timeout'],
     ];
     for (const [body, expectedCode, path] of cases) {
       try {

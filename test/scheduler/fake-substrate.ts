@@ -37,7 +37,7 @@ export class FakeSubstrate implements Substrate {
   async close(): Promise<void> {}
 }
 
-/** The original dispatcher's four substrates (design §6), with plenty of free slots. */
+/** The original dispatcher's four substrates (contracts §6), with plenty of free slots. */
 export function originalTable(): { browser: FakeSubstrate; cloudflare: FakeSubstrate; lambda: FakeSubstrate; fly: FakeSubstrate } {
   return {
     browser: new FakeSubstrate('browser', 'browser', caps({

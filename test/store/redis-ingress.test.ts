@@ -11,7 +11,7 @@ import type { Lease } from '../../src/store/job-store.js';
 import { eventually, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 /**
- * The original dispatcher's Redis keys (design §5): `LPUSH packetfs:jobs:queue`
+ * The original dispatcher's Redis keys (contracts §5): `LPUSH packetfs:jobs:queue`
  * submits, `packetfs:results:<id>` and `packetfs:metrics` report. These tests
  * use the default prefix on a private redis-server, flushed between tests.
  */

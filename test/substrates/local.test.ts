@@ -78,7 +78,7 @@ describe('LocalSubstrate', () => {
     assert.equal(caps.available_slots, 2048);
   });
 
-  it('runs every shared op vector on inline data, single-op results as one object', async () => {
+  it('runs every op vector on inline data, single-op results as one object', async () => {
     const batch = vectors.cases.map((c) => job(program({ ops: [{ op: c.op, imm: c.imm }], single: true, data: c.data_b64 })));
     const outcomes = await pool.execute(batch);
     assert.equal(outcomes.length, vectors.cases.length);
@@ -91,7 +91,7 @@ describe('LocalSubstrate', () => {
     });
   });
 
-  it('runs multi-op programs over blob windows and matches the shared vectors', async () => {
+  it('runs multi-op programs over blob windows and matches the vectors', async () => {
     const batch = vectors.windows.map((w) => job(program({ ops: ALL_OPS_42, blob: blobId, offset: w.offset, length: w.length })));
     batch.push(job(program({ ops: ALL_OPS_42, blob: blobId })));
     const outcomes = await pool.execute(batch);

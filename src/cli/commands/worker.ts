@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { createLogger } from '../../logger.js';
 import { nodeSocketUrl, startVolunteer } from '../../runtimes/node-volunteer/volunteer-client.js';
+import { flagEnabled } from '../../runtimes/worker-core/worker-env.js';
+import { assertListenAllowed } from '../../server/loopback.js';
 import { integerIn, oneOf } from '../arg-parsers.js';
 import { LOG_LEVELS, type LogLevelName } from '../config.js';
 import { printLine } from '../output.js';
@@ -14,6 +16,7 @@ interface WorkerFlags {
   port?: number;
   host?: string;
   allowPrivateDataUrls?: boolean;
+  allowInsecureListen?: boolean;
   logLevel?: LogLevelName;
 }
 
@@ -25,7 +28,8 @@ export function registerWorker(program: Command): void {
     .addOption(new Option('--slots <n>', 'jobs run at once (default: one per core)').argParser(integerIn(1, 1024)))
     .option('--http', 'serve POST /compute over HTTP instead of connecting to a dispatcher')
     .addOption(new Option('--port <port>', 'HTTP port with --http (default 8081)').argParser(integerIn(0, 65535)))
-    .option('--host <host>', 'interface to listen on with --http (default 0.0.0.0)')
+    .option('--host <host>', 'interface to listen on with --http (default 127.0.0.1; another host needs a token)')
+    .option('--allow-insecure-listen', 'with --http: allow a non-loopback host without a token (env PACKETFS_ALLOW_INSECURE_LISTEN=1), e.g. behind Cloud Run IAM')
     .option('--allow-private-data-urls', 'let data_url reach private and loopback addresses')
     .addOption(new Option('--log-level <level>', 'log level (default info)').argParser(oneOf(LOG_LEVELS)))
     .action(async (flags: WorkerFlags) => {
@@ -70,11 +74,19 @@ async function serveHttp(flags: WorkerFlags): Promise<void> {
   if (flags.coordinator !== undefined) throw new UsageError('--http and --coordinator exclude each other', '--http');
   const { startHttpWorker } = await import('../../runtimes/http-server/index.js');
   // containers (deploy/) hand the token over as a platform secret in PACKETFS_TOKEN
-  const token = flags.token ?? process.env.PACKETFS_TOKEN;
+  const token = flags.token ?? (process.env.PACKETFS_TOKEN || undefined);
+  const host = flags.host ?? '127.0.0.1';
+  const allowInsecureListen = flags.allowInsecureListen === true || flagEnabled(process.env.PACKETFS_ALLOW_INSECURE_LISTEN);
+  try {
+    assertListenAllowed(host, token, allowInsecureListen);
+  } catch (err) {
+    throw new UsageError((err as Error).message, '--host');
+  }
   const worker = await startHttpWorker({
     port: flags.port ?? 8081,
     logger: createLogger(flags.logLevel ?? 'info'),
-    ...(flags.host === undefined ? {} : { host: flags.host }),
+    host,
+    allowInsecureListen,
     ...(token === undefined ? {} : { token }),
     ...(flags.allowPrivateDataUrls ? { allowPrivate: true } : {}),
   });

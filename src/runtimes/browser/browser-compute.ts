@@ -41,6 +41,15 @@ export interface BrowserComputeMetrics {
   serviceWorker: 'registered' | 'unsupported' | 'failed' | 'none';
   /** ms since initialize() */
   uptimeMs: number;
+  // The original runtime's keys, for pages written against it:
+  /** jobs finished, succeeded or failed */
+  jobsExecuted: number;
+  totalBytesProcessed: number;
+  totalExecutionTimeMs: number;
+  /** succeeded ÷ finished, 0 before the first job */
+  successRate: number;
+  avgExecutionTimeMs: number;
+  avgBytesPerJob: number;
 }
 
 /** Results kept for getResult(); the oldest go first. */
@@ -74,10 +83,16 @@ export class PacketFSBrowserCompute {
     this.options = options;
   }
 
-  /** Starts the worker pool and, when given a URL, registers the Service Worker. Safe to call twice. */
-  initialize(): Promise<void> {
+  /**
+   * Starts the worker pool and, when given a URL, registers the Service
+   * Worker. Resolves true, as the original did; safe to call twice. It
+   * rejects when no worker can start (the original resolved false there,
+   * but a page that goes on to submitJob would only fail later).
+   */
+  async initialize(): Promise<true> {
     this.initializing ??= this.start();
-    return this.initializing;
+    await this.initializing;
+    return true;
   }
 
   async submitJob(program: unknown, opts: { timeout?: number } = {}): Promise<SubmitJobResult> {
@@ -105,6 +120,9 @@ export class PacketFSBrowserCompute {
   }
 
   getMetrics(): BrowserComputeMetrics {
+    const { jobsCompleted, jobsFailed, bytesProcessed, executionTimeMs } = this.counters;
+    const jobsExecuted = jobsCompleted + jobsFailed;
+    const perJob = Math.max(1, jobsExecuted);
     return {
       workers: this.pool?.size ?? 0,
       ...this.counters,
@@ -114,15 +132,22 @@ export class PacketFSBrowserCompute {
       donatedMs: this.donatedBeforeMs + (this.client?.donatedMs() ?? 0),
       serviceWorker: this.serviceWorker,
       uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt,
+      jobsExecuted,
+      totalBytesProcessed: bytesProcessed,
+      totalExecutionTimeMs: executionTimeMs,
+      successRate: jobsExecuted === 0 ? 0 : jobsCompleted / jobsExecuted,
+      avgExecutionTimeMs: executionTimeMs / perJob,
+      avgBytesPerJob: bytesProcessed / perJob,
     };
   }
 
   /**
    * Joins a dispatcher as a browser node and runs the jobs it assigns until
    * disconnect(). `url` is the dispatcher's http(s) origin or its node socket
-   * ws(s) URL. Resolves with the node id once registered.
+   * ws(s) URL; without one, the page's own origin (a page the dispatcher
+   * served). Resolves with the node id once registered.
    */
-  async connectToCoordinator(url: string, opts: { token?: string } = {}): Promise<string> {
+  async connectToCoordinator(url: string = location.origin, opts: { token?: string } = {}): Promise<string> {
     await this.initialize();
     this.disconnect();
     const pool = this.requirePool();

@@ -4,22 +4,32 @@ import { isPlainObject } from '../../job/range-checks.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
 import { version } from '../../version.js';
 import { executeProgram } from '../node-worker/execute-program.js';
-import { toSubmitJobResult } from './submit-job-result.js';
+import { detectCapabilities } from './capabilities.js';
+import { toSubmitJobResult, type SubmitJobResult } from './submit-job-result.js';
 import { createBrowserWindowContext } from './window-context.js';
 
 /**
  * The Service Worker (/packetfs-sw.js). It keeps the runtime bundles in a
  * cache so a reload starts at once, even offline (stale-while-revalidate:
  * the cached copy answers and a fresh one replaces it for the next load),
- * and answers the original's endpoints for same-origin pages:
- *   POST <scope>execute  body: a program or {program, timeout?} → a SubmitJobResult
- *   GET  <scope>health   → {status: "ok", ...}
+ * and answers the original prototype's endpoints for same-origin pages:
+ *   POST <scope>execute  body: a program, or {program, jobId?, timeout?} (the
+ *                        original runtime's submitJob), or {type: "execute",
+ *                        job_id, program} (the original dispatcher's browser
+ *                        adapter) → a SubmitJobResult plus `results`
+ *   GET  <scope>health   → {status: "healthy", capabilities, ...}
+ * and the original's postMessage API: {type: "execute", jobId, program,
+ * timeout} → {type: "result", jobId, success, data, results, ...} and
+ * {type: "health"} → {status: "healthy", capabilities}, answered on the
+ * message's port (or to its source when it has none).
  * Everything else passes through untouched (the dispatcher's /v1 API included).
  */
 
 /** The slice of the Service Worker global scope used here (the DOM lib has no worker types). */
 interface ExtendableEvent extends Event { waitUntil(p: Promise<unknown>): void }
 interface FetchEvent extends ExtendableEvent { request: Request; respondWith(r: Response | Promise<Response>): void }
+interface ReplyTarget { postMessage(message: unknown): void }
+interface ExtendableMessageEvent extends ExtendableEvent { data: unknown; ports: readonly ReplyTarget[]; source: ReplyTarget | null }
 interface SwScope {
   location: Location;
   registration: { scope: string };
@@ -27,6 +37,7 @@ interface SwScope {
   skipWaiting(): Promise<void>;
   addEventListener(type: 'install' | 'activate', fn: (e: ExtendableEvent) => void): void;
   addEventListener(type: 'fetch', fn: (e: FetchEvent) => void): void;
+  addEventListener(type: 'message', fn: (e: ExtendableMessageEvent) => void): void;
 }
 const sw = globalThis as unknown as SwScope;
 
@@ -55,6 +66,21 @@ sw.addEventListener('fetch', (event) => {
   else if (request.method === 'GET' && CACHED_ASSETS.some((a) => url === assetUrl(a))) event.respondWith(cachedThenRefresh(event));
 });
 
+sw.addEventListener('message', (event) => {
+  const reply = event.ports[0] ?? event.source;
+  const type = isPlainObject(event.data) ? event.data.type : undefined;
+  if (reply === null || (type !== 'execute' && type !== 'health')) return; // not ours (e.g. the original's 'init')
+  if (type === 'health') {
+    reply.postMessage(health());
+    return;
+  }
+  event.waitUntil(run(event.data).then(({ result }) => reply.postMessage({
+    type: 'result', jobId: result.jobId, success: result.success, data: result.result, results: result.result,
+    executionTimeMs: result.executionTimeMs, bytesProcessed: result.bytesProcessed,
+    ...(result.error === undefined ? {} : { error: result.error }),
+  })));
+});
+
 async function dropOldCaches(): Promise<void> {
   const names = await caches.keys();
   await Promise.all(names.filter((n) => n.startsWith('packetfs-runtime-') && n !== CACHE).map((n) => caches.delete(n)));
@@ -74,21 +100,42 @@ async function cachedThenRefresh(event: FetchEvent): Promise<Response> {
 }
 
 function health(): Record<string, unknown> {
-  return { status: 'ok', runtime: 'packetfs-service-worker', version, cache: CACHE, scope: sw.registration.scope };
+  return { status: 'healthy', runtime: 'packetfs-service-worker', version, cache: CACHE, scope: sw.registration.scope, capabilities: detectCapabilities() };
 }
 
 async function execute(request: Request): Promise<Response> {
-  const jobId = crypto.randomUUID();
+  let body: unknown;
   try {
-    const { program, timeout } = parseExecuteBody(await boundedText(request));
-    const spec = normalizeProgram(program);
-    const ctx = createBrowserWindowContext(sw.location.origin);
-    const outcome: ExecOutcome = await executeProgram({ program: spec, deadline: Date.now() + timeout }, ctx);
-    return json(200, toSubmitJobResult(jobId, outcome));
+    body = parseJson(await boundedText(request));
   } catch (err) {
-    const status = err instanceof PacketFSError ? err.status : 500;
-    return json(status, toSubmitJobResult(jobId, { ok: false, error: toErrorBody(err), retryable: false, exec_time_ms: 0 }));
+    return json(statusOf(err), failed(crypto.randomUUID(), err));
   }
+  const { status, result } = await run(body);
+  return json(status, result);
+}
+
+/** Runs one execute request (HTTP body or message); never throws. */
+async function run(body: unknown): Promise<{ status: number; result: SubmitJobResult & { results: SubmitJobResult['result'] } }> {
+  let jobId: string = crypto.randomUUID();
+  try {
+    const request = parseExecuteRequest(body);
+    jobId = request.jobId ?? jobId;
+    const spec = normalizeProgram(request.program);
+    const ctx = createBrowserWindowContext(sw.location.origin);
+    const outcome: ExecOutcome = await executeProgram({ program: spec, deadline: Date.now() + request.timeout }, ctx);
+    const result = toSubmitJobResult(jobId, outcome);
+    return { status: 200, result: { ...result, results: result.result } };
+  } catch (err) {
+    return { status: statusOf(err), result: failed(jobId, err) };
+  }
+}
+
+function failed(jobId: string, err: unknown): SubmitJobResult & { results: null } {
+  return { ...toSubmitJobResult(jobId, { ok: false, error: toErrorBody(err), retryable: false, exec_time_ms: 0 }), result: null, results: null };
+}
+
+function statusOf(err: unknown): number {
+  return err instanceof PacketFSError ? err.status : 500;
 }
 
 async function boundedText(request: Request): Promise<string> {
@@ -99,21 +146,38 @@ async function boundedText(request: Request): Promise<string> {
   return text;
 }
 
-function parseExecuteBody(text: string): { program: unknown; timeout: number } {
-  let body: unknown;
+function parseJson(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new PacketFSError('INVALID_JSON', 'the /execute body must be JSON: a program or {"program": …}');
   }
+}
+
+const EXECUTE_FIELDS = ['program', 'timeout', 'jobId', 'job_id', 'type'];
+const JOB_ID = /^[\x21-\x7e]{1,256}$/;
+
+/** A bare program, or {program, timeout?, jobId? | job_id?, type?: "execute"}. */
+function parseExecuteRequest(body: unknown): { program: unknown; timeout: number; jobId?: string } {
   if (!isPlainObject(body) || !('program' in body)) return { program: body, timeout: DEFAULT_TIMEOUT_MS };
-  const { program, timeout, ...rest } = body as { program: unknown; timeout?: unknown };
-  const extra = Object.keys(rest)[0];
-  if (extra !== undefined) throw new PacketFSError('INVALID_REQUEST', `unknown field '${extra}'; expected program and timeout`, { path: extra });
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0)) {
-    throw new PacketFSError('INVALID_REQUEST', 'timeout must be a number of milliseconds > 0', { path: 'timeout' });
+  const extra = Object.keys(body).find((key) => !EXECUTE_FIELDS.includes(key));
+  if (extra !== undefined) {
+    throw new PacketFSError('INVALID_REQUEST', `unknown field '${extra}'; expected program, timeout and jobId`, { path: extra });
   }
-  return { program, timeout: (timeout as number | undefined) ?? DEFAULT_TIMEOUT_MS };
+  const { program, timeout, type } = body;
+  if (type !== undefined && type !== 'execute') throw new PacketFSError('INVALID_REQUEST', 'type must be "execute" here', { path: 'type' });
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && timeout <= 86_400_000)) {
+    throw new PacketFSError('INVALID_REQUEST', 'timeout must be a number of milliseconds > 0 and <= 86400000', { path: 'timeout' });
+  }
+  if (body.jobId !== undefined && body.job_id !== undefined) {
+    throw new PacketFSError('INVALID_REQUEST', 'give jobId or job_id, not both', { path: 'job_id' });
+  }
+  const idField = body.jobId !== undefined ? 'jobId' : 'job_id';
+  const jobId = body[idField];
+  if (jobId !== undefined && !(typeof jobId === 'string' && JOB_ID.test(jobId))) {
+    throw new PacketFSError('INVALID_REQUEST', `${idField} must be 1..256 printable ASCII characters without spaces`, { path: idField });
+  }
+  return { program, timeout: (timeout as number | undefined) ?? DEFAULT_TIMEOUT_MS, ...(jobId === undefined ? {} : { jobId: jobId as string }) };
 }
 
 function bodyTooLarge(): PacketFSError {

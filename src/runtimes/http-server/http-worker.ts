@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { silentLogger, type Logger } from '../../logger.js';
+import { assertListenAllowed } from '../../server/loopback.js';
 import { installNativeCrc32c } from '../node/crc32c-native.js';
 import { errorReply, handleComputeRequest, headerRecord, type WorkerEnv } from '../worker-core/index.js';
 import { createNodeWorkerEnv } from './node-worker-env.js';
@@ -14,8 +15,11 @@ import { createNodeWorkerEnv } from './node-worker-env.js';
  */
 export interface HttpWorkerOptions {
   port: number;
+  /** default 127.0.0.1; a non-loopback host needs a token or allowInsecureListen */
   host?: string;
   token?: string;
+  /** listen on a non-loopback host without a token (a platform in front checks callers, e.g. Cloud Run IAM) */
+  allowInsecureListen?: boolean;
   allowPrivate?: boolean;
   logger?: Logger;
   maxBodyBytes?: number;
@@ -35,6 +39,8 @@ const DEFAULT_DRAIN_MS = 10_000;
 
 export async function startHttpWorker(opts: HttpWorkerOptions): Promise<HttpWorker> {
   const logger = opts.logger ?? silentLogger;
+  const host = opts.host ?? '127.0.0.1';
+  assertListenAllowed(host, opts.token, opts.allowInsecureListen ?? false);
   // A container has node_modules, so the hardware CRC-32C is there to use; without it the pure one runs.
   installNativeCrc32c();
   const env = createNodeWorkerEnv({ ...opts, runtime: 'http' });
@@ -45,7 +51,7 @@ export async function startHttpWorker(opts: HttpWorkerOptions): Promise<HttpWork
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port, host, () => { server.off('error', reject); resolve(); });
   });
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;

@@ -7,7 +7,7 @@ import type { OpResult } from '../../ops/types.js';
  */
 export interface ComputeJob {
   job_id: string;
-  /** the wire program (design §2), validated per job so one bad program fails only its own job */
+  /** the wire program (contracts §2), validated per job so one bad program fails only its own job */
   program: unknown;
   timeout_s: number;
   /** names the state a requires_state job continues (Cloudflare Durable Object); see docs/runtimes.md */

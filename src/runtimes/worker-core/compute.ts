@@ -15,12 +15,29 @@ import type { WorkerEnv } from './worker-env.js';
  */
 const FETCH_CONCURRENCY = 6;
 
-export type ComputeReply = JobResponse | { results: JobResponse[] };
+export type ComputeReply = SingleReply | { results: JobResponse[] };
+
+/**
+ * A single job's reply: the job's response plus `results`, the key the
+ * original's clients read the op results from (its Python dispatcher does
+ * `data.get('results')`); a job named by `jobId` also gets the original's
+ * `jobId`, `executionTimeMs` and `bytesProcessed`.
+ */
+export type SingleReply = JobResponse & {
+  results: JobResponse['result'];
+  jobId?: string;
+  executionTimeMs?: number;
+  bytesProcessed?: number;
+};
 
 export async function computeBody(body: unknown, env: WorkerEnv): Promise<ComputeReply> {
-  const { batch, jobs } = parseComputeBody(body);
+  const { batch, jobs, original } = parseComputeBody(body);
   const results = await runJobs(jobs, env);
-  return batch ? { results } : results[0]!;
+  if (batch) return { results };
+  const one = results[0]!;
+  const reply: SingleReply = { ...one, results: one.result };
+  if (original) Object.assign(reply, { jobId: one.job_id, executionTimeMs: one.exec_time_ms, bytesProcessed: one.bytes_processed });
+  return reply;
 }
 
 export async function runJobs(jobs: ComputeJob[], env: WorkerEnv): Promise<JobResponse[]> {

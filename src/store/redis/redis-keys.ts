@@ -5,7 +5,7 @@ import type { JobStatus } from '../../job/types.js';
  *
  * Queue keys share the hash tag `{<queue>}` (`packetfs:{default}:ready`…), so
  * one queue lives in one Redis Cluster slot and its Lua scripts may touch any
- * of them. The original dispatcher's keys (design §5) keep their exact names
+ * of them. The original dispatcher's keys (contracts §5) keep their exact names
  * and therefore sit in other slots: they are never touched by a queue script,
  * only by plain commands sent after it (see result-outbox.ts).
  *

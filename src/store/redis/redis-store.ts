@@ -13,6 +13,7 @@ import { openRedis, storeError, watchConnection, type ConnectionOptions } from '
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxItem } from './result-outbox.js';
 import { ResultWaiters } from './result-waiters.js';
+import { readStoredResult, viewOfRecord } from './stored-result.js';
 
 /**
  * The Redis JobStore: many dispatcher processes share one queue.
@@ -35,7 +36,7 @@ import { ResultWaiters } from './result-waiters.js';
  * again makes older tokens stale, and a stale token completes, retries or
  * extends nothing. The first terminal write wins, decided in the script.
  *
- * The original dispatcher's keys (design §5) keep working: results at
+ * The original dispatcher's keys (contracts §5) keep working: results at
  * `<prefix>:results:<id>` (TTL resultTtlMs) and metrics in `<prefix>:metrics`
  * (newest first, trimmed to metricsLimit) are written by the complete script
  * itself, or — in outbox mode (Redis Cluster), and always for lease-expiry
@@ -299,7 +300,15 @@ export class RedisJobStore implements JobStore {
   async recentMetrics(limit: number): Promise<MetricRecord[]> {
     if (!(limit >= 1)) return [];
     const raw = await this.guard(() => this.redis.lrange(this.keys.metrics, 0, Math.floor(limit) - 1));
-    return raw.map((m) => JSON.parse(m) as MetricRecord);
+    // the list is shared with the original dispatcher and anyone with Redis access: skip what is not a record
+    return raw.flatMap((m) => {
+      try {
+        const record: unknown = JSON.parse(m);
+        return typeof record === 'object' && record !== null && !Array.isArray(record) ? [record as MetricRecord] : [];
+      } catch {
+        return [];
+      }
+    });
   }
 
   async depth(): Promise<QueueDepth> {
@@ -361,9 +370,9 @@ export class RedisJobStore implements JobStore {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.get(this.keys.result(id));
     const replies = await pipe.exec();
-    return (replies ?? []).map(([err, value]) => {
+    return (replies ?? []).map(([err, value], i) => {
       if (err) throw err;
-      return typeof value === 'string' ? JSON.parse(value) as ResultRecord : null;
+      return typeof value === 'string' ? readStoredResult(value, ids[i]!) : null;
     });
   }
 
@@ -383,7 +392,10 @@ export class RedisJobStore implements JobStore {
       const [resultErr, result] = replies[2 * i + 1]!;
       if (hashErr || resultErr) throw storeError(hashErr ?? resultErr);
       const [st, att, meta, errs] = fields as (string | null)[];
-      if (st === null || st === undefined || !meta) return null;
+      if (st === null || st === undefined || !meta) {
+        // no job of ours, but a result: the original dispatcher ran it
+        return typeof result === 'string' ? viewOfRecord(readStoredResult(result, id)) : null;
+      }
       const m = JSON.parse(meta) as ViewMeta;
       const status = st as JobStatus;
       return {
@@ -394,7 +406,7 @@ export class RedisJobStore implements JobStore {
         created_at: m.c,
         substrates: m.s,
         errors: errs ? JSON.parse(errs) : [],
-        result: TERMINAL_STATUSES.includes(status) && typeof result === 'string' ? JSON.parse(result) as ResultRecord : null,
+        result: TERMINAL_STATUSES.includes(status) && typeof result === 'string' ? readStoredResult(result, id) : null,
       };
     });
   }
