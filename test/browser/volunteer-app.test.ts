@@ -158,11 +158,11 @@ test('time donated and jobs done keep counting across Stop and Start; the phone 
     // a CPU-share change starts a runtime of the new size; the page's counters carry over
     const before = await page.textContent('#donated');
     await page.$eval('#share', (input) => {
-      (input as HTMLInputElement).value = '100';
+      (input as HTMLInputElement).value = '50';
       input.dispatchEvent(new Event('change'));
     });
     await page.waitForSelector('body[data-state="registered"]', { timeout: 15_000 });
-    assert.equal(await page.evaluate(() => localStorage.getItem('packetfs.volunteer.share')), '1');
+    assert.equal(await page.evaluate(() => localStorage.getItem('packetfs.volunteer.share')), '0.5');
     assert.notEqual(await page.textContent('#donated'), '0 s', `was ${before}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the phone layout scrolls sideways by ${overflow}px`);

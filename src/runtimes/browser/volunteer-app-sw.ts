@@ -54,7 +54,8 @@ sw.addEventListener('fetch', (event) => {
 
 async function pageOrOffline(request: Request): Promise<Response> {
   try {
-    const response = await fetch(request);
+    // revalidate past the HTTP cache: offline must show the offline page, not a copy the HTTP cache still holds
+    const response = await fetch(request.url, { cache: 'no-cache', credentials: 'same-origin' });
     if (response.ok && new URL(request.url).pathname === '/volunteer') {
       const cache = await caches.open(CACHE);
       await cache.put('/volunteer', response.clone());

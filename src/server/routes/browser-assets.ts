@@ -15,8 +15,8 @@ import { PacketFSError } from '../../errors.js';
  * module build. Every reply has an ETag, so a revalidation costs a 304.
  * Cache lifetimes: short for names that carry no version (the Service
  * Workers keep their own copies for instant and offline loads anyway),
- * `no-cache` for the pages and Service Worker scripts (always revalidated,
- * so an upgrade shows at once), and a year, immutable, for the dashboard's
+ * `no-cache` for the dashboard page, the app's manifest, offline page and
+ * Service Worker script (always revalidated, so an upgrade shows at once), and a year, immutable, for the dashboard's
  * bundles, whose names carry their content hash.
  */
 const SHORT = 'public, max-age=60';
@@ -30,7 +30,7 @@ const ASSETS: Readonly<Record<string, { file: string; type: string; cache?: stri
   '/packetfs-worker.js': { file: 'packetfs-worker.js', type: JS },
   // the worker lives at the root, but this says it may also claim a narrower or the whole origin explicitly
   '/packetfs-sw.js': { file: 'packetfs-sw.js', type: JS, extra: { 'service-worker-allowed': '/' } },
-  '/volunteer': { file: 'volunteer.html', type: HTML, cache: REVALIDATE },
+  '/volunteer': { file: 'volunteer.html', type: HTML },
   // the volunteer page as an installable app (docs/dashboard.md): manifest, its own Service Worker, offline page, icons
   '/volunteer.webmanifest': { file: 'volunteer.webmanifest', type: 'application/manifest+json; charset=utf-8', cache: REVALIDATE },
   '/volunteer-sw.js': { file: 'volunteer-sw.js', type: JS, cache: REVALIDATE },
