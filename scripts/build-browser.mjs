@@ -15,7 +15,7 @@
  * `platform: 'browser'` makes any Node import in the shared code a build error.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,10 +36,11 @@ export async function buildBrowser({ outdir = join(ROOT, 'dist/browser'), minify
     { entry: 'volunteer-app-sw.ts', out: 'volunteer-sw.js', format: 'iife' },
   ];
   await Promise.all(bundles.map((b) => build({ ...common, entryPoints: [join(SRC, b.entry)], outfile: join(outdir, b.out), format: b.format })));
+  // tests build in several processes at once while servers read: every file appears whole (writeWhole)
   const copied = ['volunteer.html', 'volunteer.webmanifest', 'volunteer-offline.html'];
-  await Promise.all(copied.map((name) => copyFile(join(ROOT, 'src/server/assets', name), join(outdir, name))));
+  await Promise.all(copied.map(async (name) => writeWhole(join(outdir, name), await readFile(join(ROOT, 'src/server/assets', name)))));
   const icons = [192, 512].map((size) => join(outdir, `icon-${size}.png`));
-  await Promise.all([192, 512].map((size, i) => writeFile(icons[i], iconPng(size))));
+  await Promise.all([192, 512].map((size, i) => writeWhole(icons[i], iconPng(size))));
   const dashboard = await buildDashboard(outdir, common);
   return [...bundles.map((b) => join(outdir, b.out)), ...copied.map((name) => join(outdir, name)), ...icons, ...dashboard];
 }
@@ -56,8 +57,7 @@ async function buildDashboard(outdir, common) {
   const named = (ext, body) => `app-${createHash('sha256').update(body).digest('hex').slice(0, 8)}.${ext}`;
   const jsName = named('js', js.outputFiles[0].contents);
   const cssName = named('css', css);
-  // tests build in several processes at once while servers read: every file appears whole (rename), or is
-  // already there (a hashed name's content never changes); bundles of older builds stay for pages still open
+  // a hashed name's content never changes; bundles of older builds stay for pages still open
   await Promise.all([writeWhole(join(dir, jsName), js.outputFiles[0].contents), writeWhole(join(dir, cssName), css)]);
   const page = (await readFile(join(ROOT, 'src/server/assets/dashboard.html'), 'utf8'))
     .replace('{{APP_JS}}', jsName).replace('{{APP_CSS}}', cssName);
@@ -65,6 +65,7 @@ async function buildDashboard(outdir, common) {
   return [join(dir, jsName), join(dir, cssName), join(outdir, 'dashboard.html')];
 }
 
+/** Writes a temporary file and renames it into place, so a reader sees the old file or the new one, never half. */
 async function writeWhole(path, body) {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile(tmp, body);
