@@ -17,10 +17,11 @@ import { tinyJobs } from './stats.js';
  * no dashboard open and with `pages` streams open (read by a child process,
  * so reading them does not load this one), in the order ABBA ABBA… so drift
  * in the machine's load hits both sides alike. Reported: median jobs/s of
- * each side and their ratio; the feed's own time (collecting, merging,
- * serialising and writing frames) per second of the streamed rounds, as a
- * share of the dispatcher's main thread; and the dispatcher process's CPU
- * time per second while idle with the streams open versus without.
+ * each side and their ratio. Because the A/B difference drowns in this
+ * machine's noise, also the direct cost: the median time to build one frame
+ * (collect, merge, serialise) with the store holding every job of the run,
+ * which the dispatcher spends once a second however many pages are open;
+ * and the process's CPU time per second while idle, streams open or not.
  */
 export async function benchDashboard(opts: { pages?: number; jobs?: number; pairs?: number; idleSeconds?: number } = {}) {
   const pages = opts.pages ?? 5;
@@ -32,8 +33,6 @@ export async function benchDashboard(opts: { pages?: number; jobs?: number; pair
   const without: number[] = [];
   const withPages: number[] = [];
   let framesPerStream: number[] = [];
-  let streamedMs = 0;
-  let feedMs = 0;
   const readers = startReaders(server.url, pages);
   try {
     await runBatches(d, tinyJobs(20_000, 'warm'), 10_000);
@@ -41,18 +40,18 @@ export async function benchDashboard(opts: { pages?: number; jobs?: number; pair
     for (let r = 0; r < order.length; r++) {
       if (order[r]) await readers.ask('open');
       const jobs = tinyJobs(perRound, `r${r}`);
-      const busy0 = d.live.busyMs;
       const t0 = performance.now();
       for (let i = 0; i < jobs.length; i += 10_000) await d.submitJobs(jobs.slice(i, i + 10_000));
       await untilDrained(d);
-      const ms = performance.now() - t0;
-      const rate = perRound / (ms / 1000);
-      if (order[r]) {
-        streamedMs += ms;
-        feedMs += d.live.busyMs - busy0;
-      }
+      const rate = perRound / ((performance.now() - t0) / 1000);
       (order[r] ? withPages : without).push(rate);
       if (order[r]) framesPerStream = (JSON.parse(await readers.ask('close')) as { frames: number[] }).frames;
+    }
+    const frameMs: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      JSON.stringify(await d.live.frame());
+      frameMs.push(performance.now() - t);
     }
     const idleSeconds = opts.idleSeconds ?? 10;
     const idleWithout = await cpuMsPerSecond(idleSeconds);
@@ -66,7 +65,8 @@ export async function benchDashboard(opts: { pages?: number; jobs?: number; pair
       medianWithout: Math.round(med(without)), medianWith: Math.round(med(withPages)),
       costPercent: 100 * (1 - med(withPages) / med(without)),
       framesPerStreamLastRound: framesPerStream,
-      feedBusyPercent: (100 * feedMs) / streamedMs,
+      frameMsMedian: med(frameMs),
+      jobsInStore: 20_000 + perRound * order.length,
       idleCpuMsPerSecWithout: idleWithout, idleCpuMsPerSecWith: idleWith,
     };
   } finally {

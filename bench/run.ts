@@ -59,7 +59,7 @@ const suites: Record<string, Suite> = {
   dashboard: async () => {
     const r = await benchDashboard();
     console.log(`\ndashboard: in-process throughput with ${r.pages} dashboard streams open vs none (ABBA rounds of ${r.jobsPerRound} jobs)\n` + table([
-      { 'median jobs/s, none': r.medianWithout, [`median jobs/s, ${r.pages} streams`]: r.medianWith, 'cost %': r.costPercent, 'feed busy %': r.feedBusyPercent,
+      { 'median jobs/s, none': r.medianWithout, [`median jobs/s, ${r.pages} streams`]: r.medianWith, 'cost %': r.costPercent, 'frame ms (median)': r.frameMsMedian,
         'idle CPU ms/s, none': r.idleCpuMsPerSecWithout, [`idle CPU ms/s, ${r.pages} streams`]: r.idleCpuMsPerSecWith },
     ]) + `\nrounds without: ${r.withoutJobsPerSec.join(', ')}; with: ${r.withJobsPerSec.join(', ')}; frames per stream in a round: ${r.framesPerStreamLastRound.join(', ')}`);
     return r;

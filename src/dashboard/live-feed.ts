@@ -41,9 +41,6 @@ export class LiveFeed {
   private lastText: string | null = null;
   private lastWarnAt = 0;
   private closed = false;
-  /** what the feed itself costs: ticks run and wall time spent in them (the bench reads these) */
-  ticks = 0;
-  busyMs = 0;
 
   constructor(opts: LiveFeedOptions) {
     this.id = opts.id;
@@ -101,20 +98,14 @@ export class LiveFeed {
   }
 
   private async runTick(): Promise<void> {
-    const started = performance.now();
-    this.ticks++;
-    try {
-      const snapshots = await this.gather(await this.collect());
-      if (this.subscribers.size === 0 || this.closed) {
-        this.lastText = null;
-        return;
-      }
-      const text = `data: ${JSON.stringify(mergeSnapshots(snapshots, Date.now()))}\n\n`;
-      this.lastText = text;
-      for (const send of this.subscribers) send(text);
-    } finally {
-      this.busyMs += performance.now() - started;
+    const snapshots = await this.gather(await this.collect());
+    if (this.subscribers.size === 0 || this.closed) {
+      this.lastText = null;
+      return;
     }
+    const text = `data: ${JSON.stringify(mergeSnapshots(snapshots, Date.now()))}\n\n`;
+    this.lastText = text;
+    for (const send of this.subscribers) send(text);
   }
 
   /** This snapshot plus, through the board, every other live dispatcher's (validated; bad entries dropped). */
