@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { summarize, tinyJobs } from './stats.js';
+import { startServeProcess } from './serve-process.js';
 
 /**
  * End-to-end throughput over HTTP: a `packetfs serve` child process (memory
@@ -19,9 +17,8 @@ export async function benchHttp(opts: { jobs?: number; batch?: number; concurren
   const total = opts.jobs ?? 100_000;
   const batch = opts.batch ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'pfs-http-bench-'));
-  const port = await freePort();
-  const server = await startServe(port, dir);
-  const base = `http://127.0.0.1:${port}`;
+  const serve = await startServeProcess(dir);
+  const base = serve.url;
   try {
     await postAll(base, tinyJobs(20_000, 'warm'), batch, opts.concurrency ?? 2);
     await untilFinished(base, 20_000);
@@ -42,8 +39,7 @@ export async function benchHttp(opts: { jobs?: number; batch?: number; concurren
     }
     return { jobs: total, seconds, jobsPerSec: total / seconds, loneLatencyMs: summarize(lone) };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await serve.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -70,26 +66,4 @@ async function untilFinished(base: string, expected: number): Promise<void> {
     if (done >= expected) return;
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function startServe(port: number, dataDir: string): Promise<ChildProcess> {
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`packetfs serve exited with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('listening')) resolve(); });
-  });
-  child.removeAllListeners('exit');
-  return child;
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
-import { benchOps } from './ops-bench.js';
+import { benchKernels, kernelsTables, measureKernelsInWorker } from './kernels-bench.js';
 import { benchInProcess } from './dispatcher-bench.js';
 import { benchHttp } from './http-bench.js';
 import { benchRuntimes } from './runtimes-bench.js';
@@ -9,6 +9,9 @@ import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { benchDashboard } from './dashboard-bench.js';
 import { table } from './stats.js';
+import { benchBlobHttp } from './blob-http-bench.js';
+import { benchSplit } from './split-bench.js';
+import { benchDataUrlRss } from './dataurl-rss-bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs the named suites (default: all) and
@@ -19,9 +22,15 @@ type Suite = () => Promise<object>;
 
 const suites: Record<string, Suite> = {
   ops: async () => {
-    const rows = await benchOps({ sizeMiB: 64 });
+    // The worker-thread part of `kernels`, without the other runtimes and the C limit.
+    const rows = await measureKernelsInWorker(64);
     console.log('\nops, 64 MiB in a worker thread (best of 5)\n' + table(rows.map((r) => ({ op: r.op, impl: r.impl, 'GB/s': r.gbPerSec }))));
     return { rows };
+  },
+  kernels: async () => {
+    const r = await benchKernels();
+    console.log('\n' + kernelsTables(r));
+    return r;
   },
   inproc: async () => {
     const r = await benchInProcess();
@@ -68,6 +77,28 @@ const suites: Record<string, Suite> = {
     const r = await benchNodes();
     console.log(`\n${r.nodes} simulated volunteer nodes (${r.slots} slots each) in a separate load process\n` + table([
       { jobs: r.jobs, failed: r.failed, 'jobs/s': Math.round(r.jobsPerSec), 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'RSS idle MiB': r.idleRssMiB, 'RSS peak MiB': r.peakRssMiB },
+    ]));
+    return r;
+  },
+  blobs: async () => {
+    const r = await benchBlobHttp();
+    console.log(`\nblob store over HTTP, loopback, one keep-alive connection, ${r.blobMiB} MiB blob (best of 3)\n` + table(
+      ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
+        server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
+      }))));
+    return r;
+  },
+  split: async () => {
+    const r = await benchSplit();
+    console.log(`\n${r.blobMiB} MiB blob, crc32c: split "auto" over local + 4 volunteers + workerd vs one local single pass (best of 3)\n` + table([
+      { 'single pass GB/s': r.singleGBPerSec, 'split GB/s': r.splitGBPerSec, 'split, local only GB/s': r.localSplitGBPerSec, windows: r.windows, 'window MiB': r.windowMiB, 'windows per substrate': JSON.stringify(r.perSubstrate) },
+    ]));
+    return r;
+  },
+  rss: async () => {
+    const r = await benchDataUrlRss();
+    console.log(`\n${r.jobs} concurrent data_url jobs with no length, ${r.fileMiB} MiB each: \`packetfs serve\` RSS (limit: growth < 512 MiB)\n` + table([
+      { jobs: r.jobs, failed: r.failed, seconds: r.seconds, 'MB/s': r.mbPerSec, 'RSS before MiB': r.rssBeforeMiB, 'RSS peak MiB': r.rssPeakMiB, 'growth MiB': r.growthMiB },
     ]));
     return r;
   },

@@ -6,7 +6,7 @@ import { Miniflare } from 'miniflare';
 import { fetchRangeWith } from '../src/data/window.js';
 import { crc32cPure } from '../src/ops/crc32c.js';
 import { startBlobServer } from '../test/runtimes/blob-server.js';
-import { bundlePath, ensureBundles } from '../test/runtimes/runtime-fixtures.js';
+import { WORKERD_MODULE_RULES, bundlePath, ensureBundles } from '../test/runtimes/runtime-fixtures.js';
 import { tinyJobs } from './stats.js';
 
 /**
@@ -66,6 +66,7 @@ export async function benchRuntimes(opts: { tiny?: number; windows?: number } = 
 
     const mf = new Miniflare({
       modules: true, scriptPath: bundlePath('cloudflare/worker.js'), compatibilityDate: '2025-01-01',
+      modulesRules: WORKERD_MODULE_RULES,
       bindings: { ALLOW_PRIVATE_DATA_URLS: 'true' },
     });
     try {

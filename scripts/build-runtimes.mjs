@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Bundles the worker core for each remote runtime (docs/runtimes.md):
- *   dist/runtimes/cloudflare/worker.js  ES module for workerd (no Node APIs)
+ *   dist/runtimes/cloudflare/worker.js  ES module for workerd (no Node APIs),
+ *                                       with kernels.wasm beside it
  *   dist/runtimes/vercel/edge.js        ES module for Vercel Edge (no Node APIs)
  *   dist/runtimes/lambda/handler.js     ES module for Node 20 Lambda, with a
  *                                       package.json {"type":"module"} beside it
@@ -9,7 +10,7 @@
  * Sources are TypeScript under src/runtimes/; run with `node scripts/build-runtimes.mjs`.
  */
 import { build } from 'esbuild';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,8 +19,26 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Web-API runtimes: no Node built-ins may slip in, so platform neutral and no externals. */
 const WEB_RUNTIME = { platform: 'neutral', mainFields: ['module', 'main'], conditions: ['workerd', 'worker', 'browser'] };
 
+/**
+ * workerd refuses to compile wasm bytes at run time, so the Cloudflare bundle
+ * takes the kernels as a `.wasm` module import: src/ops/wasm/kernels-module.ts
+ * is swapped for src/runtimes/cloudflare/kernels-module.ts, the .wasm import
+ * stays external and kernels.wasm is copied beside worker.js.
+ */
+export const workerdKernels = {
+  name: 'workerd-kernels',
+  setup(build) {
+    const portable = path.join(ROOT, 'src/ops/wasm/kernels-module.js');
+    build.onResolve({ filter: /kernels-module\.js$/ }, (args) =>
+      path.resolve(args.resolveDir, args.path) === portable
+        ? { path: path.join(ROOT, 'src/runtimes/cloudflare/kernels-module.ts') }
+        : undefined);
+    build.onResolve({ filter: /\.wasm$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
 const TARGETS = [
-  { entry: 'src/runtimes/cloudflare/worker.ts', out: 'cloudflare/worker.js', ...WEB_RUNTIME },
+  { entry: 'src/runtimes/cloudflare/worker.ts', out: 'cloudflare/worker.js', wasmFile: 'cloudflare/kernels.wasm', plugins: [workerdKernels], ...WEB_RUNTIME },
   { entry: 'src/runtimes/vercel/edge.ts', out: 'vercel/edge.js', ...WEB_RUNTIME },
   { entry: 'src/runtimes/lambda/handler.ts', out: 'lambda/handler.js', platform: 'node' },
 ];
@@ -27,7 +46,7 @@ const TARGETS = [
 /** Builds every runtime bundle into `<outDir>` (default dist/runtimes); returns the written paths. */
 export async function buildRuntimes({ outDir = path.join(ROOT, 'dist/runtimes'), minify = false } = {}) {
   const written = [];
-  for (const { entry, out, ...platform } of TARGETS) {
+  for (const { entry, out, wasmFile, ...platform } of TARGETS) {
     const outfile = path.join(outDir, out);
     await build({
       entryPoints: [path.join(ROOT, entry)],
@@ -42,6 +61,11 @@ export async function buildRuntimes({ outDir = path.join(ROOT, 'dist/runtimes'),
       ...platform,
     });
     written.push(outfile);
+    if (wasmFile !== undefined) {
+      // Written by scripts/build-wasm.mjs, which `npm run build` runs first.
+      await copyFile(path.join(ROOT, 'dist/wasm/kernels.wasm'), path.join(outDir, wasmFile));
+      written.push(path.join(outDir, wasmFile));
+    }
   }
   await mkdir(path.join(outDir, 'lambda'), { recursive: true });
   const lambdaPackage = path.join(outDir, 'lambda/package.json');

@@ -66,3 +66,13 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     return value as T;
   };
 }
+
+/** `--split auto` or `--split <window bytes>` (suffixes k, m, g: KiB, MiB, GiB). */
+export function splitValue(value: string): 'auto' | { window_bytes: number } {
+  if (value.trim() === 'auto') return 'auto';
+  const match = /^(\d+)([kmg]?)$/i.exec(value.trim());
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match?.[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const bytes = match === null ? NaN : Number(match[1]) * scale;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new InvalidArgumentError('expected "auto" or a window size in bytes, e.g. 8m');
+  return { window_bytes: bytes };
+}

@@ -17,7 +17,7 @@ export interface NodeViewLike {
   state?: unknown;
 }
 
-/** Split jobs this process coordinates, with their live progress (the split coordinator's board). */
+/** Split jobs this process coordinates, with their live progress (the split coordinator's ProgressBoard). */
 export interface SplitProgressSource {
   entries(): Iterable<[string, SplitProgress]>;
 }
@@ -90,6 +90,8 @@ function splitRows(source: SplitProgressSource | undefined): SplitRow[] {
   const rows: SplitRow[] = [];
   if (source === undefined) return rows;
   for (const [job_id, progress] of source.entries()) {
+    // a split job still queued has no windows yet: it is not running
+    if (progress.windows_total === 0) continue;
     rows.push({ job_id, progress: { ...progress } });
     if (rows.length === MAX_SPLITS) break;
   }

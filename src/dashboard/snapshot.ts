@@ -5,6 +5,10 @@
  * them, the page and `packetfs top` read them.
  */
 
+import type { SplitProgress } from '../split/split-progress.js';
+
+export type { SplitProgress };
+
 /** Seconds of throughput history kept and charted (15 minutes). */
 export const SERIES_SECONDS = 900;
 /** Recent failures kept per dispatcher and shown. */
@@ -64,13 +68,6 @@ export interface FailureRow {
   at: string;
 }
 
-export interface SplitProgress {
-  windows_total: number;
-  windows_done: number;
-  windows_failed: number;
-  bytes_total: number;
-  bytes_done: number;
-}
 
 export interface SplitRow {
   job_id: string;

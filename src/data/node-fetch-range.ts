@@ -3,12 +3,20 @@ import { request as httpsRequest } from 'node:https';
 import { version } from '../version.js';
 import { assertWindowArgs } from './window-bounds.js';
 import {
-  abortError, parseDataUrl, rangeHeaderFor, readFailure, readRangeReply,
+  abortError, parseDataUrl, rangeHeaderFor, readFailure, readRangeReply, streamRangeReply,
   type RangeReply, type RangeRequest,
 } from './range-reply.js';
 import { assertLiteralHostAllowed, guardedLookup, type AddressPolicy } from './ssrf-guard.js';
 
 export type FetchRange = (url: string, offset: number, length: number | null, signal?: AbortSignal) => Promise<Uint8Array>;
+
+/**
+ * Opens a Range request and hands the reply to `use`; the request is torn
+ * down when `use` is done (or throws), and an abort of `signal` ends it at
+ * once, during connect or body.
+ */
+export type WithRange = <T>(url: string, offset: number, length: number | null, signal: AbortSignal | undefined,
+  use: (reply: RangeReply, req: RangeRequest) => Promise<T>) => Promise<T>;
 
 /**
  * The dispatcher's data_url reader: node:http(s) rather than fetch because
@@ -18,10 +26,26 @@ export type FetchRange = (url: string, offset: number, length: number | null, si
  * and range-reply.ts refuses them.
  */
 export function createNodeFetchRange(opts: { policy: AddressPolicy; maxBytes: number; userAgent?: string }): FetchRange {
+  const withRange = createNodeRangeRequester(opts);
+  return (url, offset, length, signal) => withRange(url, offset, length, signal, readRangeReply);
+}
+
+/** The window streamed chunk by chunk into `sink` (O(chunk) memory); resolves with the window's length. */
+export type StreamRange = (url: string, offset: number, length: number | null, signal: AbortSignal | undefined,
+  sink: (chunk: Uint8Array) => void) => Promise<number>;
+
+export function createNodeStreamRange(opts: { policy: AddressPolicy; userAgent?: string }): StreamRange {
+  // Nothing is held, so the only bound on a streamed window is the caller's.
+  const withRange = createNodeRangeRequester({ ...opts, maxBytes: Number.MAX_SAFE_INTEGER });
+  return (url, offset, length, signal, sink) =>
+    withRange(url, offset, length, signal, async (reply, req) => (await streamRangeReply(reply, req, sink)) ?? 0);
+}
+
+export function createNodeRangeRequester(opts: { policy: AddressPolicy; maxBytes: number; userAgent?: string }): WithRange {
   const lookup = guardedLookup(opts.policy);
   const userAgent = opts.userAgent ?? `packetfs-compute/${version}`;
 
-  return async (url, offset, length, signal) => {
+  return async (url, offset, length, signal, use) => {
     assertWindowArgs(offset, length);
     const target = parseDataUrl(url);
     assertLiteralHostAllowed(opts.policy, target.hostname);
@@ -45,7 +69,12 @@ export function createNodeFetchRange(opts: { policy: AddressPolicy; maxBytes: nu
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       response = await responseOf(request);
-      return await readRangeReply(nodeReply(request, response), req);
+      const reply = nodeReply(request, response);
+      try {
+        return await use(reply, req);
+      } finally {
+        reply.cancel();
+      }
     } catch (err) {
       request.destroy();
       throw readFailure(err, req);

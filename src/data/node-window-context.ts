@@ -1,5 +1,6 @@
 import { createFileBlobReader } from './blob-file-reader.js';
-import { createNodeFetchRange } from './node-fetch-range.js';
+import { scanBlobRange } from './blob-scan.js';
+import { createNodeFetchRange, createNodeStreamRange } from './node-fetch-range.js';
 import { ownBlobMatcher } from './own-blob-url.js';
 import { createAddressPolicy } from './ssrf-guard.js';
 import { DEFAULT_MAX_WINDOW_BYTES, type WindowContext } from './window.js';
@@ -26,10 +27,16 @@ export function createNodeWindowContext(opts: NodeWindowContextOptions = {}): Wi
     // Buffer is a Uint8Array, so the window can be a view of it with no copy.
     decodeBase64: (s) => Buffer.from(s, 'base64'),
     fetchRange: createNodeFetchRange({ policy, maxBytes: maxWindowBytes }),
+    streamRange: createNodeStreamRange({ policy }),
     ownBlobId: ownBlobMatcher(opts.ownOrigins ?? []),
     maxWindowBytes,
   };
-  if (opts.blobDir !== undefined) ctx.readBlob = createFileBlobReader(opts.blobDir, { maxBytes: maxWindowBytes });
+  if (opts.blobDir !== undefined) {
+    const dir = opts.blobDir;
+    ctx.readBlob = createFileBlobReader(dir, { maxBytes: maxWindowBytes });
+    ctx.scanBlob = (id, offset, length, visit, signal) =>
+      scanBlobRange(dir, id, offset, length, signal === undefined ? { maxBytes: maxWindowBytes } : { maxBytes: maxWindowBytes, signal }, visit);
+  }
   if (opts.signal !== undefined) ctx.signal = opts.signal;
   return ctx;
 }

@@ -116,11 +116,29 @@ export function readFailure(err: unknown, req: RangeRequest): PacketFSError {
 
 /** Reads the window out of a reply; always leaves the reply finished or cancelled. */
 export async function readRangeReply(reply: RangeReply, req: RangeRequest): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const kept = await streamRangeReply(reply, req, (chunk) => { parts.push(chunk); });
+  return kept === null ? new Uint8Array(0) : concat(parts, kept);
+}
+
+/**
+ * Like readRangeReply, but hands the window to `sink` chunk by chunk as it
+ * arrives instead of holding it: a consumer that folds chunks (op-stream.ts)
+ * needs O(chunk) memory whatever the window size. Every check happens as in
+ * readRangeReply; a check that can only fail at the end (a short body) fails
+ * after the sink saw the bytes, so a sink must not publish anything before
+ * this resolves. Resolves with the number of bytes sunk (null: empty window
+ * learnt from a 416).
+ */
+export async function streamRangeReply(reply: RangeReply, req: RangeRequest, sink: (chunk: Uint8Array) => void): Promise<number | null> {
   try {
-    if (reply.status === 206) return await readPartial(reply, req);
-    if (reply.status === 200) return await readWhole(reply, req);
+    if (reply.status === 206) return await readPartial(reply, req, sink);
+    if (reply.status === 200) return await readWhole(reply, req, sink);
     reply.cancel();
-    if (reply.status === 416) return unsatisfiable(reply, req);
+    if (reply.status === 416) {
+      unsatisfiable(reply, req);
+      return null;
+    }
     if (reply.status >= 300 && reply.status < 400) throw redirectRefused(req.url, reply.status);
     throw fetchFailed(`${describeUrl(req.url)} answered HTTP ${reply.status}`);
   } catch (err) {
@@ -129,7 +147,7 @@ export async function readRangeReply(reply: RangeReply, req: RangeRequest): Prom
   }
 }
 
-async function readPartial(reply: RangeReply, req: RangeRequest): Promise<Uint8Array> {
+async function readPartial(reply: RangeReply, req: RangeRequest, sink: (chunk: Uint8Array) => void): Promise<number> {
   const range = parseContentRange(reply.header('content-range'));
   if (range === null) throw fetchFailed(`${describeUrl(req.url)} sent 206 without a valid Content-Range`);
   if (range.start !== req.offset) {
@@ -140,7 +158,7 @@ async function readPartial(reply: RangeReply, req: RangeRequest): Promise<Uint8A
   if (req.length === 0) {
     // We asked for the byte at `offset` only to learn that it exists.
     reply.cancel();
-    return new Uint8Array(0);
+    return 0;
   }
   if (req.length === null) {
     if (range.total !== null && range.end + 1 !== range.total) {
@@ -155,15 +173,15 @@ async function readPartial(reply: RangeReply, req: RangeRequest): Promise<Uint8A
   if (declared !== null && declared !== sent) {
     throw fetchFailed(`${describeUrl(req.url)} sent Content-Length ${declared} for a ${sent}-byte Content-Range`);
   }
-  const body = await collect(reply, { skip: 0, keep: sent, maxBytes: req.maxBytes, stopWhenFull: false });
+  const body = await collect(reply, { skip: 0, keep: sent, maxBytes: req.maxBytes, stopWhenFull: false }, sink);
   if (body.overflow) throw fetchFailed(`${describeUrl(req.url)} sent more bytes than its Content-Range (${sent})`);
-  if (body.bytes.length !== sent) {
-    throw fetchFailed(`${describeUrl(req.url)} ended after ${body.bytes.length} of ${sent} bytes`);
+  if (body.kept !== sent) {
+    throw fetchFailed(`${describeUrl(req.url)} ended after ${body.kept} of ${sent} bytes`);
   }
-  return body.bytes;
+  return body.kept;
 }
 
-async function readWhole(reply: RangeReply, req: RangeRequest): Promise<Uint8Array> {
+async function readWhole(reply: RangeReply, req: RangeRequest, sink: (chunk: Uint8Array) => void): Promise<number> {
   const isEncoded = encoded(reply);
   if (isEncoded && !reply.bodyDecoded) {
     throw fetchFailed(`${describeUrl(req.url)} sent a compressed body, which cannot be windowed`);
@@ -176,22 +194,23 @@ async function readWhole(reply: RangeReply, req: RangeRequest): Promise<Uint8Arr
   }
   if (req.length !== null && req.length > req.maxBytes) throw windowTooLarge(req.length, req.maxBytes);
 
-  const body = await collect(reply, { skip: req.offset, keep: req.length, maxBytes: req.maxBytes, stopWhenFull: true });
+  const body = await collect(reply, { skip: req.offset, keep: req.length, maxBytes: req.maxBytes, stopWhenFull: true }, sink);
   if (body.ended) {
     if (declared !== null && body.seen !== declared) {
       throw fetchFailed(`${describeUrl(req.url)} ended after ${body.seen} of ${declared} bytes`);
     }
     resolveWindow(body.seen, req.offset, req.length);
   }
-  return body.bytes;
+  return body.kept;
 }
 
-function unsatisfiable(reply: RangeReply, req: RangeRequest): Uint8Array {
+/** Returns when the 416 means the empty window exactly at the end; throws otherwise. */
+function unsatisfiable(reply: RangeReply, req: RangeRequest): void {
   const match = /^bytes \*\/(\d+)$/i.exec(reply.header('content-range')?.trim() ?? '');
   const total = match ? Number(match[1]) : null;
   if (total !== null) {
     // An empty window exactly at the end is valid, but no byte range can name it.
-    if (total === req.offset && (req.length === null || req.length === 0)) return new Uint8Array(0);
+    if (total === req.offset && (req.length === null || req.length === 0)) return;
     resolveWindow(total, req.offset, req.length);
   }
   throw new PacketFSError('WINDOW_OUT_OF_RANGE',
@@ -200,7 +219,8 @@ function unsatisfiable(reply: RangeReply, req: RangeRequest): Uint8Array {
 }
 
 interface Collected {
-  bytes: Uint8Array;
+  /** body bytes handed to the sink */
+  kept: number;
   /** body bytes read, including skipped ones */
   seen: number;
   /** the body ended (rather than us stopping early) */
@@ -209,19 +229,18 @@ interface Collected {
   overflow: boolean;
 }
 
-/** Streams the body, discarding the first `skip` bytes and keeping at most `keep` (null: all) of the rest. */
+/** Streams the body into `sink`, discarding the first `skip` bytes and passing on at most `keep` (null: all) of the rest. */
 async function collect(reply: RangeReply,
-  opts: { skip: number; keep: number | null; maxBytes: number; stopWhenFull: boolean }): Promise<Collected> {
-  const parts: Uint8Array[] = [];
+  opts: { skip: number; keep: number | null; maxBytes: number; stopWhenFull: boolean }, sink: (chunk: Uint8Array) => void): Promise<Collected> {
   let seen = 0;
   let kept = 0;
   for (;;) {
     if (opts.stopWhenFull && opts.keep !== null && kept === opts.keep && seen >= opts.skip) {
       reply.cancel();
-      return { bytes: concat(parts, kept), seen, ended: false, overflow: false };
+      return { kept, seen, ended: false, overflow: false };
     }
     const chunk = await reply.read();
-    if (chunk === null) return { bytes: concat(parts, kept), seen, ended: true, overflow: false };
+    if (chunk === null) return { kept, seen, ended: true, overflow: false };
     const chunkStart = seen;
     seen += chunk.length;
     if (seen <= opts.skip) continue;
@@ -230,18 +249,19 @@ async function collect(reply: RangeReply,
     if (opts.keep !== null && kept + take > opts.keep) {
       if (!opts.stopWhenFull) {
         reply.cancel();
-        return { bytes: concat(parts, kept), seen, ended: false, overflow: true };
+        return { kept, seen, ended: false, overflow: true };
       }
       take = opts.keep - kept;
     }
     if (kept + take > opts.maxBytes) throw windowTooLarge(kept + take, opts.maxBytes);
-    parts.push(chunk.subarray(from, from + take));
+    sink(chunk.subarray(from, from + take));
     kept += take;
   }
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;
+  if (parts.length === 0) return new Uint8Array(0);
   const out = new Uint8Array(total);
   let at = 0;
   for (const part of parts) {
@@ -256,12 +276,12 @@ function encoded(reply: RangeReply): boolean {
   return encoding !== undefined && encoding !== '' && encoding !== 'identity';
 }
 
-function parseLength(value: string | null): number | null {
+export function parseLength(value: string | null): number | null {
   if (value === null || !/^\s*\d+\s*$/.test(value)) return null;
   return Number(value);
 }
 
-function parseContentRange(value: string | null): { start: number; end: number; total: number | null } | null {
+export function parseContentRange(value: string | null): { start: number; end: number; total: number | null } | null {
   const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/i.exec(value?.trim() ?? '');
   if (!match) return null;
   const start = Number(match[1]);

@@ -1,6 +1,7 @@
 import type { JobStatus, JobSpec, MetricRecord, ResultRecord } from '../job/types.js';
 import type { JobView, ListPage, ListQuery } from '../store/job-store.js';
 import type { Capabilities } from '../scheduler/capabilities.js';
+import type { SplitProgress } from '../split/split-progress.js';
 
 /**
  * What the dispatcher offers its front ends (HTTP API, SDK, CLI). The
@@ -12,14 +13,29 @@ export interface DispatcherApi {
   submitJob(input: unknown): Promise<SubmitOutcome>;
   /** validates all first (error path like `jobs[3].program.imm`), then stores them in one batch */
   submitJobs(inputs: unknown[]): Promise<SubmitOutcome[]>;
-  getJob(jobId: string): Promise<JobView | null>;
+  /** a split job's view has `progress`; a window job's has `parent_id` */
+  getJob(jobId: string): Promise<JobStatusView | null>;
   /** with wait (seconds), waits up to that long for the result; null if not finished (or unknown) */
   getResult(jobId: string, opts?: { wait?: number }): Promise<ResultRecord | null>;
   cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'>;
-  listJobs(query: ListQuery): Promise<ListPage>;
+  /** window jobs of split jobs are left out unless `children` is true */
+  listJobs(query: JobListQuery): Promise<ListPage>;
   getMetrics(limit?: number): Promise<MetricsReport>;
   listSubstrates(): Promise<SubstrateView[]>;
   close(): Promise<void>;
+}
+
+/** A job's status as the dispatcher shows it: the store's view plus split facts. */
+export interface JobStatusView extends JobView {
+  /** set on the window jobs of a split job */
+  parent_id?: string;
+  /** a split job's progress (live while it runs, final once finished) */
+  progress?: SplitProgress;
+}
+
+export interface JobListQuery extends ListQuery {
+  /** include the window jobs of split jobs (default false) */
+  children?: boolean;
 }
 
 export interface SubmitOutcome {

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
 import { attemptError, failedRecord, succeededRecord } from './result-records.js';
 import { metricOf } from '../store/terminal-records.js';
+import { withStoreRetries } from '../util/store-retries.js';
 import type { Telemetry } from './telemetry.js';
 
 /**
@@ -47,6 +48,15 @@ export interface DispatchLoopOptions {
   graceMs?: number;
   backoff?: BackoffOptions;
   now?: () => number;
+  /** jobs it owns (split parents) are handed to it instead of a substrate; their leases stay tracked here */
+  coordinator?: LeaseCoordinator;
+}
+
+/** Something that runs certain leased jobs itself (src/split/split-coordinator.ts). */
+export interface LeaseCoordinator {
+  owns(job: Lease['job']): boolean;
+  /** runs the job to its end and writes its result; never rejects */
+  run(lease: Lease): Promise<void>;
 }
 
 type LoopState = 'idle' | 'running' | 'draining' | 'stopped';
@@ -63,6 +73,7 @@ export class DispatchLoop {
   private readonly graceMs: number;
   private readonly backoff: BackoffOptions;
   private readonly now: () => number;
+  private readonly coordinator: LeaseCoordinator | undefined;
 
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightLeases = new Set<Lease[]>();
@@ -83,6 +94,7 @@ export class DispatchLoop {
     this.graceMs = opts.graceMs ?? 2_000;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.now = opts.now ?? Date.now;
+    this.coordinator = opts.coordinator;
   }
 
   get status(): LoopState {
@@ -181,7 +193,8 @@ export class DispatchLoop {
     return free;
   }
 
-  private placeAndRun(leases: Lease[]): void {
+  private placeAndRun(taken: Lease[]): void {
+    const leases = this.coordinator === undefined ? taken : this.handOver(taken, this.coordinator);
     const jobs = leases.map((l) => l.job);
     const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!));
     const now = this.now();
@@ -196,6 +209,16 @@ export class DispatchLoop {
       const failures = impossible.map((lease) => ({ lease, error: this.registry.noSubstrateError(lease.job).toJSON() }));
       this.track(impossible, this.settleFailures(failures, now));
     }
+  }
+
+  /** Leases the coordinator owns run there (tracked, so their leases are extended); the rest are placed. */
+  private handOver(leases: Lease[], coordinator: LeaseCoordinator): Lease[] {
+    const rest: Lease[] = [];
+    for (const lease of leases) {
+      if (coordinator.owns(lease.job)) this.track([lease], coordinator.run(lease));
+      else rest.push(lease);
+    }
+    return rest;
   }
 
   private runBatch(substrate: Substrate, batch: Lease[], dispatchedAt: number): void {
@@ -299,15 +322,8 @@ export class DispatchLoop {
    * with backoff. If it stays down the leases expire and the jobs run again,
    * which the idempotent result write makes harmless.
    */
-  private async withStoreRetries<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        if (attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      }
-    }
+  private withStoreRetries<T>(call: () => Promise<T>): Promise<T> {
+    return withStoreRetries(call);
   }
 
   /** Immediate failover when another substrate can take the job; exponential backoff when only the failed one can. */

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { PacketFSError } from '../errors.js';
 import type { ResultRecord } from '../job/types.js';
 import { normalizeJob, normalizeJobs } from '../job/index.js';
-import type { JobStore, JobView, ListPage, ListQuery, StoreOptions } from '../store/job-store.js';
+import type { JobStore, ListPage, StoreOptions } from '../store/job-store.js';
 import { MemoryJobStore } from '../store/memory/memory-store.js';
 import { SubstrateRegistry } from '../scheduler/registry.js';
 import { policyByName } from '../scheduler/policies/index.js';
@@ -12,7 +12,12 @@ import { createBrowserSubstrate } from '../substrates/browser/browser-substrate.
 import { createVolunteerSubstrate } from '../substrates/volunteer/volunteer-substrate.js';
 import { BlobStore } from '../data/blob-store.js';
 import { createLogger, type Logger } from '../logger.js';
-import type { DispatcherApi, MetricsReport, SubmitOutcome, SubstrateAggregate, SubstrateView } from './api.js';
+import type { DispatcherApi, JobListQuery, JobStatusView, MetricsReport, SubmitOutcome, SubstrateAggregate, SubstrateView } from './api.js';
+import { SplitCoordinator } from '../split/split-coordinator.js';
+import { createSizeOf } from '../split/source-size.js';
+import { listWithoutChildren } from '../split/list-without-children.js';
+import { parentIdOf } from '../split/split-spec.js';
+import type { SplitProgress } from '../split/split-progress.js';
 import { DispatchLoop } from './dispatch-loop.js';
 import type { DispatcherOptions } from './options.js';
 import { Telemetry } from './telemetry.js';
@@ -36,6 +41,8 @@ export class Dispatcher implements DispatcherApi {
   readonly nodes: NodePool | undefined;
   /** the dashboard's live numbers (GET /v1/dashboard, its stream, `packetfs top`) */
   readonly live: LiveFeed;
+  /** runs split jobs (docs/split.md) */
+  readonly split: SplitCoordinator;
   private readonly loop: DispatchLoop;
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
@@ -43,15 +50,16 @@ export class Dispatcher implements DispatcherApi {
   private closed: Promise<void> | null = null;
   private readonly startedAt = new Date().toISOString();
 
-  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger; nodes: NodePool | undefined; stats: LiveStats; feedIntervalMs: number | undefined }) {
+  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger; nodes: NodePool | undefined; split: SplitCoordinator; stats: LiveStats; feedIntervalMs: number | undefined }) {
     this.nodes = parts.nodes;
+    this.split = parts.split;
     const id = dispatcherId();
     this.live = new LiveFeed({
       id, logger: parts.logger,
       ...(parts.store.snapshots === undefined ? {} : { board: parts.store.snapshots }),
       ...(parts.feedIntervalMs === undefined ? {} : { intervalMs: parts.feedIntervalMs }),
       collect: () => collectSnapshot({
-        id, startedAt: this.startedAt, stats: parts.stats, store: parts.store,
+        id, startedAt: this.startedAt, stats: parts.stats, store: parts.store, splits: parts.split.progress,
         substrates: () => parts.registry.views(),
         nodes: () => parts.nodes?.views() ?? [],
         ready: async () => (await this.ready()).ready,
@@ -103,12 +111,23 @@ export class Dispatcher implements DispatcherApi {
     registry.start();
     const stats = new LiveStats();
     const telemetry = new Telemetry((r) => stats.record(r));
+    const split = new SplitCoordinator({
+      store, logger,
+      substrates: () => registry.views(),
+      wake: () => wakeLoop(),
+      sizeOf: createSizeOf({
+        blobSize: async (id) => (await blobs.stat(id))?.size ?? null,
+        allowPrivate: opts.allowPrivateDataUrls ?? false,
+        allowHosts: opts.allowHosts ?? [],
+        ownOrigins: opts.publicOrigins ?? [],
+      }),
+    });
     const loop = new DispatchLoop({
-      store, registry, telemetry, logger,
+      store, registry, telemetry, logger, coordinator: split,
       ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     });
-    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger, nodes, stats, feedIntervalMs: opts.dashboardIntervalMs });
+    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger, nodes, split, stats, feedIntervalMs: opts.dashboardIntervalMs });
     wakeLoop = () => loop.wake();
     loop.start();
     dispatcher.live.start();
@@ -119,6 +138,7 @@ export class Dispatcher implements DispatcherApi {
     this.assertOpen();
     const job = normalizeJob(input);
     const [outcome] = await this.store.enqueue([job]);
+    if (outcome!.created && this.split.owns(job)) this.split.progress.register(job.job_id);
     this.loop.wake();
     return outcome!;
   }
@@ -128,12 +148,19 @@ export class Dispatcher implements DispatcherApi {
     const jobs = normalizeJobs(inputs);
     if (jobs.length === 0) return [];
     const outcomes = await this.store.enqueue(jobs);
+    for (let i = 0; i < jobs.length; i++) if (outcomes[i]!.created && this.split.owns(jobs[i]!)) this.split.progress.register(jobs[i]!.job_id);
     this.loop.wake();
     return outcomes;
   }
 
-  getJob(jobId: string): Promise<JobView | null> {
-    return this.store.get(jobId);
+  async getJob(jobId: string): Promise<JobStatusView | null> {
+    const view: JobStatusView | null = await this.store.get(jobId);
+    if (view === null) return null;
+    const parentId = parentIdOf(jobId);
+    if (parentId !== null) view.parent_id = parentId;
+    const progress: SplitProgress | undefined = this.split.progress.get(jobId) ?? view.result?.progress;
+    if (progress !== undefined) view.progress = progress;
+    return view;
   }
 
   async getResult(jobId: string, opts: { wait?: number } = {}): Promise<ResultRecord | null> {
@@ -144,12 +171,16 @@ export class Dispatcher implements DispatcherApi {
     return wait > 0 ? this.store.waitForResult(jobId, wait * 1000) : this.store.getResult(jobId);
   }
 
-  cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
-    return this.store.cancel(jobId);
+  /** Cancelling a split job here stops its run at once, which cancels its windows (another process's run notices within its poll). */
+  async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
+    const outcome = await this.store.cancel(jobId);
+    if (outcome === 'cancelled') this.split.cancelled(jobId);
+    return outcome;
   }
 
-  listJobs(query: ListQuery): Promise<ListPage> {
-    return this.store.list(query);
+  listJobs(query: JobListQuery): Promise<ListPage> {
+    const { children, ...storeQuery } = query;
+    return children === true ? this.store.list(storeQuery) : listWithoutChildren(this.store, storeQuery);
   }
 
   async getMetrics(limit = 100): Promise<MetricsReport> {
@@ -186,6 +217,7 @@ export class Dispatcher implements DispatcherApi {
   /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */
   async drain(): Promise<void> {
     this.closing = true;
+    this.split.stop();
     await this.loop.drain();
   }
 

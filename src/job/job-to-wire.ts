@@ -23,6 +23,7 @@ export function jobToWire(job: JobSpec): Record<string, unknown> {
   };
   if (job.substrates !== null) wire.substrates = job.substrates;
   if (job.max_attempts !== JOB_DEFAULTS.max_attempts) wire.max_attempts = job.max_attempts;
+  if (job.split !== undefined) wire.split = job.split;
   return wire;
 }
 

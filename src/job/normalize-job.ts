@@ -7,6 +7,7 @@ import { normalizeProgram } from './normalize-program.js';
 import { isIntIn, isPlainObject, isPositiveUpTo } from './range-checks.js';
 import { metadataCopy } from './metadata.js';
 import { isoTime } from '../util/iso-time.js';
+import { normalizeSplit } from '../split/split-spec.js';
 
 /**
  * Wire job (contracts §2, the original ComputeJob field names) → JobSpec:
@@ -28,7 +29,7 @@ export interface NormalizeJobOptions extends JobLimits {
 const JOB_FIELDS = [
   'job_id', 'program', 'required_memory_mb', 'required_duration_s', 'required_duration_seconds',
   'requires_gpu', 'requires_state', 'priority', 'timeout_s', 'timeout_seconds',
-  'created_at', 'metadata', 'substrates', 'max_attempts',
+  'created_at', 'metadata', 'substrates', 'max_attempts', 'split',
 ] as const;
 
 const JOB_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -68,7 +69,7 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
     if (value === undefined) continue;
     switch (key) {
       case 'job_id': case 'program': case 'required_memory_mb': case 'requires_gpu': case 'requires_state':
-      case 'priority': case 'created_at': case 'metadata': case 'substrates': case 'max_attempts':
+      case 'priority': case 'created_at': case 'metadata': case 'substrates': case 'max_attempts': case 'split':
         break;
       case 'required_duration_s': case 'required_duration_seconds':
         if (durationKey !== undefined) throw aliasClash(path, 'required_duration_s', 'required_duration_seconds');
@@ -87,7 +88,12 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
 
   const programPath = path === '' ? 'program' : `${path}.program`;
   if (input.program === undefined) throw invalidJob(programPath, 'program is required: an object with op or ops and one data source');
-  const program = normalizeProgram(input.program, programPath, opts);
+  const split = input.split === undefined ? undefined : normalizeSplit(input.split, path);
+  // A split job's range is cut into windows later, so its length is bounded only by the data.
+  const program = normalizeProgram(input.program, programPath, split === undefined ? opts : { ...opts, maxWindowBytes: Number.MAX_SAFE_INTEGER });
+  if (split !== undefined && program.data !== undefined) {
+    throw invalidJob(fieldPath(path, 'split'), 'split needs a blob or data_url program: inline data is small enough for one job');
+  }
 
   let jobId: string;
   if (input.job_id === undefined) {
@@ -114,7 +120,7 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
   const maxAttempts = input.max_attempts === undefined ? JOB_DEFAULTS.max_attempts : input.max_attempts;
   if (!isIntIn(maxAttempts, 1, 100)) throw invalidJob(fieldPath(path, 'max_attempts'), 'max_attempts must be an integer 1..100');
 
-  return {
+  const job: JobSpec = {
     job_id: jobId,
     program,
     required_memory_mb: memory,
@@ -128,6 +134,8 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
     substrates: substrates(input.substrates, path),
     max_attempts: maxAttempts,
   };
+  if (split !== undefined) job.split = split;
+  return job;
 }
 
 function aliasClash(path: string, canonical: string, alias: string) {

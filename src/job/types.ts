@@ -1,5 +1,7 @@
 import type { OpSpec, OpResult } from '../ops/types.js';
 import type { ErrorBody } from '../errors.js';
+import type { SplitSpec } from '../split/split-spec.js';
+import type { SplitProgress } from '../split/split-progress.js';
 
 /**
  * A program after normalisation (contracts §2): always an `ops` list, exactly one
@@ -33,6 +35,10 @@ export interface JobSpec {
   /** substrate names (or types) the job may run on; null = any */
   substrates: string[] | null;
   max_attempts: number;
+  /** run over the whole range as window jobs whose results combine into one (docs/split.md) */
+  split?: SplitSpec;
+  /** set on the window jobs of a split job: the split job's id */
+  parent_id?: string;
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -55,6 +61,10 @@ export interface ResultRecord {
   /** every failed attempt, oldest first */
   attempt_errors?: AttemptError[];
   completed_at: string;
+  /** a split job's final progress (windows and bytes done) */
+  progress?: SplitProgress;
+  /** a split job's windows per substrate that ran them */
+  split_substrates?: Record<string, number>;
 }
 
 export interface AttemptError {

@@ -1,4 +1,5 @@
 import { assertImm } from './imm.js';
+import { fastKernelsFor } from './wasm/active-kernels.js';
 import { wordView } from './word-view.js';
 
 /**
@@ -6,6 +7,13 @@ import { wordView } from './word-view.js';
  * The largest sum, 255 × 2^44, is below 2^53, so windows up to 16 TiB are exact.
  */
 export function addSum(bytes: Uint8Array, imm: number): number {
+  assertImm(imm, 'imm');
+  const fast = fastKernelsFor(bytes);
+  return fast === null ? addSumPure(bytes, imm) : fast.addSum(bytes, imm);
+}
+
+/** The pure TypeScript add (SWAR words), the fallback everywhere. */
+export function addSumPure(bytes: Uint8Array, imm: number): number {
   assertImm(imm, 'imm');
   const view = wordView(bytes);
   if (view === null) return sumBytes(bytes, imm, 0, bytes.length);

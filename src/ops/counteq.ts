@@ -1,8 +1,16 @@
 import { assertImm } from './imm.js';
+import { fastKernelsFor } from './wasm/active-kernels.js';
 import { wordView } from './word-view.js';
 
-/** Number of bytes equal to `imm` (contracts §3, op `counteq`). */
+/** Number of bytes equal to `imm` (contracts §3, op `counteq`), on the fastest kernel this runtime has. */
 export function counteq(bytes: Uint8Array, imm: number): number {
+  assertImm(imm, 'imm');
+  const fast = fastKernelsFor(bytes);
+  return fast === null ? counteqPure(bytes, imm) : fast.counteq(bytes, imm);
+}
+
+/** The pure TypeScript counteq (SWAR words), the fallback everywhere. */
+export function counteqPure(bytes: Uint8Array, imm: number): number {
   assertImm(imm, 'imm');
   const view = wordView(bytes);
   if (view === null) return countBytes(bytes, imm, 0, bytes.length);

@@ -1,3 +1,4 @@
+import { wasmFor } from './wasm/active-kernels.js';
 import { LITTLE_ENDIAN, wordView } from './word-view.js';
 
 /** CRC-32C of a window given the CRC of the data before it (0 for none). */
@@ -59,15 +60,21 @@ export function crc32cPure(bytes: Uint8Array, prev = 0): number {
   return ~c >>> 0;
 }
 
-let implementation: Crc32cFunction = crc32cPure;
+/** The default: the WebAssembly kernel where it runs and pays off, else the pure one. */
+function crc32cDefault(bytes: Uint8Array, prev: number): number {
+  const wasm = wasmFor(bytes);
+  return wasm === null ? crc32cPure(bytes, prev) : wasm.crc32c(bytes, prev);
+}
+
+let implementation: Crc32cFunction = crc32cDefault;
 
 /**
  * Lets a runtime plug in a faster CRC-32C (e.g. a native SSE4.2/ARMv8 one in
- * Node); `null` restores the pure one. Per module instance, so every worker
- * thread installs its own.
+ * Node); `null` restores the default (WebAssembly where it runs, else pure
+ * TypeScript). Per module instance, so every worker thread installs its own.
  */
 export function setCrc32cImplementation(fn: Crc32cFunction | null): void {
-  implementation = fn ?? crc32cPure;
+  implementation = fn ?? crc32cDefault;
 }
 
 /** CRC-32C with the installed implementation; see crc32cPure for `prev`. */

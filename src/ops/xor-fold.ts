@@ -1,4 +1,5 @@
 import { assertImm } from './imm.js';
+import { fastKernelsFor } from './wasm/active-kernels.js';
 import { wordView } from './word-view.js';
 
 /**
@@ -8,6 +9,12 @@ import { wordView } from './word-view.js';
  */
 export function xorFold(bytes: Uint8Array, imm: number): number {
   assertImm(imm, 'imm');
+  const fast = fastKernelsFor(bytes);
+  return ((fast === null ? xorBytesPure(bytes) : fast.xorBytes(bytes)) ^ (bytes.length % 2 === 1 ? imm : 0)) & 0xff;
+}
+
+/** XOR of the bytes themselves (imm not applied), pure TypeScript. */
+export function xorBytesPure(bytes: Uint8Array): number {
   const view = wordView(bytes);
   let acc: number;
   if (view === null) {
@@ -16,7 +23,7 @@ export function xorFold(bytes: Uint8Array, imm: number): number {
     const w = foldWords(view.words);
     acc = foldBytes(bytes, 0, view.head) ^ foldBytes(bytes, view.tail, bytes.length) ^ w ^ (w >>> 8) ^ (w >>> 16) ^ (w >>> 24);
   }
-  return (acc ^ (bytes.length % 2 === 1 ? imm : 0)) & 0xff;
+  return acc & 0xff;
 }
 
 function foldBytes(bytes: Uint8Array, from: number, to: number): number {

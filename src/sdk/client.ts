@@ -1,7 +1,9 @@
 import { PacketFSError, type ErrorCode } from '../errors.js';
-import type { DispatcherApi, MetricsReport, SubmitOutcome, SubstrateView } from '../dispatcher/api.js';
+import type { DispatcherApi, JobListQuery, JobStatusView, MetricsReport, SubmitOutcome, SubstrateView } from '../dispatcher/api.js';
 import type { JobStatus, ResultRecord } from '../job/types.js';
-import type { JobView, ListPage, ListQuery } from '../store/job-store.js';
+import type { ListPage } from '../store/job-store.js';
+import type { SplitProgress } from '../split/split-progress.js';
+import { readServerEvents } from './event-stream.js';
 
 /**
  * The HTTP client: the DispatcherApi over the wire, plus blob upload and a
@@ -30,6 +32,20 @@ export type ResultPoll =
   | { state: 'pending'; status: JobStatus }
   | { state: 'unknown' };
 
+/** What onProgress receives: the job's status and, for a split job, its progress. */
+export interface ProgressEvent {
+  job_id: string;
+  status: JobStatus;
+  progress?: SplitProgress;
+}
+
+export interface WaitOptions {
+  /** give up (TIMEOUT) after this many seconds */
+  timeoutS?: number;
+  /** called with the job's status and progress as they change (GET /v1/jobs/:id/events) */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
 /** The server's longest long-poll; longer waits are several requests. */
 const MAX_WAIT_PER_REQUEST_S = 60;
 
@@ -55,14 +71,14 @@ export class Client implements DispatcherApi {
     return reply.job_ids.map((job_id, i) => ({ job_id, created: reply.created[i]!, status: reply.statuses[i]! }));
   }
 
-  async getJob(jobId: string): Promise<JobView | null> {
+  async getJob(jobId: string): Promise<JobStatusView | null> {
     const response = await this.request('GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
     if (response.status === 404) {
       await response.arrayBuffer();
       return null;
     }
     if (!response.ok) throw await errorFrom(response);
-    return await response.json() as JobView;
+    return await response.json() as JobStatusView;
   }
 
   /** The result, or null when not finished within `wait` seconds (or unknown). */
@@ -91,7 +107,8 @@ export class Client implements DispatcherApi {
    * returns its record, whatever the outcome. Throws NOT_FOUND for an unknown
    * job and TIMEOUT when it is still unfinished at the limit.
    */
-  async waitForResult(jobId: string, opts: { timeoutS?: number } = {}): Promise<ResultRecord> {
+  async waitForResult(jobId: string, opts: WaitOptions = {}): Promise<ResultRecord> {
+    if (opts.onProgress !== undefined) return this.watchJob(jobId, opts.onProgress, opts.timeoutS ?? Infinity);
     const limitS = opts.timeoutS ?? Infinity;
     const started = Date.now();
     for (;;) {
@@ -105,6 +122,41 @@ export class Client implements DispatcherApi {
     }
   }
 
+  /**
+   * Follows the job's event stream, calling onProgress on each change, until
+   * its result arrives; reconnects when the stream drops (the server sends
+   * the current state on every connect).
+   */
+  private async watchJob(jobId: string, onProgress: (event: ProgressEvent) => void, limitS: number): Promise<ResultRecord> {
+    const deadline = Date.now() + limitS * 1000;
+    const timeout = (): PacketFSError => new PacketFSError('TIMEOUT', `job ${jobId} is still unfinished after ${limitS} s`);
+    for (let drops = 0; ; drops++) {
+      if (Date.now() >= deadline) throw timeout();
+      const abort = new AbortController();
+      const timer = Number.isFinite(limitS) ? setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now())) : undefined;
+      try {
+        const response = await this.request('GET', `/v1/jobs/${encodeURIComponent(jobId)}/events`, { accept: 'text/event-stream', signal: abort.signal });
+        if (!response.ok) throw await errorFrom(response);
+        if (response.body === null) throw new PacketFSError('INTERNAL', 'the event stream has no body');
+        for await (const { event, data } of readServerEvents(response.body)) {
+          if (event === 'progress') onProgress(JSON.parse(data) as ProgressEvent);
+          else if (event === 'result') return JSON.parse(data) as ResultRecord;
+          else if (event === 'error') {
+            const body = (JSON.parse(data) as { error: { code: string; message: string } }).error;
+            throw new PacketFSError(body.code as ErrorCode, body.message);
+          }
+        }
+      } catch (err) {
+        if (abort.signal.aborted) throw timeout();
+        // a dropped stream (server restart, proxy) is retried a few times; errors the server sent are not
+        if (!(err instanceof PacketFSError && err.code === 'UNREACHABLE') && !(err instanceof TypeError) || drops >= 5) throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      await new Promise((r) => setTimeout(r, 200 * (drops + 1)));
+    }
+  }
+
   async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
     const response = await this.request('DELETE', `/v1/jobs/${encodeURIComponent(jobId)}`);
     if (response.status === 404) return 'not_found';
@@ -114,9 +166,10 @@ export class Client implements DispatcherApi {
     return 'cancelled';
   }
 
-  async listJobs(query: ListQuery): Promise<ListPage> {
+  async listJobs(query: JobListQuery): Promise<ListPage> {
     const params = new URLSearchParams({ status: query.status, limit: String(query.limit) });
     if (query.cursor !== undefined) params.set('cursor', query.cursor);
+    if (query.children === true) params.set('children', '1');
     return this.json<ListPage>('GET', `/v1/jobs?${params}`);
   }
 
@@ -128,11 +181,13 @@ export class Client implements DispatcherApi {
     return (await this.json<{ substrates: SubstrateView[] }>('GET', '/v1/substrates')).substrates;
   }
 
-  /** Streams the data to PUT /v1/blobs; use the blob_id as a program's `blob`. */
-  async uploadBlob(data: BlobBody): Promise<BlobInfo> {
-    const body = (data instanceof Uint8Array || data instanceof ReadableStream ? data : readableFrom(data)) as BodyInit;
+  /** Streams the data to PUT /v1/blobs; use the blob_id as a program's `blob`. `onProgress` gets the bytes sent so far. */
+  async uploadBlob(data: BlobBody, opts: { onProgress?: (bytesSent: number) => void } = {}): Promise<BlobInfo> {
+    const counted = opts.onProgress === undefined || data instanceof Uint8Array ? data : countBytes(data, opts.onProgress);
+    const body = (counted instanceof Uint8Array || counted instanceof ReadableStream ? counted : readableFrom(counted)) as BodyInit;
     const response = await this.request('PUT', '/v1/blobs', { body, contentType: 'application/octet-stream' });
     if (!response.ok) throw await errorFrom(response);
+    if (data instanceof Uint8Array) opts.onProgress?.(data.length);
     return await response.json() as BlobInfo;
   }
 
@@ -146,11 +201,12 @@ export class Client implements DispatcherApi {
     return await response.json() as T;
   }
 
-  private async request(method: string, path: string, opts: { body?: BodyInit; contentType?: string } = {}): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  private async request(method: string, path: string, opts: { body?: BodyInit; contentType?: string; accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
     const init: RequestInit & { duplex?: 'half' } = { method, headers };
+    if (opts.signal !== undefined) init.signal = opts.signal;
     if (opts.body !== undefined) {
       init.body = opts.body;
       // Node's fetch needs this to send a streamed body
@@ -182,6 +238,16 @@ async function errorFrom(response: Response): Promise<PacketFSError> {
     // not our error shape (a proxy in between, say): described below
   }
   return new PacketFSError('INTERNAL', `unexpected reply HTTP ${response.status}: ${text.slice(0, 200)}`, { status: response.status });
+}
+
+/** Passes a body through, reporting the running byte count. */
+async function* countBytes(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>, onProgress: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  for await (const chunk of source as AsyncIterable<Uint8Array>) {
+    sent += chunk.length;
+    onProgress(sent);
+    yield chunk;
+  }
 }
 
 function readableFrom(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {

@@ -85,7 +85,19 @@ const schemas = {
       metadata: { type: 'object' },
       substrates: { type: 'array', items: { type: 'string' }, description: 'substrate names or types the job may run on' },
       max_attempts: { type: 'integer', minimum: 1 },
+      split: {
+        description: 'run the program over its whole range (a blob or data_url of any size) as window jobs whose results combine into exactly the single-pass result (docs/split.md)',
+        oneOf: [
+          { type: 'string', const: 'auto', description: 'window size chosen from the data size and the substrates\' measured throughput and latency' },
+          { type: 'object', additionalProperties: false, required: ['window_bytes'], properties: { window_bytes: { type: 'integer', minimum: 1, maximum: 268_435_456 } } },
+        ],
+      },
     },
+  },
+  SplitProgress: {
+    type: 'object', required: ['windows_total', 'windows_done', 'windows_failed', 'bytes_total', 'bytes_done'],
+    description: 'Progress of a split job; at the end of a successful one windows_done == windows_total and bytes_done == bytes_total.',
+    properties: { windows_total: nonNegInt, windows_done: nonNegInt, windows_failed: nonNegInt, bytes_total: nonNegInt, bytes_done: nonNegInt },
   },
   JobBatch: {
     type: 'object', additionalProperties: false, required: ['jobs'],
@@ -143,6 +155,8 @@ const schemas = {
       error: nullable({ type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } } }),
       attempt_errors: { type: 'array', items: ref('AttemptError') },
       completed_at: isoTime,
+      progress: { ...ref('SplitProgress'), description: 'split jobs: the final progress' },
+      split_substrates: { type: 'object', additionalProperties: nonNegInt, description: 'split jobs: windows run per substrate' },
     },
   },
   PendingResult: {
@@ -156,6 +170,8 @@ const schemas = {
       job_id: { type: 'string' }, status: ref('JobStatus'), attempts: nonNegInt, priority: { type: 'integer' },
       created_at: isoTime, substrates: nullable({ type: 'array', items: { type: 'string' } }),
       errors: { type: 'array', items: ref('AttemptError') }, result: nullable(ref('ResultRecord')),
+      parent_id: { type: 'string', description: 'window jobs of a split job: the split job\'s id (window ids are <parent>~<index>)' },
+      progress: { ...ref('SplitProgress'), description: 'split jobs: live while running, final once finished' },
     },
   },
   ListPage: {
@@ -298,6 +314,7 @@ export const openApiDocument = {
           { name: 'status', in: 'query', required: true, schema: ref('JobStatus') },
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
           { name: 'cursor', in: 'query', required: false, description: 'next_cursor of the previous page', schema: { type: 'string' } },
+          { name: 'children', in: 'query', required: false, description: 'include the window jobs of split jobs (hidden by default; a page may then hold fewer than limit jobs)', schema: { type: 'string', enum: ['1', '0', 'true', 'false'], default: '0' } },
         ],
         responses: {
           200: { description: 'one page', content: json(ref('ListPage')) },
@@ -322,6 +339,18 @@ export const openApiDocument = {
           401: unauthorized,
           404: errorReply('NOT_FOUND'),
           409: errorReply('CONFLICT: the job has already finished'),
+        },
+      },
+    },
+    '/v1/jobs/{id}/events': {
+      get: {
+        operationId: 'jobEvents',
+        summary: 'Server-Sent Events: `progress` ({job_id, status, progress?}) on every change, then `result` (the result record), then the stream ends',
+        parameters: [idParam('job')],
+        responses: {
+          200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          401: unauthorized,
+          404: errorReply('NOT_FOUND'),
         },
       },
     },

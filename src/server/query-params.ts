@@ -30,3 +30,12 @@ export function secondsParam(query: Query, name: string, max: number): number {
   }
   return value;
 }
+
+/** A flag: 1/true or 0/false; false when absent. */
+export function booleanParam(query: Query, name: string): boolean {
+  const raw = stringParam(query, name);
+  if (raw === undefined) return false;
+  if (raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new PacketFSError('INVALID_REQUEST', `${name} must be 1, 0, true or false, got ${JSON.stringify(raw)}`, { path: name });
+}

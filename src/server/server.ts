@@ -7,12 +7,14 @@ import { installBearerAuth } from './auth.js';
 import { parseJsonBody } from './json-body.js';
 import { assertListenAllowed } from './loopback.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerJobEventRoutes } from './routes/job-events.js';
 import { blobRoutes } from './routes/blobs.js';
 import { registerSubstrateRoutes } from './routes/substrates.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerBrowserAssetRoutes } from './routes/browser-assets.js';
 import { registerNodeSocket, type NodesHost } from './routes/nodes-ws.js';
+import { closeIdleSocketsOnClose } from './idle-sockets.js';
 import { registerDashboardRoutes, registerRootRoute, type DashboardHost } from './routes/dashboard.js';
 import { hasValidBlobSignature, processBlobUrlSigner } from '../data/blob-url-signing.js';
 
@@ -56,6 +58,7 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
   const closing = new Promise<void>((resolve) => { markClosing = resolve; });
   let isClosing = false;
   app.addHook('preClose', async () => { isClosing = true; markClosing(); });
+  closeIdleSocketsOnClose(app);
   app.addHook('onRequest', async (_request, reply) => {
     if (!isClosing) return;
     void reply.header('connection', 'close');
@@ -74,6 +77,7 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
   await app.register(async (v1) => {
     if (opts.token !== undefined) installBearerAuth(v1, opts.token, { allow: (request) => hasValidBlobSignature(signer, request.method, request.url) });
     registerJobRoutes(v1, dispatcher, closing);
+    registerJobEventRoutes(v1, dispatcher, closing);
     registerSubstrateRoutes(v1, dispatcher);
     if (live !== undefined) registerDashboardRoutes(v1, live, closing);
     await v1.register(blobRoutes, { dispatcher, blobLimitBytes: opts.blobLimitBytes ?? DEFAULT_BLOB_LIMIT_BYTES });

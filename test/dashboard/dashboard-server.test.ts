@@ -5,6 +5,7 @@ import type { DashboardFrame } from '../../src/dashboard/snapshot.js';
 import { PacketFSError } from '../../src/errors.js';
 import { ensureBrowserAssets } from '../browser/chromium.js';
 import { runCli } from '../cli/run-cli.js';
+import { eventually } from '../helpers/redis-server.js';
 import { call, NINE_DIGITS_B64, serveDispatcher, type Served } from '../server/harness.js';
 
 /** Reads frames until `until` holds for one (resolves with it); fails after 15 s. */
@@ -83,6 +84,12 @@ describe('dashboard routes (memory store, with a token)', () => {
     const submitted = await call(`${served.url}/v1/jobs`, { json: { jobs }, headers });
     assert.equal(submitted.status, 202);
     // the rate averages complete seconds: it moves once the second the jobs finished in is over
+    const one = await eventually('the frame route counts the 20 jobs', async () => {
+      const reply = await call(`${served.url}/v1/dashboard`, { headers });
+      return reply.body.totals?.succeeded === 20 ? reply : undefined;
+    });
+    assert.equal(one.status, 200);
+    assert.equal(one.headers.get('cache-control'), 'no-store');
     const frame = await frameWhere(served.url, (f) => f.totals.succeeded >= 20 && f.totals.failed >= 1 && f.jobs_per_second > 0, token);
     assert.equal(frame.dispatchers.length, 1);
     assert.equal(frame.dispatchers[0]!.store, 'memory');
@@ -92,10 +99,6 @@ describe('dashboard routes (memory store, with a token)', () => {
     assert.deepEqual(frame.substrates.map((s) => s.name).sort(), ['browser', 'local', 'volunteer']);
     assert.equal(frame.substrates.find((s) => s.name === 'local')!.succeeded, 20);
     assert.deepEqual(frame.failures.map((f) => [f.job_id, f.code]), [['dash-bad-url', 'DATA_URL_FORBIDDEN']]);
-    const one = await call(`${served.url}/v1/dashboard`, { headers });
-    assert.equal(one.status, 200);
-    assert.equal(one.headers.get('cache-control'), 'no-store');
-    assert.equal(one.body.totals.succeeded, 20);
   });
 
   test('packetfs top prints the same numbers once, plain in a pipe, and refuses without the token', async () => {
@@ -112,6 +115,25 @@ describe('dashboard routes (memory store, with a token)', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^packetfs: UNAUTHORIZED: /);
   });
+});
+
+test('a running split job is listed with its progress, and the progress only moves forward', async () => {
+  const served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 50 } });
+  try {
+    const blob = await served.dispatcher.blobs.put(new Uint8Array(16 * 1024 * 1024).fill(7));
+    const { job_id } = await served.dispatcher.submitJob({ program: { op: 'counteq', imm: 7, blob: blob.blob_id }, split: { window_bytes: 16 * 1024 } });
+    const frame = await frameWhere(served.url, (f) => f.splits.some((s) => s.job_id === job_id));
+    const { progress } = frame.splits.find((s) => s.job_id === job_id)!;
+    assert.equal(progress.windows_total, 1024);
+    assert.equal(progress.bytes_total, 16 * 1024 * 1024);
+    assert.ok(progress.windows_done <= progress.windows_total && progress.bytes_done <= progress.bytes_total);
+    const result = await served.dispatcher.getResult(job_id, { wait: 60 });
+    assert.equal(result?.status, 'succeeded');
+    // finished: it leaves the list
+    await frameWhere(served.url, (f) => !f.splits.some((s) => s.job_id === job_id));
+  } finally {
+    await served.close();
+  }
 });
 
 test('closing the server ends open streams instead of waiting for them', async () => {

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { afterEach, describe, it } from 'node:test';
+import { restoreDefaultKernels } from './crc-impls.js';
 import { crc32c, crc32cPure, setCrc32cImplementation } from '../../src/ops/index.js';
-import { installNativeCrc32c } from '../../src/runtimes/node/crc32c-native.js';
+import { installNativeCrc32c, installedNativeCrc32c } from '../../src/runtimes/node/crc32c-native.js';
 import { prng, randomBytes } from './reference.js';
 
 const binding = createRequire(import.meta.url)('@node-rs/crc32') as typeof import('@node-rs/crc32');
 
 describe('native crc32c', () => {
-  afterEach(() => setCrc32cImplementation(null));
+  afterEach(restoreDefaultKernels);
 
   it('the binding chains its initial state like prev', () => {
     const data = new TextEncoder().encode('123456789');
@@ -33,7 +34,27 @@ describe('native crc32c', () => {
     }
   });
 
-  it('setCrc32cImplementation(null) restores the pure one', () => {
+  it('prefers the three-stream addon, whose long inputs cross its 24 KiB blocks', () => {
+    assert.equal(installNativeCrc32c(), true);
+    assert.equal(installedNativeCrc32c(), 'sse42-3stream');
+    const rand = prng(22);
+    const bytes = randomBytes(rand, 200_000);
+    for (const [start, end] of [[0, 200_000], [3, 24_579], [1, 73_731], [7, 7]]) {
+      const view = bytes.subarray(start, end);
+      assert.equal(crc32c(view, 0x12345678), crc32cPure(view, 0x12345678), `[${start}, ${end})`);
+    }
+  });
+
+  it('packetfs-compute/ops under Node installs the native CRC on import', async () => {
+    setCrc32cImplementation(() => 7);
+    // First import of the Node entry in this process: it replaces the stand-in.
+    const ops = await import('packetfs-compute/ops');
+    assert.equal(ops.crc32c(new TextEncoder().encode('123456789')), 3808858755);
+    assert.equal(installedNativeCrc32c(), 'sse42-3stream');
+    assert.equal('opsReady' in ops, false, 'setup is synchronous');
+  });
+
+  it('setCrc32cImplementation(null) restores the default one', () => {
     setCrc32cImplementation(() => 7);
     setCrc32cImplementation(null);
     assert.equal(crc32c(new TextEncoder().encode('123456789')), 3808858755);

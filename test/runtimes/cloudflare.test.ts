@@ -8,7 +8,7 @@ import { fnv64 } from '../../src/ops/fnv64.js';
 import type { JobResponse } from '../../src/runtimes/worker-core/index.js';
 import { loadBlob, loadOpsVectors } from '../ops/vectors.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
-import { assertOriginalReply, assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, originalBodies, windowVectorJobs } from './runtime-fixtures.js';
+import { WORKERD_MODULE_RULES, assertOriginalReply, assertVectorResults, bundlePath, ensureBundles, inlineVectorJobs, originalBodies, windowVectorJobs } from './runtime-fixtures.js';
 
 /**
  * The Cloudflare bundle in the real workerd runtime (Miniflare 4): the shared
@@ -22,6 +22,8 @@ function startWorker(bindings: Record<string, string>, persistDir?: string): Min
   return new Miniflare({
     modules: true,
     scriptPath: bundlePath('cloudflare/worker.js'),
+    // kernels.wasm beside the bundle is imported as a compiled module (as wrangler.toml's rule says).
+    modulesRules: WORKERD_MODULE_RULES,
     compatibilityDate: '2025-01-01',
     durableObjects: { PACKETFS_STATE: 'PacketFSStateObject' },
     ...(persistDir === undefined ? {} : { durableObjectsPersist: persistDir }),
@@ -60,6 +62,7 @@ describe('cloudflare worker bundle under workerd', () => {
     assert.equal(body.status, 'ok');
     assert.equal(body.runtime, 'cloudflare');
     assert.deepEqual(body.ops, ['counteq', 'crc32c', 'fnv64', 'xor', 'add']);
+    assert.equal(body.kernels, 'wasm-simd', 'the kernels.wasm module import should load in workerd');
   });
 
   it("answers the original prototype's clients: {jobId, program, timeout} and {job_id, program, timeout_s}, /compute/health", async () => {

@@ -47,7 +47,7 @@ describe('lambda bundle', () => {
       job_id: 'one', success: true, result: { count: 1, bytes: 9 }, results: { count: 1, bytes: 9 }, exec_time_ms: reply.exec_time_ms, bytes_processed: 9,
     });
     const health = await handler({ health: true });
-    assert.deepEqual([health.status, health.runtime], ['ok', 'lambda']);
+    assert.deepEqual([health.status, health.runtime, health.kernels], ['ok', 'lambda', 'wasm-simd']);
   });
 
   it("runs the original prototype's events: its handler's {jobId, program, timeout} and its dispatcher's {job_id, program, timeout_s}", async () => {

@@ -11,6 +11,13 @@ import { loadOpsVectors } from '../ops/vectors.js';
  */
 let built: Promise<unknown> | undefined;
 
+/**
+ * Miniflare's rule for the Cloudflare bundle's kernels.wasm import (a compiled
+ * module, as deploy/wrangler.toml's [[rules]] tells wrangler): every Miniflare
+ * that runs dist/runtimes/cloudflare/worker.js needs it.
+ */
+export const WORKERD_MODULE_RULES = [{ type: 'CompiledWasm' as const, include: ['**/*.wasm'] }];
+
 /** Repo root: tests run from it (from sources or from dist), as the vectors helper assumes. */
 export const REPO_ROOT = process.cwd();
 

@@ -49,7 +49,9 @@ describe('vercel edge bundle', () => {
 
   it('serves /health and /compute/health, and refuses a missing token', async () => {
     const health = await edge.default(new Request('https://edge.example/health'));
-    assert.equal(((await health.json()) as { runtime: string }).runtime, 'vercel');
+    const body = (await health.json()) as { runtime: string; kernels: string };
+    assert.equal(body.runtime, 'vercel');
+    assert.equal(body.kernels, 'wasm-simd', 'the inlined kernels compile where code generation is allowed');
     assert.equal((await edge.default(new Request('https://edge.example/compute/health'))).status, 200);
     const denied = await compute({ job_id: 'x', program: { op: 'add', data: '' } }, {});
     assert.equal(denied.status, 401);

@@ -13,10 +13,12 @@ export function registerJobs(program: Command): void {
     .addOption(new Option('--status <status>', `one of ${STATUSES.join(', ')}`).argParser(oneOf(STATUSES)).default('failed'))
     .addOption(new Option('--limit <n>', 'jobs per page, 1..1000').argParser(integerIn(1, 1000)).default(100))
     .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--children', 'include the window jobs of split jobs')
     .option('--json', 'print JSON')
-    .action(async (flags: ClientFlags & { status: JobStatus; limit: number; cursor?: string; json?: boolean }) => {
+    .action(async (flags: ClientFlags & { status: JobStatus; limit: number; cursor?: string; children?: boolean; json?: boolean }) => {
+      const children = flags.children === true;
       const page = await clientFrom(flags).listJobs(
-        flags.cursor === undefined ? { status: flags.status, limit: flags.limit } : { status: flags.status, limit: flags.limit, cursor: flags.cursor });
+        flags.cursor === undefined ? { status: flags.status, limit: flags.limit, children } : { status: flags.status, limit: flags.limit, cursor: flags.cursor, children });
       if (flags.json) {
         printJson(page);
         return;

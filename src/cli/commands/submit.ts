@@ -1,13 +1,13 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import type { OpName } from '../../ops/types.js';
 import type { Client } from '../../sdk/client.js';
-import { commaList, httpUrl, integerIn, opList, opName, seconds } from '../arg-parsers.js';
+import { commaList, httpUrl, integerIn, opList, opName, seconds, splitValue } from '../arg-parsers.js';
 import { clientFrom, withClientOptions, type ClientFlags } from '../client-options.js';
 import { printJson, printLine } from '../output.js';
 import { reportPoll } from '../report-result.js';
 import { UsageError } from '../usage-error.js';
+import { uploadFile } from '../upload-file.js';
+import { ProgressBar } from '../progress-bar.js';
 
 interface SubmitFlags extends ClientFlags {
   op?: OpName;
@@ -21,6 +21,7 @@ interface SubmitFlags extends ClientFlags {
   length?: number;
   priority?: number;
   substrates?: string[];
+  split?: 'auto' | { window_bytes: number };
   /** true: wait until finished; a number: at most that many seconds */
   wait?: true | number;
   json?: boolean;
@@ -42,6 +43,7 @@ export function registerSubmit(program: Command): void {
     .addOption(new Option('--length <n>', 'window length (default: to the end)').argParser(integerIn(0, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--priority <n>', 'higher runs first (default 0)').argParser(integerIn(-1_000_000, 1_000_000)))
     .addOption(new Option('--substrates <list>', 'substrates the job may run on, e.g. local,browser').argParser(commaList))
+    .addOption(new Option('--split <auto|bytes>', 'run over the whole file/URL as window jobs combined into one result: auto, or a window size like 8m').argParser(splitValue))
     .addOption(new Option('--wait [seconds]', 'wait for the result (at most this long when given)').argParser(seconds))
     .option('--json', 'print JSON')
     .action(async (flags: SubmitFlags) => {
@@ -54,7 +56,7 @@ export function registerSubmit(program: Command): void {
         return;
       }
       const poll = flags.wait === true
-        ? { state: 'finished' as const, record: await client.waitForResult(outcome.job_id) }
+        ? { state: 'finished' as const, record: await waitWithBar(client, outcome.job_id) }
         : await client.pollResult(outcome.job_id, flags.wait);
       reportPoll(outcome.job_id, poll, flags.json === true);
     });
@@ -71,7 +73,7 @@ async function buildJob(flags: SubmitFlags, client: Client): Promise<Record<stri
   if (given.length !== 1) {
     throw new UsageError(`give exactly one data source: --file, --url, --data or --text${given.length > 1 ? ` (got --${given.join(', --')})` : ''}`);
   }
-  if (flags.file !== undefined) program.blob = (await uploadFile(flags.file, client)).blob_id;
+  if (flags.file !== undefined) program.blob = (await uploadFile(flags.file, client, '--file')).blob_id;
   if (flags.url !== undefined) program.data_url = flags.url;
   if (flags.data !== undefined) program.data = flags.data;
   if (flags.text !== undefined) program.data = Buffer.from(flags.text, 'utf8').toString('base64');
@@ -81,15 +83,23 @@ async function buildJob(flags: SubmitFlags, client: Client): Promise<Record<stri
   const job: Record<string, unknown> = { program };
   if (flags.priority !== undefined) job.priority = flags.priority;
   if (flags.substrates !== undefined) job.substrates = flags.substrates;
+  if (flags.split !== undefined) job.split = flags.split;
   return job;
 }
 
-async function uploadFile(path: string, client: Client) {
+/** Waits for the result; on a terminal, a split job's progress is drawn as a bar (bytes, rate, ETA, windows). */
+async function waitWithBar(client: Client, jobId: string) {
+  const bar = new ProgressBar('compute');
+  if (!bar.active) return client.waitForResult(jobId);
   try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new Error('not a regular file');
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`, '--file');
+    return await client.waitForResult(jobId, {
+      onProgress: ({ progress }) => {
+        if (progress !== undefined && progress.windows_total > 0) {
+          bar.update(progress.bytes_done, progress.bytes_total, `windows ${progress.windows_done}/${progress.windows_total}`);
+        }
+      },
+    });
+  } finally {
+    bar.done();
   }
-  return client.uploadBlob(createReadStream(path));
 }

@@ -2,6 +2,7 @@ import { PacketFSError, toErrorBody } from '../../errors.js';
 import { normalizeProgram } from '../../job/normalize-program.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
 import { detectCapabilities, logicalCores } from './capabilities.js';
+import type { GpuReport } from './gpu-offload.js';
 import { coordinatorWsUrl } from './coordinator-url.js';
 import { DEFAULT_MAX_WORKERS, DEFAULT_SLOTS_PER_WORKER, workerCount } from './cpu-share.js';
 import { LIMITS } from '../../substrates/node-pool/protocol.js';
@@ -50,6 +51,8 @@ export interface BrowserComputeMetrics {
   successRate: number;
   avgExecutionTimeMs: number;
   avgBytesPerJob: number;
+  /** WebGPU offload of counteq/xor/add on large windows: used only when it measured faster than the CPU */
+  gpu: GpuReport;
 }
 
 /** Results kept for getResult(); the oldest go first. */
@@ -138,6 +141,7 @@ export class PacketFSBrowserCompute {
       successRate: jobsExecuted === 0 ? 0 : jobsCompleted / jobsExecuted,
       avgExecutionTimeMs: executionTimeMs / perJob,
       avgBytesPerJob: bytesProcessed / perJob,
+      gpu: this.pool?.gpu ?? { status: 'unavailable' },
     };
   }
 
@@ -156,7 +160,7 @@ export class PacketFSBrowserCompute {
     const client = new NodeClient({
       url: coordinatorWsUrl(url, location.href),
       slots,
-      capabilities: detectCapabilities(),
+      capabilities: detectCapabilities(pool.gpu),
       token: opts.token,
       runParts: (jobs) => pool.runParts(jobs),
       onOutcome: (outcome) => { this.counters.remoteJobs++; this.count(outcome); },

@@ -1,4 +1,5 @@
 import type { NodeCapabilities } from '../../substrates/node-pool/protocol.js';
+import type { GpuReport } from './gpu-offload.js';
 
 /**
  * What a browser node reports in `register` (node protocol v1). Detected,
@@ -13,14 +14,19 @@ interface NavigatorExtras {
   userAgent?: string;
 }
 
-export function detectCapabilities(): BrowserCapabilities {
+/**
+ * `gpu` is the worker pool's WebGPU setup: webgpu is then true only for a
+ * working device (used or not, see gpu-offload.ts); without it, whether
+ * navigator.gpu exists at all.
+ */
+export function detectCapabilities(gpu?: GpuReport): BrowserCapabilities {
   const nav = (globalThis.navigator ?? {}) as NavigatorExtras;
   const caps: BrowserCapabilities = {
     cores: logicalCores(),
     wasm: typeof WebAssembly === 'object' && typeof WebAssembly.instantiate === 'function',
     shared_array_buffer: typeof SharedArrayBuffer === 'function',
     webgl2: hasWebGl2(),
-    webgpu: nav.gpu !== undefined,
+    webgpu: gpu === undefined ? nav.gpu !== undefined : gpu.status !== 'unavailable',
     user_agent: String(nav.userAgent ?? '').slice(0, 512),
   };
   if (typeof nav.deviceMemory === 'number') caps.device_memory_gb = nav.deviceMemory;

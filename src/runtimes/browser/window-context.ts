@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_WINDOW_BYTES, fetchRangeWith, type WindowContext } from '../../data/window.js';
+import { DEFAULT_MAX_WINDOW_BYTES, fetchRangeWith, streamRangeWith, type WindowContext } from '../../data/window.js';
 import { ownBlobMatcher } from '../../data/own-blob-url.js';
 import { decodeBase64 } from '../../util/base64.js';
 
@@ -17,6 +17,9 @@ export function createBrowserWindowContext(origin: string, maxWindowBytes = DEFA
   return {
     decodeBase64,
     fetchRange: read,
+    // data_url windows (blob windows arrive as signed URLs) stream off the response body
+    // into the op streams in this worker: no concatenated copy, one chunk held at a time
+    streamRange: (url, offset, length, signal, sink) => streamRangeWith(fetchImpl, url, offset, length, { signal }, sink),
     readBlob: (id, offset, length) => read(new URL(`/v1/blobs/${id}`, origin).href, offset, length),
     ownBlobId: ownBlobMatcher([origin]),
     maxWindowBytes,

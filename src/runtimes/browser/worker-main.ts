@@ -2,6 +2,7 @@ import type { WindowContext } from '../../data/window.js';
 import type { ProgramSpec } from '../../job/types.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
 import { executeInline, executeProgram } from '../node-worker/execute-program.js';
+import { NO_GPU, setupGpuOffload, type GpuOffload } from './gpu-offload.js';
 import { createBrowserWindowContext } from './window-context.js';
 import type { FromBrowserWorker, ToBrowserWorker } from './worker-messages.js';
 
@@ -25,14 +26,24 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 let ctx: WindowContext | null = null;
+let gpu: GpuOffload = NO_GPU;
 const pending: (() => Promise<void>)[] = [];
 let active = 0;
 
 scope.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === 'init') {
-    ctx = createBrowserWindowContext(msg.origin);
-    scope.postMessage({ type: 'ready' });
+    const context = createBrowserWindowContext(msg.origin);
+    if (msg.gpu !== true) {
+      ctx = context;
+      scope.postMessage({ type: 'ready' });
+      return;
+    }
+    void setupGpuOffload().then((offload) => {
+      gpu = offload;
+      ctx = context;
+      scope.postMessage({ type: 'ready', gpu: offload.report });
+    });
   } else if (ctx !== null) {
     runBatch(ctx, msg.id, msg.programs, msg.deadlines);
   }
@@ -50,7 +61,7 @@ function runBatch(context: WindowContext, id: number, programs: ProgramSpec[], d
     }
     left++;
     pending.push(async () => {
-      outcomes[i] = await executeProgram({ program, deadline: deadlines[i]! }, context);
+      outcomes[i] = await executeProgram({ program, deadline: deadlines[i]! }, context, gpu);
       finish();
     });
   }

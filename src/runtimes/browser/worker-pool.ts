@@ -1,5 +1,6 @@
 import type { ProgramSpec } from '../../job/types.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
+import type { GpuReport } from './gpu-offload.js';
 import type { FromBrowserWorker, ToBrowserWorker } from './worker-messages.js';
 
 /** One job for the pool: what a worker needs of it. */
@@ -18,7 +19,8 @@ export interface PoolPart {
 
 interface PoolWorker {
   worker: Worker;
-  ready: Promise<void>;
+  /** resolves with the worker's WebGPU report when it was asked to set one up */
+  ready: Promise<GpuReport | undefined>;
   /** jobs posted and not yet answered: new batches go to the least loaded worker */
   load: number;
 }
@@ -40,6 +42,8 @@ interface BatchWaiter {
  */
 export class WorkerPool {
   readonly size: number;
+  /** WebGPU offload of the pool's first worker, the only one that sets it up (one device per tab) */
+  gpu: GpuReport = { status: 'unavailable' };
   private readonly workers: PoolWorker[];
   private readonly waiters = new Map<number, BatchWaiter>();
   private nextId = 1;
@@ -53,13 +57,14 @@ export class WorkerPool {
   /** Starts `count` workers from `workerUrl`; `origin` is the dispatcher whose blob store `blob` programs read. */
   static async create(workerUrl: string, count: number, origin: string): Promise<WorkerPool> {
     const workers: PoolWorker[] = [];
-    for (let i = 0; i < count; i++) workers.push(startWorker(workerUrl, origin));
+    for (let i = 0; i < count; i++) workers.push(startWorker(workerUrl, origin, i === 0));
     const pool = new WorkerPool(workers);
     for (const w of workers) {
       w.worker.addEventListener('message', (event: MessageEvent<FromBrowserWorker>) => pool.onMessage(event.data));
       w.worker.addEventListener('error', (event) => pool.onWorkerError(w, event.message));
     }
-    await Promise.all(workers.map((w) => w.ready));
+    const [gpu] = await Promise.all(workers.map((w) => w.ready));
+    if (gpu !== undefined) pool.gpu = gpu;
     return pool;
   }
 
@@ -137,18 +142,18 @@ export class WorkerPool {
   }
 }
 
-function startWorker(workerUrl: string, origin: string): PoolWorker {
+function startWorker(workerUrl: string, origin: string, gpu: boolean): PoolWorker {
   const worker = new Worker(sameOriginScriptUrl(workerUrl));
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<GpuReport | undefined>((resolve, reject) => {
     const onMessage = (event: MessageEvent<FromBrowserWorker>): void => {
       if (event.data.type !== 'ready') return;
       worker.removeEventListener('message', onMessage);
-      resolve();
+      resolve(event.data.gpu);
     };
     worker.addEventListener('message', onMessage);
     worker.addEventListener('error', (event) => reject(new Error(`the Web Worker ${workerUrl} failed to start: ${event.message}`)), { once: true });
   });
-  const init: ToBrowserWorker = { type: 'init', origin };
+  const init: ToBrowserWorker = { type: 'init', origin, gpu };
   worker.postMessage(init);
   return { worker, ready, load: 0 };
 }

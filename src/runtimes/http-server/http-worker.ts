@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { silentLogger, type Logger } from '../../logger.js';
 import { assertListenAllowed } from '../../server/loopback.js';
-import { installNativeCrc32c } from '../node/crc32c-native.js';
+import { installNativeKernels } from '../node/native-kernels.js';
 import { errorReply, handleComputeRequest, headerRecord, type WorkerEnv } from '../worker-core/index.js';
 import { createNodeWorkerEnv } from './node-worker-env.js';
 
@@ -42,7 +42,7 @@ export async function startHttpWorker(opts: HttpWorkerOptions): Promise<HttpWork
   const host = opts.host ?? '127.0.0.1';
   assertListenAllowed(host, opts.token, opts.allowInsecureListen ?? false);
   // A container has node_modules, so the hardware CRC-32C is there to use; without it the pure one runs.
-  installNativeCrc32c();
+  installNativeKernels();
   const env = createNodeWorkerEnv({ ...opts, runtime: 'http' });
   const state = { draining: false };
   const server = createServer((req, res) => void serve(req, res, env, logger, state));

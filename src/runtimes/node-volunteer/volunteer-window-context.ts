@@ -1,4 +1,4 @@
-import { createNodeFetchRange } from '../../data/node-fetch-range.js';
+import { createNodeFetchRange, createNodeStreamRange } from '../../data/node-fetch-range.js';
 import { createAddressPolicy } from '../../data/ssrf-guard.js';
 import { DEFAULT_MAX_WINDOW_BYTES, type WindowContext } from '../../data/window.js';
 
@@ -16,6 +16,8 @@ export function createVolunteerWindowContext(opts: { coordinatorOrigin: string; 
   const maxBytes = opts.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES;
   const guarded = createNodeFetchRange({ policy: createAddressPolicy({ allowPrivate: opts.allowPrivate ?? false }), maxBytes });
   const coordinator = createNodeFetchRange({ policy: createAddressPolicy({ allowPrivate: true }), maxBytes });
+  const guardedStream = createNodeStreamRange({ policy: createAddressPolicy({ allowPrivate: opts.allowPrivate ?? false }) });
+  const coordinatorStream = createNodeStreamRange({ policy: createAddressPolicy({ allowPrivate: true }) });
   const isCoordinatorBlob = (url: string): boolean => {
     try {
       const parsed = new URL(url);
@@ -27,6 +29,8 @@ export function createVolunteerWindowContext(opts: { coordinatorOrigin: string; 
   return {
     decodeBase64: (s) => Buffer.from(s, 'base64'),
     fetchRange: (url, offset, length, signal) => (isCoordinatorBlob(url) ? coordinator : guarded)(url, offset, length, signal),
+    // windows stream through the ops chunk by chunk: a volunteer holds O(chunk) per job
+    streamRange: (url, offset, length, signal, sink) => (isCoordinatorBlob(url) ? coordinatorStream : guardedStream)(url, offset, length, signal, sink),
     maxWindowBytes: maxBytes,
   };
 }

@@ -1,7 +1,7 @@
 import { PacketFSError, toErrorBody } from '../../errors.js';
 import type { ProgramSpec } from '../../job/types.js';
 import { runOps } from '../../ops/index.js';
-import { readInlineWindow, readWindow, type WindowContext } from '../../data/window.js';
+import { readInlineWindow, runWindowProgram, type OpsOffload, type WindowContext } from '../../data/window.js';
 import type { ExecOutcome, ExecRequest } from '../../substrates/substrate.js';
 
 /**
@@ -32,8 +32,8 @@ export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {
   return { ok: false, error, retryable: isRetryableCode(error.code), exec_time_ms: execTimeMs };
 }
 
-/** Reads the window and runs the ops; the deadline aborts a slow read with TIMEOUT. */
-export async function executeProgram(req: ProgramRequest, ctx: WindowContext): Promise<ExecOutcome> {
+/** Reads the window and runs the ops (`offload`: see runWindowProgram); the deadline aborts a slow read with TIMEOUT. */
+export async function executeProgram(req: ProgramRequest, ctx: WindowContext, offload?: OpsOffload): Promise<ExecOutcome> {
   const startedAt = performance.now();
   if (req.program.data !== undefined) return executeInline(req.program, req.deadline, ctx);
   if (Date.now() >= req.deadline) return failedOutcome(deadlinePassed(), 0);
@@ -44,8 +44,8 @@ export async function executeProgram(req: ProgramRequest, ctx: WindowContext): P
     : undefined;
   try {
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline.signal]) : deadline.signal;
-    const bytes = await readWindow(req.program, { ...ctx, signal });
-    return succeeded(req.program, bytes, startedAt);
+    const { results, bytes } = await runWindowProgram(req.program, { ...ctx, signal }, offload);
+    return { ok: true, result: req.program.single ? results[0]! : results, bytes_processed: bytes, exec_time_ms: elapsedMs(startedAt) };
   } catch (err) {
     return failedOutcome(err, elapsedMs(startedAt));
   } finally {

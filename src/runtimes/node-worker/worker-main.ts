@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createNodeWindowContext } from '../../data/node-window-context.js';
 import type { ProgramSpec } from '../../job/types.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
-import { installNativeCrc32c } from '../node/crc32c-native.js';
+import { installNativeKernels } from '../node/native-kernels.js';
 import { executeInline, executeProgram } from './execute-program.js';
 import type { FromWorker, PoolWorkerData, ToWorker } from './messages.js';
 import { unpackPrograms } from './program-columns.js';
@@ -24,7 +24,7 @@ if (parentPort === null) throw new Error('worker-main is a worker thread entry; 
 const port = parentPort;
 
 const { data, running } = workerData as PoolWorkerData;
-installNativeCrc32c();
+installNativeKernels();
 const ctx = createNodeWindowContext(data);
 
 interface IoBatch {

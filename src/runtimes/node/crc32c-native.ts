@@ -1,25 +1,56 @@
 import { createRequire } from 'node:module';
-import { setCrc32cImplementation } from '../../ops/index.js';
+import { setCrc32cImplementation, type Crc32cFunction } from '../../ops/index.js';
+import { nativeAddon } from './native-addon.js';
 
 /**
- * Installs @node-rs/crc32's CRC-32C (SSE4.2 / ARMv8 CRC instructions) as the
- * ops' CRC implementation in this thread. Its `initialState` argument is the
- * CRC of the preceding data, the same chaining contract as `prev`
- * (crc32c(B, crc32c(A)) = crc32c(A‖B), checked by the ops vector tests).
- *
- * Loaded with require inside a try so a missing or unbuildable prebuilt
- * binary (unusual platform, bundled deploy) leaves the pure-TS CRC in place
- * instead of failing the import. Returns whether the native one is active.
+ * Native CRC-32C for Node threads, fastest first:
+ *   'sse42-3stream'  this repo's addon (native/addon.c, native-addon.ts):
+ *                    three interleaved SSE4.2 streams, at the C limit
+ *   'node-rs'        @node-rs/crc32's prebuilt binary from the npm registry
+ *                    (measured well below the three-stream limit, BENCHMARKS.md)
+ * Both chain like `prev`: crc32c(B, crc32c(A)) = crc32c(A‖B), checked by the
+ * ops vector tests. Each is loaded with require inside a try, so a missing or
+ * unloadable binary (no compiler at build time, a bundled deploy, another
+ * CPU) leaves the next one — or the WebAssembly kernel — in place.
  */
-export function installNativeCrc32c(): boolean {
-  let native: (input: Uint8Array, initialState?: number) => number;
+export type NativeCrc32c = 'sse42-3stream' | 'node-rs';
+
+const require = createRequire(import.meta.url);
+
+/** The native CRC-32C of that kind, or null where it does not load here. */
+export function loadNativeCrc32c(kind: NativeCrc32c): Crc32cFunction | null {
   try {
-    native = (createRequire(import.meta.url)('@node-rs/crc32') as typeof import('@node-rs/crc32')).crc32c;
-  } catch {
-    return false;
-  }
-  setCrc32cImplementation((bytes, prev) =>
+    if (kind === 'sse42-3stream') {
+      const addon = nativeAddon();
+      return addon?.sse42 === true ? addon.crc32c : null;
+    }
+    const native = (require('@node-rs/crc32') as typeof import('@node-rs/crc32')).crc32c;
     // The binding wants a Buffer; this one is a view of the same memory, not a copy.
-    native(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), prev));
-  return true;
+    return (bytes, prev) => native(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), prev);
+  } catch {
+    return null;
+  }
+}
+
+let installed: NativeCrc32c | null = null;
+
+/**
+ * Installs the fastest native CRC-32C that loads (or exactly `only`) as the
+ * ops' CRC in this thread; returns whether one did.
+ */
+export function installNativeCrc32c(only?: NativeCrc32c): boolean {
+  for (const kind of only === undefined ? (['sse42-3stream', 'node-rs'] as const) : [only]) {
+    const fn = loadNativeCrc32c(kind);
+    if (fn !== null) {
+      setCrc32cImplementation(fn);
+      installed = kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Which native CRC-32C installNativeCrc32c put in place last in this thread, if any. */
+export function installedNativeCrc32c(): NativeCrc32c | null {
+  return installed;
 }

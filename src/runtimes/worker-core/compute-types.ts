@@ -38,4 +38,6 @@ export interface HealthResponse {
   version: string;
   runtime: string;
   ops: readonly string[];
+  /** which kernels counteq/xor/add run on here: native (Node addon), WebAssembly SIMD or the pure TypeScript fallback */
+  kernels: 'native' | 'wasm-simd' | 'ts';
 }

@@ -1,5 +1,6 @@
 import { PacketFSError } from '../../errors.js';
 import { OP_NAMES } from '../../ops/types.js';
+import { kernelImplementation } from '../../ops/wasm/active-kernels.js';
 import { version } from '../../version.js';
 import { assertBearerToken } from './bearer-token.js';
 import type { HealthResponse } from './compute-types.js';
@@ -35,5 +36,5 @@ export async function handleComputeRequest(request: Request, env: WorkerEnv): Pr
 }
 
 export function health(env: WorkerEnv): HealthResponse {
-  return { status: 'ok', version, runtime: env.runtime, ops: OP_NAMES };
+  return { status: 'ok', version, runtime: env.runtime, ops: OP_NAMES, kernels: kernelImplementation() };
 }

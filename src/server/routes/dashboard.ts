@@ -66,6 +66,9 @@ export function registerDashboardRoutes(scope: FastifyInstance, feed: DashboardF
       'cache-control': 'no-store',
       // proxies (nginx) must pass events through as they come
       'x-accel-buffering': 'no',
+      // the socket ends with the stream: a kept-alive socket that ended its stream just as the server
+      // began closing would not count as idle and would hold the close for the whole keep-alive timeout
+      connection: 'close',
     });
     res.write('retry: 2000\n\n');
     const unsubscribe = feed.subscribe((text) => {

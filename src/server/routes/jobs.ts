@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { PacketFSError } from '../../errors.js';
 import type { JobStatus } from '../../job/types.js';
 import type { ServedDispatcher } from '../served-dispatcher.js';
-import { intParam, secondsParam, stringParam, type Query } from '../query-params.js';
+import { booleanParam, intParam, secondsParam, stringParam, type Query } from '../query-params.js';
 
 /** Largest `{"jobs":[…]}` batch one request may carry. */
 export const MAX_BATCH_JOBS = 10_000;
@@ -53,9 +53,10 @@ export function registerJobRoutes(scope: FastifyInstance, dispatcher: ServedDisp
     }
     const limit = intParam(request.query, 'limit', 1, 1000, 100);
     const cursor = stringParam(request.query, 'cursor');
+    const children = booleanParam(request.query, 'children');
     return dispatcher.listJobs(cursor === undefined || cursor === ''
-      ? { status: status as JobStatus, limit }
-      : { status: status as JobStatus, limit, cursor });
+      ? { status: status as JobStatus, limit, children }
+      : { status: status as JobStatus, limit, cursor, children });
   });
 
   scope.get<{ Params: IdParams }>('/v1/jobs/:id', async (request) => {

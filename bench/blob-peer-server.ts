@@ -1,0 +1,40 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+
+/**
+ * The peer the blob bench compares against, in its own process: the plainest
+ * Node file server — PUT pipes the body into a file and fsyncs it, GET
+ * answers a single Range with fs.createReadStream. No hashing, no routing,
+ * no checks. Prints its port on stdout.
+ */
+const dir = process.argv[2]!;
+const file = join(dir, 'peer.bin');
+
+const server = createServer((req, res) => {
+  if (req.method === 'PUT') {
+    const out = createWriteStream(file);
+    req.pipe(out);
+    out.on('finish', () => {
+      void (async () => {
+        const handle = await open(file, 'r+');
+        await handle.sync();
+        await handle.close();
+        res.writeHead(201).end('{}');
+      })();
+    });
+    return;
+  }
+  void (async () => {
+    const { size } = await stat(file);
+    const match = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    const start = match ? Number(match[1]) : 0;
+    const end = match ? Math.min(size - 1, Number(match[2])) : size - 1;
+    res.writeHead(match ? 206 : 200, { 'content-length': String(end - start + 1), ...(match ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}) });
+    createReadStream(file, { start, end }).pipe(res);
+  })();
+});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${(server.address() as { port: number }).port}\n`);
+});

@@ -1,0 +1,425 @@
+import { PacketFSError, toErrorBody, type ErrorBody } from '../errors.js';
+import type { JobSpec, ResultRecord } from '../job/types.js';
+import type { OpResult } from '../ops/types.js';
+import type { JobStore, Lease } from '../store/job-store.js';
+import type { SubstrateView } from '../dispatcher/api.js';
+import { attemptError } from '../dispatcher/result-records.js';
+import { metricOf } from '../store/terminal-records.js';
+import type { Logger } from '../logger.js';
+import { isoTime } from '../util/iso-time.js';
+import { withStoreRetries } from '../util/store-retries.js';
+import { childJobId, type SplitSpec } from './split-spec.js';
+import { ProgressBoard, type SplitProgress } from './split-progress.js';
+import { foldWindowResults, fnvStateAfter } from './fold-results.js';
+import { windowAt, windowBytesFor, windowCount, type SplitWindow } from './window-plan.js';
+import type { SizeOf, SourceSize } from './source-size.js';
+
+/**
+ * Runs split jobs (docs/split.md). The dispatch loop hands over the lease of
+ * every split parent it takes (`owns`/`run`) instead of placing it on a
+ * substrate; the parent's lease stays held (the loop extends it) while this
+ * module:
+ *
+ *   plan      size the data (source-size.ts), choose the window size, count windows
+ *   windows   enqueue children — ordinary jobs `<parent>~<i>` with `parent_id`,
+ *             inheriting the parent's substrates, priority, timeout and attempts,
+ *             so retries, failover and placement are the dispatch loop's as usual —
+ *             keeping a bounded number outstanding; wait for their results
+ *   fold      combine the window results in order (fold-results.ts) and write the
+ *             parent's result; a window that failed for good fails the parent
+ *             naming the window's range and its error
+ *
+ * fnv64 has no combine, so a program containing it runs its windows one
+ * after another, window i+1 starting from window i's state (`fnv_state`).
+ *
+ * State of one run: planning → windows (outstanding ≤ limit) → folding →
+ * written; or → cancelled (parent cancelled: outstanding children are
+ * cancelled, nothing written — the store already holds `cancelled`), or →
+ * given back (dispatcher stopping: the lease returns to the queue, children
+ * keep running, and whoever takes the parent next finds them by their
+ * deterministic ids and resumes where this run stopped).
+ *
+ * Progress lives on the ProgressBoard of this process while the run lasts
+ * and goes into the parent's result record at the end.
+ */
+export interface SplitCoordinatorOptions {
+  store: JobStore;
+  sizeOf: SizeOf;
+  /** the registry's substrates, for "auto" window sizes and the outstanding limit */
+  substrates: () => SubstrateView[];
+  /** enqueued children should be taken now, not at the next poll */
+  wake: () => void;
+  logger: Logger;
+  /** how often a run checks the store for a cancel made by another process */
+  pollMs?: number;
+  now?: () => number;
+}
+
+type StopReason = 'cancelled' | 'stopping';
+
+/** Outstanding windows per slot of the usable substrates: enough to keep every slot busy while results are folded. */
+const OUTSTANDING_PER_SLOT = 2;
+const MIN_OUTSTANDING = 4;
+const MAX_OUTSTANDING = 1024;
+/** How long one store wait for a child's result lasts before the run looks around (cancel, stop). */
+const CHILD_WAIT_MS = 2_000;
+
+export class SplitCoordinator {
+  readonly progress = new ProgressBoard();
+  private readonly runs = new Map<string, AbortController>();
+  private readonly store: JobStore;
+  private readonly sizeOf: SizeOf;
+  private readonly substrates: () => SubstrateView[];
+  private readonly wake: () => void;
+  private readonly logger: Logger;
+  private readonly pollMs: number;
+  private readonly now: () => number;
+  private stopping = false;
+
+  constructor(opts: SplitCoordinatorOptions) {
+    this.store = opts.store;
+    this.sizeOf = opts.sizeOf;
+    this.substrates = opts.substrates;
+    this.wake = opts.wake;
+    this.logger = opts.logger;
+    this.pollMs = opts.pollMs ?? 500;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** A split parent (its children are ordinary jobs and go to substrates). */
+  owns(job: JobSpec): boolean {
+    return job.split !== undefined && job.parent_id === undefined;
+  }
+
+  /** Runs one parent to its end; never rejects. */
+  async run(lease: Lease): Promise<void> {
+    const jobId = lease.job.job_id;
+    if (this.stopping || this.runs.has(jobId)) {
+      // a second lease of a parent already running here: the first run owns it
+      if (this.stopping) await this.giveBack(lease);
+      return;
+    }
+    const controller = new AbortController();
+    this.runs.set(jobId, controller);
+    try {
+      await new SplitRun(this, lease, controller.signal).execute();
+    } catch (err) {
+      this.logger.error({ err: toErrorBody(err), job_id: jobId }, 'split job run failed unexpectedly');
+    } finally {
+      this.runs.delete(jobId);
+      this.progress.delete(jobId);
+    }
+  }
+
+  /** The parent was cancelled in this process: stop its run at once (it cancels its children). */
+  cancelled(jobId: string): void {
+    this.runs.get(jobId)?.abort('cancelled' satisfies StopReason);
+    this.progress.delete(jobId);
+  }
+
+  /** Dispatcher shutting down: every run gives its lease back; children stay queued for the next taker. */
+  stop(): void {
+    this.stopping = true;
+    for (const controller of this.runs.values()) controller.abort('stopping' satisfies StopReason);
+  }
+
+  /** @internal for SplitRun */
+  deps() {
+    return { store: this.store, sizeOf: this.sizeOf, substrates: this.substrates, wake: this.wake, logger: this.logger, pollMs: this.pollMs, now: this.now, progress: this.progress };
+  }
+
+  /** @internal */
+  async giveBack(lease: Lease): Promise<void> {
+    const error = attemptError(lease.attempt, null, { code: 'SHUTTING_DOWN', message: 'dispatcher shut down while coordinating the split job' }, this.now());
+    await this.store.retryLater([{ lease, delayMs: 0, error }])
+      .catch((err) => this.logger.warn({ err: toErrorBody(err), job_id: lease.job.job_id }, 'could not give a split job back; its lease will expire'));
+  }
+}
+
+interface Plan {
+  source: SourceSize;
+  start: number;
+  rangeBytes: number;
+  windowBytes: number;
+  count: number;
+  serial: boolean;
+  outstandingLimit: number;
+}
+
+interface Finished {
+  index: number;
+  record: ResultRecord;
+}
+
+/** One run of one parent; see SplitCoordinator for its states. */
+class SplitRun {
+  private readonly job: JobSpec;
+  private readonly deps: ReturnType<SplitCoordinator['deps']>;
+  private readonly startedAt: number;
+  private progress: SplitProgress = { windows_total: 0, windows_done: 0, windows_failed: 0, bytes_total: 0, bytes_done: 0 };
+  /** children enqueued so far: windows [0, created) */
+  private created = 0;
+  private readonly done = new Set<number>();
+  private readonly finished: Finished[] = [];
+  private notify: (() => void) | null = null;
+  private readonly windowsPerSubstrate: Record<string, number> = {};
+  private costUsd = 0;
+  private lastCancelCheck: number;
+
+  constructor(private readonly owner: SplitCoordinator, private readonly lease: Lease, private readonly signal: AbortSignal) {
+    this.job = lease.job;
+    this.deps = owner.deps();
+    this.startedAt = this.deps.now();
+    this.lastCancelCheck = this.startedAt;
+    signal.addEventListener('abort', () => this.notify?.(), { once: true });
+  }
+
+  async execute(): Promise<void> {
+    let plan: Plan | null = null;
+    try {
+      plan = await this.plan();
+      const results = await this.runWindows(plan);
+      await this.checkUnchanged(plan, null);
+      const folded = foldWindowResults(results, this.job.program.single);
+      await this.write(this.succeeded(plan, folded));
+    } catch (err) {
+      if (this.signal.aborted) {
+        // stopping leaves the windows queued for whoever takes the parent next; a cancel ends them
+        if (this.signal.reason === 'stopping') await this.owner.giveBack(this.lease);
+        else await this.cancelChildren();
+        return;
+      }
+      await this.cancelChildren();
+      const error = plan === null ? toErrorBody(err) : await this.describeFailure(plan, err);
+      await this.write(this.failed(error));
+    }
+  }
+
+  private async plan(): Promise<Plan> {
+    const { program } = this.job;
+    const source = await this.deps.sizeOf(program, this.signal);
+    const start = program.offset;
+    if (start > source.size) {
+      throw new PacketFSError('WINDOW_OUT_OF_RANGE', `offset ${start} is past the end of the data (${source.size} bytes)`, { path: 'program.offset' });
+    }
+    const rangeBytes = program.length === null ? source.size - start : program.length;
+    if (start + rangeBytes > source.size) {
+      throw new PacketFSError('WINDOW_OUT_OF_RANGE', `window ${start}..${start + rangeBytes} is past the end of the data (${source.size} bytes)`, { path: 'program.length' });
+    }
+    const serial = program.ops.some((op) => op.op === 'fnv64');
+    const usable = this.usableSubstrates();
+    const windowBytes = windowBytesFor(this.job.split as SplitSpec, { rangeBytes, serial, substrates: usable });
+    const count = windowCount(rangeBytes, windowBytes);
+    if (!source.ranges && count > 1) {
+      throw new PacketFSError('DATA_FETCH_FAILED',
+        `the data_url server ignores Range requests (it answered 200 to bytes=0-0), so each of the ${count} windows would download everything before it; serve the file with Range support, upload it as a blob, or use one window (window_bytes ≥ ${rangeBytes})`,
+        { path: 'program.data_url' });
+    }
+    const slots = usable.filter((s) => s.healthy).reduce((sum, s) => sum + Math.max(0, s.capabilities.max_concurrent_jobs), 0);
+    const outstandingLimit = serial ? 1 : Math.min(MAX_OUTSTANDING, Math.max(MIN_OUTSTANDING, OUTSTANDING_PER_SLOT * slots));
+    this.progress = { windows_total: count, windows_done: 0, windows_failed: 0, bytes_total: rangeBytes, bytes_done: 0 };
+    this.publish();
+    this.deps.logger.info({ job_id: this.job.job_id, windows: count, window_bytes: windowBytes, bytes: rangeBytes, serial }, 'split job planned');
+    return { source, start, rangeBytes, windowBytes, count, serial, outstandingLimit };
+  }
+
+  private usableSubstrates(): SubstrateView[] {
+    const allowed = this.job.substrates;
+    return this.deps.substrates().filter((s) => allowed === null || allowed.includes(s.name) || allowed.includes(s.type));
+  }
+
+  private async runWindows(plan: Plan): Promise<Array<OpResult | OpResult[]>> {
+    const results = new Array<OpResult | OpResult[]>(plan.count);
+    let fnvState = this.job.program.fnv_state;
+    while (this.done.size < plan.count) {
+      const outstanding = this.created - this.done.size;
+      if (this.created < plan.count && outstanding < plan.outstandingLimit) {
+        const batch: JobSpec[] = [];
+        while (this.created + batch.length < plan.count && outstanding + batch.length < plan.outstandingLimit) {
+          batch.push(this.childSpec(plan, windowAt(plan.start, plan.rangeBytes, plan.windowBytes, this.created + batch.length), fnvState));
+        }
+        await withStoreRetries(() => this.deps.store.enqueue(batch));
+        for (const child of batch) this.watch(this.created++, child.job_id);
+        this.deps.wake();
+      }
+      const { index, record } = await this.nextFinished();
+      this.done.add(index);
+      const window = windowAt(plan.start, plan.rangeBytes, plan.windowBytes, index);
+      if (record.status !== 'succeeded' || record.result === null) {
+        this.progress.windows_failed++;
+        this.publish();
+        throw new WindowFailed(window, record);
+      }
+      results[index] = record.result;
+      if (plan.serial) fnvState = fnvStateAfter(record.result) ?? fnvState;
+      this.costUsd += record.cost_usd;
+      const where = record.substrate ?? 'unknown';
+      this.windowsPerSubstrate[where] = (this.windowsPerSubstrate[where] ?? 0) + 1;
+      this.progress.windows_done++;
+      this.progress.bytes_done += window.length;
+      this.publish();
+    }
+    return results;
+  }
+
+  private childSpec(plan: Plan, window: SplitWindow, fnvState: string | undefined): JobSpec {
+    const parent = this.job;
+    const program: JobSpec['program'] = { ops: parent.program.ops, single: parent.program.single, offset: window.offset, length: window.length };
+    if (parent.program.blob !== undefined) program.blob = parent.program.blob;
+    if (parent.program.data_url !== undefined) program.data_url = parent.program.data_url;
+    if (fnvState !== undefined) program.fnv_state = fnvState;
+    const share = plan.rangeBytes === 0 ? 1 : window.length / plan.rangeBytes;
+    return {
+      job_id: childJobId(parent.job_id, window.index),
+      program,
+      required_memory_mb: parent.required_memory_mb,
+      required_duration_s: Math.max(0.001, parent.required_duration_s * share),
+      requires_gpu: parent.requires_gpu,
+      requires_state: parent.requires_state,
+      priority: parent.priority,
+      timeout_s: parent.timeout_s,
+      created_at: isoTime(this.deps.now()),
+      metadata: {},
+      substrates: parent.substrates,
+      max_attempts: parent.max_attempts,
+      parent_id: parent.job_id,
+    };
+  }
+
+  /** Waits for a child's result in the background; results queue up for nextFinished(). */
+  private watch(index: number, childId: string): void {
+    const loop = async (): Promise<void> => {
+      while (!this.signal.aborted) {
+        const startedAt = Date.now();
+        const record = await this.deps.store.waitForResult(childId, CHILD_WAIT_MS);
+        if (record !== null) {
+          this.finished.push({ index, record });
+          this.notify?.();
+          return;
+        }
+        // a store that answers "nothing yet" at once (closing) must not turn this into a busy loop
+        if (Date.now() - startedAt < CHILD_WAIT_MS / 10) await new Promise((r) => setTimeout(r, this.deps.pollMs));
+      }
+    };
+    loop().catch((err) => {
+      // the store failed while waiting: retry the wait after a pause instead of losing the window
+      this.deps.logger.warn({ err: toErrorBody(err), job_id: childId }, 'waiting for a window result failed; waiting again');
+      setTimeout(() => this.watch(index, childId), this.deps.pollMs).unref();
+    });
+  }
+
+  /** The next child result; looks for a cancel made by another process at most every pollMs. */
+  private async nextFinished(): Promise<Finished> {
+    for (;;) {
+      if (this.signal.aborted) throw new PacketFSError('CANCELLED', 'split job stopped');
+      if (this.deps.now() - this.lastCancelCheck >= this.deps.pollMs) {
+        this.lastCancelCheck = this.deps.now();
+        if (await this.parentCancelledElsewhere()) {
+          this.owner.cancelled(this.job.job_id);
+          continue;
+        }
+      }
+      const next = this.finished.shift();
+      if (next !== undefined) return next;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { this.notify = null; resolve(); }, this.deps.pollMs);
+        this.notify = () => { clearTimeout(timer); this.notify = null; resolve(); };
+      });
+    }
+  }
+
+  private async parentCancelledElsewhere(): Promise<boolean> {
+    const view = await this.deps.store.get(this.job.job_id).catch(() => null);
+    return view !== null && view.status === 'cancelled';
+  }
+
+  private async cancelChildren(): Promise<void> {
+    const ids: string[] = [];
+    for (let i = 0; i < this.created; i++) if (!this.done.has(i)) ids.push(childJobId(this.job.job_id, i));
+    await Promise.all(ids.map((id) => this.deps.store.cancel(id).catch(() => 'not_found')));
+  }
+
+  /** A data_url that changed size while its windows were read gives no single-pass answer. */
+  private async checkUnchanged(plan: Plan, cause: ErrorBody | null): Promise<void> {
+    const { program } = this.job;
+    if (program.data_url === undefined) return;
+    let now: SourceSize;
+    try {
+      now = await this.deps.sizeOf(program);
+    } catch (err) {
+      if (cause !== null) return;
+      throw err;
+    }
+    if (now.size !== plan.source.size) {
+      throw new PacketFSError('DATA_FETCH_FAILED',
+        `the data at program.data_url changed size during the split job (${plan.source.size} bytes when it started, ${now.size} now)${cause === null ? '' : `; ${cause.code}: ${cause.message}`}`,
+        { path: 'program.data_url' });
+    }
+  }
+
+  private async describeFailure(plan: Plan, err: unknown): Promise<ErrorBody> {
+    if (!(err instanceof WindowFailed)) return toErrorBody(err);
+    const cause = err.record.error ?? { code: 'CANCELLED', message: `window job ${err.record.job_id} was ${err.record.status}` };
+    if (cause.code === 'WINDOW_OUT_OF_RANGE' || cause.code === 'DATA_FETCH_FAILED') {
+      try {
+        await this.checkUnchanged(plan, cause);
+      } catch (changed) {
+        return toErrorBody(changed);
+      }
+    }
+    const { window } = err;
+    const body: ErrorBody = {
+      code: cause.code,
+      message: `window ${window.index} of ${plan.count} (bytes ${window.offset}..${window.offset + window.length}) failed after ${err.record.attempts} attempt${err.record.attempts === 1 ? '' : 's'}: ${cause.message}`,
+    };
+    if (cause.path !== undefined) body.path = cause.path;
+    return body;
+  }
+
+  private publish(): void {
+    this.deps.progress.set(this.job.job_id, this.progress);
+  }
+
+  private succeeded(plan: Plan, result: OpResult | OpResult[]): ResultRecord {
+    const record = this.record('succeeded', null);
+    record.result = result;
+    record.bytes_processed = plan.rangeBytes;
+    return record;
+  }
+
+  private failed(error: ErrorBody): ResultRecord {
+    return this.record('failed', error);
+  }
+
+  private record(status: 'succeeded' | 'failed', error: ErrorBody | null): ResultRecord {
+    const now = this.deps.now();
+    const record: ResultRecord = {
+      job_id: this.job.job_id,
+      status,
+      success: status === 'succeeded',
+      substrate: 'split',
+      result: null,
+      exec_time_ms: now - this.startedAt,
+      queue_time_ms: Math.max(0, this.startedAt - this.lease.enqueuedAt),
+      bytes_processed: 0,
+      cost_usd: this.costUsd,
+      attempts: this.lease.attempt,
+      error,
+      completed_at: isoTime(now),
+      progress: { ...this.progress },
+      split_substrates: { ...this.windowsPerSubstrate },
+    };
+    if (this.lease.errors.length > 0) record.attempt_errors = this.lease.errors;
+    return record;
+  }
+
+  private async write(record: ResultRecord): Promise<void> {
+    await withStoreRetries(() => this.deps.store.complete([{ lease: this.lease, result: record, metric: metricOf(record) }]));
+  }
+}
+
+class WindowFailed extends Error {
+  constructor(readonly window: SplitWindow, readonly record: ResultRecord) {
+    super(`window ${window.index} ${record.status}`);
+  }
+}
