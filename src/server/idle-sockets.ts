@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
  * not sent a request yet — HTTP clients open spare ones, e.g. undici after
  * an aborted dashboard stream — and such a socket holds the server's close
  * until the headers timeout (a minute). State: requests in progress per open
- * socket, counted from the 'request' event to the response's 'close'.
+ * HTTP socket, counted from the 'request' event to the response's 'close'
+ * (upgraded sockets leave the count).
  */
 export function closeIdleSocketsOnClose(app: FastifyInstance): void {
   const inProgress = new Map<Socket, number>();
@@ -23,6 +24,8 @@ export function closeIdleSocketsOnClose(app: FastifyInstance): void {
       if (n !== undefined) inProgress.set(socket, n - 1);
     });
   });
+  // an upgraded socket (the node WebSocket) is no longer HTTP: its own route closes it, with a drain message first
+  app.server.on('upgrade', (request: { socket: Socket }) => { inProgress.delete(request.socket); });
   app.addHook('preClose', async () => {
     for (const [socket, n] of inProgress) if (n === 0) socket.destroy();
   });
