@@ -117,7 +117,8 @@ async function inChromium(root: string, work: string, sizeMiB: number, notes: st
     else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>kernels</title>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update'] });
+  // WebGPU on Chromium's software adapter (docs/kernels.md): the calibration rows say whether it would be used.
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
@@ -178,7 +179,7 @@ async function inWorkerd(root: string, sizeMiB: number): Promise<KernelRow[]> {
   }
 }
 
-/** One job per op over a whole blob through the in-process dispatcher; best of three interleaved rounds. */
+/** One job per op over a whole blob through the in-process dispatcher; best of five interleaved rounds. */
 async function blobJobs(blobMiB: number, work: string): Promise<{ blob: KernelsBenchResult['blob']; file: string }> {
   const dataDir = join(work, 'data');
   const d = await Dispatcher.create({ dataDir, threads: 1, logger: silentLogger });
@@ -193,7 +194,7 @@ async function blobJobs(blobMiB: number, work: string): Promise<{ blob: KernelsB
     };
     await once('counteq');
     const best = OP_NAMES.map(() => Infinity);
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       for (const [i, op] of OP_NAMES.entries()) best[i] = Math.min(best[i]!, await once(op));
     }
     const blob = OP_NAMES.map((op, i) => ({ op, gbPerSec: Math.round((blobMiB * MiB / (best[i]! / 1000) / 1e9) * 1000) / 1000 }));

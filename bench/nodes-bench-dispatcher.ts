@@ -13,22 +13,70 @@ import { tinyJobs } from './stats.js';
  * and measures each job from submit to stored result in process.
  */
 const dataDir = await mkdtemp(join(tmpdir(), 'packetfs-nodes-bench-'));
-const dispatcher = await Dispatcher.create({ dataDir, logger: silentLogger, batchSize: 4096, local: false });
+// argv: verify mode for the jobs (auto | quorum | none)
+const verify = (process.argv[2] ?? 'auto') as 'auto' | 'quorum' | 'none';
+// One local thread: the arbiter that checks node results (jobs are pinned to volunteers, so it computes nothing else).
+const dispatcher = await Dispatcher.create({ dataDir, logger: silentLogger, batchSize: 4096, threads: 1, allowUnverified: verify === 'none' });
 const server = await startServer(dispatcher, { host: '127.0.0.1', port: 0 });
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
 process.send!({ type: 'listening', url: server.url });
 
-interface Run { type: 'run'; jobs: number; chunk: number; window: number }
+interface Run { type: 'run'; jobs: number; chunk: number; window: number; warmup: boolean }
 
 process.on('message', (msg: Run | { type: 'rss' } | { type: 'stop' }) => {
   if (msg.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss, nodes: dispatcher.nodes!.connectionCount });
-  else if (msg.type === 'run') void run(msg).then((r) => process.send!({ type: 'done', ...r }));
+  else if (msg.type === 'run') void measured(msg).then((r) => process.send!({ type: 'done', ...r }));
   else void stop();
 });
 
-async function run(opts: Run): Promise<{ seconds: number; latencies: Float64Array; failed: number; peakRss: number }> {
-  const all = tinyJobs(opts.jobs, 'n').map((j) => ({ ...j, substrates: ['volunteer'] }));
+/**
+ * With `warmup`, jobs run first until every connected node has earned trust
+ * (its probation checks done), so the measured run sees the steady state of
+ * a pool of known nodes. Verification counters are read around the measured
+ * run only; every stored result is compared with the right answer.
+ */
+async function measured(opts: Run) {
+  let warmupJobs = 0;
+  if (opts.warmup) {
+    for (let round = 0; round < 100 && dispatcher.nodes!.views().some((n) => n.state === 'probation'); round++) {
+      await run({ ...opts, jobs: 20_000 }, `w${round}`);
+      warmupJobs += 20_000;
+    }
+  }
+  const before = dispatcher.nodeService!.verificationStats();
+  const r = await run(opts, 'n');
+  const after = dispatcher.nodeService!.verificationStats();
+  // corrections of results a caught node had slipped in land in the background
+  let wrong = await countWrong(opts.jobs);
+  for (let i = 0; i < 40 && wrong > 0; i++) {
+    await new Promise((res) => setTimeout(res, 250));
+    wrong = await countWrong(opts.jobs);
+  }
+  const states = dispatcher.nodes!.views().map((n) => n.state);
+  return {
+    ...r, warmupJobs, wrong,
+    executions: (after.nodeExecutions - before.nodeExecutions) + (after.arbiterExecutions - before.arbiterExecutions),
+    accepted: after.accepted - before.accepted,
+    convicted: after.convicted - before.convicted,
+    corrected: after.corrected - before.corrected,
+    trustedNodes: states.filter((s) => s === 'trusted').length,
+  };
+}
+
+async function countWrong(jobs: number): Promise<number> {
+  let wrong = 0;
+  for (let i = 0; i < jobs; i++) {
+    const record = await dispatcher.store.getResult(`n-${i}`);
+    if (record?.status === 'succeeded' && JSON.stringify(record.result) !== EXPECTED) wrong++;
+  }
+  return wrong;
+}
+
+const EXPECTED = JSON.stringify({ count: 64, bytes: 64 });
+
+async function run(opts: Run, prefix: string): Promise<{ seconds: number; latencies: Float64Array; failed: number; peakRss: number }> {
+  const all = tinyJobs(opts.jobs, prefix).map((j) => ({ ...j, substrates: ['volunteer'], ...(verify === 'auto' ? {} : { verify }) }));
   const latencies = new Float64Array(opts.jobs);
   let failed = 0;
   let next = 0;

@@ -14,6 +14,12 @@ export interface NodesBenchOptions {
   chunk?: number;
   /** chunks outstanding at once (closed loop); default 4 */
   window?: number;
+  /** how jobs ask to be verified; default auto */
+  verify?: 'auto' | 'quorum' | 'none';
+  /** fraction of nodes that lie; default 0 */
+  liars?: number;
+  /** run jobs until every node is trusted before measuring; default false */
+  warmup?: boolean;
 }
 
 export interface NodesBenchResult {
@@ -30,6 +36,16 @@ export interface NodesBenchResult {
   idleRssMiB: number;
   peakRssMiB: number;
   loadRssMiB: number;
+  verify: string;
+  liars: number;
+  warmupJobs: number;
+  /** executions (node + arbiter, canaries included) per accepted result in the measured run */
+  executionsPerJob: number;
+  /** stored results that differ from the right answer at the end */
+  wrong: number;
+  convicted: number;
+  corrected: number;
+  trustedNodes: number;
 }
 
 const here = (name: string): string => siblingModule(import.meta.url, name).path;
@@ -44,23 +60,29 @@ export async function benchNodes(opts: NodesBenchOptions = {}): Promise<NodesBen
   const slots = opts.slots ?? 4;
   const jobs = opts.jobs ?? 100_000;
   const execArgv = [...siblingModule(import.meta.url, 'nodes-bench-dispatcher').execArgv, '--max-old-space-size=4096', ...(process.env.NODES_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])];
-  const dispatcher = fork(here('./nodes-bench-dispatcher'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const dispatcher = fork(here('./nodes-bench-dispatcher'), [opts.verify ?? 'auto'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let load: ChildProcess | undefined;
   try {
     const { url } = await reply<{ url: string }>(dispatcher, 'listening');
-    load = fork(here('./nodes-bench-load'), [`${url.replace('http', 'ws')}/v1/nodes/ws`, String(nodes), String(slots)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    load = fork(here('./nodes-bench-load'), [`${url.replace('http', 'ws')}/v1/nodes/ws`, String(nodes), String(slots), String(opts.liars ?? 0)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const connected = await reply<{ nodes: number; seconds: number; rss: number }>(load, 'connected');
     dispatcher.send({ type: 'rss' });
     const idle = await reply<{ rss: number; nodes: number }>(dispatcher, 'rss');
     if (idle.nodes !== nodes) throw new Error(`only ${idle.nodes} of ${nodes} nodes connected`);
-    dispatcher.send({ type: 'run', jobs, chunk: opts.chunk ?? 5000, window: opts.window ?? 4 });
-    const done = await reply<{ seconds: number; latencies: Record<string, number>; failed: number; peakRss: number }>(dispatcher, 'done');
+    dispatcher.send({ type: 'run', jobs, chunk: opts.chunk ?? 5000, window: opts.window ?? 4, warmup: opts.warmup ?? false });
+    const done = await reply<{
+      seconds: number; latencies: Record<string, number>; failed: number; peakRss: number; warmupJobs: number;
+      executions: number; accepted: number; wrong: number; convicted: number; corrected: number; trustedNodes: number;
+    }>(dispatcher, 'done');
     const latencies = Object.values(done.latencies);
     const mib = (b: number): number => Math.round(b / 2 ** 20);
     return {
       nodes, slots, jobs, failed: done.failed,
       connectSeconds: connected.seconds, seconds: done.seconds, jobsPerSec: jobs / done.seconds,
       latencyMs: summarize(latencies), idleRssMiB: mib(idle.rss), peakRssMiB: mib(done.peakRss), loadRssMiB: mib(connected.rss),
+      verify: opts.verify ?? 'auto', liars: opts.liars ?? 0, warmupJobs: done.warmupJobs,
+      executionsPerJob: done.accepted === 0 ? 0 : Math.round(done.executions / done.accepted * 1000) / 1000,
+      wrong: done.wrong, convicted: done.convicted, corrected: done.corrected, trustedNodes: done.trustedNodes,
     };
   } finally {
     load?.send({ type: 'stop' });
@@ -94,9 +116,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     return arg === undefined ? undefined : Number(arg.split('=')[1]);
   };
   const opts: NodesBenchOptions = {};
-  for (const key of ['nodes', 'slots', 'jobs', 'chunk', 'window'] as const) {
+  for (const key of ['nodes', 'slots', 'jobs', 'chunk', 'window', 'liars'] as const) {
     const v = n(key);
     if (v !== undefined) opts[key] = v;
   }
+  const verify = process.argv.find((a) => a.startsWith('--verify='))?.split('=')[1];
+  if (verify === 'auto' || verify === 'quorum' || verify === 'none') opts.verify = verify;
+  if (process.argv.includes('--warmup')) opts.warmup = true;
   console.log(JSON.stringify(await benchNodes(opts), null, 2));
 }

@@ -74,11 +74,19 @@ const suites: Record<string, Suite> = {
     return r;
   },
   nodes: async () => {
-    const r = await benchNodes();
-    console.log(`\n${r.nodes} simulated volunteer nodes (${r.slots} slots each) in a separate load process\n` + table([
-      { jobs: r.jobs, failed: r.failed, 'jobs/s': Math.round(r.jobsPerSec), 'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'RSS idle MiB': r.idleRssMiB, 'RSS peak MiB': r.peakRssMiB },
-    ]));
-    return r;
+    // Same run, same machine: unverified (what main did before verification), trusted pool, 30% liars, and a fixed quorum of 2 like BOINC's.
+    const runs = [
+      { label: 'unverified (verify: none)', r: await benchNodes({ verify: 'none' }) },
+      { label: '(a) all honest, trusted', r: await benchNodes({ warmup: true }) },
+      { label: '(b) 30% liars, from scratch', r: await benchNodes({ liars: 0.3 }) },
+      { label: 'fixed quorum of 2 (verify: quorum)', r: await benchNodes({ verify: 'quorum', warmup: true }) },
+    ];
+    const base = runs[0]!.r.jobsPerSec;
+    console.log(`\n${runs[0]!.r.nodes} simulated volunteer nodes (${runs[0]!.r.slots} slots each) in a separate load process\n` + table(runs.map(({ label, r }) => ({
+      run: label, jobs: r.jobs, failed: r.failed, wrong: r.wrong, 'jobs/s': Math.round(r.jobsPerSec), 'vs unverified': `${(r.jobsPerSec / base).toFixed(2)}x`,
+      'executions/job': r.executionsPerJob, banned: r.convicted, corrected: r.corrected, 'p99 ms': r.latencyMs.p99, 'RSS peak MiB': r.peakRssMiB,
+    }))));
+    return runs;
   },
   blobs: async () => {
     const r = await benchBlobHttp();

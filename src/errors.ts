@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'CONFLICT'              // e.g. cancelling a finished job
   | 'STORE_UNAVAILABLE'     // the job store (Redis) cannot be reached: 503
   | 'SHUTTING_DOWN'         // dispatcher is draining: 503
+  | 'QUEUE_FULL'            // too many queued jobs or inline bytes: 503 with Retry-After
   | 'WINDOW_OUT_OF_RANGE'   // offset/length past the end of the data
   | 'DATA_URL_FORBIDDEN'    // SSRF guard refused the address
   | 'DATA_FETCH_FAILED'     // data_url answered badly (status, length, network)
@@ -22,6 +23,7 @@ export type ErrorCode =
   | 'TIMEOUT'               // job exceeded timeout_s
   | 'NO_SUBSTRATE'          // no healthy substrate can meet the job's constraints
   | 'SUBSTRATE_FAILED'      // the substrate broke (crash, HTTP 5xx, disconnect)
+  | 'RESULT_REJECTED'       // an untrusted node's result failed verification (attempt errors only)
   | 'CANCELLED'
   | 'UNREACHABLE'           // the SDK client cannot reach the server
   | 'TOO_MANY_STREAMS'      // every dashboard stream slot is taken: 429
@@ -65,11 +67,21 @@ function defaultStatus(code: ErrorCode): number {
     case 'PAYLOAD_TOO_LARGE': return 413;
     case 'UNSUPPORTED_MEDIA_TYPE': return 415;
     case 'TOO_MANY_STREAMS': return 429;
-    case 'STORE_UNAVAILABLE': case 'SHUTTING_DOWN': case 'UNREACHABLE': return 503;
+    case 'STORE_UNAVAILABLE': case 'SHUTTING_DOWN': case 'UNREACHABLE': case 'QUEUE_FULL': return 503;
     case 'DATA_FETCH_FAILED': return 502;
     case 'TIMEOUT': return 504;
     default: return 500;
   }
+}
+
+/** Failures that come from the job itself: running it again gives the same answer. */
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'INVALID_JOB', 'WINDOW_OUT_OF_RANGE', 'DATA_URL_FORBIDDEN', 'BLOB_NOT_FOUND', 'PAYLOAD_TOO_LARGE',
+]);
+
+/** Whether a failure with this code may succeed on another attempt (network, timeout, crash, anything unforeseen). */
+export function isRetryableCode(code: string): boolean {
+  return !INPUT_ERROR_CODES.has(code);
 }
 
 /** Converts anything thrown into the wire error shape without leaking stack traces. */

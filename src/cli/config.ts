@@ -23,6 +23,16 @@ export interface ServeConfig {
   allow_insecure_listen?: boolean;
   lease_ms?: number;
   metrics_limit?: number;
+  /** admit anonymous volunteer nodes even though the API has a token (public volunteer pages) */
+  open_volunteers?: boolean;
+  /** jobs that do not say are private: never sent to browsers or volunteers */
+  private_by_default?: boolean;
+  /** jobs may ask verify: "none" */
+  allow_unverified?: boolean;
+  /** submit answers 503 QUEUE_FULL past this many unfinished jobs */
+  max_queued_jobs?: number;
+  /** ... or past this much inline data (bytes of base64) held by unfinished jobs */
+  max_queued_bytes?: number;
   /** origin under which remote substrates reach this dispatcher's /v1/blobs (e.g. https://packetfs.example.com) */
   public_origin?: string;
   /** cloud substrates (src/config/substrate-entries.ts) */
@@ -64,6 +74,11 @@ const CHECKS: Record<keyof ServeConfig, Check> = {
   allow_insecure_listen: isBool,
   lease_ms: isInt(100, 86_400_000),
   metrics_limit: isInt(0, 10_000_000),
+  open_volunteers: isBool,
+  private_by_default: isBool,
+  allow_unverified: isBool,
+  max_queued_jobs: isInt(1, 1_000_000_000),
+  max_queued_bytes: isInt(1024, Number.MAX_SAFE_INTEGER),
   public_origin: (v) => typeof v === 'string' && /^https?:\/\/[^/?#]+$/.test(v) ? null : 'an origin such as https://host:port (no path)',
   // checked field by field in checkConfig, so errors name e.g. substrates[1].url
   substrates: () => null,

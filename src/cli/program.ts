@@ -9,6 +9,7 @@ import { registerJobs } from './commands/jobs.js';
 import { registerSubstrates } from './commands/substrates.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerWorker } from './commands/worker.js';
+import { registerNodes } from './commands/nodes.js';
 import { registerBlob } from './commands/blob.js';
 import { registerTop } from './commands/top.js';
 import { UsageError } from './usage-error.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerSubstrates(program);
   registerMetrics(program);
   registerWorker(program);
+  registerNodes(program);
   registerBlob(program);
   registerTop(program);
   return program;

@@ -19,6 +19,11 @@ export interface ServeFlags {
   allowInsecureListen?: boolean;
   leaseMs?: number;
   metricsLimit?: number;
+  openVolunteers?: boolean;
+  privateByDefault?: boolean;
+  allowUnverified?: boolean;
+  maxQueuedJobs?: number;
+  maxQueuedBytes?: number;
 }
 
 export interface ServeSettings {
@@ -35,6 +40,11 @@ export interface ServeSettings {
   allowInsecureListen: boolean;
   leaseMs: number | undefined;
   metricsLimit: number | undefined;
+  openVolunteers: boolean;
+  privateByDefault: boolean;
+  allowUnverified: boolean;
+  maxQueuedJobs: number | undefined;
+  maxQueuedBytes: number | undefined;
 }
 
 /** Flags (and the env variables behind them) override the file; the file overrides the defaults. */
@@ -53,6 +63,11 @@ export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env
     allowInsecureListen: flags.allowInsecureListen ?? config.allow_insecure_listen ?? false,
     leaseMs: flags.leaseMs ?? config.lease_ms,
     metricsLimit: flags.metricsLimit ?? config.metrics_limit,
+    openVolunteers: flags.openVolunteers ?? config.open_volunteers ?? false,
+    privateByDefault: flags.privateByDefault ?? config.private_by_default ?? false,
+    allowUnverified: flags.allowUnverified ?? config.allow_unverified ?? false,
+    maxQueuedJobs: flags.maxQueuedJobs ?? config.max_queued_jobs,
+    maxQueuedBytes: flags.maxQueuedBytes ?? config.max_queued_bytes,
   };
 }
 

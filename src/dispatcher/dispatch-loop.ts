@@ -229,6 +229,8 @@ export class DispatchLoop {
       const deadline = dispatchedAt + job.timeout_s * 1000;
       if (deadline > latestDeadline) latestDeadline = deadline;
       requests[i] = { job_id: job.job_id, program: job.program, deadline, required_memory_mb: job.required_memory_mb };
+      if (job.verify !== undefined) requests[i]!.verify = job.verify;
+      if (batch[i]!.attempt >= job.max_attempts) requests[i]!.last_attempt = true;
     }
     this.registry.recordDispatch(substrate.name, batch.length);
     const work = this.executeWithDeadline(substrate, requests, latestDeadline + this.graceMs - dispatchedAt)
@@ -266,7 +268,7 @@ export class DispatchLoop {
 
   private async settle(substrate: Substrate, batch: Lease[], outcomes: ExecOutcome[], dispatchedAt: number): Promise<void> {
     const finishedAt = this.now();
-    const pricing = substrate.capabilities().pricing;
+    const { pricing, trust } = substrate.capabilities();
     const completions: Completion[] = [];
     const retries: Retry[] = [];
     let failures = 0;
@@ -280,7 +282,7 @@ export class DispatchLoop {
       if (outcome.ok) {
         bytes += outcome.bytes_processed;
         const costUsd = outcome.cost_usd ?? expectedCostUsd(pricing, lease.job, outcome.exec_time_ms / 1000);
-        const result = succeededRecord(lease, outcome, { substrate: substrate.name, dispatchedAt, costUsd }, finishedAt);
+        const result = succeededRecord(lease, outcome, { substrate: substrate.name, dispatchedAt, costUsd, trust }, finishedAt);
         completions.push({ lease, result, metric: metricOf(result) });
         continue;
       }

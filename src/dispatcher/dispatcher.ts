@@ -1,15 +1,14 @@
 import { join, resolve } from 'node:path';
 import { PacketFSError } from '../errors.js';
-import type { ResultRecord } from '../job/types.js';
+import type { JobSpec, ResultRecord } from '../job/types.js';
 import { normalizeJob, normalizeJobs } from '../job/index.js';
 import type { JobStore, ListPage, StoreOptions } from '../store/job-store.js';
 import { MemoryJobStore } from '../store/memory/memory-store.js';
 import { SubstrateRegistry } from '../scheduler/registry.js';
 import { policyByName } from '../scheduler/policies/index.js';
 import { LocalSubstrate } from '../substrates/local/local-substrate.js';
-import { NodePool } from '../substrates/node-pool/node-pool.js';
-import { createBrowserSubstrate } from '../substrates/browser/browser-substrate.js';
-import { createVolunteerSubstrate } from '../substrates/volunteer/volunteer-substrate.js';
+import type { NodePool } from '../substrates/node-pool/node-pool.js';
+import type { Substrate } from '../substrates/substrate.js';
 import { BlobStore } from '../data/blob-store.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { DispatcherApi, JobListQuery, JobStatusView, MetricsReport, SubmitOutcome, SubstrateAggregate, SubstrateView } from './api.js';
@@ -25,6 +24,8 @@ import { LiveStats } from '../dashboard/live-stats.js';
 import { LiveFeed } from '../dashboard/live-feed.js';
 import { collectSnapshot } from '../dashboard/collect-snapshot.js';
 import { dispatcherId } from '../dashboard/dispatcher-id.js';
+import { NodeService } from './node-service.js';
+import { QueueBounds } from './queue-bounds.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -41,18 +42,31 @@ export class Dispatcher implements DispatcherApi {
   readonly nodes: NodePool | undefined;
   /** the dashboard's live numbers (GET /v1/dashboard, its stream, `packetfs top`) */
   readonly live: LiveFeed;
+  /** admission, verification and the operator's node actions; absent with `nodes: false` */
+  readonly nodeService: NodeService | undefined;
   /** runs split jobs (docs/split.md) */
   readonly split: SplitCoordinator;
   private readonly loop: DispatchLoop;
+  private readonly bounds: QueueBounds;
+  private readonly privateByDefault: boolean;
+  private readonly allowUnverified: boolean;
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
   private closing = false;
   private closed: Promise<void> | null = null;
   private readonly startedAt = new Date().toISOString();
 
-  private constructor(parts: { blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger; nodes: NodePool | undefined; split: SplitCoordinator; stats: LiveStats; feedIntervalMs: number | undefined }) {
-    this.nodes = parts.nodes;
+  private constructor(parts: {
+    blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger;
+    nodeService: NodeService | undefined; bounds: QueueBounds; privateByDefault: boolean; allowUnverified: boolean; split: SplitCoordinator;
+    stats: LiveStats; feedIntervalMs: number | undefined;
+  }) {
+    this.nodeService = parts.nodeService;
+    this.nodes = parts.nodeService?.pool;
     this.split = parts.split;
+    this.bounds = parts.bounds;
+    this.privateByDefault = parts.privateByDefault;
+    this.allowUnverified = parts.allowUnverified;
     const id = dispatcherId();
     this.live = new LiveFeed({
       id, logger: parts.logger,
@@ -61,7 +75,7 @@ export class Dispatcher implements DispatcherApi {
       collect: () => collectSnapshot({
         id, startedAt: this.startedAt, stats: parts.stats, store: parts.store, splits: parts.split.progress,
         substrates: () => parts.registry.views(),
-        nodes: () => parts.nodes?.views() ?? [],
+        nodes: () => this.nodes?.views() ?? [],
         ready: async () => (await this.ready()).ready,
         draining: () => this.closing,
       }),
@@ -87,8 +101,9 @@ export class Dispatcher implements DispatcherApi {
     const policy = policyByName(opts.policy ?? 'cost-latency', opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
     const registry = new SubstrateRegistry({ policy, ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }) });
     const substrates = [...(opts.substrates ?? [])];
+    let local: Substrate | null = null;
     if (opts.local !== false) {
-      substrates.unshift(new LocalSubstrate({
+      substrates.unshift(local = new LocalSubstrate({
         blobDir,
         allowPrivate: opts.allowPrivateDataUrls ?? false,
         allowHosts: opts.allowHosts ?? [],
@@ -98,12 +113,23 @@ export class Dispatcher implements DispatcherApi {
       }));
     }
     let wakeLoop = (): void => {};
-    const nodes = opts.nodes === false ? undefined : new NodePool({
-      logger, publicOrigins: opts.publicOrigins ?? [], onCapacity: () => wakeLoop(),
-      ...(opts.nodeToken === undefined ? {} : { token: opts.nodeToken }),
-      ...(opts.nodeHeartbeatMs === undefined ? {} : { heartbeatMs: opts.nodeHeartbeatMs }),
+    const nodeService = opts.nodes === false ? undefined : await NodeService.create({
+      // The local threads check node results, also when an embedder registers them later.
+      store, dataDir, arbiter: () => local ?? trustedLocal(registry), logger, onCapacity: () => wakeLoop(),
+      requireCredential: opts.requireNodeCredential ?? opts.nodeToken !== undefined,
+      allowUnverified: opts.allowUnverified ?? false,
+      pool: {
+        publicOrigins: opts.publicOrigins ?? [],
+        ...(opts.nodeHeartbeatMs === undefined ? {} : { heartbeatMs: opts.nodeHeartbeatMs }),
+        ...opts.nodePool,
+      },
+      ...(opts.redisUrl === undefined || opts.store !== undefined ? {} : { redisUrl: opts.redisUrl }),
+      ...(opts.nodeToken === undefined ? {} : { nodeToken: opts.nodeToken }),
+      ...(opts.joinSecret === undefined ? {} : { joinSecret: opts.joinSecret }),
+      ...(opts.canaryRate === undefined ? {} : { canaryRate: opts.canaryRate }),
+      ...(opts.reputation === undefined ? {} : { reputation: opts.reputation }),
     });
-    if (nodes !== undefined) substrates.push(createBrowserSubstrate(nodes), createVolunteerSubstrate(nodes));
+    if (nodeService !== undefined) substrates.push(...nodeService.substrates);
     for (const s of substrates) {
       await s.start?.();
       registry.add(s);
@@ -127,7 +153,14 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     });
-    const dispatcher = new Dispatcher({ blobs, registry, store, loop, telemetry, logger, nodes, split, stats, feedIntervalMs: opts.dashboardIntervalMs });
+    const bounds = new QueueBounds(store, {
+      ...(opts.maxQueuedJobs === undefined ? {} : { maxQueuedJobs: opts.maxQueuedJobs }),
+      ...(opts.maxQueuedBytes === undefined ? {} : { maxInlineBytes: opts.maxQueuedBytes }),
+    });
+    const dispatcher = new Dispatcher({
+      blobs, registry, store, loop, telemetry, logger, nodeService, bounds, split, stats, feedIntervalMs: opts.dashboardIntervalMs,
+      privateByDefault: opts.privateByDefault ?? false, allowUnverified: opts.allowUnverified ?? false,
+    });
     wakeLoop = () => loop.wake();
     loop.start();
     dispatcher.live.start();
@@ -136,7 +169,9 @@ export class Dispatcher implements DispatcherApi {
 
   async submitJob(input: unknown): Promise<SubmitOutcome> {
     this.assertOpen();
-    const job = normalizeJob(input);
+    const job = normalizeJob(input, { privateByDefault: this.privateByDefault });
+    this.assertPlaceable(job, '');
+    await this.bounds.admit([job]);
     const [outcome] = await this.store.enqueue([job]);
     if (outcome!.created && this.split.owns(job)) this.split.progress.register(job.job_id);
     this.loop.wake();
@@ -145,12 +180,28 @@ export class Dispatcher implements DispatcherApi {
 
   async submitJobs(inputs: unknown[]): Promise<SubmitOutcome[]> {
     this.assertOpen();
-    const jobs = normalizeJobs(inputs);
+    const jobs = normalizeJobs(inputs, { privateByDefault: this.privateByDefault });
     if (jobs.length === 0) return [];
+    for (let i = 0; i < jobs.length; i++) this.assertPlaceable(jobs[i]!, `jobs[${i}].`);
+    await this.bounds.admit(jobs);
     const outcomes = await this.store.enqueue(jobs);
     for (let i = 0; i < jobs.length; i++) if (outcomes[i]!.created && this.split.owns(jobs[i]!)) this.split.progress.register(jobs[i]!.job_id);
     this.loop.wake();
     return outcomes;
+  }
+
+  /**
+   * Refuses at submit what trust rules forbid: a private job that may only
+   * run on untrusted substrates, and verify "none" unless the operator
+   * allows unverified results.
+   */
+  private assertPlaceable(job: JobSpec, prefix: string): void {
+    if (job.verify === 'none' && !this.allowUnverified) {
+      throw new PacketFSError('INVALID_JOB', 'verify "none" is not allowed on this dispatcher (the operator must set allow_unverified)', { path: `${prefix}verify` });
+    }
+    if (job.private === true && !this.registry.canEverRun(job) && this.registry.canEverRun({ ...job, private: undefined })) {
+      throw new PacketFSError('INVALID_JOB', 'a private job never runs on untrusted substrates (browser, volunteer), and its substrates allow nothing else', { path: `${prefix}private` });
+    }
   }
 
   async getJob(jobId: string): Promise<JobStatusView | null> {
@@ -211,7 +262,11 @@ export class Dispatcher implements DispatcherApi {
 
   async prometheus(): Promise<string> {
     const depth = await this.store.depth().catch(() => null);
-    return this.telemetry.render(depth, this.registry.views());
+    const nodes = this.nodeService === undefined ? undefined : {
+      verification: this.nodeService.verificationStats(),
+      nodes: this.nodeService.listNodes().map((n) => ({ kind: n.kind, state: n.state })),
+    };
+    return this.telemetry.render(depth, this.registry.views(), nodes);
   }
 
   /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */
@@ -226,7 +281,7 @@ export class Dispatcher implements DispatcherApi {
       await this.drain();
       await this.live.close();
       this.registry.close();
-      this.nodes?.close();
+      await this.nodeService?.close();
       await Promise.allSettled(this.registry.all().map((s) => s.close()));
       await this.store.close();
       this.logger.info({ event: 'closed' }, 'dispatcher closed');
@@ -237,6 +292,11 @@ export class Dispatcher implements DispatcherApi {
   private assertOpen(): void {
     if (this.closing) throw new PacketFSError('SHUTTING_DOWN', 'the dispatcher is shutting down and takes no new jobs');
   }
+}
+
+function trustedLocal(registry: SubstrateRegistry): Substrate | null {
+  const local = registry.get('local');
+  return local !== undefined && local.capabilities().trust === 'trusted' ? local : null;
 }
 
 /** Loaded on demand so the embedded default never loads a Redis client. */

@@ -1,6 +1,8 @@
 import type { JobStore } from '../store/job-store.js';
 import type { Substrate } from '../substrates/substrate.js';
 import type { Logger } from '../logger.js';
+import type { NodePoolOptions } from '../substrates/node-pool/node-pool.js';
+import type { ReputationPolicy } from '../trust/reputation.js';
 
 /** Everything a Dispatcher can be told. Every field is optional: the defaults run on a laptop with no setup. */
 export interface DispatcherOptions {
@@ -25,8 +27,26 @@ export interface DispatcherOptions {
   local?: boolean;
   /** runs the `browser` and `volunteer` substrates over nodes connecting to /v1/nodes/ws; default true */
   nodes?: boolean;
-  /** when set, nodes must present it to register (never the API token: nodes are untrusted) */
+  /** when set, nodes must present it (or a join token) to register (never the API token: nodes are untrusted) */
   nodeToken?: string;
+  /** nodes must present the node token or a join token; default: only when nodeToken is set (serve: whenever the API has a token, unless open_volunteers) */
+  requireNodeCredential?: boolean;
+  /** secret join tokens are signed with, shared by a deployment's dispatchers; default: a random key kept in dataDir */
+  joinSecret?: string;
+  /** jobs that do not say are private (never sent to browsers or volunteers); default false */
+  privateByDefault?: boolean;
+  /** jobs may ask verify: "none" (node results accepted unchecked); default false */
+  allowUnverified?: boolean;
+  /** known-answer canaries per real job sent to trusted nodes; default 0.01 */
+  canaryRate?: number;
+  /** how fast nodes earn trust and how often trusted nodes are checked (docs/trust.md) */
+  reputation?: Partial<ReputationPolicy>;
+  /** node pool tuning: slow start, speculative re-runs, timeouts */
+  nodePool?: Pick<NodePoolOptions, 'initialGrant' | 'speculativeMinMs' | 'speculativeFactor' | 'hoardTimeoutMs' | 'registerTimeoutMs'>;
+  /** submit answers 503 QUEUE_FULL past this many unfinished jobs; default 1,000,000 */
+  maxQueuedJobs?: number;
+  /** ... or past this much inline data held by unfinished jobs (stores that track it); default 256 MiB */
+  maxQueuedBytes?: number;
   /** heartbeat interval announced to nodes; a node silent for 2.5 intervals is dropped; default 5000 */
   nodeHeartbeatMs?: number;
   /** origins under which this dispatcher's /v1/blobs are reachable (data_url to them reads the blob store directly) */

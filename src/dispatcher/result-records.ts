@@ -1,4 +1,5 @@
-import type { AttemptError, ResultRecord } from '../job/types.js';
+import type { AttemptError, ResultRecord, Verification } from '../job/types.js';
+import type { TrustClass } from '../scheduler/capabilities.js';
 import type { ErrorBody } from '../errors.js';
 import type { Lease } from '../store/job-store.js';
 import type { ExecOutcome } from '../substrates/substrate.js';
@@ -12,7 +13,12 @@ export interface RunFacts {
   /** epoch ms when this attempt was handed to a substrate */
   dispatchedAt: number;
   costUsd: number;
+  /** of the substrate that ran it: a trusted one's result counts as verified by itself */
+  trust?: TrustClass;
 }
+
+const BY_TRUSTED: Verification = Object.freeze({ method: 'trusted', executions: 1, agreed: 1 }) as Verification;
+const UNCHECKED: Verification = Object.freeze({ method: 'unchecked', executions: 1, agreed: 1 }) as Verification;
 
 export function succeededRecord(lease: Lease, outcome: Extract<ExecOutcome, { ok: true }>, facts: RunFacts, now: number): ResultRecord {
   const record: ResultRecord = {
@@ -28,10 +34,27 @@ export function succeededRecord(lease: Lease, outcome: Extract<ExecOutcome, { ok
     attempts: lease.attempt,
     error: null,
     completed_at: isoTime(now),
+    verification: outcome.verification ?? (facts.trust === 'untrusted' ? UNCHECKED : BY_TRUSTED),
   };
   if (outcome.node !== undefined) record.node = outcome.node;
   if (lease.errors.length > 0) record.attempt_errors = lease.errors;
   return record;
+}
+
+/**
+ * The record that replaces a stored result verification later found wrong:
+ * the same job and attempt, the arbiter's value, and a verification entry
+ * that counts the extra execution.
+ */
+export function correctedRecord(stored: ResultRecord, fix: { result: ResultRecord['result']; bytesProcessed: number }, now: number): ResultRecord {
+  const { node: _node, ...rest } = stored;
+  return {
+    ...rest,
+    result: fix.result,
+    bytes_processed: fix.bytesProcessed,
+    verification: { method: 'trusted', executions: (stored.verification?.executions ?? 1) + 1, agreed: 1 },
+    corrected_at: isoTime(now),
+  };
 }
 
 export function failedRecord(lease: Lease, error: ErrorBody, facts: RunFacts, execTimeMs: number, now: number, lastError?: AttemptError): ResultRecord {

@@ -1,6 +1,14 @@
 import type { ResultRecord } from '../job/types.js';
 import type { QueueDepth } from '../store/job-store.js';
 import type { SubstrateView } from './api.js';
+import type { VerificationStats } from '../substrates/node-pool/node-verifier.js';
+
+/** What the node pool and its verifier add to /metrics. */
+export interface NodeTelemetry {
+  verification: VerificationStats;
+  /** connected nodes by kind and reputation state */
+  nodes: Array<{ kind: string; state: string }>;
+}
 
 /**
  * In-process counters and histograms for GET /metrics (Prometheus text
@@ -57,7 +65,7 @@ export class Telemetry {
     this.attemptFailures.set(key, (this.attemptFailures.get(key) ?? 0) + 1);
   }
 
-  render(depth: QueueDepth | null, substrates: SubstrateView[]): string {
+  render(depth: QueueDepth | null, substrates: SubstrateView[], nodes?: NodeTelemetry): string {
     const out: string[] = [];
     out.push('# HELP packetfs_jobs_total Jobs finished by this dispatcher, by substrate and final status.', '# TYPE packetfs_jobs_total counter');
     for (const [s, c] of this.perSubstrate) {
@@ -82,7 +90,25 @@ export class Telemetry {
     for (const v of substrates) out.push(`packetfs_substrate_in_flight{substrate="${esc(v.name)}"} ${v.in_flight}`);
     out.push('# HELP packetfs_substrate_healthy 1 when the substrate passed its last health probe.', '# TYPE packetfs_substrate_healthy gauge');
     for (const v of substrates) out.push(`packetfs_substrate_healthy{substrate="${esc(v.name)}"} ${v.healthy ? 1 : 0}`);
+    if (nodes !== undefined) renderNodes(out, nodes);
     return out.join('\n') + '\n';
+  }
+}
+
+function renderNodes(out: string[], { verification: v, nodes }: NodeTelemetry): void {
+  out.push('# HELP packetfs_verified_results_total Volunteer results accepted, by how they were verified.', '# TYPE packetfs_verified_results_total counter');
+  for (const [method, n] of Object.entries(v.byMethod)) out.push(`packetfs_verified_results_total{method="${method}"} ${n}`);
+  out.push('# HELP packetfs_verification_executions_total Executions spent on volunteer jobs, on nodes and on the trusted arbiter.', '# TYPE packetfs_verification_executions_total counter');
+  out.push(`packetfs_verification_executions_total{where="node"} ${v.nodeExecutions}`, `packetfs_verification_executions_total{where="arbiter"} ${v.arbiterExecutions}`);
+  out.push('# HELP packetfs_wrong_results_caught_total Volunteer results found wrong or malformed.', '# TYPE packetfs_wrong_results_caught_total counter', `packetfs_wrong_results_caught_total ${v.wrongCaught}`);
+  out.push('# HELP packetfs_nodes_banned_total Nodes banned for lying.', '# TYPE packetfs_nodes_banned_total counter', `packetfs_nodes_banned_total ${v.convicted}`);
+  out.push('# HELP packetfs_results_corrected_total Stored results replaced after re-verification.', '# TYPE packetfs_results_corrected_total counter', `packetfs_results_corrected_total ${v.corrected}`);
+  const counts = new Map<string, number>();
+  for (const n of nodes) counts.set(`${n.kind}\u0000${n.state}`, (counts.get(`${n.kind}\u0000${n.state}`) ?? 0) + 1);
+  out.push('# HELP packetfs_nodes_connected Connected volunteer nodes by kind and reputation state.', '# TYPE packetfs_nodes_connected gauge');
+  for (const [key, n] of counts) {
+    const [kind, state] = key.split('\u0000');
+    out.push(`packetfs_nodes_connected{kind="${esc(kind!)}",state="${esc(state!)}"} ${n}`);
   }
 }
 

@@ -24,12 +24,14 @@ export interface NormalizeJobOptions extends JobLimits {
   now?: () => Date;
   /** id generator for a missing job_id; default crypto.randomUUID() */
   newId?: () => string;
+  /** `private` of a job that does not say (config private_by_default) */
+  privateByDefault?: boolean;
 }
 
 const JOB_FIELDS = [
   'job_id', 'program', 'required_memory_mb', 'required_duration_s', 'required_duration_seconds',
   'requires_gpu', 'requires_state', 'priority', 'timeout_s', 'timeout_seconds',
-  'created_at', 'metadata', 'substrates', 'max_attempts', 'split',
+  'created_at', 'metadata', 'substrates', 'max_attempts', 'split', 'private', 'verify',
 ] as const;
 
 const JOB_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -70,6 +72,7 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
     switch (key) {
       case 'job_id': case 'program': case 'required_memory_mb': case 'requires_gpu': case 'requires_state':
       case 'priority': case 'created_at': case 'metadata': case 'substrates': case 'max_attempts': case 'split':
+      case 'private': case 'verify':
         break;
       case 'required_duration_s': case 'required_duration_seconds':
         if (durationKey !== undefined) throw aliasClash(path, 'required_duration_s', 'required_duration_seconds');
@@ -120,6 +123,13 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
   const maxAttempts = input.max_attempts === undefined ? JOB_DEFAULTS.max_attempts : input.max_attempts;
   if (!isIntIn(maxAttempts, 1, 100)) throw invalidJob(fieldPath(path, 'max_attempts'), 'max_attempts must be an integer 1..100');
 
+  const isPrivate = input.private === undefined ? opts?.privateByDefault === true : input.private;
+  if (typeof isPrivate !== 'boolean') throw invalidJob(fieldPath(path, 'private'), 'private must be true or false');
+  const verify = input.verify;
+  if (verify !== undefined && verify !== 'auto' && verify !== 'quorum' && verify !== 'none') {
+    throw invalidJob(fieldPath(path, 'verify'), 'verify must be "auto", "quorum" or "none"');
+  }
+
   const job: JobSpec = {
     job_id: jobId,
     program,
@@ -134,6 +144,9 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
     substrates: substrates(input.substrates, path),
     max_attempts: maxAttempts,
   };
+  // Only set when they differ from the default, so stored jobs stay as small as before.
+  if (isPrivate) job.private = true;
+  if (verify === 'quorum' || verify === 'none') job.verify = verify;
   if (split !== undefined) job.split = split;
   return job;
 }

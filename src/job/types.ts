@@ -35,10 +35,31 @@ export interface JobSpec {
   /** substrate names (or types) the job may run on; null = any */
   substrates: string[] | null;
   max_attempts: number;
+  /** never runs on (or is checked by) an untrusted substrate; absent means false */
+  private?: true;
+  /** how results from untrusted substrates are checked; absent means 'auto' */
+  verify?: 'quorum' | 'none';
   /** run over the whole range as window jobs whose results combine into one (docs/split.md) */
   split?: SplitSpec;
   /** set on the window jobs of a split job: the split job's id */
   parent_id?: string;
+}
+
+export type VerifyMode = 'auto' | 'quorum' | 'none';
+
+/**
+ * How a result was established (docs/trust.md):
+ * trusted — computed by a trusted substrate, or a node's result confirmed by one;
+ * spot-check — a trusted node's result, confirmed by a random independent check;
+ * quorum — confirmed by at least two agreeing independent executions on request, or by nodes when no trusted check exists;
+ * unchecked — one trusted node's result, not checked (it stays re-verifiable while that node is connected).
+ */
+export interface Verification {
+  method: 'trusted' | 'quorum' | 'spot-check' | 'unchecked';
+  /** executions made for this job's accepted attempt, including checks */
+  executions: number;
+  /** how many of them agree with the stored result */
+  agreed: number;
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -61,6 +82,10 @@ export interface ResultRecord {
   /** every failed attempt, oldest first */
   attempt_errors?: AttemptError[];
   completed_at: string;
+  /** succeeded results only */
+  verification?: Verification;
+  /** set when verification later found the first stored result wrong and replaced it */
+  corrected_at?: string;
   /** a split job's final progress (windows and bytes done) */
   progress?: SplitProgress;
   /** a split job's windows per substrate that ran them */

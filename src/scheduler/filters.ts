@@ -21,6 +21,9 @@ export function constraintMismatch(
   if (job.substrates !== null && !job.substrates.includes(sub.name) && !job.substrates.includes(sub.type)) {
     return { path: 'substrates', reason: `not in the job's substrates (${job.substrates.join(', ')})` };
   }
+  if (job.private === true && caps.trust !== 'trusted') {
+    return { path: 'private', reason: 'is untrusted, and the job is private' };
+  }
   if (job.required_memory_mb > caps.max_memory_mb) {
     return { path: 'required_memory_mb', reason: `needs ${job.required_memory_mb} MB, offers ${caps.max_memory_mb} MB` };
   }

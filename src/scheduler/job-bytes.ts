@@ -1,4 +1,5 @@
 import type { JobSpec } from '../job/types.js';
+import { jobWindowBytes } from '../job/window-length.js';
 
 /**
  * How many bytes a job will read, when that is known before it runs: the
@@ -7,10 +8,7 @@ import type { JobSpec } from '../job/types.js';
  * transfer estimate rather than a made-up one.
  */
 export function jobBytes(job: JobSpec): number {
-  const program = job.program;
-  if (program.length !== null) return program.length;
-  if (program.data !== undefined) return Math.max(0, base64DecodedLength(program.data) - program.offset);
-  return 0;
+  return jobWindowBytes(job.program) ?? 0;
 }
 
 /**
@@ -20,12 +18,4 @@ export function jobBytes(job: JobSpec): number {
  */
 export function byteBucket(bytes: number): number {
   return bytes <= 0 ? 0 : 2 ** Math.ceil(Math.log2(bytes));
-}
-
-/** Decoded size of canonical (normalised, unwrapped) base64 without decoding it. */
-function base64DecodedLength(b64: string): number {
-  let padding = 0;
-  if (b64.endsWith('==')) padding = 2;
-  else if (b64.endsWith('=')) padding = 1;
-  return Math.floor(b64.length * 3 / 4) - padding;
 }

@@ -392,7 +392,7 @@ function pickWithFreeSlot(order: number[], snaps: Snapshot[], free: number[], ex
 /** jobs with equal keys are interchangeable for filtering and (up to the byte bucket) for scoring */
 function constraintKey(job: JobSpec): string {
   const pins = job.substrates === null ? '*' : JSON.stringify(job.substrates);
-  return `${job.required_memory_mb}|${job.required_duration_s}|${job.requires_gpu ? 1 : 0}|${job.requires_state ? 1 : 0}|${byteBucket(jobBytes(job))}|${pins}`;
+  return `${job.required_memory_mb}|${job.required_duration_s}|${job.requires_gpu ? 1 : 0}|${job.requires_state ? 1 : 0}|${job.private === true ? 1 : 0}|${byteBucket(jobBytes(job))}|${pins}`;
 }
 
 function explainMismatches(mismatches: Array<{ name: string; mismatch: ConstraintMismatch | null }>): string {

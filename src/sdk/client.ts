@@ -4,6 +4,17 @@ import type { JobStatus, ResultRecord } from '../job/types.js';
 import type { ListPage } from '../store/job-store.js';
 import type { SplitProgress } from '../split/split-progress.js';
 import { readServerEvents } from './event-stream.js';
+import type { NodeView } from '../substrates/node-pool/node-pool.js';
+import type { VerificationStats } from '../substrates/node-pool/node-verifier.js';
+import type { MintedToken, MintRequest } from '../trust/node-access.js';
+import type { TokenRecord } from '../trust/node-ledger.js';
+
+export interface NodesReport {
+  nodes: NodeView[];
+  /** whether nodes must present a node token or join token */
+  require_credential: boolean;
+  verification: VerificationStats;
+}
 
 /**
  * The HTTP client: the DispatcherApi over the wire, plus blob upload and a
@@ -179,6 +190,29 @@ export class Client implements DispatcherApi {
 
   async listSubstrates(): Promise<SubstrateView[]> {
     return (await this.json<{ substrates: SubstrateView[] }>('GET', '/v1/substrates')).substrates;
+  }
+
+  /** Connected volunteer nodes with their reputation, and the verifier's totals. */
+  async listNodes(): Promise<NodesReport> {
+    return this.json<NodesReport>('GET', '/v1/nodes');
+  }
+
+  /** Bans a node: its connection closes and its id (and join token) are refused from now on. */
+  async banNode(nodeId: string): Promise<void> {
+    await this.json('DELETE', `/v1/nodes/${encodeURIComponent(nodeId)}`);
+  }
+
+  /** Mints a join token for one node; the token string is in the reply only. */
+  async createNodeToken(req: MintRequest = {}): Promise<MintedToken> {
+    return this.json<MintedToken>('POST', '/v1/nodes/tokens', { body: req });
+  }
+
+  async listNodeTokens(): Promise<TokenRecord[]> {
+    return (await this.json<{ tokens: TokenRecord[] }>('GET', '/v1/nodes/tokens')).tokens;
+  }
+
+  async revokeNodeToken(id: string): Promise<void> {
+    await this.json('DELETE', `/v1/nodes/tokens/${encodeURIComponent(id)}`);
   }
 
   /** Streams the data to PUT /v1/blobs; use the blob_id as a program's `blob`. `onProgress` gets the bytes sent so far. */

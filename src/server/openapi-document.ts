@@ -85,6 +85,8 @@ const schemas = {
       metadata: { type: 'object' },
       substrates: { type: 'array', items: { type: 'string' }, description: 'substrate names or types the job may run on' },
       max_attempts: { type: 'integer', minimum: 1 },
+      private: { type: 'boolean', description: 'never runs on, nor is checked by, an untrusted substrate (browser, volunteer); default false, or true with private_by_default' },
+      verify: { type: 'string', enum: ['auto', 'quorum', 'none'], description: 'how results from untrusted nodes are checked (docs/trust.md); "none" only where the operator allows it' },
       split: {
         description: 'run the program over its whole range (a blob or data_url of any size) as window jobs whose results combine into exactly the single-pass result (docs/split.md)',
         oneOf: [
@@ -155,8 +157,39 @@ const schemas = {
       error: nullable({ type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } } }),
       attempt_errors: { type: 'array', items: ref('AttemptError') },
       completed_at: isoTime,
+      verification: ref('Verification'),
+      corrected_at: { ...isoTime, description: 'set when verification found the first stored result wrong and replaced it' },
       progress: { ...ref('SplitProgress'), description: 'split jobs: the final progress' },
       split_substrates: { type: 'object', additionalProperties: nonNegInt, description: 'split jobs: windows run per substrate' },
+    },
+  },
+  Verification: {
+    type: 'object', required: ['method', 'executions', 'agreed'],
+    description: 'How a succeeded result was established (docs/trust.md).',
+    properties: {
+      method: { type: 'string', enum: ['trusted', 'quorum', 'spot-check', 'unchecked'] },
+      executions: { type: 'integer', minimum: 1 },
+      agreed: { type: 'integer', minimum: 1 },
+    },
+  },
+  NodeView: {
+    type: 'object',
+    required: ['node_id', 'kind', 'address', 'label', 'credential', 'slots', 'slots_granted', 'in_flight', 'completed', 'state', 'reputation'],
+    properties: {
+      node_id: { type: 'string' }, kind: { type: 'string', enum: ['browser', 'node'] }, address: { type: 'string' },
+      label: nullable({ type: 'string' }), credential: { type: 'string', enum: ['open', 'shared', 'join'] },
+      slots: nonNegInt, slots_granted: nonNegInt, in_flight: { type: 'integer' }, completed: nonNegInt,
+      latency_ms: nullable({ type: 'number' }), throughput_bytes_per_ms: nullable({ type: 'number' }), connected_at: isoTime,
+      state: { type: 'string', enum: ['probation', 'trusted', 'banned'] }, reputation: { type: 'number' },
+      record: { type: 'object' }, capabilities: { type: 'object' },
+    },
+  },
+  JoinToken: {
+    type: 'object', required: ['id', 'kind', 'label', 'created_at', 'expires_at', 'revoked_at'],
+    properties: {
+      id: { type: 'string', pattern: '^[0-9a-f]{16}$' }, kind: nullable({ type: 'string', enum: ['browser', 'node'] }),
+      label: nullable({ type: 'string' }), created_at: isoTime, expires_at: nullable(isoTime), revoked_at: nullable(isoTime),
+      token: { type: 'string', description: 'only in the reply to POST: give it to the node; it is never stored' },
     },
   },
   PendingResult: {
@@ -304,7 +337,7 @@ export const openApiDocument = {
           401: unauthorized,
           413: errorReply('PAYLOAD_TOO_LARGE: body over the limit or more than 10,000 jobs'),
           415: errorReply('UNSUPPORTED_MEDIA_TYPE: send application/json'),
-          503: errorReply('STORE_UNAVAILABLE or SHUTTING_DOWN'),
+          503: errorReply('STORE_UNAVAILABLE, SHUTTING_DOWN, or QUEUE_FULL (past max_queued_jobs or max_queued_bytes; see Retry-After)'),
         },
       },
       get: {
@@ -384,6 +417,69 @@ export const openApiDocument = {
       },
     },
     '/v1/blobs/{id}': { get: blobRead('get'), head: blobRead('head') },
+    '/v1/nodes': {
+      get: {
+        operationId: 'listNodes',
+        summary: 'Connected volunteer nodes with their reputation, and verification totals',
+        responses: {
+          200: { description: 'nodes', content: json({ type: 'object', required: ['nodes', 'require_credential', 'verification'], properties: {
+            nodes: { type: 'array', items: ref('NodeView') }, require_credential: { type: 'boolean' }, verification: { type: 'object' } } }) },
+          401: unauthorized,
+        },
+      },
+    },
+    '/v1/nodes/{id}': {
+      delete: {
+        operationId: 'banNode',
+        summary: 'Ban a node: its connection closes (4001) and its id and join token are refused from now on',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+        responses: {
+          200: { description: 'banned', content: json({ type: 'object', properties: { node_id: { type: 'string' }, status: { type: 'string', enum: ['banned'] } } }) },
+          400: errorReply('INVALID_REQUEST: not a node id'),
+          401: unauthorized,
+          404: errorReply('NOT_FOUND: no such node connected or banned'),
+        },
+      },
+    },
+    '/v1/nodes/bans': {
+      get: {
+        operationId: 'listBans',
+        summary: 'Banned nodes',
+        responses: { 200: { description: 'bans', content: json({ type: 'object', properties: { bans: { type: 'array', items: { type: 'object' } } } }) }, 401: unauthorized },
+      },
+    },
+    '/v1/nodes/tokens': {
+      post: {
+        operationId: 'createNodeToken',
+        summary: 'Mint a join token for one node',
+        requestBody: { required: false, content: json({ type: 'object', additionalProperties: false, properties: {
+          ttl_s: { type: 'integer', minimum: 60, maximum: 366 * 86_400 }, kind: { type: 'string', enum: ['browser', 'node'] },
+          label: { type: 'string', minLength: 1, maxLength: 64 } } }) },
+        responses: {
+          201: { description: 'the token, shown once', content: json(ref('JoinToken')) },
+          400: errorReply('INVALID_REQUEST with the field at fault'),
+          401: unauthorized,
+        },
+      },
+      get: {
+        operationId: 'listNodeTokens',
+        summary: 'Join tokens (metadata only)',
+        responses: { 200: { description: 'tokens', content: json({ type: 'object', properties: { tokens: { type: 'array', items: ref('JoinToken') } } }) }, 401: unauthorized },
+      },
+    },
+    '/v1/nodes/tokens/{id}': {
+      delete: {
+        operationId: 'revokeNodeToken',
+        summary: 'Revoke a join token; nodes using it are disconnected',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{16}$' } }],
+        responses: {
+          200: { description: 'revoked', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { type: 'string', enum: ['revoked'] } } }) },
+          400: errorReply('INVALID_REQUEST: not a token id'),
+          401: unauthorized,
+          404: errorReply('NOT_FOUND: no such token'),
+        },
+      },
+    },
     '/v1/substrates': {
       get: {
         operationId: 'listSubstrates',

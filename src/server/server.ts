@@ -16,6 +16,7 @@ import { registerBrowserAssetRoutes } from './routes/browser-assets.js';
 import { registerNodeSocket, type NodesHost } from './routes/nodes-ws.js';
 import { closeIdleSocketsOnClose } from './idle-sockets.js';
 import { registerDashboardRoutes, registerRootRoute, type DashboardHost } from './routes/dashboard.js';
+import { registerNodeRoutes } from './routes/nodes.js';
 import { hasValidBlobSignature, processBlobUrlSigner } from '../data/blob-url-signing.js';
 
 export interface ServerOptions {
@@ -80,6 +81,8 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
     registerJobEventRoutes(v1, dispatcher, closing);
     registerSubstrateRoutes(v1, dispatcher);
     if (live !== undefined) registerDashboardRoutes(v1, live, closing);
+    const nodeService = (dispatcher as NodesHost).nodeService;
+    if (nodeService !== undefined) registerNodeRoutes(v1, nodeService);
     await v1.register(blobRoutes, { dispatcher, blobLimitBytes: opts.blobLimitBytes ?? DEFAULT_BLOB_LIMIT_BYTES });
   });
   const nodes = (dispatcher as NodesHost).nodes;

@@ -283,6 +283,9 @@ class SplitRun {
       substrates: parent.substrates,
       max_attempts: parent.max_attempts,
       parent_id: parent.job_id,
+      // a private parent's windows stay on trusted substrates; its verification level applies to every window
+      ...(parent.private === true ? { private: true } : {}),
+      ...(parent.verify === undefined ? {} : { verify: parent.verify }),
     };
   }
 

@@ -47,6 +47,15 @@ export interface JobStore {
   complete(items: Completion[]): Promise<boolean[]>;
 
   /**
+   * Replaces the results of succeeded jobs that verification later found
+   * wrong: the result record (and the original's `results:<id>` copy) keeps
+   * its expiry, the job's metric record is replaced where it is still kept,
+   * and waiters are told. Returns per item whether a succeeded result was
+   * there to replace.
+   */
+  amend(items: Amendment[]): Promise<boolean[]>;
+
+  /**
    * Gives the jobs back to the queue after a failed attempt, ready again at
    * now + delayMs; the error is appended to the job's attempt errors.
    * Ignored for jobs that are already terminal.
@@ -107,6 +116,11 @@ export interface Completion {
   metric: MetricRecord;
 }
 
+export interface Amendment {
+  result: ResultRecord;
+  metric: MetricRecord;
+}
+
 export interface Retry {
   lease: Lease;
   error: AttemptError;
@@ -139,6 +153,8 @@ export interface QueueDepth {
   queued: number;
   delayed: number;
   running: number;
+  /** inline data (base64 characters) held by unfinished jobs, where the store tracks it */
+  inline_bytes?: number;
 }
 
 export interface StoreOptions {

@@ -1,5 +1,5 @@
 import type { Capabilities } from '../scheduler/capabilities.js';
-import type { ProgramSpec } from '../job/types.js';
+import type { ProgramSpec, Verification, VerifyMode } from '../job/types.js';
 import type { OpResult } from '../ops/types.js';
 import type { ErrorBody } from '../errors.js';
 
@@ -35,6 +35,10 @@ export interface ExecRequest {
   deadline: number;
   /** the job's declared needs, for substrates that size invocations (e.g. Lambda memory) */
   required_memory_mb: number;
+  /** how an untrusted substrate's result must be checked; absent means 'auto' */
+  verify?: VerifyMode;
+  /** the job has no attempt left after this one: a verifying substrate completes it on its arbiter rather than fail it */
+  last_attempt?: boolean;
 }
 
 export type ExecOutcome =
@@ -47,6 +51,8 @@ export type ExecOutcome =
       /** cost reported or estimated by the substrate, if it knows better than the price table */
       cost_usd?: number;
       node?: string;
+      /** set by substrates that verify their results (the node substrates) */
+      verification?: Verification;
     }
   | {
       ok: false;

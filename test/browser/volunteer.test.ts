@@ -18,7 +18,9 @@ let browser: Browser;
 
 before(async () => {
   await ensureBrowserAssets();
-  served = await serveDispatcher();
+  // This file tests the page runtime and churn: slow start, speculative re-runs and canaries have tests of their own.
+  // The local threads check the tabs' results (docs/trust.md), so they must be allowed to read the loopback test servers too.
+  served = await serveDispatcher({ dispatcher: { threads: 2, nodePool: { initialGrant: 1024, speculativeMinMs: 60_000 }, canaryRate: 0, allowPrivateDataUrls: true } });
   browser = await launchChromium();
 });
 

@@ -9,7 +9,16 @@ test('defaults apply when neither flags nor file say otherwise', () => {
   assert.deepEqual(settings, {
     port: 8080, host: '127.0.0.1', dataDir: '.data', logLevel: 'info', token: undefined, redisUrl: undefined,
     policy: 'cost-latency', allowPrivateDataUrls: false, allowHosts: [], threads: undefined, allowInsecureListen: false, leaseMs: undefined, metricsLimit: undefined,
+    openVolunteers: false, privateByDefault: false, allowUnverified: false, maxQueuedJobs: undefined, maxQueuedBytes: undefined,
   });
+});
+
+test('trust settings come from the file unless flags say otherwise; wrong types name the key', () => {
+  const config = checkConfig({ open_volunteers: true, private_by_default: true, allow_unverified: true, max_queued_jobs: 500, max_queued_bytes: 4096 }, 'trust.json');
+  const settings = resolveServeSettings({ maxQueuedJobs: 900 }, config, {});
+  assert.deepEqual([settings.openVolunteers, settings.privateByDefault, settings.allowUnverified, settings.maxQueuedJobs, settings.maxQueuedBytes], [true, true, true, 900, 4096]);
+  assert.throws(() => checkConfig({ open_volunteers: 'yes' }, 'trust.json'), (err: UsageError) => err.path === 'open_volunteers');
+  assert.throws(() => checkConfig({ max_queued_jobs: 0 }, 'trust.json'), (err: UsageError) => err.path === 'max_queued_jobs');
 });
 
 test('flags override the file; the file overrides defaults', () => {

@@ -6,6 +6,7 @@ import { PacketFSError } from '../../src/errors.js';
 import { ensureBrowserAssets } from '../browser/chromium.js';
 import { runCli } from '../cli/run-cli.js';
 import { eventually } from '../helpers/redis-server.js';
+import { RawNode } from '../nodes/raw-node.js';
 import { call, NINE_DIGITS_B64, serveDispatcher, type Served } from '../server/harness.js';
 
 /** Reads frames until `until` holds for one (resolves with it); fails after 15 s. */
@@ -132,6 +133,32 @@ test('a running split job is listed with its progress, and the progress only mov
     // finished: it leaves the list
     await frameWhere(served.url, (f) => !f.splits.some((s) => s.job_id === job_id));
   } finally {
+    await served.close();
+  }
+});
+
+test('volunteers show by kind, and a node that ran jobs shows its throughput, reputation and state', async () => {
+  const served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 50 } });
+  const { node } = await RawNode.register(served.url, { slots: 2 });
+  try {
+    const ids = await served.dispatcher.submitJobs(Array.from({ length: 4 }, (_, i) => ({ job_id: `v-${i}`, substrates: ['volunteer'], program: { op: 'crc32c', data: NINE_DIGITS_B64 } })));
+    for (let answered = 0; answered < ids.length;) {
+      const assign = await node.next();
+      node.answer(assign.jobs);
+      answered += assign.jobs.length;
+    }
+    for (const { job_id } of ids) assert.equal((await served.dispatcher.getResult(job_id, { wait: 10 }))?.status, 'succeeded');
+    const frame = await frameWhere(served.url, (f) => f.top_by_throughput.length === 1 && f.top_by_throughput[0]!.completed === 4);
+    assert.deepEqual(frame.nodes_by_kind, { node: 1 });
+    assert.equal(frame.nodes_connected, 1);
+    const row = frame.top_by_throughput[0]!;
+    assert.equal(row.kind, 'node');
+    assert.ok(row.throughput_bps !== null && row.throughput_bps > 0);
+    assert.equal(typeof row.reputation, 'number');
+    assert.equal(typeof row.state, 'string');
+    assert.deepEqual(frame.top_by_reputation.map((n) => n.node_id), [row.node_id]);
+  } finally {
+    await node.close();
     await served.close();
   }
 });

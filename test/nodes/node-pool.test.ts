@@ -30,7 +30,7 @@ function registerNode(pool: NodePool, slots: number) {
 const ok = (id: string) => ({ assignment_id: id, ok: true, result: { count: 3, bytes: 3 }, bytes_processed: 3, exec_time_ms: 0.1 });
 
 test('never more jobs than free slots; the surplus fails over at once', async () => {
-  const pool = new NodePool();
+  const pool = new NodePool({ initialGrant: 1024 });
   try {
     const a = registerNode(pool, 2);
     const b = registerNode(pool, 3);
@@ -102,6 +102,47 @@ test('a connection that does not register in time is closed with 4408', async ()
     while (transport.closedWith === null) await new Promise((r) => setTimeout(r, 10));
     assert.equal(transport.closedWith, 4408);
     assert.equal(pool.connectionCount, 0);
+  } finally {
+    pool.close();
+  }
+});
+
+test('slow start: a node gets two slots, one more per answer, up to what it announced', async () => {
+  const pool = new NodePool();
+  try {
+    const a = registerNode(pool, 1024);
+    assert.equal(pool.stats('node').free, 2);
+    assert.equal(pool.stats('node').announced, 1024);
+    const run = pool.execute('node', Array.from({ length: 5 }, (_, i) => request(i)));
+    const [assign] = a.transport.sent.filter((m) => m.type === 'assign');
+    assert.equal(assign.jobs.length, 2, 'only the granted slots are used');
+    pool.receive(a.conn, JSON.stringify({ type: 'results', results: assign.jobs.map((j: any) => ok(j.assignment_id)) }));
+    const outcomes = await run;
+    assert.equal(outcomes.filter((o) => o.ok).length, 2);
+    assert.equal(pool.stats('node').free, 4, 'two answers grew the grant from 2 to 4');
+  } finally {
+    pool.close();
+  }
+});
+
+test('a node that sits on its jobs: they are re-run elsewhere, its grant halves, and it is dropped', async () => {
+  const pool = new NodePool({ heartbeatMs: 40, speculativeMinMs: 30, hoardTimeoutMs: 150 });
+  try {
+    const hoarder = registerNode(pool, 1024);
+    const beat = setInterval(() => pool.receive(hoarder.conn, '{"type":"heartbeat"}'), 10);
+    try {
+      const started = Date.now();
+      const outcomes = await pool.execute('node', [request(1), request(2)]);
+      assert.ok(Date.now() - started < 5_000, 'settled long before the 60 s deadline');
+      assert.deepEqual(outcomes.map((o) => !o.ok && o.retryable && o.error.code), ['TIMEOUT', 'TIMEOUT']);
+      assert.equal(pool.speculativeReruns, 2);
+      assert.equal(pool.views('node')[0]?.slots_granted, 1, 'the grant halved (2 → 1, at least one)');
+      assert.ok(pool.stats('node').free <= 0, 'the held jobs keep their slots until the node answers');
+      while (hoarder.transport.closedWith === null && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(hoarder.transport.closedWith, 4409, 'dropped for sitting on jobs');
+    } finally {
+      clearInterval(beat);
+    }
   } finally {
     pool.close();
   }

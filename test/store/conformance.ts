@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketFSError } from '../../src/errors.js';
 import type { AttemptError, JobSpec, MetricRecord, ResultRecord } from '../../src/job/types.js';
-import type { Completion, JobStore, Lease, StoreOptions } from '../../src/store/job-store.js';
+import type { Completion, JobStore, Lease, QueueDepth, StoreOptions } from '../../src/store/job-store.js';
 
 /**
  * One suite for every JobStore (memory, redis): the contract in
@@ -87,7 +87,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       });
       assert.equal(await store.get(id('unknown')), null);
       assert.equal(await store.getResult(a.job_id), null);
-      assert.deepEqual(await store.depth(), { queued: 2, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 2, delayed: 0, running: 0 });
       assert.equal(store.kind.length > 0, true);
       assert.equal(await store.ready(), true);
     }));
@@ -108,7 +108,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       assert.equal((await store.get(a.job_id))?.priority, 0, 'the first submission wins');
       const leases = await store.take(10, LONG_MS);
       assert.deepEqual(leases.map((l) => l.job.job_id), [a.job_id, b.job_id, c.job_id]);
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 3 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 3 });
 
       assert.deepEqual(await store.enqueue([a]), [{ job_id: a.job_id, created: false, status: 'running' }]);
       assert.deepEqual(await store.complete([success(leases[0]!)]), [true]);
@@ -157,7 +157,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       assert.deepEqual(await store.take(10, LONG_MS), []);
       const tokens = new Set([...first, ...rest].map((l) => l.token));
       assert.equal(tokens.size, 5, 'every lease has its own token');
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 5 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 5 });
     }));
 
     it('complete writes the result and the metric once', () => withStore({}, async ({ store, id }) => {
@@ -175,8 +175,33 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         substrates: null, errors: [], result: done.result,
       });
       assert.deepEqual(await store.recentMetrics(10), [done.metric]);
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 0 });
       assert.deepEqual(await store.take(10, LONG_MS), []);
+    }));
+
+    it('amend replaces a succeeded result and its metric in place, and nothing else', () => withStore({}, async ({ store, id }) => {
+      await store.enqueue([jobSpec(id('ok')), jobSpec(id('bad')), jobSpec(id('later'))]);
+      const [ok, bad, later] = await store.take(3, LONG_MS);
+      const done = success(ok!);
+      const failed = failure(bad!);
+      await store.complete([done, failed, success(later!)]);
+      const fixed: ResultRecord = { ...done.result, result: { count: 3, bytes: 3 }, bytes_processed: 4, corrected_at: '2025-01-02T03:05:00.000Z',
+        verification: { method: 'trusted', executions: 2, agreed: 1 } };
+      const notFailed: ResultRecord = { ...failed.result, status: 'succeeded', success: true, result: { count: 1, bytes: 3 }, error: null };
+      const unknown: ResultRecord = { ...fixed, job_id: id('nobody') };
+      assert.deepEqual(await store.amend([
+        { result: fixed, metric: metricFor(fixed) },
+        { result: notFailed, metric: metricFor(notFailed) },
+        { result: unknown, metric: metricFor(unknown) },
+      ]), [true, false, false]);
+      assert.deepEqual(await store.getResult(id('ok')), fixed);
+      assert.deepEqual((await store.get(id('ok')))?.result, fixed);
+      assert.deepEqual(await store.getResult(id('bad')), failed.result, 'a failed result is not amended');
+      assert.equal(await store.getResult(id('nobody')), null);
+      const metrics = await store.recentMetrics(10);
+      assert.deepEqual(metrics.map((m) => m.job_id), [id('later'), id('bad'), id('ok')], 'the metric stays where it was');
+      assert.deepEqual(metrics[2], metricFor(fixed));
+      assert.deepEqual(await store.amend([]), []);
     }));
 
     it('complete takes a batch and answers per item; a failed result makes the job failed', () => withStore({}, async ({ store, id }) => {
@@ -205,7 +230,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
         job_id: id('soon'), status: 'queued', attempts: 1, priority: 0, created_at: soon!.job.created_at,
         substrates: null, errors: [soonError], result: null,
       });
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 2, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 2, running: 0 });
 
       await pass(PAST_SHORT_DELAY_MS);
       const again = await store.take(10, LONG_MS);
@@ -214,7 +239,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       assert.equal(again[0]!.attempt, 2);
       assert.deepEqual(again[0]!.errors, [soonError]);
       assert.notEqual(again[0]!.token, soon!.token);
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 1, running: 1 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 1, running: 1 });
     }));
 
     it('retryLater without delay requeues at once and errors accumulate', () => withStore({}, async ({ store, id }) => {
@@ -249,7 +274,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       assert.equal(view?.status, 'succeeded');
       assert.deepEqual(view?.errors, []);
       assert.deepEqual(await store.take(1, LONG_MS), []);
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 0 });
     }));
 
     it('an expired lease is handed out again with attempt + 1 and a LEASE_EXPIRED error', () => withStore({}, async ({ store, id, pass, simulated }) => {
@@ -322,7 +347,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       assert.deepEqual(bResult?.attempt_errors?.map((e) => [e.attempt, e.code]), [[1, 'LEASE_EXPIRED'], [2, 'LEASE_EXPIRED']]);
       assert.deepEqual(await store.complete([success(b!)]), [false]);
       assert.deepEqual((await store.recentMetrics(10)).map((m) => m.job_id), [id('b'), id('a')]);
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 0 });
     }));
 
     it('extendLeases keeps a lease past its first expiry', () => withStore({}, async ({ store, id, pass }) => {
@@ -349,7 +374,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     it('cancel removes a queued job', () => withStore({}, async ({ store, id }) => {
       await store.enqueue([jobSpec(id('a')), jobSpec(id('b'))]);
       assert.equal(await store.cancel(id('a')), 'cancelled');
-      assert.deepEqual(await store.depth(), { queued: 1, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 1, delayed: 0, running: 0 });
       const result = await store.getResult(id('a'));
       assertCancelled(result, id('a'), 0);
       const view = await store.get(id('a'));
@@ -367,7 +392,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       await store.enqueue([jobSpec(id('a'))]);
       const [lease] = await store.take(1, LONG_MS);
       assert.equal(await store.cancel(id('a')), 'cancelled');
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 0 });
       assert.deepEqual(await store.complete([success(lease!)]), [false]);
       await store.retryLater([{ lease: lease!, error: attemptError(1, 'late'), delayMs: 0 }]);
       assert.deepEqual(await store.take(10, LONG_MS), []);
@@ -382,7 +407,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       const error = attemptError(1, 'broke');
       await store.retryLater([{ lease: lease!, error, delayMs: SHORT_DELAY_MS }]);
       assert.equal(await store.cancel(id('a')), 'cancelled');
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 0 });
       await pass(PAST_SHORT_DELAY_MS);
       assert.deepEqual(await store.take(10, LONG_MS), []);
       const result = await store.getResult(id('a'));
@@ -505,16 +530,16 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     }));
 
     it('depth counts ready, delayed and running jobs', () => withStore({}, async ({ store, id }) => {
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 0 });
       await store.enqueue(['a', 'b', 'c', 'd'].map((n) => jobSpec(id(n))));
       const [a, b] = await store.take(2, LONG_MS);
-      assert.deepEqual(await store.depth(), { queued: 2, delayed: 0, running: 2 });
+      assert.deepEqual(counts(await store.depth()), { queued: 2, delayed: 0, running: 2 });
       await store.retryLater([{ lease: a!, error: attemptError(1, 'x'), delayMs: LONG_MS }]);
-      assert.deepEqual(await store.depth(), { queued: 2, delayed: 1, running: 1 });
+      assert.deepEqual(counts(await store.depth()), { queued: 2, delayed: 1, running: 1 });
       await store.cancel(id('c'));
-      assert.deepEqual(await store.depth(), { queued: 1, delayed: 1, running: 1 });
+      assert.deepEqual(counts(await store.depth()), { queued: 1, delayed: 1, running: 1 });
       await store.complete([success(b!)]);
-      assert.deepEqual(await store.depth(), { queued: 1, delayed: 1, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 1, delayed: 1, running: 0 });
     }));
 
     it('results expire after resultTtlMs and the job is then unknown', () => withStore({ resultTtlMs: SHORT_TTL_MS }, async ({ store, id, pass }) => {
@@ -540,7 +565,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       const outcomes = await store.enqueue(specs);
       assert.equal(outcomes.length, n);
       assert.equal(outcomes.every((o, i) => o.created && o.status === 'queued' && o.job_id === specs[i]!.job_id), true);
-      assert.deepEqual(await store.depth(), { queued: n, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: n, delayed: 0, running: 0 });
 
       const leases: Lease[] = [];
       for (let round = 0; round < 20; round++) {
@@ -551,12 +576,12 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       const expectedOrder = [1, 0, -1].flatMap((p) => specs.filter((s) => s.priority === p).map((s) => s.job_id));
       assert.deepEqual(leases.map((l) => l.job.job_id), expectedOrder);
       assert.equal(new Set(leases.map((l) => l.token)).size, n);
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: n });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: n });
 
       const written = await store.complete(leases.map((l) => success(l)));
       assert.equal(written.length, n);
       assert.equal(written.every((w) => w === true), true);
-      assert.deepEqual(await store.depth(), { queued: 0, delayed: 0, running: 0 });
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 0, running: 0 });
       assert.deepEqual((await store.recentMetrics(3)).map((m) => m.job_id), expectedOrder.slice(-3).reverse());
       assert.equal((await store.getResult(id(1234)))?.job_id, id(1234));
       assert.equal((await store.enqueue(specs)).every((o) => !o.created && o.status === 'succeeded'), true);
@@ -600,6 +625,11 @@ function failure(lease: Lease): Completion {
     attempt_errors: [], completed_at: '2025-01-02T03:04:06.000Z',
   };
   return { lease, result, metric: metricFor(result) };
+}
+
+/** The counts every store reports (some also track inline bytes). */
+function counts(depth: QueueDepth): QueueDepth {
+  return { queued: depth.queued, delayed: depth.delayed, running: depth.running };
 }
 
 function metricFor(result: ResultRecord): MetricRecord {

@@ -128,7 +128,7 @@ describe('MemoryJobStore (memory-only behaviour)', () => {
     const specs = Array.from({ length: 6000 }, (_, i) => spec(`j${i}`));
     await store.enqueue(specs);
     for (let i = 0; i < 6000; i++) if (i % 3 !== 0) await store.cancel(`j${i}`);
-    assert.deepEqual(await store.depth(), { queued: 2000, delayed: 0, running: 0 });
+    assert.deepEqual(await store.depth(), { queued: 2000, delayed: 0, running: 0, inline_bytes: 2000 * 4 });
     const leases = await store.take(10_000, 60_000);
     assert.deepEqual(leases.map((l) => l.job.job_id), specs.filter((_, i) => i % 3 === 0).map((s) => s.job_id));
     await store.close();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { PacketFSError } from '../../src/errors.js';
 import type { JobSpec } from '../../src/job/types.js';
-import { LegacyIngress } from '../../src/store/redis/legacy-ingress.js';
+import { LegacyIngress, MAX_DEAD_ENTRY_CHARS, MAX_DEAD_LETTERS } from '../../src/store/redis/legacy-ingress.js';
 import { redisKeys } from '../../src/store/redis/redis-keys.js';
 import { RedisJobStore } from '../../src/store/redis/redis-store.js';
 import { silentLogger } from '../../src/logger.js';
@@ -126,6 +126,20 @@ describe('redis store: the original ingress list and result keys', () => {
     assert.equal(dead[0].entry, '{not json');
     for (const d of dead) assert.equal(typeof d.error.message, 'string');
     assert.equal(await redis.hlen(redisKeys('packetfs', 'default').ingressProcessing), 0);
+  });
+
+  it('keeps the dead-letter list bounded: entries cut to 4 KiB, at most 1,000 kept', async () => {
+    const store = await open();
+    const huge = '{' + 'x'.repeat(10 * 1024 * 1024);
+    const flood = Array.from({ length: MAX_DEAD_LETTERS + 50 }, (_, i) => `garbage ${i}`);
+    await redis.lpush('packetfs:jobs:queue', huge, ...flood, JSON.stringify(originalJob('after-flood')));
+    const [lease] = await takeAll(store, 1);
+    assert.equal(lease!.job.job_id, 'after-flood');
+    await eventually('the flood dead-lettered', async () => (await redis.lindex('packetfs:jobs:invalid', 0))?.includes(`garbage ${flood.length - 1}`) || undefined);
+    assert.equal(await redis.llen('packetfs:jobs:invalid'), MAX_DEAD_LETTERS);
+    const longest = Math.max(...(await redis.lrange('packetfs:jobs:invalid', 0, -1)).map((d) => JSON.parse(d).entry.length));
+    assert.ok(longest <= MAX_DEAD_ENTRY_CHARS);
+    assert.ok((await redis.memory('USAGE', 'packetfs:jobs:invalid'))! < 1024 * 1024, 'the 10 MB entry is not kept whole');
   });
 
   it('loses and duplicates nothing when a process dies in the middle of a move', async () => {

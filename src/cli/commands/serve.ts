@@ -25,6 +25,11 @@ export function registerServe(program: Command): void {
     .option('--allow-insecure-listen', 'allow a non-loopback host without a token')
     .addOption(new Option('--node-token <token>', 'token browser/volunteer nodes must present on /v1/nodes/ws').env('PACKETFS_NODE_TOKEN'))
     .addOption(new Option('--lease-ms <ms>', 'lease (visibility timeout) of taken jobs; a crashed dispatcher\'s jobs run again after it (default 30000)').argParser(integerIn(100, 86_400_000)))
+    .option('--open-volunteers', 'admit anonymous volunteer nodes although the API has a token (public volunteer pages)')
+    .option('--private-by-default', 'jobs that do not say are private: never sent to browsers or volunteers')
+    .option('--allow-unverified', 'let jobs ask verify: "none" (volunteer results accepted unchecked)')
+    .addOption(new Option('--max-queued-jobs <n>', 'answer 503 QUEUE_FULL past this many unfinished jobs (default 1000000)').argParser(integerIn(1, 1_000_000_000)))
+    .addOption(new Option('--max-queued-bytes <n>', 'answer 503 QUEUE_FULL past this much inline data in unfinished jobs (default 268435456)').argParser(integerIn(1024, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--metrics-limit <n>', 'metric records kept in the store (default 10000)').argParser(integerIn(0, 10_000_000)))
     .action(async (flags: ServeFlags & { nodeToken?: string }) => {
       const config = await loadConfig(flags.config ?? DEFAULT_CONFIG_FILE, flags.config !== undefined);
@@ -49,6 +54,12 @@ async function serve(settings: ServeSettings, nodeToken: string | undefined, clo
     publicOrigins: [...publicOrigins(settings.host, settings.port), ...cloud.publicOrigins],
     substrates: cloud.substrates,
     ...(nodeToken === undefined || nodeToken === '' ? {} : { nodeToken }),
+    requireNodeCredential: nodesNeedCredential(settings, nodeToken),
+    ...joinSecret(settings),
+    privateByDefault: settings.privateByDefault,
+    allowUnverified: settings.allowUnverified,
+    ...(settings.maxQueuedJobs === undefined ? {} : { maxQueuedJobs: settings.maxQueuedJobs }),
+    ...(settings.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: settings.maxQueuedBytes }),
     logger,
     ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
@@ -88,6 +99,23 @@ async function serve(settings: ServeSettings, nodeToken: string | undefined, clo
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/**
+ * Nodes must present a credential whenever the API is protected or reachable
+ * from other machines, unless the operator opens the pool to anonymous
+ * volunteers; the loopback development default (no token) admits anyone.
+ */
+function nodesNeedCredential(settings: ServeSettings, nodeToken: string | undefined): boolean {
+  if (settings.openVolunteers) return false;
+  return settings.token !== undefined || (nodeToken !== undefined && nodeToken !== '') || !isLoopbackHost(settings.host);
+}
+
+/** Join tokens are signed with PACKETFS_JOIN_SECRET, else the API token, so every dispatcher of a deployment accepts them. */
+function joinSecret(settings: ServeSettings): { joinSecret?: string } {
+  const secret = process.env.PACKETFS_JOIN_SECRET;
+  if (secret !== undefined && secret !== '') return { joinSecret: secret };
+  return settings.token === undefined ? {} : { joinSecret: settings.token };
 }
 
 /** Fastify's pino logger, writing lines shaped like the dispatcher's (level names, ISO time) to stderr. */

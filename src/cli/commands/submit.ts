@@ -25,6 +25,8 @@ interface SubmitFlags extends ClientFlags {
   /** true: wait until finished; a number: at most that many seconds */
   wait?: true | number;
   json?: boolean;
+  private?: boolean;
+  verify?: 'auto' | 'quorum' | 'none';
 }
 
 const SOURCES = ['file', 'url', 'data', 'text'] as const;
@@ -43,6 +45,8 @@ export function registerSubmit(program: Command): void {
     .addOption(new Option('--length <n>', 'window length (default: to the end)').argParser(integerIn(0, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--priority <n>', 'higher runs first (default 0)').argParser(integerIn(-1_000_000, 1_000_000)))
     .addOption(new Option('--substrates <list>', 'substrates the job may run on, e.g. local,browser').argParser(commaList))
+    .option('--private', 'never run on (or be checked by) untrusted browsers and volunteers')
+    .addOption(new Option('--verify <mode>', 'how volunteer results are checked (default auto)').choices(['auto', 'quorum', 'none']))
     .addOption(new Option('--split <auto|bytes>', 'run over the whole file/URL as window jobs combined into one result: auto, or a window size like 8m').argParser(splitValue))
     .addOption(new Option('--wait [seconds]', 'wait for the result (at most this long when given)').argParser(seconds))
     .option('--json', 'print JSON')
@@ -83,6 +87,8 @@ async function buildJob(flags: SubmitFlags, client: Client): Promise<Record<stri
   const job: Record<string, unknown> = { program };
   if (flags.priority !== undefined) job.priority = flags.priority;
   if (flags.substrates !== undefined) job.substrates = flags.substrates;
+  if (flags.private === true) job.private = true;
+  if (flags.verify !== undefined) job.verify = flags.verify;
   if (flags.split !== undefined) job.split = flags.split;
   return job;
 }

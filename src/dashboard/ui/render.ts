@@ -71,7 +71,7 @@ function renderNodes(frame: DashboardFrame): void {
   fillRows(byId('top-reputation'), frame.top_by_reputation.map((n) => el('tr', { 'data-node': n.node_id },
     el('td', {}, el('code', {}, n.node_id)), el('td', {}, n.kind), el('td', { class: 'n' }, reputation(n)),
     el('td', {}, n.state ?? '—'), el('td', { class: 'n' }, formatCount(n.completed)),
-  )), 5, 'reputation: — (this dispatcher does not score nodes)');
+  )), 5, 'no scored nodes yet');
 }
 
 function renderSplits(frame: DashboardFrame): void {

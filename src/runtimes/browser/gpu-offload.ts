@@ -49,7 +49,10 @@ export async function setupGpuOffload(opts: { force?: boolean; calibrationBytes?
   try {
     kernels = await withTimeout(createGpuKernels(gpu, opts.segmentBytes === undefined ? {} : { segmentBytes: opts.segmentBytes }), SETUP_TIMEOUT_MS);
     if (kernels === null) return NO_GPU;
-    const report = opts.force === true ? { status: 'used' as const, adapter: kernels.adapter } : await calibrate(kernels, opts.calibrationBytes ?? CALIBRATION_BYTES);
+    const report = opts.force === true
+      ? { status: 'used' as const, adapter: kernels.adapter }
+      // A device that hangs in calibration must not hold the worker's start-up forever.
+      : await withTimeout(calibrate(kernels, opts.calibrationBytes ?? CALIBRATION_BYTES), SETUP_TIMEOUT_MS) ?? { status: 'unavailable' as const, adapter: kernels.adapter };
     const ready = kernels;
     if (report.status !== 'used') ready.destroy();
     return {

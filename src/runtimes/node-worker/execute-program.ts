@@ -1,4 +1,4 @@
-import { PacketFSError, toErrorBody } from '../../errors.js';
+import { isRetryableCode, PacketFSError, toErrorBody } from '../../errors.js';
 import type { ProgramSpec } from '../../job/types.js';
 import { runOps } from '../../ops/index.js';
 import { readInlineWindow, runWindowProgram, type OpsOffload, type WindowContext } from '../../data/window.js';
@@ -16,15 +16,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** All a runtime needs of an ExecRequest (an ExecRequest is one). */
 export type ProgramRequest = Pick<ExecRequest, 'program' | 'deadline'>;
 
-/** Failures that come from the job itself: running it again gives the same answer. */
-const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'INVALID_JOB', 'WINDOW_OUT_OF_RANGE', 'DATA_URL_FORBIDDEN', 'BLOB_NOT_FOUND', 'PAYLOAD_TOO_LARGE',
-]);
-
-/** Whether a failure with this code may succeed on another attempt (network, timeout, crash, anything unforeseen). */
-export function isRetryableCode(code: string): boolean {
-  return !INPUT_ERROR_CODES.has(code);
-}
+export { isRetryableCode };
 
 /** The ok:false outcome for anything thrown, classified by its code. */
 export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {

@@ -4,12 +4,14 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { NodePool } from '../../substrates/node-pool/node-pool.js';
+import type { NodeService } from '../../dispatcher/node-service.js';
 import { CLOSE_CODES, NODE_WS_PATH } from '../../substrates/node-pool/protocol.js';
 import type { BlobUrlSigner } from '../../data/blob-url-signing.js';
 
 /** A served dispatcher that runs browser/volunteer nodes exposes their pool. */
 export interface NodesHost {
-  readonly nodes?: NodePool;
+  readonly nodes?: NodePool | undefined;
+  readonly nodeService?: NodeService | undefined;
 }
 
 /** Host headers we build blob URLs from: a host name or IP literal and an optional port, nothing else. */
@@ -22,8 +24,8 @@ const CLOSE_WAIT_MS = 1000;
  * are taken from the HTTP server's 'upgrade' event (ws in noServer mode), so
  * the WebSocket layer bounds every frame (maxPayload, closing with 1009) and
  * the pool sees only complete text frames. A binary frame breaks the protocol.
- * The node token, not the API token, guards this endpoint (checked at
- * register); blob windows reach nodes as signed URLs on the origin the node
+ * Node credentials (the node token or a join token, never the API token)
+ * guard this endpoint, checked at register (src/trust/node-access.ts); blob windows reach nodes as signed URLs on the origin the node
  * connected to, so nodes never hold the API token.
  */
 export function registerNodeSocket(app: FastifyInstance, pool: NodePool, signer: BlobUrlSigner): void {
@@ -42,11 +44,13 @@ export function registerNodeSocket(app: FastifyInstance, pool: NodePool, signer:
       return;
     }
     const scheme = (request.socket as TLSSocket).encrypted ? 'https' : 'http';
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, `${scheme}://${host}`));
+    const remoteAddress = request.socket.remoteAddress ?? 'unknown';
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, `${scheme}://${host}`, remoteAddress));
   };
 
-  const accept = (ws: WebSocket, origin: string): void => {
+  const accept = (ws: WebSocket, origin: string, remoteAddress: string): void => {
     const conn = pool.connect({
+      remoteAddress,
       send: (text) => { if (ws.readyState === ws.OPEN) ws.send(text); },
       close: (code, reason) => closeSocket(ws, code, reason),
       blobUrl: (id, deadline) => signer.sign(id, origin, deadline),

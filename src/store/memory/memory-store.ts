@@ -1,7 +1,7 @@
 import { PacketFSError } from '../../errors.js';
 import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } from '../../job/types.js';
 import type {
-  Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
+  Amendment, Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
 } from '../job-store.js';
 import { Fifo } from './fifo.js';
 import { MinHeap } from './min-heap.js';
@@ -90,6 +90,8 @@ export class MemoryJobStore implements JobStore {
   private runningCount = 0;
   private seq = 0;
   private tokenSeq = 0;
+  /** base64 characters of inline data held by jobs not yet terminal (what this store keeps in memory for them) */
+  private inlineBytes = 0;
   private closed = false;
 
   constructor(opts: StoreOptions & { now?: () => number } = {}) {
@@ -133,6 +135,7 @@ export class MemoryJobStore implements JobStore {
         resultExpiresAt: Infinity,
       };
       this.jobs.set(entry.id, entry);
+      this.inlineBytes += inlineBytesOf(spec);
       this.readyLanes.push(entry.priority, entry);
       this.readyCount++;
       outcomes[i] = { job_id: entry.id, created: true, status: 'queued' };
@@ -177,6 +180,17 @@ export class MemoryJobStore implements JobStore {
       const entry = this.holder(lease);
       if (entry === undefined) return false;
       entry.leaseExpiresAt = expiresAt;
+      return true;
+    });
+  }
+
+  async amend(items: Amendment[]): Promise<boolean[]> {
+    const now = this.now();
+    return items.map(({ result, metric }) => {
+      const entry = this.live(result.job_id, now);
+      if (entry === undefined || entry.status !== 'succeeded' || entry.result === null) return false;
+      entry.result = result;
+      this.metrics.replaceNewest((m) => m.job_id === result.job_id, metric);
       return true;
     });
   }
@@ -286,7 +300,7 @@ export class MemoryJobStore implements JobStore {
 
   async depth(): Promise<QueueDepth> {
     this.promoteDueDelayed(this.now());
-    return { queued: this.readyCount, delayed: this.delayedCount, running: this.runningCount };
+    return { queued: this.readyCount, delayed: this.delayedCount, running: this.runningCount, inline_bytes: this.inlineBytes };
   }
 
   async ready(): Promise<boolean> {
@@ -317,6 +331,7 @@ export class MemoryJobStore implements JobStore {
     entry.status = result.status;
     entry.result = result;
     entry.resultExpiresAt = now + this.resultTtlMs;
+    if (entry.spec !== null) this.inlineBytes -= inlineBytesOf(entry.spec);
     entry.spec = null;
     entry.token = null;
     entry.delayed = false;
@@ -397,4 +412,8 @@ function decodeCursor(cursor: string): number {
 function nonNegative(value: number, name: string): number {
   if (!(value >= 0)) throw new PacketFSError('INVALID_REQUEST', `${name} must be a number >= 0, got ${String(value)}`, { path: name });
   return value;
+}
+
+function inlineBytesOf(spec: JobSpec): number {
+  return spec.program.data?.length ?? 0;
 }

@@ -31,4 +31,17 @@ export class RingBuffer<T> {
     }
     return out;
   }
+
+  /** Replaces the newest item that matches; false when none does. */
+  replaceNewest(matches: (item: T) => boolean, item: T): boolean {
+    let slot = this.next;
+    for (let i = 0; i < this.count; i++) {
+      slot = slot === 0 ? this.capacity - 1 : slot - 1;
+      if (matches(this.items[slot] as T)) {
+        this.items[slot] = item;
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -29,11 +29,17 @@ import type { RedisKeys } from './redis-keys.js';
  * another slot), if a crash falls between writing it and step 3.
  *
  * An entry never stalls the loop: whatever it contains ends up enqueued,
- * failed or dead-lettered. Only Redis being unreachable pauses it; the
+ * failed or dead-lettered. The dead-letter list keeps the newest
+ * MAX_DEAD_LETTERS entries, each cut to MAX_DEAD_ENTRY_CHARS (with the
+ * original length in `truncated_from`). Only Redis being unreachable pauses it; the
  * claimed batch is then kept and processed first once Redis answers again.
  *
  * States: idle ──start()──► running ──stop()──► stopped.
  */
+/** Dead letters kept in `<prefix>:jobs:invalid` (newest first), and how much of each entry: a garbage flood must not fill Redis. */
+export const MAX_DEAD_LETTERS = 1000;
+export const MAX_DEAD_ENTRY_CHARS = 4096;
+
 export interface IngressTarget {
   enqueue(jobs: JobSpec[]): Promise<EnqueueOutcome[]>;
   recordRejected(items: { jobId: string; error: ErrorBody }[]): Promise<void>;
@@ -124,8 +130,12 @@ export class LegacyIngress {
     const pipe = this.redis.pipeline();
     if (dead.length > 0) {
       const at = new Date().toISOString();
-      pipe.lpush(this.keys.invalid, ...dead.map(({ entry, error }) =>
-        JSON.stringify({ entry: entry.raw, error, at, ingress_number: Number(entry.number) })));
+      pipe.lpush(this.keys.invalid, ...dead.map(({ entry, error }) => JSON.stringify({
+        entry: entry.raw.length > MAX_DEAD_ENTRY_CHARS ? entry.raw.slice(0, MAX_DEAD_ENTRY_CHARS) : entry.raw,
+        ...(entry.raw.length > MAX_DEAD_ENTRY_CHARS ? { truncated_from: entry.raw.length } : {}),
+        error, at, ingress_number: Number(entry.number),
+      })));
+      pipe.ltrim(this.keys.invalid, 0, MAX_DEAD_LETTERS - 1);
     }
     pipe.hdel(this.keys.ingressProcessing, ...entries.map((e) => e.number));
     const replies = await pipe.exec();

@@ -3,7 +3,7 @@ import { PacketFSError, type ErrorBody } from '../../errors.js';
 import { TERMINAL_STATUSES, type JobSpec, type JobStatus, type MetricRecord, type ResultRecord } from '../../job/types.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type {
-  Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
+  Amendment, Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
 } from '../job-store.js';
 import { metricOf } from '../terminal-records.js';
 import { LegacyIngress } from './legacy-ingress.js';
@@ -211,6 +211,41 @@ export class RedisJobStore implements JobStore {
     const [field, flags] = await this.run('complete', args) as [string, number[]];
     if (field !== '') await this.deliver(field, delivered.filter((_, i) => flags[i] === 1));
     return flags.map((f) => f === 1);
+  }
+
+  /**
+   * Results live at the original's `results:<id>` keys (other slots than the
+   * queue on a Cluster), so this is plain commands, not a script: SET ... XX
+   * KEEPTTL replaces a record only while it exists, and the metric record is
+   * found by its exact JSON (LPOS) and replaced where it sits (LSET).
+   */
+  async amend(items: Amendment[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const stored = await this.guard(() => this.readResults(items.map((i) => i.result.job_id)));
+    const replies = await this.guard(async () => {
+      const pipe = this.redis.pipeline();
+      items.forEach((item, i) => {
+        const old = stored[i];
+        if (old === null || old === undefined || old.status !== 'succeeded') return;
+        pipe.set(this.keys.result(item.result.job_id), JSON.stringify(item.result), 'KEEPTTL', 'XX');
+        pipe.lpos(this.keys.metrics, JSON.stringify(metricOf(old)));
+      });
+      return (await pipe.exec()) ?? [];
+    });
+    const written: boolean[] = new Array(items.length).fill(false);
+    const fix = this.redis.pipeline();
+    let r = 0;
+    items.forEach((item, i) => {
+      const old = stored[i];
+      if (old === null || old === undefined || old.status !== 'succeeded') return;
+      const [setErr, ok] = replies[r++]!;
+      const [, position] = replies[r++]!;
+      written[i] = !setErr && ok === 'OK';
+      if (written[i] && typeof position === 'number') fix.lset(this.keys.metrics, position, JSON.stringify(item.metric));
+    });
+    // A metric trimmed or moved meanwhile is simply not replaced: the result record is what counts.
+    if (fix.length > 0) await this.guard(() => fix.exec()).catch(() => undefined);
+    return written;
   }
 
   async retryLater(items: Retry[]): Promise<void> {

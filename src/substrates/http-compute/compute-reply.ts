@@ -1,7 +1,7 @@
 import type { ErrorBody } from '../../errors.js';
 import { isPlainObject } from '../../job/range-checks.js';
 import type { OpResult } from '../../ops/types.js';
-import { isRetryableCode } from '../../runtimes/node-worker/execute-program.js';
+import { isRetryableCode } from '../../errors.js';
 import type { ExecOutcome } from '../substrate.js';
 import type { RemoteJob } from './remote-job.js';
 

@@ -1,4 +1,4 @@
-import { isRetryableCode } from '../../runtimes/node-worker/execute-program.js';
+import { isRetryableCode } from '../../errors.js';
 import { isPlainObject } from '../../job/range-checks.js';
 import type { ExecOutcome, HealthReport } from '../substrate.js';
 import { errorBodyOf, failEach, outcomesOfBatchReply } from './compute-reply.js';

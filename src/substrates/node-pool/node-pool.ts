@@ -1,8 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ProgramSpec } from '../../job/types.js';
+import { jobWindowBytes } from '../../job/window-length.js';
 import { ownBlobMatcher } from '../../data/own-blob-url.js';
-import { isRetryableCode } from '../../runtimes/node-worker/execute-program.js';
 import { Ewma } from '../../scheduler/latency-tracker.js';
+import { NodeReputation, type ReputationPolicy, type ReputationView } from '../../trust/reputation.js';
+import { networkOf } from '../../trust/network.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { ExecOutcome, ExecRequest } from '../substrate.js';
 import {
@@ -16,29 +18,55 @@ import {
  * hands it text frames through `receive` and tells it when a socket closed.
  *
  * A connection moves through:
- *   connected ──register──► registered ──bye / close / missed heartbeats / bad message──► gone
+ *   connected ──register (admitted)──► registered ──bye / close / missed heartbeats / bad message / ban──► gone
+ *   connected ──register (refused: no or bad credential, banned id)──► gone (4001)
  * and must register within registerTimeoutMs. Nothing is ever sent to a node
- * before it registered, and a node is never sent more jobs than its free slots.
+ * before it registered, and a node is never sent more jobs than its grant.
+ *
+ * Grants (slow start): a node announces `slots`, but is granted only
+ * `initialGrant` at first; each result that comes back in time grows the
+ * grant by one (so it doubles per round trip, like TCP slow start) up to the
+ * announced slots. An assignment held much longer than the node's own
+ * measured latency is settled here as a retryable failure (the dispatcher
+ * re-runs it elsewhere: speculative execution) while its slot stays busy;
+ * each such overrun halves the grant, and a node that sits on an overdue
+ * assignment for hoardTimeoutMs is dropped. A node announcing 1024 slots that
+ * never answers thus holds two jobs for a few seconds, not 1024 for 300 s.
  *
  * Assignments: each job handed to a node gets an assignment id, kept in one
  * table until the node answers. No per-job timers: one sweeper tick times out
  * overdue assignments, drops silent nodes and unregistered connections. A
  * node that goes away fails its unfinished jobs at once (retryable
- * SUBSTRATE_FAILED), so the dispatcher reruns them elsewhere well before
- * their deadline. A timed-out assignment keeps its node's slot busy (the
- * node is still working on it) until the node answers, but that answer is
- * ignored; so is a result for an assignment the pool does not hold.
+ * SUBSTRATE_FAILED). A result for an assignment the pool does not hold, or
+ * holds for another node, is ignored: a node can only answer for itself.
  */
 export interface NodeTransport {
   send(text: string): void;
   close(code: number, reason: string): void;
   /** absolute URL, valid until about `deadline`, under which this node can read blob `id` */
   blobUrl(id: string, deadline: number): string;
+  /** the peer's IP address (for the nodes list and distinct-network quorums) */
+  readonly remoteAddress?: string;
 }
 
+/** Who a node is, once admitted (src/trust/admission.ts decides). */
+export interface NodeCredential {
+  /** open: anonymous (open volunteers or the loopback development default); shared: the node token; join: a join token */
+  type: 'open' | 'shared' | 'join';
+  /** join token id */
+  id?: string;
+  label?: string;
+}
+
+export type AdmissionDecision =
+  | { admitted: true; credential: NodeCredential }
+  | { admitted: false; reason: string };
+
+export type AdmitFn = (register: RegisterMessage, remoteAddress: string) => AdmissionDecision;
+
 export interface NodePoolOptions {
-  /** when set, nodes must present it in `register` */
-  token?: string;
+  /** decides who may register; default: everyone (anonymous) */
+  admit?: AdmitFn;
   heartbeatMs?: number;
   registerTimeoutMs?: number;
   /** announced to nodes; the WS layer enforces it */
@@ -47,6 +75,16 @@ export interface NodePoolOptions {
   publicOrigins?: string[];
   /** called when slots free up or nodes join, so the dispatch loop looks at once */
   onCapacity?: () => void;
+  /** called when a registered node is gone (its unfinished jobs already failed over) */
+  onNodeLeft?: (node: PoolNode) => void;
+  /** slots granted to a new node before it has shown it answers; default 2 */
+  initialGrant?: number;
+  /** an assignment is re-run elsewhere once older than max(this, speculativeFactor × the node's latency); default 2000 */
+  speculativeMinMs?: number;
+  speculativeFactor?: number;
+  /** a node holding an overdue assignment this long is dropped; default 30 000 */
+  hoardTimeoutMs?: number;
+  reputation?: ReputationPolicy;
   logger?: Logger;
 }
 
@@ -59,20 +97,21 @@ const MISSED_HEARTBEATS = 2;
 const DEADLINE_GRACE_MS = 250;
 const EWMA_ALPHA = 0.2;
 
-/** One job's outcome slot in an execute() call. */
-interface PendingCall {
-  outcomes: ExecOutcome[];
-  left: number;
-  resolve: (outcomes: ExecOutcome[]) => void;
-}
+/**
+ * Called once per assigned job: with the node's own answer (`answered`
+ * true), or with a failure the pool settled for it (node gone, deadline,
+ * speculative re-run, no free slot; `answered` false).
+ */
+export type SettleFn = (outcome: ExecOutcome, node: PoolNode | null, answered: boolean) => void;
 
 interface Held {
   node: PoolNode;
-  /** null once settled here (timed out) while the node still works on it */
-  call: PendingCall | null;
-  index: number;
+  /** null once settled here (timed out, re-run elsewhere) while the node still works on it */
+  onSettle: SettleFn | null;
   deadline: number;
   sentAt: number;
+  /** the age past which the job is re-run elsewhere */
+  overdueAt: number;
 }
 
 export interface PoolConnection {
@@ -83,13 +122,21 @@ export interface PoolConnection {
   gone: boolean;
 }
 
-interface PoolNode {
+export interface PoolNode {
   readonly id: string;
   readonly kind: NodeKind;
+  /** slots the node announced */
   readonly slots: number;
+  /** slots it may hold now (slow start) */
+  grant: number;
   readonly memoryMb: number;
   readonly capabilities: NodeCapabilities;
   readonly conn: PoolConnection;
+  readonly address: string;
+  readonly network: string;
+  readonly credential: NodeCredential;
+  readonly reputation: NodeReputation;
+  readonly connectedAt: number;
   inFlight: number;
   /** position in its kind's node list (swap-remove) */
   index: number;
@@ -98,13 +145,18 @@ interface PoolNode {
   /** bytes per exec millisecond */
   readonly throughput: Ewma;
   completed: number;
+  /** results delivered, for the nodes list's throughput */
+  bytesDone: number;
 }
 
 /** Per-kind totals, kept up to date so capabilities() is O(1). */
 interface KindTotals {
   nodes: PoolNode[];
   cursor: number;
+  /** sum of grants */
   slots: number;
+  /** sum of announced slots */
+  announced: number;
   inFlight: number;
   latency: Ewma;
   maxMemoryMb: number | null;
@@ -113,16 +165,27 @@ interface KindTotals {
 export interface NodeView {
   node_id: string;
   kind: NodeKind;
+  address: string;
+  label: string | null;
+  credential: NodeCredential['type'];
   slots: number;
+  slots_granted: number;
   in_flight: number;
   completed: number;
   latency_ms: number | null;
   throughput_bytes_per_ms: number | null;
+  connected_at: string;
+  state: ReputationView['state'];
+  reputation: number;
+  record: ReputationView;
   capabilities: NodeCapabilities;
 }
 
 export interface KindStats {
   nodes: number;
+  /** slots the nodes announced */
+  announced: number;
+  /** slots granted now (slow start); free counts against these */
   slots: number;
   free: number;
   latencyMs: number | null;
@@ -130,13 +193,26 @@ export interface KindStats {
   maxMemoryMb: number | null;
 }
 
+/** Which nodes may take one job (replicas must run on other nodes and networks). */
+export interface NodeFilter {
+  excludeIds?: ReadonlySet<string>;
+  excludeNetworks?: ReadonlySet<string>;
+  trustedOnly?: boolean;
+}
+
 export class NodePool {
   readonly heartbeatMs: number;
   readonly maxMessageBytes: number;
-  private readonly tokenDigest: Buffer | null;
+  private readonly admit: AdmitFn;
   private readonly registerTimeoutMs: number;
+  private readonly initialGrant: number;
+  private readonly speculativeMinMs: number;
+  private readonly speculativeFactor: number;
+  private readonly hoardTimeoutMs: number;
+  private readonly reputationPolicy: ReputationPolicy | undefined;
   private readonly isOwnBlob: (url: string) => string | null;
   private readonly onCapacity: () => void;
+  private readonly onNodeLeft: (node: PoolNode) => void;
   private readonly logger: Logger;
   private readonly connections = new Set<PoolConnection>();
   private readonly byId = new Map<string, PoolNode>();
@@ -147,18 +223,26 @@ export class NodePool {
   private nextAssignment = 1;
   private capacityWakePending = false;
   private closed = false;
-  /** results for assignments no longer held (reassigned, timed out, unknown) */
+  /** results for assignments no longer held (reassigned, timed out, unknown, another node's) */
   ignoredResults = 0;
+  /** assignments re-run elsewhere because their node was too slow */
+  speculativeReruns = 0;
 
   constructor(opts: NodePoolOptions = {}) {
     this.heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.registerTimeoutMs = opts.registerTimeoutMs ?? DEFAULT_REGISTER_TIMEOUT_MS;
-    this.tokenDigest = opts.token === undefined ? null : digest(opts.token);
+    this.admit = opts.admit ?? (() => ({ admitted: true, credential: { type: 'open' } }));
+    this.initialGrant = Math.max(1, opts.initialGrant ?? 2);
+    this.speculativeMinMs = opts.speculativeMinMs ?? 2000;
+    this.speculativeFactor = opts.speculativeFactor ?? 8;
+    this.hoardTimeoutMs = opts.hoardTimeoutMs ?? 30_000;
+    this.reputationPolicy = opts.reputation;
     this.isOwnBlob = ownBlobMatcher(opts.publicOrigins ?? []);
     this.onCapacity = opts.onCapacity ?? (() => {});
+    this.onNodeLeft = opts.onNodeLeft ?? (() => {});
     this.logger = opts.logger ?? silentLogger;
-    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(10, Math.min(1000, this.heartbeatMs / 2)));
+    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(10, Math.min(250, this.heartbeatMs / 2)));
     this.sweeper.unref();
   }
 
@@ -216,28 +300,80 @@ export class NodePool {
     if (code !== undefined) conn.transport.close(code, reason);
   }
 
-  /** Runs a batch on nodes of one kind: one assign message per node, within each node's free slots. */
+  /** Runs a batch on nodes of one kind and collects the outcomes (no verification: see NodeVerifier). */
   execute(kind: NodeKind, batch: readonly ExecRequest[]): Promise<ExecOutcome[]> {
     if (batch.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
-      const call: PendingCall = { outcomes: new Array<ExecOutcome>(batch.length), left: batch.length, resolve };
-      const totals = this.kinds[kind];
-      const now = Date.now();
-      let next = 0;
-      // Round robin from a moving cursor: fast nodes free their slots sooner and so take more work.
-      for (let seen = 0; seen < totals.nodes.length && next < batch.length; seen++) {
-        totals.cursor = (totals.cursor + 1) % totals.nodes.length;
-        const node = totals.nodes[totals.cursor]!;
-        const free = node.slots - node.inFlight;
-        if (free <= 0) continue;
-        const take = Math.min(free, batch.length - next);
-        this.assign(node, batch, next, take, call, now);
-        next += take;
-      }
-      for (; next < batch.length; next++) {
-        this.settle(call, next, failed('SUBSTRATE_FAILED', `no ${kind} node has a free slot`, 0));
-      }
+      const outcomes = new Array<ExecOutcome>(batch.length);
+      let left = batch.length;
+      this.dispatch(kind, batch, (i, outcome) => {
+        outcomes[i] = outcome;
+        if (--left === 0) resolve(outcomes);
+      });
     });
+  }
+
+  /**
+   * Hands a batch to nodes of one kind: one assign message per node, within
+   * each node's free grant, round robin from a moving cursor (fast nodes free
+   * their slots sooner and so take more work). `onSettled` is called once per
+   * job; jobs no node has room for settle at once as SUBSTRATE_FAILED.
+   */
+  dispatch(kind: NodeKind, batch: readonly ExecRequest[], onSettled: (index: number, outcome: ExecOutcome, node: PoolNode | null, answered: boolean) => void): void {
+    const totals = this.kinds[kind];
+    const now = Date.now();
+    let next = 0;
+    for (let seen = 0; seen < totals.nodes.length && next < batch.length; seen++) {
+      totals.cursor = (totals.cursor + 1) % totals.nodes.length;
+      const node = totals.nodes[totals.cursor]!;
+      const free = node.grant - node.inFlight;
+      if (free <= 0) continue;
+      const take = Math.min(free, batch.length - next);
+      const settles = new Array<SettleFn>(take);
+      for (let k = 0; k < take; k++) {
+        const index = next + k;
+        settles[k] = (outcome, n, answered) => onSettled(index, outcome, n, answered);
+      }
+      this.assign(node, batch.slice(next, next + take), settles, now);
+      next += take;
+    }
+    for (; next < batch.length; next++) onSettled(next, failed('SUBSTRATE_FAILED', `no ${kind} node has a free slot`, 0), null, false);
+  }
+
+  /**
+   * Runs one job on one node that passes `filter` (a replica, a canary).
+   * Prefers trusted nodes, then the fastest. Returns false when no such node
+   * has a free slot; `onSettled` is then never called.
+   */
+  runOne(kind: NodeKind | 'any', req: ExecRequest, filter: NodeFilter, onSettled: SettleFn): boolean {
+    let best: PoolNode | null = null;
+    const kinds: NodeKind[] = kind === 'any' ? ['node', 'browser'] : [kind];
+    for (const k of kinds) {
+      for (const node of this.kinds[k].nodes) {
+        if (node.grant - node.inFlight <= 0 || !passes(node, filter)) continue;
+        if (best === null || better(node, best)) best = node;
+      }
+    }
+    if (best === null) return false;
+    this.assign(best, [req], [onSettled], Date.now());
+    return true;
+  }
+
+  /** Whether some connected node of `kind` other than the excluded could take a replica now or soon. */
+  hasCandidate(kind: NodeKind | 'any', filter: NodeFilter): boolean {
+    const kinds: NodeKind[] = kind === 'any' ? ['node', 'browser'] : [kind];
+    return kinds.some((k) => this.kinds[k].nodes.some((n) => passes(n, filter)));
+  }
+
+  /** Distinct networks among connected nodes: quorums ask for distinct networks only when there is more than one. */
+  networkCount(): number {
+    const networks = new Set<string>();
+    for (const n of this.byId.values()) networks.add(n.network);
+    return networks.size;
+  }
+
+  node(id: string): PoolNode | undefined {
+    return this.byId.get(id);
   }
 
   stats(kind: NodeKind): KindStats {
@@ -247,6 +383,7 @@ export class NodePool {
     }
     return {
       nodes: totals.nodes.length,
+      announced: totals.announced,
       slots: totals.slots,
       free: totals.slots - totals.inFlight,
       latencyMs: totals.latency.value,
@@ -256,14 +393,41 @@ export class NodePool {
 
   views(kind?: NodeKind): NodeView[] {
     const nodes = kind === undefined ? [...this.kinds.browser.nodes, ...this.kinds.node.nodes] : this.kinds[kind].nodes;
-    return nodes.map((n) => ({
-      node_id: n.id, kind: n.kind, slots: n.slots, in_flight: n.inFlight, completed: n.completed,
-      latency_ms: n.latency.value, throughput_bytes_per_ms: n.throughput.value, capabilities: n.capabilities,
-    }));
+    return nodes.map((n) => {
+      const record = n.reputation.view();
+      return {
+        node_id: n.id, kind: n.kind, address: n.address, label: n.credential.label ?? null, credential: n.credential.type,
+        slots: n.slots, slots_granted: n.grant, in_flight: n.inFlight, completed: n.completed,
+        latency_ms: n.latency.value, throughput_bytes_per_ms: n.throughput.value,
+        connected_at: new Date(n.connectedAt).toISOString(),
+        state: record.state, reputation: n.reputation.score, record, capabilities: n.capabilities,
+      };
+    });
   }
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Closes a node's connection (it was banned): its unfinished jobs fail over at once. */
+  expel(nodeId: string, reason: string): boolean {
+    const node = this.byId.get(nodeId);
+    if (node === undefined) return false;
+    node.conn.transport.send(JSON.stringify({ type: 'error', code: 'UNAUTHORIZED', message: reason }));
+    this.disconnect(node.conn, CLOSE_CODES.unauthorized, truncate(`UNAUTHORIZED: ${reason}`, 120));
+    return true;
+  }
+
+  /** Closes every node admitted with a credential that no longer admits (revoked join token, ban). */
+  expelWhere(stillAdmitted: (node: PoolNode) => boolean, reason: string): number {
+    let expelled = 0;
+    for (const node of [...this.byId.values()]) {
+      if (!stillAdmitted(node)) {
+        this.expel(node.id, reason);
+        expelled++;
+      }
+    }
+    return expelled;
   }
 
   /** Tells every node to stop, fails what they still hold, and refuses new connections. */
@@ -278,42 +442,46 @@ export class NodePool {
   }
 
   private register(conn: PoolConnection, msg: RegisterMessage): void {
-    if (this.tokenDigest !== null) {
-      const presented = msg.token === undefined ? null : digest(msg.token);
-      if (presented === null || !timingSafeEqual(presented, this.tokenDigest)) {
-        this.refuse(conn, 'UNAUTHORIZED', msg.token === undefined ? 'this dispatcher requires a node token' : 'invalid node token', CLOSE_CODES.unauthorized);
-        return;
-      }
+    const address = conn.transport.remoteAddress ?? 'unknown';
+    const decision = this.admit(msg, address);
+    if (!decision.admitted) {
+      this.refuse(conn, 'UNAUTHORIZED', decision.reason, CLOSE_CODES.unauthorized);
+      return;
     }
-    const id = msg.node_id !== undefined && !this.byId.has(msg.node_id) ? msg.node_id : `${msg.kind}-${randomBytes(6).toString('hex')}`;
+    const id = nodeIdFor(msg, decision.credential, this.byId);
     const totals = this.kinds[msg.kind];
     const memoryMb = msg.capabilities.device_memory_gb !== undefined
       ? Math.floor(msg.capabilities.device_memory_gb * 1024 / msg.slots)
       : DEFAULT_NODE_MEMORY_MB;
+    const now = Date.now();
     const node: PoolNode = {
-      id, kind: msg.kind, slots: msg.slots, memoryMb, capabilities: msg.capabilities, conn,
+      id, kind: msg.kind, slots: msg.slots, grant: Math.min(msg.slots, this.initialGrant), memoryMb, capabilities: msg.capabilities, conn,
+      address, network: networkOf(address), credential: decision.credential,
+      reputation: new NodeReputation(this.reputationPolicy), connectedAt: now,
       inFlight: 0, index: totals.nodes.length, assignments: new Set(),
-      latency: new Ewma(EWMA_ALPHA), throughput: new Ewma(EWMA_ALPHA), completed: 0,
+      latency: new Ewma(EWMA_ALPHA), throughput: new Ewma(EWMA_ALPHA), completed: 0, bytesDone: 0,
     };
     conn.node = node;
     this.byId.set(id, node);
     totals.nodes.push(node);
-    totals.slots += node.slots;
+    totals.slots += node.grant;
+    totals.announced += node.slots;
     if (totals.maxMemoryMb !== null) totals.maxMemoryMb = Math.max(totals.maxMemoryMb, memoryMb);
     conn.transport.send(JSON.stringify({
       type: 'registered', node_id: id, heartbeat_ms: this.heartbeatMs,
       max_message_bytes: this.maxMessageBytes, max_batch: LIMITS.maxBatch,
     }));
-    this.logger.info({ event: 'node_registered', node: id, kind: msg.kind, slots: msg.slots }, 'node registered');
+    this.logger.info({ event: 'node_registered', node: id, kind: msg.kind, slots: msg.slots, credential: decision.credential.type, address }, 'node registered');
     this.onCapacity();
   }
 
-  private assign(node: PoolNode, batch: readonly ExecRequest[], start: number, count: number, call: PendingCall, now: number): void {
-    const jobs = new Array<Assignment>(count);
-    for (let k = 0; k < count; k++) {
-      const req = batch[start + k]!;
+  private assign(node: PoolNode, reqs: readonly ExecRequest[], settles: SettleFn[], now: number): void {
+    const jobs = new Array<Assignment>(reqs.length);
+    const latency = node.latency.value ?? this.kinds[node.kind].latency.value;
+    for (let k = 0; k < reqs.length; k++) {
+      const req = reqs[k]!;
       const assignmentId = `${this.idPrefix}${(this.nextAssignment++).toString(36)}`;
-      this.held.set(assignmentId, { node, call, index: start + k, deadline: req.deadline, sentAt: now });
+      this.held.set(assignmentId, { node, onSettle: settles[k]!, deadline: req.deadline, sentAt: now, overdueAt: now + this.overdueAfter(node, req.program, latency) });
       node.assignments.add(assignmentId);
       jobs[k] = {
         assignment_id: assignmentId, job_id: req.job_id,
@@ -321,9 +489,21 @@ export class NodePool {
         timeout_ms: Math.max(1, Math.min(req.deadline - now, 2 ** 31 - 1)),
       };
     }
-    node.inFlight += count;
-    this.kinds[node.kind].inFlight += count;
+    node.inFlight += reqs.length;
+    this.kinds[node.kind].inFlight += reqs.length;
     node.conn.transport.send(JSON.stringify({ type: 'assign', jobs }));
+  }
+
+  /**
+   * How long a node may hold a job before it is re-run elsewhere: several
+   * times its measured round trip, or the time its measured throughput needs
+   * for the window, whichever is longer, and never less than speculativeMinMs.
+   */
+  private overdueAfter(node: PoolNode, program: ProgramSpec, latencyMs: number | null): number {
+    const bytes = jobWindowBytes(program);
+    const rate = node.throughput.value;
+    const transfer = bytes !== null && rate !== null && rate > 0 ? bytes / rate : 0;
+    return Math.max(this.speculativeMinMs, this.speculativeFactor * Math.max(latencyMs ?? 0, transfer));
   }
 
   /** Nodes read blob windows over HTTP: blob ids and the dispatcher's own blob URLs become signed absolute URLs. */
@@ -345,23 +525,39 @@ export class NodePool {
       }
       this.release(r.assignment_id, held);
       freed++;
-      if (held.call === null) {
+      const roundTrip = now - held.sentAt;
+      node.latency.add(roundTrip);
+      this.kinds[node.kind].latency.add(roundTrip);
+      if (held.onSettle === null) {
         this.ignoredResults++;
         continue;
       }
       node.completed++;
-      const roundTrip = now - held.sentAt;
-      node.latency.add(roundTrip);
-      this.kinds[node.kind].latency.add(roundTrip);
+      this.growGrant(node);
+      const settle = held.onSettle;
+      held.onSettle = null;
       if (r.ok) {
         if (r.exec_time_ms > 0) node.throughput.add(r.bytes_processed / r.exec_time_ms);
-        this.settle(held.call, held.index, { ok: true, result: r.result, bytes_processed: r.bytes_processed, exec_time_ms: r.exec_time_ms, node: node.id });
+        node.bytesDone += r.bytes_processed;
+        settle({ ok: true, result: r.result, bytes_processed: r.bytes_processed, exec_time_ms: r.exec_time_ms, node: node.id }, node, true);
       } else {
-        // A node may not make a job fail for good by calling a retryable failure permanent, nor the reverse.
-        this.settle(held.call, held.index, { ok: false, error: r.error, retryable: isRetryableCode(r.error.code), exec_time_ms: r.exec_time_ms, node: node.id });
+        // A node never decides that a job fails for good: every failure it reports is retryable.
+        settle({ ok: false, error: r.error, retryable: true, exec_time_ms: r.exec_time_ms, node: node.id }, node, true);
       }
     }
     if (freed > 0) this.capacityFreed();
+  }
+
+  private growGrant(node: PoolNode): void {
+    if (node.grant >= node.slots) return;
+    node.grant++;
+    this.kinds[node.kind].slots++;
+  }
+
+  private shrinkGrant(node: PoolNode): void {
+    const next = Math.max(1, Math.floor(node.grant / 2));
+    this.kinds[node.kind].slots -= node.grant - next;
+    node.grant = next;
   }
 
   /**
@@ -385,11 +581,6 @@ export class NodePool {
     this.kinds[held.node.kind].inFlight--;
   }
 
-  private settle(call: PendingCall, index: number, outcome: ExecOutcome): void {
-    call.outcomes[index] = outcome;
-    if (--call.left === 0) call.resolve(call.outcomes);
-  }
-
   private removeNode(node: PoolNode, reason: string): void {
     const totals = this.kinds[node.kind];
     const last = totals.nodes.pop()!;
@@ -397,22 +588,26 @@ export class NodePool {
       totals.nodes[node.index] = last;
       last.index = node.index;
     }
-    totals.slots -= node.slots;
+    totals.slots -= node.grant;
+    totals.announced -= node.slots;
     if (node.memoryMb === totals.maxMemoryMb) totals.maxMemoryMb = null;
     this.byId.delete(node.id);
     const now = Date.now();
     for (const assignmentId of node.assignments) {
       const held = this.held.get(assignmentId)!;
       this.release(assignmentId, held);
-      if (held.call !== null) {
-        this.settle(held.call, held.index, failed('SUBSTRATE_FAILED', `node ${node.id} went away (${reason})`, now - held.sentAt, node.id));
+      const settle = held.onSettle;
+      if (settle !== null) {
+        held.onSettle = null;
+        settle(failed('SUBSTRATE_FAILED', `node ${node.id} went away (${reason})`, now - held.sentAt, node.id), node, false);
       }
     }
+    this.onNodeLeft(node);
     this.logger.info({ event: 'node_left', node: node.id, reason }, 'node left');
   }
 
   private refuse(conn: PoolConnection, code: string, message: string, closeCode: number): void {
-    this.logger.warn({ event: 'node_refused', code, reason: message }, 'node connection refused');
+    this.logger.warn({ event: 'node_refused', code, reason: message, address: conn.transport.remoteAddress }, 'node connection refused');
     conn.transport.send(JSON.stringify({ type: 'error', code, message }));
     // WebSocket close reasons are limited to 123 bytes.
     this.disconnect(conn, closeCode, truncate(`${code}: ${message}`, 120));
@@ -427,30 +622,78 @@ export class NodePool {
         this.disconnect(conn, CLOSE_CODES.heartbeatMissed, `no heartbeat for ${now - conn.lastSeen} ms`);
       }
     }
+    let hoarders: Set<PoolNode> | null = null;
     for (const held of this.held.values()) {
-      if (held.call === null || now <= held.deadline + DEADLINE_GRACE_MS) continue;
-      const call = held.call;
-      held.call = null;
-      this.settle(call, held.index, failed('TIMEOUT', `node ${held.node.id} did not answer before the job's deadline`, now - held.sentAt, held.node.id));
+      if (held.onSettle === null) {
+        if (now - held.overdueAt > this.hoardTimeoutMs && !held.node.conn.gone) (hoarders ??= new Set()).add(held.node);
+        continue;
+      }
+      if (now > held.deadline + DEADLINE_GRACE_MS) {
+        this.settleHere(held, failed('TIMEOUT', `node ${held.node.id} did not answer before the job's deadline`, now - held.sentAt, held.node.id));
+      } else if (now > held.overdueAt) {
+        this.speculativeReruns++;
+        this.settleHere(held, failed('TIMEOUT', `node ${held.node.id} held the job ${now - held.sentAt} ms, far past its usual ${Math.round(held.node.latency.value ?? 0)} ms; re-running it elsewhere`, now - held.sentAt, held.node.id));
+      }
     }
+    for (const node of hoarders ?? []) this.disconnect(node.conn, CLOSE_CODES.heartbeatMissed, `sat on jobs for over ${Math.round(this.hoardTimeoutMs / 1000)} s`);
+  }
+
+  /** Settles a job the node has not answered; its slot stays busy until the node does, and its grant halves. */
+  private settleHere(held: Held, outcome: ExecOutcome): void {
+    const settle = held.onSettle!;
+    held.onSettle = null;
+    this.shrinkGrant(held.node);
+    held.node.reputation.erred();
+    settle(outcome, held.node, false);
+    this.capacityFreed();
   }
 }
 
 /** Assumed memory per slot of a node that does not say (browsers without navigator.deviceMemory). */
 const DEFAULT_NODE_MEMORY_MB = 512;
 
+/**
+ * A join-token node is known by its token's id (one machine per token); any
+ * other node may propose an id, which is kept unless it is taken or could be
+ * mistaken for a join-token node's. Reputation is per connection either way:
+ * a proposed id never inherits anything.
+ */
+function nodeIdFor(msg: RegisterMessage, credential: NodeCredential, byId: ReadonlyMap<string, PoolNode>): string {
+  const random = () => `${msg.kind}-${randomBytes(6).toString('hex')}`;
+  if (credential.type === 'join' && credential.id !== undefined) {
+    const id = `jt-${credential.id}`;
+    return byId.has(id) ? `${id}-${randomBytes(3).toString('hex')}` : id;
+  }
+  const proposed = msg.node_id;
+  if (proposed === undefined || byId.has(proposed) || proposed.startsWith('jt-')) return random();
+  return proposed;
+}
+
+function passes(node: PoolNode, filter: NodeFilter): boolean {
+  if (node.reputation.state === 'banned') return false;
+  if (filter.trustedOnly === true && !node.reputation.trusted) return false;
+  if (filter.excludeIds?.has(node.id)) return false;
+  if (filter.excludeNetworks?.has(node.network)) return false;
+  return true;
+}
+
+/** Trusted before probation, then the most free room, then the lower latency. */
+function better(a: PoolNode, b: PoolNode): boolean {
+  if (a.reputation.trusted !== b.reputation.trusted) return a.reputation.trusted;
+  const freeA = a.grant - a.inFlight;
+  const freeB = b.grant - b.inFlight;
+  if (freeA !== freeB) return freeA > freeB;
+  return (a.latency.value ?? Infinity) < (b.latency.value ?? Infinity);
+}
+
 function newTotals(): KindTotals {
-  return { nodes: [], cursor: 0, slots: 0, inFlight: 0, latency: new Ewma(EWMA_ALPHA), maxMemoryMb: null };
+  return { nodes: [], cursor: 0, slots: 0, announced: 0, inFlight: 0, latency: new Ewma(EWMA_ALPHA), maxMemoryMb: null };
 }
 
 function failed(code: string, message: string, execTimeMs: number, node?: string): ExecOutcome {
   const outcome: ExecOutcome = { ok: false, error: { code, message }, retryable: true, exec_time_ms: execTimeMs };
   if (node !== undefined) outcome.node = node;
   return outcome;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }
 
 function truncate(text: string, max: number): string {

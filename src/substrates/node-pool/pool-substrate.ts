@@ -1,6 +1,7 @@
 import type { Capabilities } from '../../scheduler/capabilities.js';
 import type { ExecOutcome, ExecRequest, HealthReport, Substrate } from '../substrate.js';
 import type { NodePool } from './node-pool.js';
+import type { NodeVerifier } from './node-verifier.js';
 import type { NodeKind } from './protocol.js';
 
 export interface PoolSubstrateOptions {
@@ -18,6 +19,8 @@ const NOMINAL_MEMORY_MB = 512;
 
 /**
  * A substrate over the nodes of one kind in a NodePool: untrusted, free.
+ * Its batches go through the NodeVerifier, so every result it returns has
+ * been checked as docs/trust.md describes.
  * Capacity is the free slots of its connected nodes, so with none connected
  * the scheduler simply finds no room; latency is the pool's moving average
  * of assignment round trips.
@@ -26,7 +29,7 @@ export class PoolSubstrate implements Substrate {
   readonly name: string;
   readonly type: string;
 
-  constructor(private readonly pool: NodePool, private readonly opts: PoolSubstrateOptions) {
+  constructor(private readonly pool: NodePool, private readonly verifier: NodeVerifier, private readonly opts: PoolSubstrateOptions) {
     this.name = opts.name;
     this.type = opts.type;
   }
@@ -34,7 +37,7 @@ export class PoolSubstrate implements Substrate {
   capabilities(): Capabilities {
     const stats = this.pool.stats(this.opts.kind);
     return {
-      max_concurrent_jobs: stats.slots,
+      max_concurrent_jobs: stats.announced,
       max_memory_mb: stats.maxMemoryMb ?? NOMINAL_MEMORY_MB,
       max_duration_seconds: MAX_DURATION_S,
       supports_gpu: false,
@@ -48,13 +51,13 @@ export class PoolSubstrate implements Substrate {
   }
 
   execute(batch: ExecRequest[]): Promise<ExecOutcome[]> {
-    return this.pool.execute(this.opts.kind, batch);
+    return this.verifier.execute(this.opts.kind, batch);
   }
 
   /** Always healthy: no node connected is a capacity of zero, not a fault. */
   async probe(): Promise<HealthReport> {
     const stats = this.pool.stats(this.opts.kind);
-    const report: HealthReport = { healthy: true, detail: `${stats.nodes} ${this.opts.kind} nodes connected, ${stats.free} of ${stats.slots} slots free` };
+    const report: HealthReport = { healthy: true, detail: `${stats.nodes} ${this.opts.kind} nodes connected, ${stats.free} of ${stats.slots} granted slots free (${stats.announced} announced)` };
     if (stats.latencyMs !== null) report.latency_ms = stats.latencyMs;
     return report;
   }
