@@ -45,6 +45,7 @@ async function measured(opts: Run) {
     }
   }
   const before = dispatcher.nodeService!.verificationStats();
+  const reruns = dispatcher.nodes!.speculativeReruns;
   const r = await run(opts, 'n');
   const after = dispatcher.nodeService!.verificationStats();
   // corrections of results a caught node had slipped in land in the background
@@ -61,6 +62,7 @@ async function measured(opts: Run) {
     convicted: after.convicted - before.convicted,
     corrected: after.corrected - before.corrected,
     trustedNodes: states.filter((s) => s === 'trusted').length,
+    speculativeReruns: dispatcher.nodes!.speculativeReruns - reruns,
   };
 }
 

@@ -46,6 +46,8 @@ export interface NodesBenchResult {
   convicted: number;
   corrected: number;
   trustedNodes: number;
+  /** assignments re-run elsewhere because a node was slow, in the measured run */
+  speculativeReruns: number;
 }
 
 const here = (name: string): string => siblingModule(import.meta.url, name).path;
@@ -72,7 +74,7 @@ export async function benchNodes(opts: NodesBenchOptions = {}): Promise<NodesBen
     dispatcher.send({ type: 'run', jobs, chunk: opts.chunk ?? 5000, window: opts.window ?? 4, warmup: opts.warmup ?? false });
     const done = await reply<{
       seconds: number; latencies: Record<string, number>; failed: number; peakRss: number; warmupJobs: number;
-      executions: number; accepted: number; wrong: number; convicted: number; corrected: number; trustedNodes: number;
+      executions: number; accepted: number; wrong: number; convicted: number; corrected: number; trustedNodes: number; speculativeReruns: number;
     }>(dispatcher, 'done');
     const latencies = Object.values(done.latencies);
     const mib = (b: number): number => Math.round(b / 2 ** 20);
@@ -82,7 +84,7 @@ export async function benchNodes(opts: NodesBenchOptions = {}): Promise<NodesBen
       latencyMs: summarize(latencies), idleRssMiB: mib(idle.rss), peakRssMiB: mib(done.peakRss), loadRssMiB: mib(connected.rss),
       verify: opts.verify ?? 'auto', liars: opts.liars ?? 0, warmupJobs: done.warmupJobs,
       executionsPerJob: done.accepted === 0 ? 0 : Math.round(done.executions / done.accepted * 1000) / 1000,
-      wrong: done.wrong, convicted: done.convicted, corrected: done.corrected, trustedNodes: done.trustedNodes,
+      wrong: done.wrong, convicted: done.convicted, corrected: done.corrected, trustedNodes: done.trustedNodes, speculativeReruns: done.speculativeReruns,
     };
   } finally {
     load?.send({ type: 'stop' });

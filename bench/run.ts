@@ -84,7 +84,7 @@ const suites: Record<string, Suite> = {
     const base = runs[0]!.r.jobsPerSec;
     console.log(`\n${runs[0]!.r.nodes} simulated volunteer nodes (${runs[0]!.r.slots} slots each) in a separate load process\n` + table(runs.map(({ label, r }) => ({
       run: label, jobs: r.jobs, failed: r.failed, wrong: r.wrong, 'jobs/s': Math.round(r.jobsPerSec), 'vs unverified': `${(r.jobsPerSec / base).toFixed(2)}x`,
-      'executions/job': r.executionsPerJob, banned: r.convicted, corrected: r.corrected, 'p99 ms': r.latencyMs.p99, 'RSS peak MiB': r.peakRssMiB,
+      'executions/job': r.executionsPerJob, 're-runs': r.speculativeReruns, banned: r.convicted, corrected: r.corrected, 'p99 ms': r.latencyMs.p99, 'RSS peak MiB': r.peakRssMiB,
     }))));
     return runs;
   },

@@ -209,7 +209,10 @@ export class Dispatcher implements DispatcherApi {
     if (view === null) return null;
     const parentId = parentIdOf(jobId);
     if (parentId !== null) view.parent_id = parentId;
-    const progress: SplitProgress | undefined = this.split.progress.get(jobId) ?? view.result?.progress;
+    // A finished job's progress is the one in its result: a live entry here may be stale (the job
+    // was submitted here but run by another dispatcher sharing the store) and is dropped.
+    if (view.result !== null) this.split.progress.delete(jobId);
+    const progress: SplitProgress | undefined = view.result === null ? this.split.progress.get(jobId) : view.result.progress;
     if (progress !== undefined) view.progress = progress;
     return view;
   }

@@ -32,7 +32,7 @@ export interface ReputationPolicy {
 
 export const DEFAULT_REPUTATION_POLICY: ReputationPolicy = Object.freeze({
   probationChecks: 10,
-  trustedRate: 0.1,
+  trustedRate: 0.05,
   halfLife: 40,
   minRate: 0.02,
   alarmRate: 0.5,

@@ -638,12 +638,16 @@ export class NodePool {
     for (const node of hoarders ?? []) this.disconnect(node.conn, CLOSE_CODES.heartbeatMissed, `sat on jobs for over ${Math.round(this.hoardTimeoutMs / 1000)} s`);
   }
 
-  /** Settles a job the node has not answered; its slot stays busy until the node does, and its grant halves. */
+  /**
+   * Settles a job the node has not answered; its slot stays busy until the
+   * node does, and its grant halves. Lateness is not a wrong answer, so its
+   * reputation is untouched: a dispatcher slowed by load must not turn that
+   * into extra checks, which would slow it further.
+   */
   private settleHere(held: Held, outcome: ExecOutcome): void {
     const settle = held.onSettle!;
     held.onSettle = null;
     this.shrinkGrant(held.node);
-    held.node.reputation.erred();
     settle(outcome, held.node, false);
     this.capacityFreed();
   }

@@ -54,9 +54,9 @@ export interface NodeVerifierOptions {
   allowUnverified?: boolean;
   /** canaries per real job sent to trusted nodes; default 0.01 */
   canaryRate?: number;
-  /** results journaled per node for re-verification; past it results are checked at once; default 20 000 */
+  /** newest unchecked results kept per node for re-verification (older ones age out); default 20 000 */
   journalPerNode?: number;
-  /** inline bytes journaled in all; default 256 MiB */
+  /** inline bytes journaled in all; past it results are checked at once instead; default 256 MiB */
   journalBytes?: number;
   logger?: Logger;
   random?: () => number;
@@ -98,8 +98,6 @@ interface JobCtx {
   kind: NodeKind;
   mode: VerifyMode;
   executions: number;
-  nodes: Set<string>;
-  networks: Set<string>;
   done: boolean;
   finish: (outcome: ExecOutcome) => void;
 }
@@ -163,7 +161,7 @@ export class NodeVerifier {
       const outcomes = new Array<ExecOutcome>(batch.length);
       let left = batch.length;
       const ctxs = batch.map((req, i): JobCtx => ({
-        req, kind, mode: this.modeOf(req), executions: 0, nodes: new Set(), networks: new Set(), done: false,
+        req, kind, mode: this.modeOf(req), executions: 0, done: false,
         finish: (outcome) => {
           outcomes[i] = outcome;
           if (--left === 0) resolve(outcomes);
@@ -192,8 +190,6 @@ export class NodeVerifier {
     if (node !== null) {
       ctx.executions++;
       this.counters.nodeExecutions++;
-      ctx.nodes.add(node.id);
-      ctx.networks.add(node.network);
     }
     if (!outcome.ok || node === null) {
       if (answered && node !== null) node.reputation.erred();
@@ -213,7 +209,7 @@ export class NodeVerifier {
       this.accept(ctx, outcome, 'unchecked', 1);
       return;
     }
-    const mustCheck = ctx.mode === 'quorum' || node.reputation.mustCheck() || !this.canJournal(node, ctx.req);
+    const mustCheck = ctx.mode === 'quorum' || node.reputation.mustCheck() || !this.canJournal(ctx.req);
     if (!mustCheck) {
       node.reputation.acceptedUnchecked();
       this.journal(node, ctx.req, outcome.result);
@@ -253,7 +249,7 @@ export class NodeVerifier {
 
   /** No arbiter: a second node on another network (trusted ones first) must agree. */
   private checkWithReplica(ctx: JobCtx, node: PoolNode, claimed: Extract<ExecOutcome, { ok: true }>): void {
-    const filter: NodeFilter = { excludeIds: ctx.nodes, ...(this.pool.networkCount() > 1 ? { excludeNetworks: ctx.networks } : {}) };
+    const filter: NodeFilter = { excludeIds: new Set([node.id]), ...(this.pool.networkCount() > 1 ? { excludeNetworks: new Set([node.network]) } : {}) };
     const onReplica = (outcome: ExecOutcome, replica: PoolNode | null): void => {
       if (replica !== null) {
         ctx.executions++;
@@ -311,9 +307,8 @@ export class NodeVerifier {
     ctx.finish(accepted);
   }
 
-  private canJournal(node: PoolNode, req: ExecRequest): boolean {
-    const journal = this.journals.get(node.id);
-    return (journal?.length ?? 0) < this.journalPerNode && this.journalBytes + inlineBytes(req.program) <= this.journalBytesMax;
+  private canJournal(req: ExecRequest): boolean {
+    return this.journalBytes + inlineBytes(req.program) <= this.journalBytesMax;
   }
 
   private journal(node: PoolNode, req: ExecRequest, result: OpResult | OpResult[]): void {
@@ -323,6 +318,10 @@ export class NodeVerifier {
     if (journal === undefined) this.journals.set(node.id, journal = []);
     journal.push({ req, result, bytes });
     this.journalBytes += bytes;
+    // A long-lived node keeps its newest results re-verifiable; the oldest age out in blocks (cheaper than one shift per result).
+    if (journal.length > this.journalPerNode * 1.25) {
+      for (const old of journal.splice(0, journal.length - this.journalPerNode)) this.journalBytes -= old.bytes;
+    }
   }
 
   private convict(node: PoolNode, reason: string): void {
