@@ -51,12 +51,12 @@ export async function benchInProcess(opts: { jobs?: number; batch?: number; lone
   }
 }
 
-async function runBatches(d: Dispatcher, jobs: unknown[], batch: number): Promise<void> {
+export async function runBatches(d: Dispatcher, jobs: unknown[], batch: number): Promise<void> {
   for (let i = 0; i < jobs.length; i += batch) await d.submitJobs(jobs.slice(i, i + batch));
   await untilDrained(d);
 }
 
-async function untilDrained(d: Dispatcher): Promise<void> {
+export async function untilDrained(d: Dispatcher): Promise<void> {
   for (;;) {
     const depth = await d.store.depth();
     if (depth.queued + depth.delayed + depth.running === 0) return;

@@ -11,6 +11,7 @@ import { registerMetrics } from './commands/metrics.js';
 import { registerWorker } from './commands/worker.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerBlob } from './commands/blob.js';
+import { registerTop } from './commands/top.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 the command line (or config file) is wrong. */
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerNodes(program);
   registerBlob(program);
+  registerTop(program);
   return program;
 }
 

@@ -65,5 +65,7 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** health probe interval; default 5 s */
   probeIntervalMs?: number;
+  /** how often the dashboard feed takes a snapshot (and publishes it to a shared store); default 1 s */
+  dashboardIntervalMs?: number;
   logger?: Logger;
 }

@@ -8,6 +8,7 @@ import type {
 import { metricOf } from '../terminal-records.js';
 import { LegacyIngress } from './legacy-ingress.js';
 import { preloadScripts, scripts } from './lua-scripts.js';
+import { RedisSnapshotBoard } from './redis-snapshot-board.js';
 import { openRedis, storeError, watchConnection, type ConnectionOptions } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxItem } from './result-outbox.js';
@@ -94,6 +95,7 @@ interface ViewMeta {
 
 export class RedisJobStore implements JobStore {
   readonly kind = 'redis';
+  readonly snapshots: RedisSnapshotBoard;
 
   private readonly keys: RedisKeys;
   private readonly resultTtlMs: number;
@@ -119,6 +121,7 @@ export class RedisJobStore implements JobStore {
 
   private constructor(private readonly redis: Redis, opts: RedisStoreOptions) {
     this.keys = redisKeys(opts.prefix ?? 'packetfs', opts.queueName ?? 'default');
+    this.snapshots = new RedisSnapshotBoard(redis, { index: this.keys.snapshotIndex, snapshot: this.keys.snapshot });
     this.resultTtlMs = positiveInt(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
     this.metricsLimit = nonNegativeInt(opts.metricsLimit ?? 10_000, 'metricsLimit');
     this.outboxStaleMs = nonNegativeInt(opts.outboxStaleMs ?? 10_000, 'outboxStaleMs');
