@@ -56,7 +56,7 @@ export async function runBatches(d: Dispatcher, jobs: unknown[], batch: number):
   await untilDrained(d);
 }
 
-async function untilDrained(d: Dispatcher): Promise<void> {
+export async function untilDrained(d: Dispatcher): Promise<void> {
   for (;;) {
     const depth = await d.store.depth();
     if (depth.queued + depth.delayed + depth.running === 0) return;

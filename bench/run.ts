@@ -8,6 +8,7 @@ import { benchBrowser } from './browser-bench.js';
 import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { benchRetention, benchSqlite } from './sqlite-bench.js';
+import { benchDashboard } from './dashboard-bench.js';
 import { table } from './stats.js';
 import { benchBlobHttp } from './blob-http-bench.js';
 import { benchSplit } from './split-bench.js';
@@ -88,6 +89,14 @@ const suites: Record<string, Suite> = {
     console.log(`\none headless Chromium tab as a volunteer (${r.workers} workers)\n` + table([
       { 'crc32c windows': r.crc32c.windows, 'crc32c MB/s (1 MiB blob windows)': r.crc32c.mbPerSec, 'tiny jobs': r.tiny.jobs, 'tiny jobs/s': r.tiny.jobsPerSec },
     ]));
+    return r;
+  },
+  dashboard: async () => {
+    const r = await benchDashboard();
+    console.log(`\ndashboard: in-process throughput with ${r.pages} dashboard streams open vs none (ABBA rounds of ${r.jobsPerRound} jobs)\n` + table([
+      { 'median jobs/s, none': r.medianWithout, [`median jobs/s, ${r.pages} streams`]: r.medianWith, 'cost %': r.costPercent, 'frame ms (median)': r.frameMsMedian,
+        'idle CPU ms/s, none': r.idleCpuMsPerSecWithout, [`idle CPU ms/s, ${r.pages} streams`]: r.idleCpuMsPerSecWith },
+    ]) + `\nrounds without: ${r.withoutJobsPerSec.join(', ')}; with: ${r.withJobsPerSec.join(', ')}; frames per stream in a round: ${r.framesPerStreamLastRound.join(', ')}`);
     return r;
   },
   nodes: async () => {

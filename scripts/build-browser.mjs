@@ -7,12 +7,19 @@
  *   packetfs-worker.js   the Web Worker that runs jobs
  *   packetfs-sw.js       the Service Worker
  *   volunteer.html       the volunteer page (copied from src/server/assets)
+ *   volunteer-sw.js, volunteer.webmanifest, volunteer-offline.html, icon-192.png, icon-512.png
+ *                        the volunteer page as an installable app (icons drawn by make-icons.mjs)
+ *   dashboard.html       the dashboard page, naming its bundles:
+ *   dashboard/app-<hash>.js|css  the dashboard (src/dashboard/ui, uPlot included), named by content hash
+ *                        so the server can let browsers cache them for good
  * `platform: 'browser'` makes any Node import in the shared code a build error.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { iconPng } from './make-icons.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src/runtimes/browser');
@@ -26,10 +33,43 @@ export async function buildBrowser({ outdir = join(ROOT, 'dist/browser'), minify
     { entry: 'entry-module.ts', out: 'browser-runtime.mjs', format: 'esm' },
     { entry: 'worker-main.ts', out: 'packetfs-worker.js', format: 'iife' },
     { entry: 'service-worker.ts', out: 'packetfs-sw.js', format: 'iife' },
+    { entry: 'volunteer-app-sw.ts', out: 'volunteer-sw.js', format: 'iife' },
   ];
   await Promise.all(bundles.map((b) => build({ ...common, entryPoints: [join(SRC, b.entry)], outfile: join(outdir, b.out), format: b.format })));
-  await copyFile(join(ROOT, 'src/server/assets/volunteer.html'), join(outdir, 'volunteer.html'));
-  return [...bundles.map((b) => join(outdir, b.out)), join(outdir, 'volunteer.html')];
+  // tests build in several processes at once while servers read: every file appears whole (writeWhole)
+  const copied = ['volunteer.html', 'volunteer.webmanifest', 'volunteer-offline.html'];
+  await Promise.all(copied.map(async (name) => writeWhole(join(outdir, name), await readFile(join(ROOT, 'src/server/assets', name)))));
+  const icons = [192, 512].map((size) => join(outdir, `icon-${size}.png`));
+  await Promise.all([192, 512].map((size, i) => writeWhole(icons[i], iconPng(size))));
+  const dashboard = await buildDashboard(outdir, common);
+  return [...bundles.map((b) => join(outdir, b.out)), ...copied.map((name) => join(outdir, name)), ...icons, ...dashboard];
+}
+
+/** The dashboard's script and stylesheet (ours plus uPlot's), named by content hash, and its page naming them. */
+async function buildDashboard(outdir, common) {
+  const dir = join(outdir, 'dashboard');
+  await mkdir(dir, { recursive: true });
+  const js = await build({ ...common, entryPoints: [join(ROOT, 'src/dashboard/ui/main.ts')], format: 'iife', write: false });
+  const css = (await Promise.all([
+    readFile(join(ROOT, 'node_modules/uplot/dist/uPlot.min.css'), 'utf8'),
+    readFile(join(ROOT, 'src/dashboard/ui/dashboard.css'), 'utf8'),
+  ])).join('\n');
+  const named = (ext, body) => `app-${createHash('sha256').update(body).digest('hex').slice(0, 8)}.${ext}`;
+  const jsName = named('js', js.outputFiles[0].contents);
+  const cssName = named('css', css);
+  // a hashed name's content never changes; bundles of older builds stay for pages still open
+  await Promise.all([writeWhole(join(dir, jsName), js.outputFiles[0].contents), writeWhole(join(dir, cssName), css)]);
+  const page = (await readFile(join(ROOT, 'src/server/assets/dashboard.html'), 'utf8'))
+    .replace('{{APP_JS}}', jsName).replace('{{APP_CSS}}', cssName);
+  await writeWhole(join(outdir, 'dashboard.html'), page);
+  return [join(dir, jsName), join(dir, cssName), join(outdir, 'dashboard.html')];
+}
+
+/** Writes a temporary file and renames it into place, so a reader sees the old file or the new one, never half. */
+async function writeWhole(path, body) {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, body);
+  await rename(tmp, path);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

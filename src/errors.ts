@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'RESULT_REJECTED'       // an untrusted node's result failed verification (attempt errors only)
   | 'CANCELLED'
   | 'UNREACHABLE'           // the SDK client cannot reach the server
+  | 'TOO_MANY_STREAMS'      // every dashboard stream slot is taken: 429
   | 'INTERNAL';
 
 export class PacketFSError extends Error {
@@ -67,6 +68,7 @@ function defaultStatus(code: ErrorCode): number {
     case 'CONFLICT': case 'STORE_LOCKED': return 409;
     case 'PAYLOAD_TOO_LARGE': return 413;
     case 'UNSUPPORTED_MEDIA_TYPE': return 415;
+    case 'TOO_MANY_STREAMS': return 429;
     case 'STORE_UNAVAILABLE': case 'SHUTTING_DOWN': case 'UNREACHABLE': case 'QUEUE_FULL': return 503;
     case 'DATA_FETCH_FAILED': return 502;
     case 'TIMEOUT': return 504;

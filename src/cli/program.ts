@@ -12,6 +12,7 @@ import { registerWorker } from './commands/worker.js';
 import { registerStore } from './commands/store.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerBlob } from './commands/blob.js';
+import { registerTop } from './commands/top.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerStore(program);
   registerNodes(program);
   registerBlob(program);
+  registerTop(program);
   return program;
 }
 

@@ -20,6 +20,10 @@ import type { SplitProgress } from '../split/split-progress.js';
 import { DispatchLoop } from './dispatch-loop.js';
 import type { DispatcherOptions } from './options.js';
 import { Telemetry } from './telemetry.js';
+import { LiveStats } from '../dashboard/live-stats.js';
+import { LiveFeed } from '../dashboard/live-feed.js';
+import { collectSnapshot } from '../dashboard/collect-snapshot.js';
+import { dispatcherId } from '../dashboard/dispatcher-id.js';
 import { NodeService } from './node-service.js';
 import { QueueBounds } from './queue-bounds.js';
 
@@ -36,6 +40,8 @@ export class Dispatcher implements DispatcherApi {
   readonly store: JobStore;
   /** the browser/volunteer node pool the server's /v1/nodes/ws feeds; absent with `nodes: false` */
   readonly nodes: NodePool | undefined;
+  /** the dashboard's live numbers (GET /v1/dashboard, its stream, `packetfs top`) */
+  readonly live: LiveFeed;
   /** admission, verification and the operator's node actions; absent with `nodes: false` */
   readonly nodeService: NodeService | undefined;
   /** runs split jobs (docs/split.md) */
@@ -48,10 +54,12 @@ export class Dispatcher implements DispatcherApi {
   private readonly logger: Logger;
   private closing = false;
   private closed: Promise<void> | null = null;
+  private readonly startedAt = new Date().toISOString();
 
   private constructor(parts: {
     blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger;
     nodeService: NodeService | undefined; bounds: QueueBounds; privateByDefault: boolean; allowUnverified: boolean; split: SplitCoordinator;
+    stats: LiveStats; feedIntervalMs: number | undefined;
   }) {
     this.nodeService = parts.nodeService;
     this.nodes = parts.nodeService?.pool;
@@ -59,6 +67,19 @@ export class Dispatcher implements DispatcherApi {
     this.bounds = parts.bounds;
     this.privateByDefault = parts.privateByDefault;
     this.allowUnverified = parts.allowUnverified;
+    const id = dispatcherId();
+    this.live = new LiveFeed({
+      id, logger: parts.logger,
+      ...(parts.store.snapshots === undefined ? {} : { board: parts.store.snapshots }),
+      ...(parts.feedIntervalMs === undefined ? {} : { intervalMs: parts.feedIntervalMs }),
+      collect: () => collectSnapshot({
+        id, startedAt: this.startedAt, stats: parts.stats, store: parts.store, splits: parts.split.progress,
+        substrates: () => parts.registry.views(),
+        nodes: () => this.nodes?.views() ?? [],
+        ready: async () => (await this.ready()).ready,
+        draining: () => this.closing,
+      }),
+    });
     this.blobs = parts.blobs;
     this.registry = parts.registry;
     this.store = parts.store;
@@ -117,7 +138,8 @@ export class Dispatcher implements DispatcherApi {
       registry.add(s);
     }
     registry.start();
-    const telemetry = new Telemetry();
+    const stats = new LiveStats();
+    const telemetry = new Telemetry((r) => stats.record(r));
     const split = new SplitCoordinator({
       store, logger,
       substrates: () => registry.views(),
@@ -139,11 +161,12 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.maxQueuedBytes === undefined ? {} : { maxInlineBytes: opts.maxQueuedBytes }),
     });
     const dispatcher = new Dispatcher({
-      blobs, registry, store, loop, telemetry, logger, nodeService, bounds, split,
+      blobs, registry, store, loop, telemetry, logger, nodeService, bounds, split, stats, feedIntervalMs: opts.dashboardIntervalMs,
       privateByDefault: opts.privateByDefault ?? false, allowUnverified: opts.allowUnverified ?? false,
     });
     wakeLoop = () => loop.wake();
     loop.start();
+    dispatcher.live.start();
     return dispatcher;
   }
 
@@ -262,6 +285,7 @@ export class Dispatcher implements DispatcherApi {
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.drain();
+      await this.live.close();
       this.registry.close();
       await this.nodeService?.close();
       await Promise.allSettled(this.registry.all().map((s) => s.close()));

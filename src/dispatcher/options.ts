@@ -77,5 +77,7 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** health probe interval; default 5 s */
   probeIntervalMs?: number;
+  /** how often the dashboard feed takes a snapshot (and publishes it to a shared store); default 1 s */
+  dashboardIntervalMs?: number;
   logger?: Logger;
 }

@@ -42,7 +42,11 @@ export class Telemetry {
   private readonly perSubstrate = new Map<string, SubstrateCounters>();
   private readonly attemptFailures = new Map<string, number>();
 
+  /** `onResult` also sees every result recorded (the dashboard's live stats) */
+  constructor(private readonly onResult: (r: ResultRecord) => void = () => {}) {}
+
   recordResult(r: ResultRecord): void {
+    this.onResult(r);
     const key = r.substrate ?? 'none';
     let c = this.perSubstrate.get(key);
     if (!c) {

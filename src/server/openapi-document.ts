@@ -30,7 +30,7 @@ const schemas = {
             enum: ['INVALID_JSON', 'INVALID_JOB', 'INVALID_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE',
               'UNSUPPORTED_MEDIA_TYPE', 'CONFLICT', 'STORE_UNAVAILABLE', 'SHUTTING_DOWN', 'WINDOW_OUT_OF_RANGE',
               'DATA_URL_FORBIDDEN', 'DATA_FETCH_FAILED', 'BLOB_NOT_FOUND', 'TIMEOUT', 'NO_SUBSTRATE', 'SUBSTRATE_FAILED',
-              'CANCELLED', 'INTERNAL'],
+              'CANCELLED', 'TOO_MANY_STREAMS', 'INTERNAL'],
           },
           message: { type: 'string' },
           path: { type: 'string' },
@@ -499,6 +499,27 @@ export const openApiDocument = {
           200: { description: 'metrics', content: json(ref('MetricsReport')) },
           400: errorReply('INVALID_REQUEST: limit out of range'),
           401: unauthorized,
+        },
+      },
+    },
+    '/v1/dashboard': {
+      get: {
+        operationId: 'getDashboard',
+        summary: 'One frame of the live dashboard: deployment-wide numbers merged from every dispatcher sharing the store (docs/dashboard.md)',
+        responses: {
+          200: { description: 'a dashboard frame', content: json({ type: 'object', required: ['at', 'dispatchers', 'totals', 'jobs_per_second', 'substrates'] }) },
+          401: unauthorized,
+        },
+      },
+    },
+    '/v1/dashboard/stream': {
+      get: {
+        operationId: 'streamDashboard',
+        summary: 'Server-Sent Events: one dashboard frame (`data: {...}`) per second, the same shape as GET /v1/dashboard',
+        responses: {
+          200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          401: unauthorized,
+          429: errorReply('TOO_MANY_STREAMS: every stream slot is taken'),
         },
       },
     },

@@ -14,6 +14,8 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerBrowserAssetRoutes } from './routes/browser-assets.js';
 import { registerNodeSocket, type NodesHost } from './routes/nodes-ws.js';
+import { closeIdleSocketsOnClose } from './idle-sockets.js';
+import { registerDashboardRoutes, registerRootRoute, type DashboardHost } from './routes/dashboard.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { hasValidBlobSignature, processBlobUrlSigner } from '../data/blob-url-signing.js';
 
@@ -57,6 +59,7 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
   const closing = new Promise<void>((resolve) => { markClosing = resolve; });
   let isClosing = false;
   app.addHook('preClose', async () => { isClosing = true; markClosing(); });
+  closeIdleSocketsOnClose(app);
   app.addHook('onRequest', async (_request, reply) => {
     if (!isClosing) return;
     void reply.header('connection', 'close');
@@ -69,12 +72,15 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
   registerHealthRoutes(app, dispatcher);
   registerOpenApiRoute(app);
   registerBrowserAssetRoutes(app);
+  registerRootRoute(app);
+  const live = (dispatcher as DashboardHost).live;
   const signer = processBlobUrlSigner();
   await app.register(async (v1) => {
     if (opts.token !== undefined) installBearerAuth(v1, opts.token, { allow: (request) => hasValidBlobSignature(signer, request.method, request.url) });
     registerJobRoutes(v1, dispatcher, closing);
     registerJobEventRoutes(v1, dispatcher, closing);
     registerSubstrateRoutes(v1, dispatcher);
+    if (live !== undefined) registerDashboardRoutes(v1, live, closing);
     const nodeService = (dispatcher as NodesHost).nodeService;
     if (nodeService !== undefined) registerNodeRoutes(v1, nodeService);
     await v1.register(blobRoutes, { dispatcher, blobLimitBytes: opts.blobLimitBytes ?? DEFAULT_BLOB_LIMIT_BYTES });

@@ -48,6 +48,11 @@ export class ProgressBoard {
     this.live.delete(jobId);
   }
 
+  /** Every split job in progress here (the dashboard lists them with a progress bar each). */
+  entries(): IterableIterator<[string, SplitProgress]> {
+    return this.live.entries();
+  }
+
   /** Calls `listener` on every change of this job's progress until the returned function is called. */
   subscribe(jobId: string, listener: Listener): () => void {
     let set = this.listeners.get(jobId);

@@ -1,3 +1,4 @@
+import type { SnapshotBoard } from './snapshot-board.js';
 import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } from '../job/types.js';
 
 /**
@@ -18,6 +19,9 @@ import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } fro
 export interface JobStore {
   /** Human name for logs and /readyz: 'memory' or 'redis'. */
   readonly kind: string;
+
+  /** Present when several dispatchers can share this store: where they leave their dashboard snapshots. */
+  readonly snapshots?: SnapshotBoard;
 
   /**
    * Stores jobs as queued. A job whose job_id already exists is not stored

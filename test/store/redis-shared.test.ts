@@ -106,7 +106,9 @@ describe('redis store: several processes on one queue', () => {
   });
 
   it('delivers results whose writer died between deciding and delivering them', async () => {
-    const { a, prefix } = await pair({ outboxStaleMs: 0, maintenanceMs: 20 });
+    // The orphan's field is from 1970, so it is stale at once; a field re-filed by a reclaim is not stale again for 5 s,
+    // so the other process cannot reclaim it while the first one delivers it (with 0 it could, and deliver twice).
+    const { a, prefix } = await pair({ outboxStaleMs: 5_000, maintenanceMs: 20 });
     const keys = redisKeys(prefix, 'default');
     const record = { job_id: 'orphan', status: 'succeeded', success: true, substrate: 'local', result: { count: 1, bytes: 1 },
       exec_time_ms: 0, queue_time_ms: 0, bytes_processed: 1, cost_usd: 0, attempts: 1, error: null, completed_at: '2025-01-02T03:04:06.000Z' };

@@ -76,6 +76,8 @@ export class PacketFSBrowserCompute {
   private client: NodeClient | null = null;
   private readonly results = new Map<string, SubmitJobResult>();
   private readonly counters = { jobsCompleted: 0, jobsFailed: 0, bytesProcessed: 0, executionTimeMs: 0, remoteJobs: 0 };
+  /** time donated under earlier connections: kept across disconnect()/connect, like the other counters */
+  private donatedBeforeMs = 0;
   private serviceWorker: BrowserComputeMetrics['serviceWorker'] = 'none';
   private startedAt = 0;
 
@@ -130,7 +132,7 @@ export class PacketFSBrowserCompute {
       inFlight: this.pool?.inFlight ?? 0,
       coordinator: this.client?.state ?? 'disconnected',
       nodeId: this.client?.nodeId ?? null,
-      donatedMs: this.client?.donatedMs() ?? 0,
+      donatedMs: this.donatedBeforeMs + (this.client?.donatedMs() ?? 0),
       serviceWorker: this.serviceWorker,
       uptimeMs: this.startedAt === 0 ? 0 : Date.now() - this.startedAt,
       jobsExecuted,
@@ -151,7 +153,7 @@ export class PacketFSBrowserCompute {
    */
   async connectToCoordinator(url: string = location.origin, opts: { token?: string } = {}): Promise<string> {
     await this.initialize();
-    this.client?.close();
+    this.disconnect();
     const pool = this.requirePool();
     // the protocol bounds what a node may declare
     const slots = Math.min(LIMITS.maxSlots, pool.size * (this.options.slotsPerWorker ?? DEFAULT_SLOTS_PER_WORKER));
@@ -169,7 +171,9 @@ export class PacketFSBrowserCompute {
 
   /** Leaves the dispatcher (bye); the workers stay up for submitJob. */
   disconnect(): void {
-    this.client?.close();
+    if (this.client === null) return;
+    this.client.close();
+    this.donatedBeforeMs += this.client.donatedMs();
     this.client = null;
   }
 

@@ -39,6 +39,10 @@ export interface RedisKeys {
   ingressProcessing: string;
   /** counter numbering claimed ingress entries (same slot as `ingress`) */
   ingressSeq: string;
+  /** dashboard: ids of dispatchers with a live snapshot (see redis-snapshot-board.ts) */
+  snapshotIndex: string;
+  /** dashboard: one dispatcher's live snapshot, expiring on its own */
+  snapshot(dispatcherId: string): string;
 }
 
 export function redisKeys(prefix: string, queueName: string): RedisKeys {
@@ -72,5 +76,7 @@ export function redisKeys(prefix: string, queueName: string): RedisKeys {
     invalid: `${prefix}:jobs:invalid`,
     ingressProcessing: `{${ingress}}:processing:${queueName}`,
     ingressSeq: `{${ingress}}:seq`,
+    snapshotIndex: `${q}dash:dispatchers`,
+    snapshot: (dispatcherId) => `${q}dash:snapshot:${dispatcherId}`,
   };
 }

@@ -8,6 +8,7 @@ import type {
 import { metricOf } from '../terminal-records.js';
 import { LegacyIngress } from './legacy-ingress.js';
 import { preloadScripts, scripts } from './lua-scripts.js';
+import { RedisSnapshotBoard } from './redis-snapshot-board.js';
 import { openRedis, storeError, watchConnection, type ConnectionOptions } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxItem } from './result-outbox.js';
@@ -94,6 +95,7 @@ interface ViewMeta {
 
 export class RedisJobStore implements JobStore {
   readonly kind = 'redis';
+  readonly snapshots: RedisSnapshotBoard;
 
   private readonly keys: RedisKeys;
   private readonly resultTtlMs: number;
@@ -119,6 +121,7 @@ export class RedisJobStore implements JobStore {
 
   private constructor(private readonly redis: Redis, opts: RedisStoreOptions) {
     this.keys = redisKeys(opts.prefix ?? 'packetfs', opts.queueName ?? 'default');
+    this.snapshots = new RedisSnapshotBoard(redis, { index: this.keys.snapshotIndex, snapshot: this.keys.snapshot });
     this.resultTtlMs = positiveInt(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
     this.metricsLimit = nonNegativeInt(opts.metricsLimit ?? 10_000, 'metricsLimit');
     this.outboxStaleMs = nonNegativeInt(opts.outboxStaleMs ?? 10_000, 'outboxStaleMs');
@@ -240,6 +243,9 @@ export class RedisJobStore implements JobStore {
       written[i] = !setErr && ok === 'OK';
       if (written[i] && typeof position === 'number') fix.lset(this.keys.metrics, position, JSON.stringify(item.metric));
     });
+    // Announced like a first result, so waiters in other processes (and anything following the channel) see the new record.
+    const amended = items.filter((_, i) => written[i]).map((item) => item.result.job_id);
+    if (amended.length > 0) fix.publish(this.keys.done, JSON.stringify(amended));
     // A metric trimmed or moved meanwhile is simply not replaced: the result record is what counts.
     if (fix.length > 0) await this.guard(() => fix.exec()).catch(() => undefined);
     return written;

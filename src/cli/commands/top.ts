@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { PacketFSError } from '../../errors.js';
+import { readFrames } from '../../dashboard/frame-stream.js';
+import type { DashboardFrame } from '../../dashboard/snapshot.js';
+import { withClientOptions, type ClientFlags } from '../client-options.js';
+import { printLine } from '../output.js';
+import { topLines } from '../top-screen.js';
+
+const MAX_BACKOFF_MS = 10_000;
+
+/**
+ * `packetfs top`: the dashboard's live numbers in a terminal, from the same
+ * stream (GET /v1/dashboard/stream, token in the header). On a TTY it
+ * redraws in place on the alternate screen until Ctrl-C, reconnecting if the
+ * stream drops; in a pipe it prints each frame as plain text (or JSON lines
+ * with --json), and --once prints one frame and exits.
+ */
+export function registerTop(program: Command): void {
+  withClientOptions(program.command('top'))
+    .description('live deployment numbers, refreshed every second (the dashboard in a terminal)')
+    .option('--once', 'print one frame and exit')
+    .option('--json', 'print frames as JSON (one per line)')
+    .action(async (flags: ClientFlags & { once?: boolean; json?: boolean }) => {
+      const tty = process.stdout.isTTY === true && flags.json !== true && flags.once !== true;
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const screen = tty ? new Screen() : null;
+      try {
+        await follow(flags, controller, (frame) => {
+          if (flags.json) process.stdout.write(JSON.stringify(frame) + '\n');
+          else if (screen !== null) screen.draw(topLines(frame, process.stdout.columns || 100));
+          else printLine(topLines(frame).join('\n') + '\n');
+          if (flags.once) controller.abort();
+        }, screen);
+      } finally {
+        screen?.close();
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
+
+/** Reads frames until aborted; on a TTY a dropped stream is retried with backoff, elsewhere it ends the command. */
+async function follow(flags: ClientFlags, controller: AbortController, onFrame: (f: DashboardFrame) => void, screen: Screen | null): Promise<void> {
+  let backoffMs = 500;
+  while (!controller.signal.aborted) {
+    try {
+      await readFrames({ baseUrl: flags.server, signal: controller.signal, ...(flags.token ? { token: flags.token } : {}) }, (frame) => {
+        backoffMs = 500;
+        onFrame(frame);
+      });
+      if (controller.signal.aborted) return;
+      if (screen === null) throw new PacketFSError('UNREACHABLE', 'the dashboard stream ended');
+    } catch (err) {
+      if (screen === null || (err instanceof PacketFSError && err.code === 'UNAUTHORIZED')) throw err;
+      screen.status(`reconnecting in ${backoffMs / 1000} s: ${(err as Error).message}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, backoffMs));
+    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+  }
+}
+
+/** The alternate screen: each frame overwrites the last line by line (no flicker), the cursor hidden meanwhile. */
+class Screen {
+  constructor() {
+    process.stdout.write('\x1b[?1049h\x1b[?25l');
+  }
+
+  draw(lines: string[]): void {
+    const width = process.stdout.columns || 100;
+    const height = process.stdout.rows || 40;
+    const shown = lines.slice(0, height - 1).map((l) => `${l.length > width ? l.slice(0, width) : l}\x1b[K`);
+    process.stdout.write(`\x1b[H${shown.join('\n')}\n\x1b[J`);
+  }
+
+  status(text: string): void {
+    process.stdout.write(`\x1b[H${text}\x1b[K`);
+  }
+
+  close(): void {
+    process.stdout.write('\x1b[?25h\x1b[?1049l');
+  }
+}
+
+
