@@ -33,7 +33,8 @@ describe('dashboard routes (memory store, with a token)', () => {
   let served: Served;
   before(async () => {
     await ensureBrowserAssets();
-    served = await serveDispatcher({ server: { token }, dispatcher: { dashboardIntervalMs: 200 } });
+    // the data dir the harness gives would make it SQLite: this suite is about the memory store
+    served = await serveDispatcher({ server: { token }, dispatcher: { dashboardIntervalMs: 200, storeKind: 'memory' } });
   });
   after(async () => { await served?.close(); });
 
