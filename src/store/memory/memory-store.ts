@@ -10,6 +10,7 @@ import { ResultWaiters } from './result-waiters.js';
 import { RingBuffer } from './ring-buffer.js';
 import { inlineBytesOf } from '../inline-bytes.js';
 import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from '../terminal-records.js';
+import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
 
 /**
  * The embedded JobStore: everything in this process's memory, nothing
@@ -71,7 +72,6 @@ const NO_ERRORS: readonly AttemptError[] = Object.freeze([]);
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const MEMORY_DEFAULT_MAX_RESULTS = 100_000;
 export const MEMORY_DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024;
-const CURSOR = /^s([0-9a-z]{1,11})$/;
 
 export class MemoryJobStore implements JobStore {
   readonly kind = 'memory';
@@ -442,19 +442,4 @@ function viewOf(entry: JobEntry): JobView {
     errors: entry.errors.slice(),
     result: entry.result,
   };
-}
-
-function encodeCursor(seq: number): string {
-  return 's' + seq.toString(36);
-}
-
-function decodeCursor(cursor: string): number {
-  const match = CURSOR.exec(cursor);
-  if (match === null) throw new PacketFSError('INVALID_REQUEST', 'cursor is not one this store returned', { path: 'cursor' });
-  return parseInt(match[1] as string, 36);
-}
-
-function nonNegative(value: number, name: string): number {
-  if (!(value >= 0)) throw new PacketFSError('INVALID_REQUEST', `${name} must be a number >= 0, got ${String(value)}`, { path: name });
-  return value;
 }

@@ -14,6 +14,7 @@ import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { openStoreDatabase } from './open-database.js';
 import { STATE, TERMINAL_STATE, type FsyncMode } from './schema.js';
 import { prepareStatements, type JobRow, type Statements } from './statements.js';
+import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
 
 /**
  * The durable embedded JobStore: `<data-dir>/packetfs.db`, SQLite in WAL
@@ -94,7 +95,6 @@ const FRESH_SPECS = 65_536;
 const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
 /** most live rows one list() examines for a page of queued or running jobs */
 const LIST_SCAN_MAX = 10_000;
-const CURSOR = /^s([0-9a-z]{1,11})$/;
 /** public status by state code (2 is unused: see schema.ts) */
 const STATUS_OF: readonly JobStatus[] = ['queued', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
@@ -720,19 +720,4 @@ function tokenOf(entry: RunningEntry): string {
 
 function isExpired(row: { done: number; due_at: number | null }, now: number): boolean {
   return row.done !== 0 && row.due_at !== null && row.due_at <= now;
-}
-
-function encodeCursor(seq: number): string {
-  return 's' + seq.toString(36);
-}
-
-function decodeCursor(cursor: string): number {
-  const match = CURSOR.exec(cursor);
-  if (match === null) throw new PacketFSError('INVALID_REQUEST', 'cursor is not one this store returned', { path: 'cursor' });
-  return parseInt(match[1] as string, 36);
-}
-
-function nonNegative(value: number, name: string): number {
-  if (!(value >= 0)) throw new PacketFSError('INVALID_REQUEST', `${name} must be a number >= 0, got ${String(value)}`, { path: name });
-  return value;
 }
