@@ -68,7 +68,6 @@ export interface Correction {
   node: string;
   result: OpResult | OpResult[];
   bytesProcessed: number;
-  substrate: string;
 }
 
 export interface VerificationStats {
@@ -95,7 +94,6 @@ interface JournalEntry {
 
 interface JobCtx {
   req: ExecRequest;
-  kind: NodeKind;
   mode: VerifyMode;
   executions: number;
   done: boolean;
@@ -146,10 +144,6 @@ export class NodeVerifier {
     return this.arbiterQueue;
   }
 
-  private get arbiterName(): string | null {
-    return this.findArbiter()?.name ?? null;
-  }
-
   stats(): VerificationStats {
     return { ...this.counters, byMethod: { ...this.counters.byMethod } };
   }
@@ -161,7 +155,7 @@ export class NodeVerifier {
       const outcomes = new Array<ExecOutcome>(batch.length);
       let left = batch.length;
       const ctxs = batch.map((req, i): JobCtx => ({
-        req, kind, mode: this.modeOf(req), executions: 0, done: false,
+        req, mode: this.modeOf(req), executions: 0, done: false,
         finish: (outcome) => {
           outcomes[i] = outcome;
           if (--left === 0) resolve(outcomes);
@@ -356,7 +350,7 @@ export class NodeVerifier {
       for (let i = 0; i < entries.length; i++) {
         const truth = truths[i]!;
         if (truth.ok && !sameResult(truth.result, entries[i]!.result)) {
-          wrong.push({ jobId: entries[i]!.req.job_id, node: nodeId, result: truth.result, bytesProcessed: truth.bytes_processed, substrate: this.arbiterName! });
+          wrong.push({ jobId: entries[i]!.req.job_id, node: nodeId, result: truth.result, bytesProcessed: truth.bytes_processed });
         }
       }
       if (wrong.length > 0) await this.correct(wrong);
