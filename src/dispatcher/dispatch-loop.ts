@@ -9,6 +9,7 @@ import { attemptError, failedRecord, succeededRecord } from './result-records.js
 import { metricOf } from '../store/terminal-records.js';
 import { withStoreRetries } from '../util/store-retries.js';
 import type { Telemetry } from './telemetry.js';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 
 /**
  * The dispatch loop: take → place → run → settle.
@@ -48,6 +49,10 @@ export interface DispatchLoopOptions {
   graceMs?: number;
   backoff?: BackoffOptions;
   now?: () => number;
+  /** time and timers (polls, lease extension, deadlines); default the real clock. `now`, when given, overrides its now() */
+  clock?: Clock;
+  /** the retry backoff's jitter source; default Math.random (the simulator seeds it) */
+  random?: () => number;
   /** jobs it owns (split parents) are handed to it instead of a substrate; their leases stay tracked here */
   coordinator?: LeaseCoordinator;
 }
@@ -73,6 +78,8 @@ export class DispatchLoop {
   private readonly graceMs: number;
   private readonly backoff: BackoffOptions;
   private readonly now: () => number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
   private readonly coordinator: LeaseCoordinator | undefined;
 
   private readonly inFlight = new Set<Promise<void>>();
@@ -81,7 +88,7 @@ export class DispatchLoop {
   private wakeUp: (() => void) | null = null;
   private wakePending = false;
   private runPromise: Promise<void> | null = null;
-  private leaseTimer: NodeJS.Timeout | null = null;
+  private leaseTimer: TimerHandle | null = null;
 
   constructor(opts: DispatchLoopOptions) {
     this.store = opts.store;
@@ -93,7 +100,9 @@ export class DispatchLoop {
     this.idlePollMs = opts.idlePollMs ?? 50;
     this.graceMs = opts.graceMs ?? 2_000;
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
+    this.now = opts.now ?? this.clock.now;
+    this.random = opts.random ?? Math.random;
     this.coordinator = opts.coordinator;
   }
 
@@ -103,7 +112,7 @@ export class DispatchLoop {
 
   start(): void {
     this.transition('idle', 'running');
-    this.leaseTimer = setInterval(() => void this.extendLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.leaseTimer = this.clock.setInterval(() => void this.extendLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.leaseTimer.unref();
     this.runPromise = this.run();
   }
@@ -134,7 +143,7 @@ export class DispatchLoop {
         error: attemptError(lease.attempt, null, { code: 'SHUTTING_DOWN', message: 'dispatcher shut down before the job was placed' }, now),
       }))).catch((err) => this.logger.warn({ err: toErrorBody(err) }, 'could not give held jobs back; their leases will expire'));
     }
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.leaseTimer) this.clock.clearInterval(this.leaseTimer);
     this.transition('draining', 'stopped');
   }
 
@@ -180,8 +189,8 @@ export class DispatchLoop {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.wakeUp = null; resolve(); }, ms);
-      this.wakeUp = () => { clearTimeout(timer); resolve(); };
+      const timer = this.clock.setTimeout(() => { this.wakeUp = null; resolve(); }, ms);
+      this.wakeUp = () => { this.clock.clearTimeout(timer); resolve(); };
     });
   }
 
@@ -252,9 +261,9 @@ export class DispatchLoop {
 
   /** A substrate that never answers must not hold jobs forever: past the deadline its jobs time out here. */
   private executeWithDeadline(substrate: Substrate, requests: ExecRequest[], waitMs: number): Promise<ExecOutcome[]> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const safety = new Promise<ExecOutcome[]>((resolve) => {
-      timer = setTimeout(() => resolve(requests.map(() => ({
+      timer = this.clock.setTimeout(() => resolve(requests.map(() => ({
         ok: false, retryable: true, exec_time_ms: waitMs,
         error: { code: 'TIMEOUT', message: `substrate ${substrate.name} did not answer before the job's timeout` },
       }))), waitMs);
@@ -263,7 +272,7 @@ export class DispatchLoop {
       (outcomes) => outcomes.length === requests.length ? outcomes : requests.map(() => brokenOutcome(substrate, `returned ${outcomes.length} outcomes for ${requests.length} jobs`)),
       (err) => requests.map(() => brokenOutcome(substrate, toErrorBody(err).message)),
     );
-    return Promise.race([run, safety]).finally(() => clearTimeout(timer));
+    return Promise.race([run, safety]).finally(() => this.clock.clearTimeout(timer));
   }
 
   private async settle(substrate: Substrate, batch: Lease[], outcomes: ExecOutcome[], dispatchedAt: number): Promise<void> {
@@ -274,6 +283,8 @@ export class DispatchLoop {
     let failures = 0;
     let bytes = 0;
     let execMs = 0;
+    let okExecMs = 0;
+    let okDeclaredMs = 0;
     let lastError: string | undefined;
     for (let i = 0; i < batch.length; i++) {
       const lease = batch[i]!;
@@ -281,6 +292,8 @@ export class DispatchLoop {
       execMs += outcome.exec_time_ms;
       if (outcome.ok) {
         bytes += outcome.bytes_processed;
+        okExecMs += outcome.exec_time_ms;
+        okDeclaredMs += lease.job.required_duration_s * 1000;
         const costUsd = outcome.cost_usd ?? expectedCostUsd(pricing, lease.job, outcome.exec_time_ms / 1000);
         const result = succeededRecord(lease, outcome, { substrate: substrate.name, dispatchedAt, costUsd, trust }, finishedAt);
         completions.push({ lease, result, metric: metricOf(result) });
@@ -301,7 +314,7 @@ export class DispatchLoop {
         completions.push({ lease, result, metric: metricOf(result) });
       }
     }
-    this.registry.recordOutcome(substrate.name, { jobs: batch.length, failures, latencyMs: finishedAt - dispatchedAt, bytes, execMs, ...(lastError === undefined ? {} : { error: lastError }) });
+    this.registry.recordOutcome(substrate.name, { jobs: batch.length, failures, latencyMs: finishedAt - dispatchedAt, bytes, execMs, okExecMs, okDeclaredMs, ...(lastError === undefined ? {} : { error: lastError }) });
     await Promise.all([this.writeCompletions(completions), retries.length > 0 ? this.withStoreRetries(() => this.store.retryLater(retries)) : undefined]);
   }
 
@@ -333,7 +346,7 @@ export class DispatchLoop {
     const avoid = new Set(failedSubstrates(lease) ?? []);
     avoid.add(failedOn);
     const alternative = this.registry.rank(lease.job, avoid).some((r) => !avoid.has(r.substrate.name));
-    return alternative ? 0 : retryDelayMs(lease.attempt, this.backoff);
+    return alternative ? 0 : retryDelayMs(lease.attempt, this.backoff, this.random);
   }
 
   private async extendLeases(): Promise<void> {

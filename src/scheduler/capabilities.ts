@@ -22,6 +22,11 @@ export interface Capabilities {
   latency_ms: number;
   /** free slots right now */
   available_slots: number;
+  /**
+   * jobs that actually run at once when fewer than max_concurrent_jobs do
+   * (the local pool queues 1,024 jobs per thread); absent: every slot runs
+   */
+  parallelism?: number;
   pricing: PricingModel;
   trust: TrustClass;
 }

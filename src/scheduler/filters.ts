@@ -35,13 +35,16 @@ export function constraintMismatch(
   return null;
 }
 
-/** Why a substrate cannot take a job right now, or null when it can (contracts §6 filter). */
-export function ineligibility(job: JobSpec, state: SubstrateState): string | null {
+/**
+ * Why a substrate cannot take a job right now, or null when it can (contracts §6 filter).
+ * With `ignoreSlots`, a substrate that is only full still counts (a queue-aware policy may wait for it).
+ */
+export function ineligibility(job: JobSpec, state: SubstrateState, ignoreSlots = false): string | null {
   const mismatch = constraintMismatch(job, state);
   if (mismatch !== null) return mismatch.reason;
   if (!state.healthy) return 'unhealthy';
   if (!state.admits) return `circuit ${state.circuit}`;
-  if (!(state.capabilities.available_slots > 0)) return 'no free slots';
+  if (!ignoreSlots && !(state.capabilities.available_slots > 0)) return 'no free slots';
   return null;
 }
 

@@ -24,6 +24,9 @@ export interface BatchSample {
   bytes: number;
   /** sum of the jobs' own exec_time_ms */
   execMs: number;
+  /** exec_time_ms summed over the jobs that succeeded, and their declared durations (ms): how fast jobs run there relative to what they declare */
+  okExecMs?: number;
+  okDeclaredMs?: number;
 }
 
 /**
@@ -46,6 +49,7 @@ export class LatencyTracker {
   private readonly probeRtt: Ewma;
   private readonly throughput: Ewma;
   private readonly execPerJob: Ewma;
+  private readonly execRatioAvg: Ewma;
 
   constructor(opts: { alpha?: number } = {}) {
     const alpha = opts.alpha ?? 0.2;
@@ -56,6 +60,7 @@ export class LatencyTracker {
     this.probeRtt = new Ewma(alpha);
     this.throughput = new Ewma(alpha);
     this.execPerJob = new Ewma(alpha);
+    this.execRatioAvg = new Ewma(alpha);
   }
 
   recordBatch(sample: BatchSample): void {
@@ -63,6 +68,8 @@ export class LatencyTracker {
     if (isSane(sample.latencyMs)) this.batchRtt.add(sample.latencyMs);
     if (!isSane(sample.execMs)) return;
     this.execPerJob.add(sample.execMs / sample.jobs);
+    const { okExecMs, okDeclaredMs } = sample;
+    if (okExecMs !== undefined && okDeclaredMs !== undefined && isSane(okExecMs) && isSane(okDeclaredMs) && okDeclaredMs > 0) this.execRatioAvg.add(okExecMs / okDeclaredMs);
     // Exec time 0 (sub-resolution timers) or no bytes says nothing about speed.
     if (sample.execMs > 0 && isSane(sample.bytes) && sample.bytes > 0) this.throughput.add(sample.bytes / (sample.execMs / 1000));
   }
@@ -79,6 +86,16 @@ export class LatencyTracker {
   /** bytes per second of one job's execution; null before a batch with bytes and exec time */
   get throughputBps(): number | null {
     return this.throughput.value;
+  }
+
+  /** measured exec time ÷ declared duration of jobs that succeeded there; null before any */
+  get execRatio(): number | null {
+    return this.execRatioAvg.value;
+  }
+
+  /** round trip of health probes alone (the network, not the work); null before a probe answered */
+  get probeLatencyMs(): number | null {
+    return this.probeRtt.value;
   }
 
   /** average exec time of one job; null before any batch */

@@ -10,6 +10,7 @@ import { LatencyTracker } from './latency-tracker.js';
 import type { Policy } from './policies/policy.js';
 import { REFERENCE_JOB } from './reference-job.js';
 import type { SubstrateState } from './substrate-state.js';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 
 export interface RegistryOptions {
   policy: Policy;
@@ -18,6 +19,8 @@ export interface RegistryOptions {
   /** a probe that has not answered by then counts as failed; default 10 000 */
   probeTimeoutMs?: number;
   now?: () => number;
+  /** time and timers (probes, probe timeouts); default the real clock. `now`, when given, overrides its now() */
+  clock?: Clock;
   breaker?: { failureThreshold?: number; cooldownMs?: number };
   /** weight of a new sample in the latency/throughput moving averages; default 0.2 */
   latencyAlpha?: number;
@@ -38,6 +41,9 @@ export interface BatchOutcome {
   bytes: number;
   /** sum of the jobs' own exec_time_ms */
   execMs: number;
+  /** exec_time_ms and declared durations (ms) summed over the jobs that succeeded */
+  okExecMs?: number;
+  okDeclaredMs?: number;
   /** shown as last_error in /v1/substrates */
   error?: string;
 }
@@ -107,17 +113,22 @@ export class SubstrateRegistry {
   private readonly probeIntervalMs: number;
   private readonly probeTimeoutMs: number;
   private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly newBreaker: () => CircuitBreaker;
   private readonly newTracker: () => LatencyTracker;
-  private probeTimer: NodeJS.Timeout | null = null;
+  private probeTimer: TimerHandle | null = null;
   /** ends the wait of each probe in progress, so close() does not leave timeouts holding the process open */
   private readonly probeWaits = new Set<(reason: Error) => void>();
+  /** constraint keys of jobs a queue-aware placement has seen (jobs that wait are placed again each round) */
+  private readonly keys = new WeakMap<JobSpec, string>();
+  private readonly deadlines = new WeakMap<JobSpec, number>();
 
   constructor(opts: RegistryOptions) {
     this.policy = opts.policy;
     this.probeIntervalMs = positive(opts.probeIntervalMs ?? 5000, 'probeIntervalMs');
     this.probeTimeoutMs = positive(opts.probeTimeoutMs ?? 10_000, 'probeTimeoutMs');
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? realClock;
+    this.now = opts.now ?? this.clock.now;
     const now = this.now;
     this.newBreaker = () => new CircuitBreaker({ ...opts.breaker, now });
     this.newTracker = () => new LatencyTracker(opts.latencyAlpha === undefined ? {} : { alpha: opts.latencyAlpha });
@@ -159,14 +170,14 @@ export class SubstrateRegistry {
   start(): void {
     if (this.probeTimer !== null) return;
     void this.probeAll();
-    this.probeTimer = setInterval(() => void this.probeAll(), this.probeIntervalMs);
+    this.probeTimer = this.clock.setInterval(() => void this.probeAll(), this.probeIntervalMs);
     // The server keeps the process alive; probes alone must not.
     this.probeTimer.unref();
   }
 
   /** stops the probes; closing substrates is the dispatcher's job */
   close(): void {
-    if (this.probeTimer !== null) clearInterval(this.probeTimer);
+    if (this.probeTimer !== null) this.clock.clearInterval(this.probeTimer);
     this.probeTimer = null;
     for (const stop of this.probeWaits) stop(new Error('registry closed'));
   }
@@ -199,6 +210,7 @@ export class SubstrateRegistry {
    * avoid (it failed there); they are used only when no other is eligible.
    */
   place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined): Placement {
+    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor);
     const snaps = this.snapshot();
     const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
     const rankings = new Map<string, Ranking>();
@@ -225,6 +237,80 @@ export class SubstrateRegistry {
       else group.push(i);
     }
     return { groups, unplaced };
+  }
+
+  /**
+   * Placement for a queue-aware policy: each job goes where its score is
+   * lowest counting the jobs this call already sent or left waiting there
+   * (`queued`), full substrates included. When a full substrate wins, the
+   * job waits for it (unplaced, 'busy') rather than spilling to a worse one;
+   * its `queued` count grows with every job that waits, so the wait it
+   * predicts grows too and, past some point, an alternative wins.
+   *
+   * Rankings are still shared per kind of job; a substrate's score is
+   * recomputed only when its `queued` count moved since it was scored, so
+   * a batch costs about one extra score call per job.
+   */
+  private placeQueueAware(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined): Placement {
+    const snaps = this.snapshot();
+    const now = this.now();
+    const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
+    const queued = new Array<number>(snaps.length).fill(0);
+    const waitingFor: Array<Omit<Unplaced, 'index'> | undefined> = new Array(snaps.length);
+    const rankings = new Map<string, QueueRanking>();
+    const groups = new Map<Substrate, number[]>();
+    const unplaced: Unplaced[] = [];
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      // held jobs are placed again on every round while they wait: their key is worked out once
+      let key = this.keys.get(job);
+      if (key === undefined) {
+        key = constraintKey(job);
+        this.keys.set(job, key);
+      }
+      let ranking = rankings.get(key);
+      if (ranking === undefined) {
+        ranking = { candidates: [], scores: [], completions: [], scoredAt: [] };
+        for (let k = 0; k < snaps.length; k++) {
+          if (ineligibility(job, snaps[k]!.state, true) !== null) continue;
+          ranking.candidates.push(k);
+          ranking.scores.push(this.policy.score(snaps[k]!.state, job, 0));
+          ranking.completions.push(this.policy.expectedCompletionMs?.(snaps[k]!.state, job, 0) ?? 0);
+          ranking.scoredAt.push(0);
+        }
+        rankings.set(key, ranking);
+      }
+      const exclude = excludeFor?.(job, i);
+      const chosen = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, this.msLeft(job, now));
+      if (chosen === -1) {
+        const why = ranking.candidates.length > 0 ? { reason: 'busy' as const, detail: 'every eligible substrate is full' } : (ranking.unplaced ??= this.whyUnplaced(job, { order: [], scores: [] }, snaps));
+        unplaced.push({ index: i, ...why });
+        continue;
+      }
+      queued[chosen]!++;
+      if (free[chosen]! <= 0) {
+        const why = (waitingFor[chosen] ??= { reason: 'busy', detail: `waiting for ${snaps[chosen]!.state.name}: expected to finish it sooner or cheaper than elsewhere` });
+        unplaced.push({ index: i, ...why });
+        continue;
+      }
+      free[chosen]!--;
+      const substrate = snaps[chosen]!.entry.substrate;
+      const group = groups.get(substrate);
+      if (group === undefined) groups.set(substrate, [i]);
+      else group.push(i);
+    }
+    return { groups, unplaced };
+  }
+
+  /** ms until the job's deadline (created_at + timeout_s), worked out once per job */
+  private msLeft(job: JobSpec, now: number): number {
+    let due = this.deadlines.get(job);
+    if (due === undefined) {
+      const created = Date.parse(job.created_at);
+      due = (Number.isFinite(created) ? created : now) + job.timeout_s * 1000;
+      this.deadlines.set(job, due);
+    }
+    return due - now;
   }
 
   /** whether some registered substrate meets the job's constraints, healthy and free or not */
@@ -313,10 +399,10 @@ export class SubstrateRegistry {
   private withProbeTimeout<T>(probe: Promise<T>): Promise<T> {
     let stop!: (reason: Error) => void;
     const timeout = new Promise<never>((_, reject) => { stop = reject; });
-    const timer = setTimeout(() => stop(new Error(`no answer within ${this.probeTimeoutMs} ms`)), this.probeTimeoutMs);
+    const timer = this.clock.setTimeout(() => stop(new Error(`no answer within ${this.probeTimeoutMs} ms`)), this.probeTimeoutMs);
     this.probeWaits.add(stop);
     return Promise.race([probe, timeout]).finally(() => {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.probeWaits.delete(stop);
     });
   }
@@ -354,6 +440,8 @@ function stateOf(entry: Entry): SubstrateState {
     measuredLatencyMs: tracker.latencyMs,
     measuredThroughputBps: tracker.throughputBps,
     avgExecMs: tracker.avgExecMs,
+    execRatio: tracker.execRatio,
+    probeLatencyMs: tracker.probeLatencyMs,
   };
 }
 
@@ -372,6 +460,42 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
   }
   scored.sort((a, b) => a.score - b.score);
   return { order: scored.map((s) => s.k), scores: scored.map((s) => s.score) };
+}
+
+/** one kind of job's candidates for a queue-aware policy, with each one's score and the `queued` count it was scored at */
+interface QueueRanking {
+  readonly candidates: number[];
+  readonly scores: number[];
+  /** expected completion (ms from now), for deadline-aware policies */
+  readonly completions: number[];
+  readonly scoredAt: number[];
+  unplaced?: Omit<Unplaced, 'index'>;
+}
+
+/** the lowest-scoring candidate (re-scored if its queue moved), avoiding `exclude` unless nothing else is a candidate; -1 if none */
+function bestCandidate(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: number[], exclude: ReadonlySet<string> | undefined, msLeft: number): number {
+  let best = -1;
+  let bestScore = Infinity;
+  let bestExcluded = -1;
+  let bestExcludedScore = Infinity;
+  const { candidates, scores, scoredAt } = ranking;
+  for (let c = 0; c < candidates.length; c++) {
+    const k = candidates[c]!;
+    if (scoredAt[c] !== queued[k]) {
+      scores[c] = policy.score(snaps[k]!.state, job, queued[k]);
+      if (policy.expectedCompletionMs !== undefined) ranking.completions[c] = policy.expectedCompletionMs(snaps[k]!.state, job, queued[k]!);
+      scoredAt[c] = queued[k]!;
+    }
+    const score = ranking.completions[c]! > msLeft ? scores[c]! + (policy.latePenalty ?? 0) : scores[c]!;
+    if (Number.isNaN(score)) continue;
+    if (exclude !== undefined && exclude.has(snaps[k]!.state.name)) {
+      if (score < bestExcludedScore) { bestExcludedScore = score; bestExcluded = k; }
+    } else if (score < bestScore) {
+      bestScore = score;
+      best = k;
+    }
+  }
+  return best !== -1 ? best : bestExcluded;
 }
 
 /** first substrate in ranking order with a free slot, avoiding `exclude` unless the ranking has nothing else; -1 if none */

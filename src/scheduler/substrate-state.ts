@@ -24,4 +24,8 @@ export interface SubstrateState {
   readonly measuredThroughputBps: number | null;
   /** average exec time of one job; null = not measured */
   readonly avgExecMs: number | null;
+  /** measured exec time ÷ declared duration there; null = not measured */
+  readonly execRatio?: number | null;
+  /** health-probe round trip (network only); null = not measured */
+  readonly probeLatencyMs?: number | null;
 }

@@ -8,5 +8,23 @@ import type { SubstrateState } from '../substrate-state.js';
  */
 export interface Policy {
   readonly name: string;
-  score(sub: SubstrateState, job: JobSpec): number;
+  /**
+   * `queued`: jobs the current placement call already gave this substrate
+   * or left waiting for it, on top of `sub.inFlight` (only queue-aware
+   * policies are told; others get 0).
+   */
+  score(sub: SubstrateState, job: JobSpec, queued?: number): number;
+  /**
+   * A queue-aware policy also scores substrates whose slots are full: when
+   * waiting for one scores best, the job waits (stays queued) instead of
+   * spilling to the next substrate with a free slot.
+   */
+  readonly queueAware?: boolean;
+  /**
+   * A deadline-aware policy says when the job would finish there (ms from
+   * now); the registry adds `latePenalty` to the score where that is past the
+   * job's deadline (created_at + timeout_s), counting the time it already waited.
+   */
+  expectedCompletionMs?(sub: SubstrateState, job: JobSpec, queued: number): number;
+  readonly latePenalty?: number;
 }

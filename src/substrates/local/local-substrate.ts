@@ -107,6 +107,7 @@ export class LocalSubstrate implements Substrate {
       cost_per_hour_usd: 0,
       latency_ms: 0.1,
       available_slots: Math.max(0, this.liveCapacity() - this.inFlight),
+      parallelism: this.threads,
       pricing: { model: 'free' },
       trust: 'trusted',
     };
