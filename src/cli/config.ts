@@ -1,3 +1,4 @@
+import { POLICY_NAMES, type PolicyName } from '../scheduler/policies/index.js';
 import { readFile } from 'node:fs/promises';
 import { checkSubstrates, type SubstrateEntry } from '../config/index.js';
 import { PacketFSError } from '../errors.js';
@@ -16,7 +17,7 @@ export interface ServeConfig {
   log_level?: LogLevelName;
   token_env?: string;
   redis_url?: string;
-  policy?: 'cost-latency' | 'classic';
+  policy?: PolicyName;
   allow_private_data_urls?: boolean;
   allow_hosts?: string[];
   threads?: number;
@@ -51,7 +52,7 @@ export interface ServeConfig {
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevelName = typeof LOG_LEVELS[number];
-export const POLICIES = ['cost-latency', 'classic'] as const;
+export const POLICIES = POLICY_NAMES;
 export const STORE_KINDS = ['sqlite', 'memory'] as const;
 export type StoreKind = typeof STORE_KINDS[number];
 export const FSYNC_MODES = ['normal', 'always'] as const;

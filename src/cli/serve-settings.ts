@@ -1,3 +1,4 @@
+import type { PolicyName } from '../scheduler/policies/index.js';
 import { buildSubstrates } from '../config/index.js';
 import { PacketFSError } from '../errors.js';
 import type { Substrate } from '../substrates/substrate.js';
@@ -13,7 +14,7 @@ export interface ServeFlags {
   logLevel?: LogLevelName;
   token?: string;
   redis?: string;
-  policy?: 'cost-latency' | 'classic';
+  policy?: PolicyName;
   allowPrivateDataUrls?: boolean;
   threads?: number;
   allowInsecureListen?: boolean;
@@ -38,7 +39,7 @@ export interface ServeSettings {
   logLevel: LogLevelName;
   token: string | undefined;
   redisUrl: string | undefined;
-  policy: 'cost-latency' | 'classic';
+  policy: PolicyName;
   allowPrivateDataUrls: boolean;
   allowHosts: string[];
   threads: number | undefined;

@@ -1,3 +1,4 @@
+import type { PolicyName } from '../scheduler/policies/index.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Substrate } from '../substrates/substrate.js';
 import type { Logger } from '../logger.js';
@@ -21,7 +22,7 @@ export interface DispatcherOptions {
   /** an already built store (tests, embedding); wins over redisUrl */
   store?: JobStore;
   /** scheduling policy; default 'cost-latency' */
-  policy?: 'cost-latency' | 'classic';
+  policy?: PolicyName;
   /** USD the operator would pay to finish a job one hour sooner; default policy only */
   valueOfTimeUsdPerHour?: number;
   /** lets data_url reach private, loopback and link-local addresses (off by default: SSRF) */
