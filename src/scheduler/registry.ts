@@ -462,6 +462,8 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
   return { order: scored.map((s) => s.k), scores: scored.map((s) => s.score) };
 }
 
+const LATE_MARGIN = 0.8;
+
 /** one kind of job's candidates for a queue-aware policy, with each one's score and the `queued` count it was scored at */
 interface QueueRanking {
   readonly candidates: number[];
@@ -486,7 +488,10 @@ function bestCandidate(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, p
       if (policy.expectedCompletionMs !== undefined) ranking.completions[c] = policy.expectedCompletionMs(snaps[k]!.state, job, queued[k]!);
       scoredAt[c] = queued[k]!;
     }
-    const score = ranking.completions[c]! > msLeft ? scores[c]! + (policy.latePenalty ?? 0) : scores[c]!;
+    // late: expected to finish in the last fifth of the time left or after it (estimates err; leave a margin);
+    // the penalty grows with lateness, so a job already late goes where it finishes soonest
+    const lateMs = ranking.completions[c]! - LATE_MARGIN * msLeft;
+    const score = lateMs > 0 ? scores[c]! + (policy.latePenalty ?? 0) * (1 + lateMs / 1000) : scores[c]!;
     if (Number.isNaN(score)) continue;
     if (exclude !== undefined && exclude.has(snaps[k]!.state.name)) {
       if (score < bestExcludedScore) { bestExcludedScore = score; bestExcluded = k; }

@@ -19,7 +19,7 @@ export interface JobClass {
   name: string;
   /** share of all jobs */
   share: number;
-  /** what the job declares (required_duration_s): an upper estimate */
+  /** what the job declares (required_duration_s): the upper end of its work, as a careful user would */
   declaredS: number;
   /** true work on a reference core, uniform in [lo, hi] seconds */
   workS: readonly [number, number];
@@ -123,9 +123,9 @@ function pools(nodes: number): NodeModel[] {
 }
 
 const PLANET_CLASSES: JobClass[] = [
-  { name: 'interactive', share: 0.55, declaredS: 2, workS: [0.05, 0.5], memoryMb: 128, deadlineS: 10, bytes: 256 * 1024, private: false },
-  { name: 'batch', share: 0.35, declaredS: 60, workS: [5, 40], memoryMb: 512, deadlineS: 900, bytes: 32 * MB, private: false },
-  { name: 'private', share: 0.10, declaredS: 20, workS: [2, 15], memoryMb: 256, deadlineS: 300, bytes: 8 * MB, private: true },
+  { name: 'interactive', share: 0.55, declaredS: 0.5, workS: [0.05, 0.5], memoryMb: 128, deadlineS: 10, bytes: 256 * 1024, private: false },
+  { name: 'batch', share: 0.35, declaredS: 40, workS: [5, 40], memoryMb: 512, deadlineS: 900, bytes: 32 * MB, private: false },
+  { name: 'private', share: 0.10, declaredS: 15, workS: [2, 15], memoryMb: 256, deadlineS: 300, bytes: 8 * MB, private: true },
 ];
 
 export function scenarioByName(name: string, opts: ScenarioOptions = {}): Scenario {

@@ -22,8 +22,9 @@ export interface Policy {
   readonly queueAware?: boolean;
   /**
    * A deadline-aware policy says when the job would finish there (ms from
-   * now); the registry adds `latePenalty` to the score where that is past the
-   * job's deadline (created_at + timeout_s), counting the time it already waited.
+   * now); where that is past (or close to) the job's deadline (created_at +
+   * timeout_s, so the time it already waited counts), the registry adds
+   * `latePenalty` × (1 + seconds late) to the score.
    */
   expectedCompletionMs?(sub: SubstrateState, job: JobSpec, queued: number): number;
   readonly latePenalty?: number;

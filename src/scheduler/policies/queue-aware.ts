@@ -13,13 +13,14 @@ import type { Policy } from './policy.js';
 export const QUEUE_AWARE_VALUE_OF_TIME_USD_PER_S = 1e-8;
 
 /**
- * What a second of a free *trusted* substrate (the local pool) is worth to
- * jobs that may run nowhere else free: private jobs must otherwise buy it
- * (one EC2 spot vCPU, about $0.0175 an hour). A job that could run on free
- * untrusted nodes is charged this there, so it leaves the scarce trusted
- * capacity to private jobs unless nodes would miss its deadline.
+ * Free trusted capacity (the local pool) is scarce for private jobs, which
+ * can run nowhere else free. A job that is not private pays for its time
+ * there as if it took this many times longer: free nodes get it whenever
+ * they finish within 10× the local pool's time, and the local threads stay
+ * for private jobs. It only moves jobs between free substrates: at the
+ * default value of time it stays far below any cloud price.
  */
-export const TRUSTED_FREE_SHADOW_USD_PER_S = 0.0175 / 3600;
+export const TRUSTED_RESERVE_FACTOR = 10;
 
 /** added to the score of a substrate expected to finish the job after its deadline: any on-time choice beats it */
 const LATE_PENALTY_USD = 1;
@@ -27,8 +28,8 @@ const LATE_PENALTY_USD = 1;
 export interface QueueAwareOptions {
   /** USD the operator would pay to have a job finish one second sooner */
   valueOfTimeUsdPerS?: number;
-  /** price of a second of free trusted capacity for jobs that could run on untrusted nodes */
-  trustedShadowUsdPerS?: number;
+  /** how many times its run a non-private job is charged, in time, on a free trusted substrate */
+  trustedReserveFactor?: number;
 }
 
 /**
@@ -40,7 +41,7 @@ export interface QueueAwareOptions {
  *                (ahead = in flight + queued in this placement; lanes = parallelism, else slots)
  *   completion = wait + network round trip (probe RTT; declared latency until probed) + run
  *   score      = expected cost of `run` there (pricing model; per-GB-second at the instance's memory)
- *              + shadow price × run, for a non-private job on a free trusted substrate
+ *              + value of time × reserve factor × run, for a non-private job on a free trusted substrate
  *              + value of time × completion
  *              + a late penalty when completion > timeout_s
  *
@@ -54,9 +55,9 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
   if (!(Number.isFinite(valueOfTime) && valueOfTime >= 0)) {
     throw new PacketFSError('INVALID_REQUEST', `value of time must be a finite number >= 0 (USD per second), got ${valueOfTime}`, { path: 'valueOfTimeUsdPerS' });
   }
-  const shadow = opts.trustedShadowUsdPerS ?? TRUSTED_FREE_SHADOW_USD_PER_S;
-  if (!(Number.isFinite(shadow) && shadow >= 0)) {
-    throw new PacketFSError('INVALID_REQUEST', `trusted shadow price must be a finite number >= 0 (USD per second), got ${shadow}`, { path: 'trustedShadowUsdPerS' });
+  const reserveFactor = opts.trustedReserveFactor ?? TRUSTED_RESERVE_FACTOR;
+  if (!(Number.isFinite(reserveFactor) && reserveFactor >= 0)) {
+    throw new PacketFSError('INVALID_REQUEST', `trusted reserve factor must be a finite number >= 0, got ${reserveFactor}`, { path: 'trustedReserveFactor' });
   }
   return {
     name: 'queue-aware',
@@ -69,7 +70,7 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
       // per-GB-second clouds bill the instance's memory (max_memory_mb), whatever the job declared
       const billed = { required_duration_s: runMs / 1000, required_memory_mb: Math.max(job.required_memory_mb, sub.capabilities.max_memory_mb) };
       const caps = sub.capabilities;
-      const reserve = job.private !== true && caps.trust === 'trusted' && caps.pricing.model === 'free' ? shadow * runMs / 1000 : 0;
+      const reserve = job.private !== true && caps.trust === 'trusted' && caps.pricing.model === 'free' ? valueOfTime * reserveFactor * runMs / 1000 : 0;
       return expectedCostUsd(caps.pricing, billed) + reserve + valueOfTime * completionMs / 1000;
     },
   };
@@ -90,11 +91,15 @@ export function expectedWaitMs(sub: SubstrateState, runMs: number, queued: numbe
   const caps = sub.capabilities;
   const lanes = Math.max(1, Math.min(caps.parallelism ?? caps.max_concurrent_jobs, caps.max_concurrent_jobs));
   if (caps.parallelism !== undefined) {
-    // jobs queue inside it, per lane: a lane frees when a job ends
+    // Jobs queue inside it, per lane: a lane frees when a job ends. Until its first batch is
+    // measured there is nothing to go on but the declaration (30 s by default, usually far off):
+    // assume no queue, and let that first batch measure it.
+    if (sub.avgExecMs === null) return 0;
     const ahead = sub.inFlight + queued;
-    return ahead < lanes ? 0 : ((ahead - lanes + 1) / lanes) * (sub.avgExecMs ?? runMs);
+    return ahead < lanes ? 0 : ((ahead - lanes + 1) / lanes) * sub.avgExecMs;
   }
   // every slot runs: the job waits only past the free slots, for a batch to answer and free its slots
   const over = queued - caps.available_slots + 1;
-  return over <= 0 ? 0 : (over / lanes) * (sub.measuredLatencyMs ?? runMs);
+  // jobs ahead are mostly of its own kind: a batch takes at least this job's run to answer
+  return over <= 0 ? 0 : (over / lanes) * Math.max(sub.measuredLatencyMs ?? 0, runMs);
 }
