@@ -1,4 +1,4 @@
-import type { PolicyName } from '../scheduler/policies/index.js';
+import { DEFAULT_POLICY, type PolicyName } from '../scheduler/policies/index.js';
 import { buildSubstrates } from '../config/index.js';
 import { PacketFSError } from '../errors.js';
 import type { Substrate } from '../substrates/substrate.js';
@@ -73,7 +73,7 @@ export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env
     logLevel: flags.logLevel ?? config.log_level ?? 'info',
     token: resolveToken(flags.token, config.token_env, env),
     redisUrl,
-    policy: flags.policy ?? config.policy ?? 'cost-latency',
+    policy: flags.policy ?? config.policy ?? DEFAULT_POLICY,
     allowPrivateDataUrls: flags.allowPrivateDataUrls ?? config.allow_private_data_urls ?? false,
     allowHosts: config.allow_hosts ?? [],
     threads: flags.threads ?? config.threads,

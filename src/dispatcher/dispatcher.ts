@@ -5,7 +5,7 @@ import { normalizeJob, normalizeJobs } from '../job/index.js';
 import type { JobStore, ListPage, StoreOptions } from '../store/job-store.js';
 import { MemoryJobStore } from '../store/memory/memory-store.js';
 import { SubstrateRegistry } from '../scheduler/registry.js';
-import { policyByName } from '../scheduler/policies/index.js';
+import { DEFAULT_POLICY, policyByName } from '../scheduler/policies/index.js';
 import { LocalSubstrate } from '../substrates/local/local-substrate.js';
 import type { NodePool } from '../substrates/node-pool/node-pool.js';
 import type { Substrate } from '../substrates/substrate.js';
@@ -101,7 +101,7 @@ export class Dispatcher implements DispatcherApi {
       if (opts.store === undefined) await store.close();
       throw err;
     }
-    const policy = policyByName(opts.policy ?? 'cost-latency', opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
+    const policy = policyByName(opts.policy ?? DEFAULT_POLICY, opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
     const registry = new SubstrateRegistry({ policy, ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }) });
     const substrates = [...(opts.substrates ?? [])];
     let local: Substrate | null = null;

@@ -21,7 +21,7 @@ export interface DispatcherOptions {
   redisUrl?: string;
   /** an already built store (tests, embedding); wins over redisUrl */
   store?: JobStore;
-  /** scheduling policy; default 'cost-latency' */
+  /** scheduling policy; default 'queue-aware' (DEFAULT_POLICY) */
   policy?: PolicyName;
   /** USD the operator would pay to finish a job one hour sooner; default policy only */
   valueOfTimeUsdPerHour?: number;

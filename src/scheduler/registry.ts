@@ -253,6 +253,7 @@ export class SubstrateRegistry {
    */
   private placeQueueAware(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined): Placement {
     const snaps = this.snapshot();
+    this.policy.beginPlacement?.(snaps.map((s) => s.state));
     const now = this.now();
     const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
     const queued = new Array<number>(snaps.length).fill(0);
@@ -462,7 +463,7 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
   return { order: scored.map((s) => s.k), scores: scored.map((s) => s.score) };
 }
 
-const LATE_MARGIN = 0.8;
+const LATE_MARGIN = 0.95;
 
 /** one kind of job's candidates for a queue-aware policy, with each one's score and the `queued` count it was scored at */
 interface QueueRanking {

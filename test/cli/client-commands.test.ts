@@ -108,7 +108,7 @@ describe('packetfs usage errors and connection failures', () => {
       [['jobs', '--status', 'done'], /--status.*one of queued/],
       [['jobs', '--server', 'not a url'], /--server.*http\(s\) URL/],
       [['serve', '--port', 'abc'], /--port.*'abc' is invalid/],
-      [['serve', '--policy', 'fastest'], /--policy.*cost-latency, classic/],
+      [['serve', '--policy', 'fastest'], /--policy.*queue-aware, cost-latency, classic/],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ];
     for (const [args, message] of cases) {

@@ -23,7 +23,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--store <kind>', 'embedded job store: sqlite (durable, <data-dir>/packetfs.db) or memory (default sqlite)').argParser(oneOf(STORE_KINDS)))
     .addOption(new Option('--fsync <mode>', 'SQLite commits: normal survives a crash of the process, always (fsync per commit) also power loss (default normal)').argParser(oneOf(FSYNC_MODES)))
     .addOption(new Option('--redis <url>', 'Redis job store URL, shared by several dispatchers (instead of --store)').env('REDIS_URL').argParser(redisUrl))
-    .addOption(new Option('--policy <policy>', 'scheduling policy (default cost-latency)').argParser(oneOf(POLICIES)))
+    .addOption(new Option('--policy <policy>', 'scheduling policy (default queue-aware)').argParser(oneOf(POLICIES)))
     .option('--allow-private-data-urls', 'let data_url reach private and loopback addresses')
     .addOption(new Option('--threads <n>', 'local worker threads (default: one per core)').argParser(integerIn(1, 1024)))
     .option('--allow-insecure-listen', 'allow a non-loopback host without a token')

@@ -11,7 +11,7 @@ export { queueAwarePolicy, QUEUE_AWARE_VALUE_OF_TIME_USD_PER_S, type QueueAwareO
 
 export const POLICY_NAMES = ['queue-aware', 'cost-latency', 'classic'] as const;
 /** the policy `serve` uses unless told otherwise */
-export const DEFAULT_POLICY: PolicyName = 'cost-latency';
+export const DEFAULT_POLICY: PolicyName = 'queue-aware';
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** The policy a config or CLI flag names; the name is checked at run time because it comes from users. */

@@ -28,4 +28,6 @@ export interface Policy {
    */
   expectedCompletionMs?(sub: SubstrateState, job: JobSpec, queued: number): number;
   readonly latePenalty?: number;
+  /** called by a queue-aware placement with the substrates it sees, before it scores any job */
+  beginPlacement?(states: readonly SubstrateState[]): void;
 }

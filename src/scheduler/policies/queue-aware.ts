@@ -14,11 +14,11 @@ export const QUEUE_AWARE_VALUE_OF_TIME_USD_PER_S = 1e-8;
 
 /**
  * Free trusted capacity (the local pool) is scarce for private jobs, which
- * can run nowhere else free. A job that is not private pays for its time
- * there as if it took this many times longer: free nodes get it whenever
- * they finish within 10× the local pool's time, and the local threads stay
- * for private jobs. It only moves jobs between free substrates: at the
- * default value of time it stays far below any cloud price.
+ * can run nowhere else free. While free untrusted nodes have room, a job
+ * that is not private pays for its time on a free trusted substrate as if it
+ * took this many times longer: nodes get it whenever they finish within 10×
+ * the local pool's time, and the local threads stay for private jobs.
+ * Without free nodes there is nothing to save the threads for, and no charge.
  */
 export const TRUSTED_RESERVE_FACTOR = 10;
 
@@ -59,9 +59,14 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
   if (!(Number.isFinite(reserveFactor) && reserveFactor >= 0)) {
     throw new PacketFSError('INVALID_REQUEST', `trusted reserve factor must be a finite number >= 0, got ${reserveFactor}`, { path: 'trustedReserveFactor' });
   }
+  // State: whether the placement in progress saw free untrusted room (set by beginPlacement, read by score).
+  let nodesHaveRoom = false;
   return {
     name: 'queue-aware',
     queueAware: true,
+    beginPlacement: (states) => {
+      nodesHaveRoom = states.some((s) => s.capabilities.trust === 'untrusted' && s.capabilities.pricing.model === 'free' && s.healthy && s.admits && s.capabilities.available_slots > 0);
+    },
     latePenalty: LATE_PENALTY_USD,
     expectedCompletionMs: (sub, job, queued) => expectedCompletionMs(sub, job, queued),
     score: (sub, job, queued = 0) => {
@@ -70,7 +75,7 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
       // per-GB-second clouds bill the instance's memory (max_memory_mb), whatever the job declared
       const billed = { required_duration_s: runMs / 1000, required_memory_mb: Math.max(job.required_memory_mb, sub.capabilities.max_memory_mb) };
       const caps = sub.capabilities;
-      const reserve = job.private !== true && caps.trust === 'trusted' && caps.pricing.model === 'free' ? valueOfTime * reserveFactor * runMs / 1000 : 0;
+      const reserve = nodesHaveRoom && job.private !== true && caps.trust === 'trusted' && caps.pricing.model === 'free' ? valueOfTime * reserveFactor * runMs / 1000 : 0;
       return expectedCostUsd(caps.pricing, billed) + reserve + valueOfTime * completionMs / 1000;
     },
   };
