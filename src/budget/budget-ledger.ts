@@ -182,7 +182,8 @@ export class BudgetLedger {
     return this.limits.map((limit) => {
       const spent = this.spent(limit);
       const reserved = limit.substrate === null ? this.reservedTotal : this.reservedBy.get(limit.substrate) ?? 0;
-      const ratio = limit.usd === 0 ? (spent > 0 ? Infinity : 0) : spent / limit.usd;
+      // sums of binary fractions land a hair under round ratios (0.02 / 0.025 = 0.7999…): round to 1e-9
+      const ratio = limit.usd === 0 ? (spent > 0 ? Infinity : 0) : Math.round(spent / limit.usd * 1e9) / 1e9;
       return {
         limit, spent_usd: spent, reserved_usd: reserved, remaining_usd: Math.max(0, limit.usd - spent - reserved),
         used_ratio: ratio, alert: ratio >= 1 ? 100 : ratio >= 0.8 ? 80 : 0,

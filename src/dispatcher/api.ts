@@ -26,7 +26,9 @@ export interface DispatcherApi {
   listSubstrates(): Promise<SubstrateView[]>;
   /** spend (this UTC month and day), the budget and what is left of it, the month's forecast (docs/costs.md) */
   getCosts(): Promise<CostsReport>;
-  /** validates like submitJobs and says per job where it would run and at what estimated cost; enqueues nothing */
+  /** validates like submitJob and says where the job would run now and at what estimated cost; enqueues nothing */
+  dryRunJob(input: unknown): Promise<DryRunOutcome>;
+  /** dryRunJob for a batch (error paths like submitJobs') */
   dryRunJobs(inputs: unknown[]): Promise<DryRunOutcome[]>;
   close(): Promise<void>;
 }

@@ -284,6 +284,12 @@ export class Dispatcher implements DispatcherApi {
     return costsReport(this.budget.ledger, Date.now());
   }
 
+  async dryRunJob(input: unknown): Promise<DryRunOutcome> {
+    const job = normalizeJob(input, { privateByDefault: this.privateByDefault });
+    this.assertPlaceable(job, '');
+    return dryRun(job, this.registry, this.budget);
+  }
+
   async dryRunJobs(inputs: unknown[]): Promise<DryRunOutcome[]> {
     const jobs = normalizeJobs(inputs, { privateByDefault: this.privateByDefault });
     for (let i = 0; i < jobs.length; i++) this.assertPlaceable(jobs[i]!, `jobs[${i}].`);

@@ -82,6 +82,10 @@ export class Client implements DispatcherApi {
     return reply.job_ids.map((job_id, i) => ({ job_id, created: reply.created[i]!, status: reply.statuses[i]! }));
   }
 
+  async dryRunJob(input: unknown): Promise<DryRunOutcome> {
+    return this.json<DryRunOutcome>('POST', '/v1/jobs?dry_run=1', { body: input });
+  }
+
   async dryRunJobs(inputs: unknown[]): Promise<DryRunOutcome[]> {
     return (await this.json<{ jobs: DryRunOutcome[] }>('POST', '/v1/jobs?dry_run=1', { body: { jobs: inputs } })).jobs;
   }

@@ -30,8 +30,7 @@ export function registerJobRoutes(scope: FastifyInstance, dispatcher: ServedDisp
     const batch = batchOf(body);
     // ?dry_run=1: where each job would run and its estimated cost; nothing is enqueued (docs/costs.md)
     if (booleanParam(request.query, 'dry_run')) {
-      const outcomes = await dispatcher.dryRunJobs(batch ?? [body]);
-      return reply.code(200).send(batch === null ? outcomes[0] : { jobs: outcomes });
+      return reply.code(200).send(batch === null ? await dispatcher.dryRunJob(body) : { jobs: await dispatcher.dryRunJobs(batch) });
     }
     if (batch === null) {
       const outcome = await dispatcher.submitJob(body);
