@@ -14,6 +14,7 @@ import { registerNodes } from './commands/nodes.js';
 import { registerBlob } from './commands/blob.js';
 import { registerTop } from './commands/top.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerCosts } from './commands/costs.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerBlob(program);
   registerTop(program);
   registerSimulate(program);
+  registerCosts(program);
   return program;
 }
 

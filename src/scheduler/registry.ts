@@ -8,6 +8,7 @@ import { constraintMismatch, ineligibility, type ConstraintMismatch } from './fi
 import { byteBucket, jobBytes } from './job-bytes.js';
 import { LatencyTracker } from './latency-tracker.js';
 import type { Policy } from './policies/policy.js';
+import type { PlacementGate } from './placement-gate.js';
 import { REFERENCE_JOB } from './reference-job.js';
 import type { SubstrateState } from './substrate-state.js';
 import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
@@ -208,9 +209,11 @@ export class SubstrateRegistry {
    * byte-size bucket) share one ranking, so a batch of identical tiny jobs
    * scores each substrate once. `excludeFor` names substrates a job should
    * avoid (it failed there); they are used only when no other is eligible.
+   * A `gate` (the budget) may refuse a substrate for a job; the next in
+   * ranking order is tried.
    */
-  place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined): Placement {
-    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor);
+  place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined, gate?: PlacementGate): Placement {
+    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor, gate);
     const snaps = this.snapshot();
     const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
     const rankings = new Map<string, Ranking>();
@@ -224,12 +227,13 @@ export class SubstrateRegistry {
         ranking = rankSnapshots(snaps, job, this.policy);
         rankings.set(key, ranking);
       }
-      const chosen = pickWithFreeSlot(ranking.order, snaps, free, excludeFor?.(job, i));
+      const chosen = pickWithFreeSlot(ranking.order, snaps, free, excludeFor?.(job, i), gate === undefined ? undefined : (k) => gate.admits(job, snaps[k]!.state));
       if (chosen === -1) {
         ranking.unplaced ??= this.whyUnplaced(job, ranking, snaps);
         unplaced.push({ index: i, ...ranking.unplaced });
         continue;
       }
+      gate?.placed(job, snaps[chosen]!.state);
       free[chosen]!--;
       const substrate = snaps[chosen]!.entry.substrate;
       const group = groups.get(substrate);
@@ -251,7 +255,7 @@ export class SubstrateRegistry {
    * recomputed only when its `queued` count moved since it was scored, so
    * a batch costs about one extra score call per job.
    */
-  private placeQueueAware(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined): Placement {
+  private placeQueueAware(jobs: JobSpec[], excludeFor: ((job: JobSpec, index: number) => ReadonlySet<string> | undefined) | undefined, gate: PlacementGate | undefined): Placement {
     const snaps = this.snapshot();
     this.policy.beginPlacement?.(snaps.map((s) => s.state));
     const now = this.now();
@@ -282,7 +286,8 @@ export class SubstrateRegistry {
         rankings.set(key, ranking);
       }
       const exclude = excludeFor?.(job, i);
-      const chosen = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, this.msLeft(job, now));
+      const admits = gate === undefined ? undefined : (k: number): boolean => free[k]! <= 0 || gate.admits(job, snaps[k]!.state);
+      const chosen = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, this.msLeft(job, now), admits);
       if (chosen === -1) {
         const why = ranking.candidates.length > 0 ? { reason: 'busy' as const, detail: 'every eligible substrate is full' } : (ranking.unplaced ??= this.whyUnplaced(job, { order: [], scores: [] }, snaps));
         unplaced.push({ index: i, ...why });
@@ -294,6 +299,7 @@ export class SubstrateRegistry {
         unplaced.push({ index: i, ...why });
         continue;
       }
+      gate?.placed(job, snaps[chosen]!.state);
       free[chosen]!--;
       const substrate = snaps[chosen]!.entry.substrate;
       const group = groups.get(substrate);
@@ -312,6 +318,11 @@ export class SubstrateRegistry {
       this.deadlines.set(job, due);
     }
     return due - now;
+  }
+
+  /** every substrate as it declares itself, whatever its health and load */
+  declared(): Array<{ name: string; type: string; capabilities: Capabilities }> {
+    return Array.from(this.entries.values(), (e) => declared(e.substrate));
   }
 
   /** whether some registered substrate meets the job's constraints, healthy and free or not */
@@ -475,8 +486,14 @@ interface QueueRanking {
   unplaced?: Omit<Unplaced, 'index'>;
 }
 
-/** the lowest-scoring candidate (re-scored if its queue moved), avoiding `exclude` unless nothing else is a candidate; -1 if none */
-function bestCandidate(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: number[], exclude: ReadonlySet<string> | undefined, msLeft: number): number {
+/**
+ * The lowest-scoring candidate (re-scored if its queue moved) that the gate admits,
+ * avoiding `exclude` unless nothing else is a candidate; -1 if none.
+ */
+function bestCandidate(
+  ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: number[], exclude: ReadonlySet<string> | undefined, msLeft: number,
+  admits: ((k: number) => boolean) | undefined,
+): number {
   let best = -1;
   let bestScore = Infinity;
   let bestExcluded = -1;
@@ -489,14 +506,15 @@ function bestCandidate(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, p
       if (policy.expectedCompletionMs !== undefined) ranking.completions[c] = policy.expectedCompletionMs(snaps[k]!.state, job, queued[k]!);
       scoredAt[c] = queued[k]!;
     }
-    // late: expected to finish in the last fifth of the time left or after it (estimates err; leave a margin);
+    // late: expected to finish in the last twentieth of the time left or after it (estimates err; leave a margin);
     // the penalty grows with lateness, so a job already late goes where it finishes soonest
     const lateMs = ranking.completions[c]! - LATE_MARGIN * msLeft;
     const score = lateMs > 0 ? scores[c]! + (policy.latePenalty ?? 0) * (1 + lateMs / 1000) : scores[c]!;
     if (Number.isNaN(score)) continue;
+    // the gate (budget) is asked only about a candidate that would win so far, and only when it has a free slot
     if (exclude !== undefined && exclude.has(snaps[k]!.state.name)) {
-      if (score < bestExcludedScore) { bestExcludedScore = score; bestExcluded = k; }
-    } else if (score < bestScore) {
+      if (score < bestExcludedScore && (admits === undefined || admits(k))) { bestExcludedScore = score; bestExcluded = k; }
+    } else if (score < bestScore && (admits === undefined || admits(k))) {
       bestScore = score;
       best = k;
     }
@@ -504,18 +522,21 @@ function bestCandidate(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, p
   return best !== -1 ? best : bestExcluded;
 }
 
-/** first substrate in ranking order with a free slot, avoiding `exclude` unless the ranking has nothing else; -1 if none */
-function pickWithFreeSlot(order: number[], snaps: Snapshot[], free: number[], exclude: ReadonlySet<string> | undefined): number {
+/**
+ * First substrate in ranking order with a free slot that the gate admits,
+ * avoiding `exclude` unless the ranking has nothing else; -1 if none.
+ */
+function pickWithFreeSlot(order: number[], snaps: Snapshot[], free: number[], exclude: ReadonlySet<string> | undefined, admits: ((k: number) => boolean) | undefined): number {
   let othersEligible = false;
   if (exclude !== undefined && exclude.size > 0) {
     for (const k of order) {
-      if (exclude.has(snaps[k]!.state.name)) continue;
+      if (exclude.has(snaps[k]!.state.name) || (admits !== undefined && !admits(k))) continue;
       othersEligible = true;
       if (free[k]! > 0) return k;
     }
   }
   if (othersEligible) return -1;
-  for (const k of order) if (free[k]! > 0) return k;
+  for (const k of order) if (free[k]! > 0 && (admits === undefined || admits(k))) return k;
   return -1;
 }
 
