@@ -92,6 +92,8 @@ export class DispatchLoop {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightLeases = new Set<Lease[]>();
   private held: Lease[] = [];
+  /** whether capacity may have been freed since the held jobs were last placed */
+  private heldStale = false;
   private wakeUp: (() => void) | null = null;
   private wakePending = false;
   private runPromise: Promise<void> | null = null;
@@ -124,6 +126,12 @@ export class DispatchLoop {
     this.leaseTimer = this.clock.setInterval(() => void this.extendLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.leaseTimer.unref();
     this.runPromise = this.run();
+  }
+
+  /** Capacity appeared (a node joined, a slot freed): held jobs are placed again, now. */
+  capacityChanged(): void {
+    this.heldStale = true;
+    this.wake();
   }
 
   /** Something changed (a submit, a freed slot): look at the store now instead of at the next poll. */
@@ -164,10 +172,13 @@ export class DispatchLoop {
   private async run(): Promise<void> {
     let storeFailures = 0;
     while (this.state === 'running') {
-      if (this.held.length > 0) {
+      // Held jobs wait for capacity: place them again only once some may have been freed
+      // (a batch settled, capacity changed, or a poll tick), not on every submit.
+      if (this.held.length > 0 && this.heldStale) {
+        this.heldStale = false;
         const retry = this.held;
         this.held = [];
-        this.placeAndRun(retry);
+        this.placeAndRun(retry, true);
       }
       const free = this.freeSlots();
       if (free <= 0 || this.held.length >= this.batchSize) {
@@ -198,30 +209,27 @@ export class DispatchLoop {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => { this.wakeUp = null; resolve(); }, ms);
+      const timer = this.clock.setTimeout(() => { this.wakeUp = null; this.heldStale = true; resolve(); }, ms);
       this.wakeUp = () => { this.clock.clearTimeout(timer); resolve(); };
     });
   }
 
   private freeSlots(): number {
-    let free = 0;
-    for (const v of this.registry.views()) {
-      if (v.healthy && v.circuit !== 'open') free += Math.max(0, v.capabilities.available_slots);
-    }
-    return free;
+    return this.registry.freeSlots();
   }
 
-  private placeAndRun(taken: Lease[]): void {
+  /** `requeue`: these are all the held jobs, placed again (the registry restarts its count of jobs waiting) */
+  private placeAndRun(taken: Lease[], requeue = false): void {
     const leases = this.coordinator === undefined ? taken : this.handOver(taken, this.coordinator);
     const jobs = leases.map((l) => l.job);
     this.budget?.begin();
-    const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!), this.budget);
+    const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!), this.budget, { requeue });
     const now = this.now();
     let failures: Array<{ lease: Lease; error: ErrorBody }> | null = null;
     let deferrals: Deferral[] | null = null;
     for (const u of unplaced) {
       const lease = leases[u.index]!;
-      if (!this.registry.canEverRun(lease.job)) {
+      if (u.reason === 'no_substrate' && !this.registry.canEverRun(lease.job)) {
         (failures ??= []).push({ lease, error: this.registry.noSubstrateError(lease.job).toJSON() });
         continue;
       }
@@ -280,6 +288,7 @@ export class DispatchLoop {
       .finally(() => {
         this.inFlight.delete(done);
         this.inFlightLeases.delete(batch);
+        this.heldStale = true;
         this.wake();
       });
     this.inFlight.add(done);

@@ -184,7 +184,8 @@ export class Dispatcher implements DispatcherApi {
       blobs, registry, store, loop, telemetry, logger, nodeService, bounds, split, stats, feedIntervalMs: opts.dashboardIntervalMs, budget,
       privateByDefault: opts.privateByDefault ?? false, allowUnverified: opts.allowUnverified ?? false,
     });
-    wakeLoop = () => loop.wake();
+    // node capacity and split progress may free room for held jobs: they are placed again too
+    wakeLoop = () => loop.capacityChanged();
     loop.start();
     dispatcher.live.start();
     return dispatcher;

@@ -66,6 +66,11 @@ export interface Placement {
   unplaced: Unplaced[];
 }
 
+export interface PlaceOptions {
+  /** the jobs are all the jobs held from earlier calls, placed again: forget who was waiting */
+  requeue?: boolean;
+}
+
 export interface Ranked {
   substrate: Substrate;
   score: number;
@@ -123,6 +128,11 @@ export class SubstrateRegistry {
   /** constraint keys of jobs a queue-aware placement has seen (jobs that wait are placed again each round) */
   private readonly keys = new WeakMap<JobSpec, string>();
   private readonly deadlines = new WeakMap<JobSpec, number>();
+  /**
+   * Jobs a queue-aware placement left waiting, per substrate, since the held
+   * jobs were last placed again (`requeue`): later calls count them as ahead.
+   */
+  private readonly waiting = new Map<string, number>();
 
   constructor(opts: RegistryOptions) {
     this.policy = opts.policy;
@@ -212,8 +222,8 @@ export class SubstrateRegistry {
    * A `gate` (the budget) may refuse a substrate for a job; the next in
    * ranking order is tried.
    */
-  place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined, gate?: PlacementGate): Placement {
-    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor, gate);
+  place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined, gate?: PlacementGate, opts: PlaceOptions = {}): Placement {
+    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor, gate, opts.requeue === true);
     const snaps = this.snapshot();
     const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
     const rankings = new Map<string, Ranking>();
@@ -255,12 +265,14 @@ export class SubstrateRegistry {
    * recomputed only when its `queued` count moved since it was scored, so
    * a batch costs about one extra score call per job.
    */
-  private placeQueueAware(jobs: JobSpec[], excludeFor: ((job: JobSpec, index: number) => ReadonlySet<string> | undefined) | undefined, gate: PlacementGate | undefined): Placement {
+  private placeQueueAware(jobs: JobSpec[], excludeFor: ((job: JobSpec, index: number) => ReadonlySet<string> | undefined) | undefined, gate: PlacementGate | undefined, requeue: boolean): Placement {
     const snaps = this.snapshot();
     this.policy.beginPlacement?.(snaps.map((s) => s.state));
     const now = this.now();
     const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
-    const queued = new Array<number>(snaps.length).fill(0);
+    // jobs left waiting by earlier calls are ahead of these, unless these are those jobs placed again
+    if (requeue) this.waiting.clear();
+    const queued = snaps.map((s) => this.waiting.get(s.state.name) ?? 0);
     const waitingFor: Array<Omit<Unplaced, 'index'> | undefined> = new Array(snaps.length);
     const rankings = new Map<string, QueueRanking>();
     const groups = new Map<Substrate, number[]>();
@@ -289,14 +301,15 @@ export class SubstrateRegistry {
       const admits = gate === undefined ? undefined : (k: number): boolean => free[k]! <= 0 || gate.admits(job, snaps[k]!.state);
       const chosen = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, this.msLeft(job, now), admits);
       if (chosen === -1) {
-        const why = ranking.candidates.length > 0 ? { reason: 'busy' as const, detail: 'every eligible substrate is full' } : (ranking.unplaced ??= this.whyUnplaced(job, { order: [], scores: [] }, snaps));
-        unplaced.push({ index: i, ...why });
+        const why = ranking.candidates.length > 0 ? ALL_FULL : (ranking.unplaced ??= this.whyUnplaced(job, { order: [], scores: [] }, snaps));
+        unplaced.push({ index: i, reason: why.reason, detail: why.detail });
         continue;
       }
       queued[chosen]!++;
       if (free[chosen]! <= 0) {
+        this.waiting.set(snaps[chosen]!.state.name, (this.waiting.get(snaps[chosen]!.state.name) ?? 0) + 1);
         const why = (waitingFor[chosen] ??= { reason: 'busy', detail: `waiting for ${snaps[chosen]!.state.name}: expected to finish it sooner or cheaper than elsewhere` });
-        unplaced.push({ index: i, ...why });
+        unplaced.push({ index: i, reason: why.reason, detail: why.detail });
         continue;
       }
       gate?.placed(job, snaps[chosen]!.state);
@@ -370,6 +383,16 @@ export class SubstrateRegistry {
     } else {
       entry.breaker.onFailure(outcome.failures);
     }
+  }
+
+  /** free slots of the substrates that can take work now (healthy, breaker admitting): how much to take from the store */
+  freeSlots(): number {
+    let free = 0;
+    for (const entry of this.entries.values()) {
+      if (!entry.healthy || !entry.breaker.canDispatch()) continue;
+      free += Math.max(0, entry.substrate.capabilities().available_slots);
+    }
+    return free;
   }
 
   /** GET /v1/substrates: each substrate with its state and its score for the reference job */
@@ -475,6 +498,7 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
 }
 
 const LATE_MARGIN = 0.95;
+const ALL_FULL: Omit<Unplaced, 'index'> = { reason: 'busy', detail: 'every eligible substrate is full' };
 
 /** one kind of job's candidates for a queue-aware policy, with each one's score and the `queued` count it was scored at */
 interface QueueRanking {
