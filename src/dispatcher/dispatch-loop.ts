@@ -267,17 +267,19 @@ export class DispatchLoop {
   private runBatch(substrate: Substrate, batch: Lease[], dispatchedAt: number): void {
     const requests: ExecRequest[] = new Array(batch.length);
     let latestDeadline = 0;
+    let declaredMs = 0;
     for (let i = 0; i < batch.length; i++) {
       const job = batch[i]!.job;
+      declaredMs += job.required_duration_s * 1000;
       const deadline = dispatchedAt + job.timeout_s * 1000;
       if (deadline > latestDeadline) latestDeadline = deadline;
       requests[i] = { job_id: job.job_id, program: job.program, deadline, required_memory_mb: job.required_memory_mb };
       if (job.verify !== undefined) requests[i]!.verify = job.verify;
       if (batch[i]!.attempt >= job.max_attempts) requests[i]!.last_attempt = true;
     }
-    this.registry.recordDispatch(substrate.name, batch.length);
+    this.registry.recordDispatch(substrate.name, batch.length, declaredMs);
     const work = this.executeWithDeadline(substrate, requests, latestDeadline + this.graceMs - dispatchedAt)
-      .then((outcomes) => this.settle(substrate, batch, outcomes, dispatchedAt));
+      .then((outcomes) => this.settle(substrate, batch, outcomes, dispatchedAt, declaredMs));
     this.track(batch, work);
   }
 
@@ -310,7 +312,7 @@ export class DispatchLoop {
     return Promise.race([run, safety]).finally(() => this.clock.clearTimeout(timer));
   }
 
-  private async settle(substrate: Substrate, batch: Lease[], outcomes: ExecOutcome[], dispatchedAt: number): Promise<void> {
+  private async settle(substrate: Substrate, batch: Lease[], outcomes: ExecOutcome[], dispatchedAt: number, declaredMs: number): Promise<void> {
     const finishedAt = this.now();
     const { pricing, trust } = substrate.capabilities();
     const completions: Completion[] = [];
@@ -352,7 +354,7 @@ export class DispatchLoop {
       }
     }
     if (this.budget !== undefined) this.account(substrate.name, batch, spentUsd, finishedAt);
-    this.registry.recordOutcome(substrate.name, { jobs: batch.length, failures, latencyMs: finishedAt - dispatchedAt, bytes, execMs, okExecMs, okDeclaredMs, ...(lastError === undefined ? {} : { error: lastError }) });
+    this.registry.recordOutcome(substrate.name, { jobs: batch.length, failures, latencyMs: finishedAt - dispatchedAt, bytes, execMs, okExecMs, okDeclaredMs, declaredMs, ...(lastError === undefined ? {} : { error: lastError }) });
     await Promise.all([this.writeCompletions(completions), retries.length > 0 ? this.withStoreRetries(() => this.store.retryLater(retries)) : undefined]);
   }
 

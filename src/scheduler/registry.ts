@@ -45,6 +45,8 @@ export interface BatchOutcome {
   /** exec_time_ms and declared durations (ms) summed over the jobs that succeeded */
   okExecMs?: number;
   okDeclaredMs?: number;
+  /** declared durations (ms) of all the batch's jobs, as given to recordDispatch */
+  declaredMs?: number;
   /** shown as last_error in /v1/substrates */
   error?: string;
 }
@@ -83,6 +85,8 @@ interface Entry {
   readonly breaker: CircuitBreaker;
   healthy: boolean;
   inFlight: number;
+  /** declared durations (ms) of the jobs in flight */
+  inFlightDeclaredMs: number;
   probing: boolean;
   lastProbeAt: number | null;
   lastError: string | null;
@@ -158,6 +162,7 @@ export class SubstrateRegistry {
       breaker: this.newBreaker(),
       healthy: true,
       inFlight: 0,
+      inFlightDeclaredMs: 0,
       probing: false,
       lastProbeAt: null,
       lastError: null,
@@ -273,6 +278,8 @@ export class SubstrateRegistry {
     // jobs left waiting by earlier calls are ahead of these, unless these are those jobs placed again
     if (requeue) this.waiting.clear();
     const queued = snaps.map((s) => this.waiting.get(s.state.name) ?? 0);
+    // A batch answers when its last job is done: a job joining one must not make the batch's earliest deadline late.
+    const batchMsLeft = new Array<number>(snaps.length).fill(Infinity);
     const waitingFor: Array<Omit<Unplaced, 'index'> | undefined> = new Array(snaps.length);
     const rankings = new Map<string, QueueRanking>();
     const groups = new Map<Substrate, number[]>();
@@ -299,7 +306,8 @@ export class SubstrateRegistry {
       }
       const exclude = excludeFor?.(job, i);
       const admits = gate === undefined ? undefined : (k: number): boolean => free[k]! <= 0 || gate.admits(job, snaps[k]!.state);
-      const chosen = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, this.msLeft(job, now), admits);
+      const msLeft = this.msLeft(job, now);
+      const chosen = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits);
       if (chosen === -1) {
         const why = ranking.candidates.length > 0 ? ALL_FULL : (ranking.unplaced ??= this.whyUnplaced(job, { order: [], scores: [] }, snaps));
         unplaced.push({ index: i, reason: why.reason, detail: why.detail });
@@ -314,6 +322,7 @@ export class SubstrateRegistry {
       }
       gate?.placed(job, snaps[chosen]!.state);
       free[chosen]!--;
+      if (msLeft < batchMsLeft[chosen]!) batchMsLeft[chosen] = msLeft;
       const substrate = snaps[chosen]!.entry.substrate;
       const group = groups.get(substrate);
       if (group === undefined) groups.set(substrate, [i]);
@@ -357,11 +366,12 @@ export class SubstrateRegistry {
     return new PacketFSError('NO_SUBSTRATE', explainMismatches(mismatches), path === undefined ? {} : { path });
   }
 
-  /** a batch of `count` jobs was handed to the substrate */
-  recordDispatch(name: string, count: number): void {
+  /** a batch of `count` jobs, declaring `declaredMs` of run time in all, was handed to the substrate */
+  recordDispatch(name: string, count: number, declaredMs = 0): void {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
     entry.inFlight += count;
+    entry.inFlightDeclaredMs += declaredMs;
     entry.breaker.onDispatch();
   }
 
@@ -375,6 +385,7 @@ export class SubstrateRegistry {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
     entry.inFlight = Math.max(0, entry.inFlight - outcome.jobs);
+    entry.inFlightDeclaredMs = entry.inFlight === 0 ? 0 : Math.max(0, entry.inFlightDeclaredMs - (outcome.declaredMs ?? 0));
     if (outcome.error !== undefined) entry.lastError = outcome.error;
     if (outcome.jobs <= 0) return;
     if (outcome.failures < outcome.jobs) {
@@ -472,6 +483,7 @@ function stateOf(entry: Entry): SubstrateState {
     circuit: breaker.state,
     admits: breaker.canDispatch(),
     inFlight: entry.inFlight,
+    inFlightDeclaredMs: entry.inFlightDeclaredMs,
     measuredLatencyMs: tracker.latencyMs,
     measuredThroughputBps: tracker.throughputBps,
     avgExecMs: tracker.avgExecMs,
@@ -497,7 +509,7 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
   return { order: scored.map((s) => s.k), scores: scored.map((s) => s.score) };
 }
 
-const LATE_MARGIN = 0.95;
+const LATE_MARGIN = 0.75;
 const ALL_FULL: Omit<Unplaced, 'index'> = { reason: 'busy', detail: 'every eligible substrate is full' };
 
 /** one kind of job's candidates for a queue-aware policy, with each one's score and the `queued` count it was scored at */
@@ -516,7 +528,7 @@ interface QueueRanking {
  */
 function bestCandidate(
   ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: number[], exclude: ReadonlySet<string> | undefined, msLeft: number,
-  admits: ((k: number) => boolean) | undefined,
+  batchMsLeft: readonly number[], admits: ((k: number) => boolean) | undefined,
 ): number {
   let best = -1;
   let bestScore = Infinity;
@@ -532,7 +544,7 @@ function bestCandidate(
     }
     // late: expected to finish in the last twentieth of the time left or after it (estimates err; leave a margin);
     // the penalty grows with lateness, so a job already late goes where it finishes soonest
-    const lateMs = ranking.completions[c]! - LATE_MARGIN * msLeft;
+    const lateMs = ranking.completions[c]! - LATE_MARGIN * Math.min(msLeft, batchMsLeft[k]!);
     const score = lateMs > 0 ? scores[c]! + (policy.latePenalty ?? 0) * (1 + lateMs / 1000) : scores[c]!;
     if (Number.isNaN(score)) continue;
     // the gate (budget) is asked only about a candidate that would win so far, and only when it has a free slot

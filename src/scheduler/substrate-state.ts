@@ -24,6 +24,8 @@ export interface SubstrateState {
   readonly measuredThroughputBps: number | null;
   /** average exec time of one job; null = not measured */
   readonly avgExecMs: number | null;
+  /** declared durations (ms) of the jobs in flight there (absent: not tracked) */
+  readonly inFlightDeclaredMs?: number;
   /** measured exec time ÷ declared duration there; null = not measured */
   readonly execRatio?: number | null;
   /** health-probe round trip (network only); null = not measured */

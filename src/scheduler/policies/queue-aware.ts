@@ -101,7 +101,12 @@ export function expectedWaitMs(sub: SubstrateState, runMs: number, queued: numbe
     // assume no queue, and let that first batch measure it.
     if (sub.avgExecMs === null) return 0;
     const ahead = sub.inFlight + queued;
-    return ahead < lanes ? 0 : ((ahead - lanes + 1) / lanes) * sub.avgExecMs;
+    if (ahead < lanes) return 0;
+    // the work ahead of it, as declared and scaled by what the substrate measured, shared by the lanes
+    const inFlightWorkMs = sub.inFlightDeclaredMs !== undefined && sub.execRatio !== null && sub.execRatio !== undefined
+      ? sub.inFlightDeclaredMs * sub.execRatio
+      : sub.inFlight * sub.avgExecMs;
+    return (inFlightWorkMs + queued * runMs) / lanes;
   }
   // every slot runs: the job waits only past the free slots, for a batch to answer and free its slots
   const over = queued - caps.available_slots + 1;
