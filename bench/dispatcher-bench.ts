@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Dispatcher } from '../src/dispatcher/dispatcher.js';
 import { silentLogger } from '../src/logger.js';
 import { summarize, tinyJobs } from './stats.js';
+import type { PolicyName } from '../src/scheduler/policies/index.js';
 
 /**
  * End-to-end throughput of the embedded default (memory store + local worker
@@ -13,11 +14,11 @@ import { summarize, tinyJobs } from './stats.js';
  * the submit time of its batch (ms resolution, fine at this scale). Then the
  * lone-job round trip: submit one job, wait for its result, repeated.
  */
-export async function benchInProcess(opts: { jobs?: number; batch?: number; lone?: number; threads?: number; store?: 'memory' | 'sqlite' } = {}) {
+export async function benchInProcess(opts: { jobs?: number; batch?: number; lone?: number; threads?: number; store?: 'memory' | 'sqlite'; policy?: PolicyName } = {}) {
   const total = opts.jobs ?? 100_000;
   const batch = opts.batch ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'pfs-bench-'));
-  const d = await Dispatcher.create({ dataDir: dir, storeKind: opts.store ?? 'memory', logger: silentLogger, ...(opts.threads === undefined ? {} : { threads: opts.threads }) });
+  const d = await Dispatcher.create({ dataDir: dir, storeKind: opts.store ?? 'memory', logger: silentLogger, ...(opts.threads === undefined ? {} : { threads: opts.threads }), ...(opts.policy === undefined ? {} : { policy: opts.policy }) });
   try {
     // warm-up: JIT and worker start-up are not what we measure
     await runBatches(d, tinyJobs(20_000, 'warm'), batch);

@@ -41,6 +41,16 @@ const suites: Record<string, Suite> = {
     ]));
     return r;
   },
+  // The in-process bench per policy, same run: what queue-aware placement costs the hot path.
+  policies: async () => {
+    const rows = [];
+    for (const policy of ['classic', 'cost-latency', 'queue-aware'] as const) {
+      const r = await benchInProcess({ policy, lone: 500 });
+      rows.push({ policy, jobs: r.jobs, seconds: r.seconds, 'jobs/s': Math.round(r.jobsPerSec), 'batch p99 ms': r.batchLatencyMs.p99, 'lone p50 ms': r.loneLatencyMs.p50 });
+    }
+    console.log('\nin-process SDK per scheduling policy, memory store + local pool, 64-byte counteq jobs (same run)\n' + table(rows));
+    return { rows };
+  },
   http: async () => {
     const r = await benchHttp();
     console.log('\nHTTP, batches of 10,000 to a `packetfs serve` process\n' + table([
