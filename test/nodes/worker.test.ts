@@ -4,10 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { serveDispatcher, type Served } from '../server/harness.js';
 import type { ServerOptions } from '../../src/server/server.js';
 import { expectedSum } from './served.js';
+import { BUILT_CLI } from '../cli/run-cli.js';
 
-/** `packetfs worker` as users run it, from source. */
+/** `packetfs worker` as users run it, built. */
 function startWorker(coordinator: string, slots: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--coordinator', coordinator, '--slots', String(slots), '--log-level', 'warn'],
+  return spawn(process.execPath, [BUILT_CLI, 'worker', '--coordinator', coordinator, '--slots', String(slots), '--log-level', 'warn'],
     { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PACKETFS_NODE_TOKEN: 'node-secret' } });
 }
 
