@@ -5,7 +5,7 @@ import type { SubstrateRegistry } from '../scheduler/registry.js';
 import { expectedCostUsd } from '../scheduler/pricing.js';
 import type { Logger } from '../logger.js';
 import { Backoff, backoffDelayMs, type BackoffPolicy } from '../util/backoff.js';
-import { attemptError, failedRecord, succeededRecord } from './result-records.js';
+import { attemptError, failedRecord, succeededRecord } from '../store/result-records.js';
 import { metricOf } from '../store/terminal-records.js';
 import { withStoreRetries } from '../util/store-retries.js';
 import type { Telemetry } from './telemetry.js';
@@ -212,7 +212,10 @@ export class DispatchLoop {
     for (const u of unplaced) {
       const lease = leases[u.index]!;
       if (this.registry.canEverRun(lease.job)) this.held.push(lease);
-      else (impossible ??= []).push(lease);
+      else {
+        impossible ??= [];
+        impossible.push(lease);
+      }
     }
     for (const [substrate, indexes] of groups) this.runBatch(substrate, indexes.map((i) => leases[i]!), now);
     if (impossible) {
