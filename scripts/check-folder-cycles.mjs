@@ -30,8 +30,8 @@ function sourceFiles(dir) {
   });
 }
 
-/** The top-level folder of src/ a file is in (or the file's own name directly in src/). */
-const layerOf = (file) => path.relative(SRC, file).split(path.sep)[0];
+/** The top-level folder of `src` a file is in (or the file's own name directly in it). */
+const layerOf = (src, file) => path.relative(src, file).split(path.sep)[0];
 
 const STATIC = /^\s*(import|export)\s+([^;]*?)\s+from\s+['"](\.{1,2}\/[^'"]+)['"]/gms;
 const DYNAMIC = /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
@@ -44,13 +44,13 @@ function typeOnly(clause) {
   return names.length > 0 && names.every((n) => n.startsWith('type '));
 }
 
-/** layer → layer → the imports that make the edge (for the message) */
-export function layerGraph(files = sourceFiles(SRC)) {
+/** layer → layer → the imports that make the edge (for the message); `files` are under `src` */
+export function layerGraph(files = sourceFiles(SRC), src = SRC) {
   const edges = new Map();
   const add = (file, spec) => {
     const target = path.resolve(path.dirname(file), spec);
-    if (!target.startsWith(SRC + path.sep)) return;
-    const [from, to] = [layerOf(file), layerOf(target)];
+    if (!target.startsWith(src + path.sep)) return;
+    const [from, to] = [layerOf(src, file), layerOf(src, target)];
     if (from === to) return;
     if (!edges.has(from)) edges.set(from, new Map());
     const out = edges.get(from);
