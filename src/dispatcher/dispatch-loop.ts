@@ -6,7 +6,7 @@ import type { SubstrateRegistry } from '../scheduler/registry.js';
 import { expectedCostUsd } from '../scheduler/pricing.js';
 import type { Logger } from '../logger.js';
 import { Backoff, backoffDelayMs, type BackoffPolicy } from '../util/backoff.js';
-import { attemptError, failedRecord, succeededRecord } from './result-records.js';
+import { attemptError, failedRecord, succeededRecord } from '../store/result-records.js';
 import { metricOf } from '../store/terminal-records.js';
 import { withStoreRetries } from '../util/store-retries.js';
 import type { Telemetry } from './telemetry.js';
