@@ -309,14 +309,19 @@ export class SubstrateRegistry {
       const msLeft = this.msLeft(job, now);
       const chosen = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits);
       if (chosen === -1) {
-        const why = ranking.candidates.length > 0 ? ALL_FULL : (ranking.unplaced ??= this.whyUnplaced(job, { order: [], scores: [] }, snaps));
+        if (ranking.candidates.length === 0 && ranking.unplaced === undefined) ranking.unplaced = this.whyUnplaced(job, { order: [], scores: [] }, snaps);
+        const why = ranking.unplaced ?? ALL_FULL;
         unplaced.push({ index: i, reason: why.reason, detail: why.detail });
         continue;
       }
       queued[chosen]!++;
       if (free[chosen]! <= 0) {
         this.waiting.set(snaps[chosen]!.state.name, (this.waiting.get(snaps[chosen]!.state.name) ?? 0) + 1);
-        const why = (waitingFor[chosen] ??= { reason: 'busy', detail: `waiting for ${snaps[chosen]!.state.name}: expected to finish it sooner or cheaper than elsewhere` });
+        let why = waitingFor[chosen];
+        if (why === undefined) {
+          why = { reason: 'busy', detail: `waiting for ${snaps[chosen]!.state.name}: expected to finish it sooner or cheaper than elsewhere` };
+          waitingFor[chosen] = why;
+        }
         unplaced.push({ index: i, reason: why.reason, detail: why.detail });
         continue;
       }
@@ -548,7 +553,7 @@ function bestCandidate(
     const score = lateMs > 0 ? scores[c]! + (policy.latePenalty ?? 0) * (1 + lateMs / 1000) : scores[c]!;
     if (Number.isNaN(score)) continue;
     // the gate (budget) is asked only about a candidate that would win so far, and only when it has a free slot
-    if (exclude !== undefined && exclude.has(snaps[k]!.state.name)) {
+    if (exclude?.has(snaps[k]!.state.name)) {
       if (score < bestExcludedScore && (admits === undefined || admits(k))) { bestExcludedScore = score; bestExcluded = k; }
     } else if (score < bestScore && (admits === undefined || admits(k))) {
       bestScore = score;

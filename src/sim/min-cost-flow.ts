@@ -52,7 +52,7 @@ export class MinCostFlow {
     let flow = 0;
     let total = 0;
     let augmentations = 0;
-    const heap = new DistHeap(n);
+    const heap = new DistHeap();
     while (flow < want - eps) {
       dist.fill(Infinity);
       done.fill(0);
@@ -103,8 +103,6 @@ export class MinCostFlow {
 class DistHeap {
   private readonly nodesArr: number[] = [];
   private readonly keys: number[] = [];
-
-  constructor(_capacity: number) {}
 
   get size(): number {
     return this.nodesArr.length;

@@ -64,7 +64,8 @@ export class SimNodePoolSubstrate implements Substrate {
   constructor(private readonly model: NodeModel, private readonly seed: number, private readonly clock: VirtualClock, private readonly facts: FactsById) {
     this.name = model.name;
     this.type = model.type;
-    const n = (this.n = model.nodes);
+    const n = model.nodes;
+    this.n = n;
     this.slots = new Uint8Array(n);
     this.free = new Uint8Array(n);
     this.online = new Uint8Array(n);
@@ -272,7 +273,7 @@ export class SimNodePoolSubstrate implements Substrate {
     const p = which === 'session' ? this.model.session : this.model.gap;
     const u = this.u(i, sessionNo + 1, which === 'session' ? 7 : 8);
     // at least a second: a zero-length session would be a busy loop of transitions
-    return Math.max(1000, p.scaleMs * Math.pow(-Math.log(1 - u), 1 / p.shape));
+    return Math.max(1000, p.scaleMs * (-Math.log(1 - u)) ** (1 / p.shape));
   }
 
   /** a uniform number in [0, 1) fixed by (seed, node, k, salt) */
@@ -325,5 +326,5 @@ function gamma(x: number): number {
   let a = c[0]!;
   const t = x + g + 0.5;
   for (let i = 1; i < g + 2; i++) a += c[i]! / (x + i);
-  return Math.sqrt(2 * Math.PI) * Math.pow(t, x + 0.5) * Math.exp(-t) * a;
+  return Math.sqrt(2 * Math.PI) * t ** (x + 0.5) * Math.exp(-t) * a;
 }

@@ -13,7 +13,8 @@ export class Rng {
 
   /** uniform in [0, 1) */
   readonly next = (): number => {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -40,7 +41,7 @@ export class Rng {
 
   /** Weibull with shape k and scale λ (inverse transform) */
   weibull(shape: number, scale: number): number {
-    return scale * Math.pow(-Math.log(1 - this.next()), 1 / shape);
+    return scale * (-Math.log(1 - this.next())) ** (1 / shape);
   }
 
   normal(): number {

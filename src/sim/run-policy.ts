@@ -84,7 +84,7 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
       latencies[succeeded++] = now - f.arrivalMs;
       if (now > f.deadlineMs) misses++;
       const key = r.substrate ?? 'none';
-      (bySubstrate[key] ??= { jobs: 0, cost_usd: 0 }).jobs++;
+      entryFor(bySubstrate, key).jobs++;
     } else {
       failed++;
       misses++;
@@ -121,7 +121,7 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
   for (const sub of [...world.pools, ...world.clouds]) {
     cost += sub.meter.costUsd;
     failedAttempts += sub.meter.failures;
-    if (sub.meter.costUsd > 0) (bySubstrate[sub.name] ??= { jobs: 0, cost_usd: 0 }).cost_usd = sub.meter.costUsd;
+    if (sub.meter.costUsd > 0) entryFor(bySubstrate, sub.name).cost_usd = sub.meter.costUsd;
   }
   const done = latencies.subarray(0, succeeded).sort();
   return {
@@ -138,6 +138,15 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
     makespan_ms: lastDone,
     events: clock.events,
   };
+}
+
+function entryFor(by: Record<string, { jobs: number; cost_usd: number }>, name: string): { jobs: number; cost_usd: number } {
+  let entry = by[name];
+  if (entry === undefined) {
+    entry = { jobs: 0, cost_usd: 0 };
+    by[name] = entry;
+  }
+  return entry;
 }
 
 /** nearest-rank percentile of sorted values; 0 when empty */

@@ -182,7 +182,10 @@ export function buildWorkload(s: Scenario): Workload {
   arrivals.sort();
   const cumulative: number[] = [];
   let sum = 0;
-  for (const c of s.classes) cumulative.push((sum += c.share));
+  for (const c of s.classes) {
+    sum += c.share;
+    cumulative.push(sum);
+  }
   const programs = s.classes.map((c) => ({
     ops: [{ op: 'crc32c' as const, imm: 0 }], single: true, blob: '0'.repeat(32), offset: 0, length: c.bytes,
   }));
