@@ -37,7 +37,8 @@ export function constraintMismatch(
 
 /**
  * Why a substrate cannot take a job right now, or null when it can (contracts §6 filter).
- * With `ignoreSlots`, a substrate that is only full still counts (a queue-aware policy may wait for it).
+ * With `ignoreSlots`, a substrate that is only full still counts (a queue-aware policy may wait for it),
+ * but not one with no capacity at all.
  */
 export function ineligibility(job: JobSpec, state: SubstrateState, ignoreSlots = false): string | null {
   const mismatch = constraintMismatch(job, state);
@@ -45,6 +46,8 @@ export function ineligibility(job: JobSpec, state: SubstrateState, ignoreSlots =
   if (!state.healthy) return 'unhealthy';
   if (!state.admits) return `circuit ${state.circuit}`;
   if (!ignoreSlots && !(state.capabilities.available_slots > 0)) return 'no free slots';
+  // nothing to wait for where nothing is connected (a node pool without nodes)
+  if (ignoreSlots && !(state.capabilities.max_concurrent_jobs > 0)) return 'no capacity';
   return null;
 }
 

@@ -27,7 +27,9 @@ describe('a split job over local threads, a volunteer and workerd', () => {
     await ensureBundles();
     mf = new Miniflare({ modules: true, scriptPath: bundlePath('cloudflare/worker.js'), modulesRules: WORKERD_MODULE_RULES, compatibilityDate: '2025-01-01', bindings: { ALLOW_PRIVATE_DATA_URLS: 'true' } });
     const workerUrl = (await mf.ready).toString().replace(/\/$/, '');
-    served = await serveDispatcher({ dispatcher: { local: false, probeIntervalMs: 100 } });
+    // cost-latency spills to a paid substrate when the free ones are full, which is what spreads the
+    // windows over all three here; the default (queue-aware) would rather wait for the free ones
+    served = await serveDispatcher({ dispatcher: { local: false, probeIntervalMs: 100, policy: 'cost-latency' } });
     const local = new LocalSubstrate({ threads: 1, maxInFlight: 1, blobDir: served.dispatcher.blobs.dir });
     await local.start?.();
     served.dispatcher.registry.add(local);
