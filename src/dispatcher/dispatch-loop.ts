@@ -232,7 +232,7 @@ export class DispatchLoop {
       } else if (verdict.kind === 'cap') {
         (failures ??= []).push({ lease, error: verdict.error.toJSON() });
       } else if (lease.job.on_budget === 'fail') {
-        (failures ??= []).push({ lease, error: BudgetGate.budgetError(verdict.limit, verdict.reason).toJSON() });
+        (failures ??= []).push({ lease, error: BudgetGate.budgetError(verdict.reason).toJSON() });
       } else {
         (deferrals ??= []).push({ lease, delayMs: this.budgetRecheckMs, reason: `${verdict.reason}: waiting for budget` });
       }

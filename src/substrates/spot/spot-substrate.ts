@@ -161,13 +161,15 @@ export class SpotSubstrate implements Substrate, NodeHosted {
     return new Promise((resolve) => {
       const outcomes = new Array<ExecOutcome>(batch.length);
       let left = batch.length;
-      batch.forEach((req, i) => this.waiting.push({
-        req,
-        settle: (outcome) => {
-          outcomes[i] = outcome;
-          if (--left === 0) resolve(outcomes);
-        },
-      }));
+      for (let i = 0; i < batch.length; i++) {
+        this.waiting.push({
+          req: batch[i]!,
+          settle: (outcome) => {
+            outcomes[i] = outcome;
+            if (--left === 0) resolve(outcomes);
+          },
+        });
+      }
       this.scale();
       this.pump();
     });
