@@ -29,6 +29,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { redisKeys } from '../src/store/redis/redis-keys.js';
+import { parseJobState } from '../src/store/redis/job-state.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { startServe, type ServeProcess } from '../test/redis-e2e/serve-process.js';
 import { summarize, table } from './stats.js';
@@ -43,12 +44,17 @@ export interface RedisBenchOptions {
   bullmqConcurrency?: number;
   /** the PacketFS runs: how many dispatcher processes each */
   dispatchers?: number[];
+  /** producers of the PacketFS runs: 'store' (RedisJobStore.enqueue, chunks of `chunk`), 'http' (POST /v1/jobs, chunks of `httpChunk`) */
+  producers?: ('store' | 'http')[];
+  /** jobs per POST in the http runs; default 10,000 (the API's batch limit) */
+  httpChunk?: number;
   /** local worker threads per dispatcher (serve --threads); default: serve's default, one per core */
   threads?: number;
 }
 
 export interface RedisBenchRow {
   system: string;
+  producer: string;
   consumers: number;
   jobs: number;
   seconds: number;
@@ -72,11 +78,14 @@ export async function benchRedis(opts: RedisBenchOptions = {}): Promise<{ rows: 
     await prefault(redis, jobs);
     await redis.flushall();
     const bull = await runBullmq(server.url, jobs, chunk, opts.bullmqConcurrency ?? 100);
-    const rows: RedisBenchRow[] = [{ system: `BullMQ ${bullmqVersion} (concurrency ${opts.bullmqConcurrency ?? 100})`, consumers: 1, ...bull, vsBullmq: 1 }];
-    for (const n of opts.dispatchers ?? [1, 2, 3]) {
-      await redis.flushall();
-      const r = await runPacketfs(server.url, redis, join(dir, `run-${n}`), jobs, chunk, n, opts.threads);
-      rows.push({ system: 'PacketFS', consumers: n, ...r, vsBullmq: r.jobsPerSec / bull.jobsPerSec });
+    const rows: RedisBenchRow[] = [{ system: `BullMQ ${bullmqVersion} (concurrency ${opts.bullmqConcurrency ?? 100})`, producer: `addBulk ${chunk}`, consumers: 1, ...bull, vsBullmq: 1 }];
+    for (const producer of opts.producers ?? ['http', 'store']) {
+      const size = producer === 'http' ? opts.httpChunk ?? 10_000 : chunk;
+      for (const n of opts.dispatchers ?? [1, 2, 3]) {
+        await redis.flushall();
+        const r = await runPacketfs(server.url, redis, join(dir, `run-${producer}-${n}`), jobs, size, n, opts.threads, producer === 'http');
+        rows.push({ system: 'PacketFS', producer: producer === 'http' ? `POST /v1/jobs ${size}` : `store.enqueue ${size}`, consumers: n, ...r, vsBullmq: r.jobsPerSec / bull.jobsPerSec });
+      }
     }
     return { rows, bullmqVersion, redisVersion };
   } finally {
@@ -88,7 +97,7 @@ export async function benchRedis(opts: RedisBenchOptions = {}): Promise<{ rows: 
 
 export function redisBenchTable(rows: RedisBenchRow[]): string {
   return table(rows.map((r) => ({
-    system: r.system, processes: `1 producer + ${r.consumers}`, jobs: r.jobs, 'jobs/s': Math.round(r.jobsPerSec),
+    system: r.system, producer: r.producer, processes: `1 producer + ${r.consumers}`, jobs: r.jobs, 'jobs/s': Math.round(r.jobsPerSec),
     'p50 ms': r.latencyMs.p50, 'p99 ms': r.latencyMs.p99, 'vs BullMQ': `${r.vsBullmq.toFixed(2)}x`,
   })));
 }
@@ -106,7 +115,7 @@ async function prefault(redis: Redis, jobs: number): Promise<void> {
   }
 }
 
-type RunResult = Omit<RedisBenchRow, 'system' | 'consumers' | 'vsBullmq'>;
+type RunResult = Omit<RedisBenchRow, 'system' | 'producer' | 'consumers' | 'vsBullmq'>;
 
 async function runBullmq(url: string, jobs: number, chunk: number, concurrency: number): Promise<RunResult> {
   const queue = `bench-${Date.now()}`;
@@ -121,13 +130,14 @@ async function runBullmq(url: string, jobs: number, chunk: number, concurrency: 
   return { jobs, seconds, jobsPerSec: jobs / seconds, latencyMs: done.latencyMs };
 }
 
-async function runPacketfs(url: string, redis: Redis, dir: string, jobs: number, chunk: number, dispatchers: number, threads: number | undefined): Promise<RunResult> {
+async function runPacketfs(url: string, redis: Redis, dir: string, jobs: number, chunk: number, dispatchers: number, threads: number | undefined, http: boolean): Promise<RunResult> {
   const keys = redisKeys('packetfs', 'default');
   const serves: ServeProcess[] = [];
   try {
     const flags = threads === undefined ? [] : ['--threads', String(threads)];
     for (let i = 0; i < dispatchers; i++) serves.push(await startServe(url, join(dir, `d${i}`), flags));
-    const producer = child('redis-bench-packetfs-producer', [url, String(jobs), String(chunk)]);
+    // over HTTP the batches go to the dispatchers in turn, as behind a load balancer
+    const producer = child('redis-bench-packetfs-producer', [url, String(jobs), String(chunk), ...(http ? [serves.map((s) => s.url).join(',')] : [])]);
     const { firstAddAt } = await producer.next() as { firstAddAt: number };
     await producer.exited;
     while (await redis.zcard(keys.index.succeeded) < jobs) await new Promise((r) => setTimeout(r, 20));
@@ -136,14 +146,14 @@ async function runPacketfs(url: string, redis: Redis, dir: string, jobs: number,
     for (let i = 0; i < jobs; i += 10_000) {
       const ids = Array.from({ length: Math.min(10_000, jobs - i) }, (_, j) => `b-${i + j}`);
       const pipe = redis.pipeline();
-      for (const id of ids) pipe.get(keys.result(id)).hget(keys.jobPrefix + id, 'meta');
+      for (const id of ids) pipe.get(keys.result(id)).hget(keys.state, id);
       const replies = (await pipe.exec())!;
       for (let j = 0; j < ids.length; j++) {
         const record = JSON.parse(replies[2 * j]![1] as string) as { result: { count: number }; completed_at: string };
         if (record.result.count !== TINY_COUNT) throw new Error(`PacketFS: wrong result for ${ids[j]}`);
         const completed = Date.parse(record.completed_at);
         if (completed > last) last = completed;
-        latencies[i + j] = completed - Date.parse((JSON.parse(replies[2 * j + 1]![1] as string) as { c: string }).c);
+        latencies[i + j] = completed - Date.parse(parseJobState(replies[2 * j + 1]![1] as string)!.createdAt);
       }
     }
     const seconds = (last - firstAddAt) / 1000;
@@ -171,6 +181,8 @@ function child(name: string, args: string[]) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const threads = process.env.BENCH_THREADS === undefined ? {} : { threads: Number(process.env.BENCH_THREADS) };
-  const result = await benchRedis({ jobs: Number(process.env.BENCH_JOBS ?? 100_000), ...threads });
+  const dispatchers = process.env.BENCH_DISPATCHERS === undefined ? {} : { dispatchers: process.env.BENCH_DISPATCHERS.split(',').map(Number) };
+  const producers = process.env.BENCH_PRODUCERS === undefined ? {} : { producers: process.env.BENCH_PRODUCERS.split(',') as ('store' | 'http')[] };
+  const result = await benchRedis({ jobs: Number(process.env.BENCH_JOBS ?? 100_000), ...threads, ...dispatchers, ...producers });
   console.log(`\nRedis ${result.redisVersion}: 64-byte counteq jobs, end to end\n` + redisBenchTable(result.rows));
 }

@@ -15,10 +15,14 @@ import type { JobStatus } from '../../job/types.js';
  * is moved into can share one atomic script, in a cluster too.
  */
 export interface RedisKeys {
-  /** prefix of job hashes: `<this><job_id>` */
-  jobPrefix: string;
-  /** the 10 keys of every state-changing script, in the order of lua/includes/queue-keys.lua */
+  /** the 14 keys of every state-changing script, in the order of lua/includes/queue-keys.lua */
   queue: readonly string[];
+  /** HASH job_id -> packed state (job-state.ts) */
+  state: string;
+  /** HASH job_id -> attempt errors JSON */
+  errs: string;
+  /** LIST of finished jobs, oldest first (retention order) */
+  finished: string;
   ready: string;
   delayed: string;
   leases: string;
@@ -60,10 +64,15 @@ export function redisKeys(prefix: string, queueName: string): RedisKeys {
   const leases = `${q}leases`;
   const outbox = `${q}outbox`;
   const ingress = `${prefix}:jobs:queue`;
+  const state = `${q}state`;
+  const errs = `${q}errs`;
+  const finished = `${q}finished`;
   return {
-    jobPrefix: `${q}job:`,
     queue: [ready, delayed, leases, active, index.succeeded, index.failed, index.cancelled,
-      `${q}seq`, outbox, `${q}expiring`],
+      `${q}seq`, outbox, finished, state, `${q}specs`, errs, `${q}finished:bytes`],
+    state,
+    errs,
+    finished,
     ready,
     delayed,
     leases,

@@ -14,6 +14,7 @@ import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxItem } from './result-outbox.js';
 import { ResultWaiters } from './result-waiters.js';
 import { readStoredResult, viewOfRecord } from './stored-result.js';
+import { parseJobState, stateTail } from './job-state.js';
 
 /**
  * The Redis JobStore: many dispatcher processes share one queue.
@@ -26,13 +27,17 @@ import { readStoredResult, viewOfRecord } from './stored-result.js';
  *             by member)
  *   leases    ZSET score = lease expiry; take() reclaims expired ones
  *   delayed   ZSET score = ready time; take() promotes due ones
- *   job:<id>  HASH spec, status, attempts, errors… (dropped resultTtlMs after
- *             the job finishes)
+ *   state     HASH id -> packed state (job-state.ts): status, attempts, seq…
+ *   specs     HASH id -> JobSpec JSON while the job is unfinished
+ *   errs      HASH id -> attempt errors, for jobs that have some
+ *   finished  LIST finished jobs, oldest first: expiry and retention bounds
+ *             (maxResults, maxResultBytes) prune from its head
  *   idx:*     ZSET per terminal status, and one for queued + running jobs,
  *             score = enqueue seq, for list()
  *   outbox    HASH results on their way to the original's keys
  * Every batch operation is one Lua script call (EVALSHA), so one round trip
- * carries a whole batch. A lease token is "<seq>.<attempt>": taking the job
+ * carries a whole batch, and inside it each structure is read and written
+ * with one command per batch, not one per job. A lease token is "<seq>.<attempt>": taking the job
  * again makes older tokens stale, and a stale token completes, retries or
  * extends nothing. The first terminal write wins, decided in the script.
  *
@@ -72,7 +77,7 @@ export interface RedisStoreOptions extends StoreOptions, ConnectionOptions {
    * Lease-expiry failures, cancels and ingress rejections use the outbox either way.
    */
   outbox?: boolean;
-  /** period of outbox recovery and index sweeping; default 5 s */
+  /** period of outbox recovery, expiry and retention pruning; default 5 s */
   maintenanceMs?: number;
   /** fallback poll period of waitForResult; default 1 s */
   resultPollMs?: number;
@@ -80,18 +85,15 @@ export interface RedisStoreOptions extends StoreOptions, ConnectionOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** default retention bounds: ~6 GB of Redis memory at ~600 bytes per finished job, and 4 GiB of result JSON */
+export const REDIS_DEFAULT_MAX_RESULTS = 10_000_000;
+export const REDIS_DEFAULT_MAX_RESULT_BYTES = 4 * 1024 ** 3;
 /** most expired leases / due delayed jobs one take() handles, besides what it leases */
 const TAKE_SWEEP_MAX = 1000;
 const SWEEP_BATCH = 5000;
 /** most index members one list() call examines, so a page of a rare status cannot keep Redis busy long */
 const LIST_SCAN_MAX = 10_000;
 const CURSOR = /^s(\d{1,16})$/;
-
-interface ViewMeta {
-  p: number;
-  c: string;
-  s: string[] | null;
-}
 
 export class RedisJobStore implements JobStore {
   readonly kind = 'redis';
@@ -100,6 +102,8 @@ export class RedisJobStore implements JobStore {
   private readonly keys: RedisKeys;
   private readonly resultTtlMs: number;
   private readonly metricsLimit: number;
+  private readonly maxResults: number;
+  private readonly maxResultBytes: number;
   private readonly outboxStaleMs: number;
   private readonly outbox: boolean;
   private readonly logger: Logger;
@@ -124,6 +128,8 @@ export class RedisJobStore implements JobStore {
     this.snapshots = new RedisSnapshotBoard(redis, { index: this.keys.snapshotIndex, snapshot: this.keys.snapshot });
     this.resultTtlMs = positiveInt(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
     this.metricsLimit = nonNegativeInt(opts.metricsLimit ?? 10_000, 'metricsLimit');
+    this.maxResults = nonNegativeInt(opts.maxResults ?? REDIS_DEFAULT_MAX_RESULTS, 'maxResults');
+    this.maxResultBytes = nonNegativeInt(opts.maxResultBytes ?? REDIS_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');
     this.outboxStaleMs = nonNegativeInt(opts.outboxStaleMs ?? 10_000, 'outboxStaleMs');
     this.outbox = opts.outbox ?? false;
     this.logger = opts.logger ?? silentLogger;
@@ -157,11 +163,8 @@ export class RedisJobStore implements JobStore {
 
   async enqueue(jobs: JobSpec[]): Promise<EnqueueOutcome[]> {
     if (jobs.length === 0) return [];
-    const args: (string | number)[] = [this.keys.jobPrefix];
-    for (const job of jobs) {
-      const meta: ViewMeta = { p: job.priority, c: job.created_at, s: job.substrates };
-      args.push(job.job_id, JSON.stringify(job), JSON.stringify(meta), job.priority, job.max_attempts);
-    }
+    const args: (string | number)[] = [];
+    for (const job of jobs) args.push(job.job_id, JSON.stringify(job), job.priority, stateTail(job));
     const reply = await this.run('enqueue', args) as (number | string)[];
     return jobs.map((job, i) => ({ job_id: job.job_id, created: reply[2 * i] === 1, status: reply[2 * i + 1] as JobStatus }));
   }
@@ -169,7 +172,7 @@ export class RedisJobStore implements JobStore {
   async take(max: number, leaseMs: number): Promise<Lease[]> {
     const want = max >= 1 ? Math.floor(max) : 0;
     const [field, expired, flat] = await this.run('take',
-      [this.keys.jobPrefix, want, Math.max(0, Math.round(leaseMs)), this.resultTtlMs, TAKE_SWEEP_MAX]) as [string, string, (string | number)[]];
+      [want, Math.max(0, Math.round(leaseMs)), this.resultTtlMs, TAKE_SWEEP_MAX]) as [string, string, (string | number)[]];
     if (field !== '') await this.deliver(field, parseOutboxValue(expired));
     const leases: Lease[] = new Array(flat.length / 5);
     for (let i = 0, j = 0; i < flat.length; i += 5, j++) {
@@ -188,15 +191,15 @@ export class RedisJobStore implements JobStore {
 
   async extendLeases(leases: Lease[], leaseMs: number): Promise<boolean[]> {
     if (leases.length === 0) return [];
-    const args: (string | number)[] = [this.keys.jobPrefix, Math.max(0, Math.round(leaseMs))];
+    const args: (string | number)[] = [Math.max(0, Math.round(leaseMs))];
     for (const lease of leases) args.push(lease.job.job_id, lease.token);
-    const flags = await this.run('extendLeases', args, [this.keys.leases]) as number[];
+    const flags = await this.run('extendLeases', args, [this.keys.leases, this.keys.state]) as number[];
     return flags.map((f) => f === 1);
   }
 
   async complete(items: Completion[]): Promise<boolean[]> {
     if (items.length === 0) return [];
-    const args: (string | number)[] = [this.keys.jobPrefix, this.resultTtlMs, this.outbox ? '' : this.keys.result(''),
+    const args: (string | number)[] = [this.resultTtlMs, this.outbox ? '' : this.keys.result(''),
       this.keys.metrics, this.metricsLimit, this.keys.done];
     const delivered: OutboxItem[] = new Array(items.length);
     items.forEach((item, i) => {
@@ -253,7 +256,7 @@ export class RedisJobStore implements JobStore {
 
   async retryLater(items: Retry[]): Promise<void> {
     if (items.length === 0) return;
-    const args: (string | number)[] = [this.keys.jobPrefix];
+    const args: (string | number)[] = [];
     for (const item of items) {
       args.push(item.lease.job.job_id, item.lease.token, Math.max(0, Math.round(item.delayMs)), JSON.stringify(item.error));
     }
@@ -261,7 +264,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
-    const [outcome, field, item] = await this.run('cancel', [this.keys.jobPrefix, jobId, this.resultTtlMs]) as
+    const [outcome, field, item] = await this.run('cancel', [jobId, this.resultTtlMs]) as
       ['cancelled' | 'not_found' | 'finished', string?, string?];
     if (outcome === 'cancelled') await this.deliver(field!, parseOutboxValue(`[${item!}]`));
     return outcome;
@@ -275,16 +278,15 @@ export class RedisJobStore implements JobStore {
   async recordRejected(items: { jobId: string; error: ErrorBody }[]): Promise<void> {
     if (items.length === 0) return;
     const now = new Date().toISOString();
-    const args: (string | number)[] = [this.keys.jobPrefix, this.resultTtlMs];
+    const args: (string | number)[] = [this.resultTtlMs, now];
     const outbox: OutboxItem[] = items.map(({ jobId, error }) => {
       const record: ResultRecord = {
         job_id: jobId, status: 'failed', success: false, substrate: null, result: null,
         exec_time_ms: 0, queue_time_ms: 0, bytes_processed: 0, cost_usd: 0, attempts: 0,
         error, completed_at: now,
       };
-      const meta: ViewMeta = { p: 0, c: now, s: null };
       const out = { id: jobId, record: JSON.stringify(record), metric: JSON.stringify(metricOf(record)) };
-      args.push(jobId, JSON.stringify(meta), outboxItemJson(out));
+      args.push(jobId, outboxItemJson(out));
       return out;
     });
     const [field, flat] = await this.run('recordRejected', args) as [string, (number | string)[]];
@@ -323,7 +325,7 @@ export class RedisJobStore implements JobStore {
     }
     const holds = query.status === 'queued' || query.status === 'running' ? 'queued,running' : query.status;
     const [flat, lastScanned, exhausted] = await this.run('list',
-      [this.keys.jobPrefix, query.status, before, limit, holds, LIST_SCAN_MAX], [index]) as [string[], string, number];
+      [query.status, before, limit, holds, LIST_SCAN_MAX], [index, this.keys.state]) as [string[], string, number];
     const ids: string[] = [];
     for (let i = 0; i < flat.length && ids.length < limit; i += 2) ids.push(flat[i]!);
     // a full page and one more match: more follow; no more matches but the
@@ -377,7 +379,7 @@ export class RedisJobStore implements JobStore {
     }
   }
 
-  /** Runs one of the queue scripts (the 11 queue keys unless `keys` is given), errors as PacketFSErrors. */
+  /** Runs one of the queue scripts (the 14 queue keys unless `keys` is given), errors as PacketFSErrors. */
   private run(name: keyof ReturnType<typeof scripts>, args: (string | number)[], keys: readonly string[] = this.keys.queue): Promise<unknown> {
     return this.guard(() => scripts()[name].run(this.redis, keys, args));
   }
@@ -419,32 +421,34 @@ export class RedisJobStore implements JobStore {
     if (ids.length === 0) return [];
     const replies = await this.guard(async () => {
       const pipe = this.redis.pipeline();
-      for (const id of ids) {
-        pipe.hmget(this.keys.jobPrefix + id, 'st', 'att', 'meta', 'errs');
-        pipe.get(this.keys.result(id));
-      }
+      pipe.hmget(this.keys.state, ...ids);
+      pipe.hmget(this.keys.errs, ...ids);
+      for (const id of ids) pipe.get(this.keys.result(id));
       return (await pipe.exec()) ?? [];
     });
+    for (const [err] of replies) if (err) throw storeError(err);
+    const states = replies[0]![1] as (string | null)[];
+    const errs = replies[1]![1] as (string | null)[];
     return ids.map((id, i) => {
-      const [hashErr, fields] = replies[2 * i]!;
-      const [resultErr, result] = replies[2 * i + 1]!;
-      if (hashErr || resultErr) throw storeError(hashErr ?? resultErr);
-      const [st, att, meta, errs] = fields as (string | null)[];
-      if (st === null || st === undefined || !meta) {
+      const raw = states[i];
+      const result = replies[2 + i]![1];
+      const state = typeof raw === 'string' ? parseJobState(raw) : null;
+      // a finished job whose result key is gone has expired or was pruned: unknown, as once it is swept
+      const finished = state !== null && TERMINAL_STATUSES.includes(state.status);
+      if (state === null || (finished && typeof result !== 'string')) {
         // no job of ours, but a result: the original dispatcher ran it
-        return typeof result === 'string' ? viewOfRecord(readStoredResult(result, id)) : null;
+        return state === null && typeof result === 'string' ? viewOfRecord(readStoredResult(result, id)) : null;
       }
-      const m = JSON.parse(meta) as ViewMeta;
-      const status = st as JobStatus;
+      const errors = errs[i];
       return {
         job_id: id,
-        status,
-        attempts: Number(att),
-        priority: m.p,
-        created_at: m.c,
-        substrates: m.s,
-        errors: errs ? JSON.parse(errs) : [],
-        result: TERMINAL_STATUSES.includes(status) && typeof result === 'string' ? readStoredResult(result, id) : null,
+        status: state.status,
+        attempts: state.attempts,
+        priority: state.priority,
+        created_at: state.createdAt,
+        substrates: state.substrates,
+        errors: errors ? JSON.parse(errors) : [],
+        result: finished && typeof result === 'string' ? readStoredResult(result, id) : null,
       };
     });
   }
@@ -462,7 +466,14 @@ export class RedisJobStore implements JobStore {
         for (let i = 0; i < flat.length; i += 2) await this.deliver(flat[i]!, parseOutboxValue(flat[i + 1]!));
         // rounds until caught up: at full speed thousands of results expire every second
         for (let round = 0; round < 1000 && !this.closed; round++) {
-          const swept = await scripts().sweepExpired.run(this.redis, this.keys.queue, [SWEEP_BATCH]) as number;
+          const [swept, pruned] = await scripts().sweepExpired.run(this.redis, this.keys.queue,
+            [SWEEP_BATCH, this.maxResults, this.maxResultBytes, this.outbox ? '' : this.keys.result('')]) as [number, string[]];
+          // outbox mode (Cluster): result keys live in other slots, so pruned ones are deleted from here
+          if (pruned.length > 0) {
+            const pipe = this.redis.pipeline();
+            for (const id of pruned) pipe.unlink(this.keys.result(id));
+            await pipe.exec();
+          }
           if (swept < SWEEP_BATCH) break;
         }
       } catch {
