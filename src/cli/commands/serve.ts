@@ -36,8 +36,8 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--max-queued-bytes <n>', 'answer 503 QUEUE_FULL past this much inline data in unfinished jobs (default 268435456)').argParser(integerIn(1024, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--metrics-limit <n>', 'metric records kept in the store (default 10000)').argParser(integerIn(0, 10_000_000)))
     .addOption(new Option('--result-ttl <duration>', 'how long results are kept, e.g. 3600, 30m, 24h, 7d (default 24h)').argParser(durationMs))
-    .addOption(new Option('--max-results <n>', 'most results kept, oldest dropped first (default 1000000 sqlite, 100000 memory)').argParser(integerIn(0, Number.MAX_SAFE_INTEGER)))
-    .addOption(new Option('--max-result-bytes <size>', 'most bytes of results kept, e.g. 512MiB (default 1GiB sqlite, 256MiB memory)').argParser(byteSize))
+    .addOption(new Option('--max-results <n>', 'most results kept, oldest dropped first (default 1000000 sqlite, 100000 memory, 10000000 redis)').argParser(integerIn(0, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--max-result-bytes <size>', 'most bytes of results kept, e.g. 512MiB (default 1GiB sqlite, 256MiB memory, 4GiB redis)').argParser(byteSize))
     .action(async (flags: ServeFlags & { nodeToken?: string }) => {
       const config = await loadConfig(flags.config ?? DEFAULT_CONFIG_FILE, flags.config !== undefined);
       const settings = resolveServeSettings(flags, config, process.env);

@@ -23,6 +23,8 @@ export interface RedisKeys {
   errs: string;
   /** LIST of finished jobs, oldest first (retention order) */
   finished: string;
+  /** STRING: bytes of the result records of the jobs in `finished` */
+  resultBytes: string;
   ready: string;
   delayed: string;
   leases: string;
@@ -67,10 +69,12 @@ export function redisKeys(prefix: string, queueName: string): RedisKeys {
   const state = `${q}state`;
   const errs = `${q}errs`;
   const finished = `${q}finished`;
+  const resultBytes = `${q}finished:bytes`;
   return {
     queue: [ready, delayed, leases, active, index.succeeded, index.failed, index.cancelled,
-      `${q}seq`, outbox, finished, state, `${q}specs`, errs, `${q}finished:bytes`],
+      `${q}seq`, outbox, finished, state, `${q}specs`, errs, resultBytes],
     state,
+    resultBytes,
     errs,
     finished,
     ready,

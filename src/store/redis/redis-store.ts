@@ -454,9 +454,42 @@ export class RedisJobStore implements JobStore {
   }
 
   /**
+   * Forgets finished jobs whose results expired or that are beyond
+   * maxResults / maxResultBytes, oldest first, in batches, until caught up
+   * (at full speed thousands of results expire every second). Runs in the
+   * background every maintenanceMs; returns how many jobs were forgotten.
+   */
+  async pruneNow(): Promise<number> {
+    return this.guard(() => this.prune());
+  }
+
+  /** Finished jobs whose results are retained, and the bytes of their records (what the retention bounds count). */
+  async retained(): Promise<{ results: number; bytes: number }> {
+    const [results, bytes] = await this.guard(() => Promise.all([this.redis.llen(this.keys.finished), this.redis.get(this.keys.resultBytes)]));
+    return { results, bytes: Number(bytes ?? 0) };
+  }
+
+  private async prune(): Promise<number> {
+    let total = 0;
+    for (let round = 0; round < 1000 && !this.closed; round++) {
+      const [swept, pruned] = await scripts().sweepExpired.run(this.redis, this.keys.queue,
+        [SWEEP_BATCH, this.maxResults, this.maxResultBytes, this.outbox ? '' : this.keys.result('')]) as [number, string[]];
+      // outbox mode (Cluster): result keys live in other slots, so pruned ones are deleted from here
+      if (pruned.length > 0) {
+        const pipe = this.redis.pipeline();
+        for (const id of pruned) pipe.unlink(this.keys.result(id));
+        await pipe.exec();
+      }
+      total += swept;
+      if (swept < SWEEP_BATCH) break;
+    }
+    return total;
+  }
+
+  /**
    * Background upkeep, one run at a time: delivers outbox entries abandoned
-   * by a writer that died or lost Redis, and drops expired jobs from the
-   * status indexes. Failures (Redis away) wait for the next period.
+   * by a writer that died or lost Redis, and prunes finished jobs (pruneNow).
+   * Failures (Redis away) wait for the next period.
    */
   private maintain(): void {
     if (this.maintenanceRun !== null || this.closed) return;
@@ -464,18 +497,7 @@ export class RedisJobStore implements JobStore {
       try {
         const flat = await scripts().reclaimOutbox.run(this.redis, [this.keys.outbox], [this.outboxStaleMs, 100]) as string[];
         for (let i = 0; i < flat.length; i += 2) await this.deliver(flat[i]!, parseOutboxValue(flat[i + 1]!));
-        // rounds until caught up: at full speed thousands of results expire every second
-        for (let round = 0; round < 1000 && !this.closed; round++) {
-          const [swept, pruned] = await scripts().sweepExpired.run(this.redis, this.keys.queue,
-            [SWEEP_BATCH, this.maxResults, this.maxResultBytes, this.outbox ? '' : this.keys.result('')]) as [number, string[]];
-          // outbox mode (Cluster): result keys live in other slots, so pruned ones are deleted from here
-          if (pruned.length > 0) {
-            const pipe = this.redis.pipeline();
-            for (const id of pruned) pipe.unlink(this.keys.result(id));
-            await pipe.exec();
-          }
-          if (swept < SWEEP_BATCH) break;
-        }
+        await this.prune();
       } catch {
         // Redis unreachable: the connection watcher has logged it; the next period retries
       } finally {
