@@ -260,10 +260,11 @@ export class Dispatcher implements DispatcherApi {
     return this.registry.views();
   }
 
-  async ready(): Promise<{ ready: boolean; store: boolean; substrates: number }> {
+  async ready(): Promise<{ ready: boolean; store: boolean; substrates: number; store_warning?: string }> {
     const store = await this.store.ready().catch(() => false);
     const substrates = this.registry.views().filter((v) => v.healthy && v.circuit !== 'open').length;
-    return { ready: store && substrates > 0 && !this.closing, store, substrates };
+    const warning = this.store.durabilityWarning?.() ?? null;
+    return { ready: store && substrates > 0 && !this.closing, store, substrates, ...(warning === null ? {} : { store_warning: warning }) };
   }
 
   async prometheus(): Promise<string> {

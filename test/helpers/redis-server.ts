@@ -5,12 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A private redis-server for one test file: a free loopback port, no
- * persistence, so no state is shared between files or runs.
+ * persistence (unless `aof` is given), so no state is shared between files or runs.
  *
  *   stop()    graceful shutdown (SIGTERM), waits for the exit
  *   kill()    SIGKILL, like a crash
  *   restart() starts it again on the same port (an outage that ends); the
- *             data is gone, as after a real restart without persistence
+ *             data is gone, as after a real restart without persistence —
+ *             with `aof`, it is read back from the append-only file
  */
 export interface RedisServer {
   url: string;
@@ -22,7 +23,12 @@ export interface RedisServer {
 
 const CANDIDATES = [process.env.REDIS_SERVER_BIN, '/usr/bin/redis-server', '/usr/local/bin/redis-server', '/opt/homebrew/bin/redis-server'];
 
-export async function startRedis(): Promise<RedisServer> {
+export interface RedisOptions {
+  /** append-only file in this directory, fsynced on every write (appendfsync always) */
+  aof?: { dir: string };
+}
+
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
   const bin = CANDIDATES.find((p): p is string => p !== undefined && existsSync(p));
   if (bin === undefined) {
     throw new Error('redis-server not found (looked in /usr/bin, /usr/local/bin, /opt/homebrew/bin and $REDIS_SERVER_BIN): install Redis 7 (apt-get install redis-server) to run the Redis store tests');
@@ -31,7 +37,9 @@ export async function startRedis(): Promise<RedisServer> {
   let child: ChildProcess | null = null;
 
   async function launch(): Promise<void> {
-    const proc = spawn(bin!, ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--port', String(port), '--protected-mode', 'yes'], {
+    const persistence = opts.aof === undefined ? ['--appendonly', 'no']
+      : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', opts.aof.dir];
+    const proc = spawn(bin!, ['--save', '', ...persistence, '--bind', '127.0.0.1', '--port', String(port), '--protected-mode', 'yes'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child = proc;

@@ -15,6 +15,7 @@ import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxItem } from
 import { ResultWaiters } from './result-waiters.js';
 import { readStoredResult, viewOfRecord } from './stored-result.js';
 import { parseJobState, stateTail } from './job-state.js';
+import { checkPersistence, type PersistenceReport } from './persistence-check.js';
 
 /**
  * The Redis JobStore: many dispatcher processes share one queue.
@@ -111,16 +112,20 @@ export class RedisJobStore implements JobStore {
   private readonly ingress: LegacyIngress | null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
   private maintenanceRun: Promise<void> | null = null;
+  private persistence: PersistenceReport | null = null;
   private closed = false;
 
   static async connect(url: string, opts: RedisStoreOptions = {}): Promise<RedisJobStore> {
     const redis = await openRedis(url, opts, opts.logger ?? silentLogger);
+    let store: RedisJobStore;
     try {
-      return new RedisJobStore(redis, opts);
+      store = new RedisJobStore(redis, opts);
     } catch (err) {
       redis.disconnect();
       throw err;
     }
+    await store.checkPersistence();
+    return store;
   }
 
   private constructor(private readonly redis: Redis, opts: RedisStoreOptions) {
@@ -356,6 +361,30 @@ export class RedisJobStore implements JobStore {
     return { queued: queued!, delayed: delayed!, running: running! };
   }
 
+  /** What Redis's persistence settings mean for acknowledged jobs, as last read (on connect and every maintenance period). */
+  persistenceReport(): PersistenceReport | null {
+    return this.persistence;
+  }
+
+  durabilityWarning(): string | null {
+    return this.persistence?.warning ?? null;
+  }
+
+  /** Reads Redis's persistence settings; warns in the log when they change to (or start as) not durable. */
+  private async checkPersistence(): Promise<void> {
+    let report: PersistenceReport;
+    try {
+      report = await checkPersistence(this.redis);
+    } catch {
+      return; // Redis away: the next maintenance period reads them again
+    }
+    const before = this.persistence;
+    this.persistence = report;
+    if (before?.settings === report.settings) return;
+    if (report.warning !== null) this.logger.warn({ store: 'redis', persistence: report.settings }, report.warning);
+    else if (before !== null) this.logger.info({ store: 'redis', persistence: report.settings }, 'Redis persistence is now durable');
+  }
+
   async ready(): Promise<boolean> {
     if (this.closed || this.redis.status !== 'ready') return false;
     try {
@@ -498,6 +527,7 @@ export class RedisJobStore implements JobStore {
         const flat = await scripts().reclaimOutbox.run(this.redis, [this.keys.outbox], [this.outboxStaleMs, 100]) as string[];
         for (let i = 0; i < flat.length; i += 2) await this.deliver(flat[i]!, parseOutboxValue(flat[i + 1]!));
         await this.prune();
+        await this.checkPersistence();
       } catch {
         // Redis unreachable: the connection watcher has logged it; the next period retries
       } finally {
