@@ -28,11 +28,17 @@ export interface RedisOptions {
   aof?: { dir: string };
 }
 
-export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
+/** The redis-server binary the tests start. */
+export function redisServerBin(): string {
   const bin = CANDIDATES.find((p): p is string => p !== undefined && existsSync(p));
   if (bin === undefined) {
     throw new Error('redis-server not found (looked in /usr/bin, /usr/local/bin, /opt/homebrew/bin and $REDIS_SERVER_BIN): install Redis 7 (apt-get install redis-server) to run the Redis store tests');
   }
+  return bin;
+}
+
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
+  const bin = redisServerBin();
   const port = await freePort();
   let child: ChildProcess | null = null;
 
@@ -76,7 +82,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
   };
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

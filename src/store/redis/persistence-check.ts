@@ -32,7 +32,15 @@ async function configValue(redis: Client, name: string): Promise<string | null> 
   return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : null;
 }
 
-export async function checkPersistence(redis: Client, where = 'Redis'): Promise<PersistenceReport> {
+/** A Cluster is as durable as its least durable master: each is read, the first one at risk is reported. */
+export async function checkPersistence(redis: Client): Promise<PersistenceReport> {
+  if (!redis.isCluster) return checkNode(redis, 'Redis');
+  const masters = (redis as Cluster).nodes('master');
+  const reports = await Promise.all(masters.map((node) => checkNode(node, `Redis Cluster master ${node.options.host}:${node.options.port}`)));
+  return reports.find((r) => !r.durable) ?? reports[0] ?? { durable: false, settings: 'no master connected', warning: 'Redis Cluster: no master connected' };
+}
+
+async function checkNode(redis: Client, where: string): Promise<PersistenceReport> {
   let appendonly: string | null;
   let fsync: string | null = null;
   let save: string | null = null;

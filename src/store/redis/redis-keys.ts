@@ -51,8 +51,13 @@ export interface RedisKeys {
   snapshot(dispatcherId: string): string;
 }
 
-export function redisKeys(prefix: string, queueName: string): RedisKeys {
-  const q = `${prefix}:{${queueName}}:`;
+/**
+ * The keys of one queue shard: `tag` is the shard's hash tag (queue-shards.ts;
+ * the queue name itself when the queue is not sharded). The original's keys,
+ * the ingress keys and the done channel are the queue's, shared by its shards.
+ */
+export function redisKeys(prefix: string, queueName: string, tag = queueName): RedisKeys {
+  const q = `${prefix}:{${tag}}:`;
   const active = `${q}idx:active`;
   const index: Record<JobStatus, string> = {
     queued: active,
@@ -82,14 +87,14 @@ export function redisKeys(prefix: string, queueName: string): RedisKeys {
     leases,
     index,
     outbox,
-    done: `${q}done`,
+    done: `${prefix}:{${queueName}}:done`,
     result: (jobId) => `${prefix}:results:${jobId}`,
     metrics: `${prefix}:metrics`,
     ingress,
     invalid: `${prefix}:jobs:invalid`,
     ingressProcessing: `{${ingress}}:processing:${queueName}`,
     ingressSeq: `{${ingress}}:seq`,
-    snapshotIndex: `${q}dash:dispatchers`,
-    snapshot: (dispatcherId) => `${q}dash:snapshot:${dispatcherId}`,
+    snapshotIndex: `${prefix}:{${queueName}}:dash:dispatchers`,
+    snapshot: (dispatcherId) => `${prefix}:{${queueName}}:dash:snapshot:${dispatcherId}`,
   };
 }

@@ -1,7 +1,9 @@
 --[[
   enqueue: stores a batch of new jobs as queued, idempotent by job_id.
   KEYS: the 14 queue keys (see includes/queue-keys.lua)
-  ARGV[1..] groups of 4: job_id, spec JSON, priority, "<max_attempts>|<substrates>|<created_at>"
+  ARGV[1..] groups of 5: job_id, spec JSON, priority, "<max_attempts>|<substrates>|<created_at>",
+           enqueue seq ('' : numbered here, from the seq key; a sharded queue numbers
+           a batch for all its shards at once, so list() order holds across them)
   Returns: flat list, per job in input order: created (1|0), status
     (a known job_id, also one earlier in this batch, is not stored again:
     created 0 with its current status; a finished job whose result has
@@ -11,16 +13,17 @@
 --- @include "job-state"
 --- @include "clock"
 
-local n = #ARGV / 4
+local n = #ARGV / 5
 local now = nowMs()
 local ids = {}
-for i = 1, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
+for i = 1, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
 local known = hmgetMany(STATE, ids)
-local seq = redis.call('INCRBY', SEQ, n) - n
+local seq = 0
+if n > 0 and ARGV[5] == '' then seq = redis.call('INCRBY', SEQ, n) - n end
 local out, ready, active, states, specs, seen, reused = {}, {}, {}, {}, {}, {}, {}
 for j = 1, n do
   local id = ids[j]
-  local i = 4 * j - 3
+  local i = 5 * j - 4
   local st, _, _, at = parseState(known[j])
   if seen[id] then
     push(out, 0, 'queued')
@@ -29,7 +32,7 @@ for j = 1, n do
   else
     if st then push(reused, id) end
     seen[id] = true
-    seq = seq + 1
+    seq = ARGV[i + 4] == '' and seq + 1 or tonumber(ARGV[i + 4])
     local prio = ARGV[i + 2]
     push(states, id, 'q|0|' .. seq .. '|' .. now .. '|' .. prio .. '|' .. ARGV[i + 3])
     push(specs, id, ARGV[i + 1])

@@ -6,7 +6,7 @@
   KEYS: the 14 queue keys (see includes/queue-keys.lua)
   ARGV[1] result ttl ms
   ARGV[2] created_at for the jobs' state (ISO)
-  ARGV[3..] groups of 2: job_id, outbox item JSON (failed record + metric)
+  ARGV[3..] groups of 3: job_id, outbox item JSON (failed record + metric), enqueue seq ('' : numbered here)
   Returns: { outbox field ('' if none), flat list of created (1|0), status per item }
 ]]
 --- @include "queue-keys"
@@ -17,7 +17,7 @@
 local ttl, created = tonumber(ARGV[1]), ARGV[2]
 local now = nowMs()
 local ids = {}
-for i = 3, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+for i = 3, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
 local vs = hmgetMany(STATE, ids)
 local items, out, failed, finished, states, seen = {}, {}, {}, {}, {}, {}
 local bytes = 0
@@ -29,12 +29,14 @@ for j, id in ipairs(ids) do
     push(out, 0, STATUS[st])
   else
     seen[id] = true
-    local seq = redis.call('INCR', SEQ)
+    local given = ARGV[3 * j + 2]
+    local seq = given == '' and redis.call('INCR', SEQ) or tonumber(given)
     push(states, id, 'f|0|' .. seq .. '|' .. (now + ttl) .. '|0|1||' .. created)
     push(failed, seq, id)
-    push(finished, (now + ttl) .. '|' .. #ARGV[2 * j + 2] .. '|' .. id)
-    bytes = bytes + #ARGV[2 * j + 2]
-    push(items, ARGV[2 * j + 2])
+    local item = ARGV[3 * j + 1]
+    push(finished, (now + ttl) .. '|' .. #item .. '|' .. id)
+    bytes = bytes + #item
+    push(items, item)
     push(out, 1, 'failed')
   end
 end
