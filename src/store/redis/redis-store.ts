@@ -138,6 +138,14 @@ export class RedisJobStore implements JobStore {
   private maintenanceTimer: NodeJS.Timeout | null = null;
   private maintenanceRun: Promise<void> | null = null;
   private persistence: PersistenceReport | null = null;
+  /** masters seen with fewer replicas than waitReplicas (each logged once per process) */
+  private readonly degraded = new Set<string>();
+  private readonly onDegraded = (node: string, connected: number) => {
+    if (this.degraded.has(node)) return;
+    this.degraded.add(node);
+    this.logger.warn({ store: 'redis', node, replicas: connected, wanted: this.waitReplicas },
+      'a Redis master has fewer replicas than --redis-wait-replicas: its writes are acknowledged without them until a replica attaches');
+  };
   private closed = false;
 
   static async connect(url: string, opts: RedisStoreOptions = {}): Promise<RedisJobStore> {
@@ -539,7 +547,7 @@ export class RedisJobStore implements JobStore {
   /** With waitReplicas: returns once the shard's writes so far reached that many replicas (replication.ts). */
   private replicated(shard: Shard): Promise<void> {
     if (this.waitReplicas === 0) return Promise.resolve();
-    return this.guard(() => waitForReplicas(this.redis, [shard.keys.queue[0]!], this.waitReplicas, this.waitTimeoutMs));
+    return this.guard(() => waitForReplicas(this.redis, [shard.keys.queue[0]!], this.waitReplicas, this.waitTimeoutMs, this.onDegraded));
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -560,6 +568,7 @@ export class RedisJobStore implements JobStore {
     try {
       await deliverOutbox(this.redis, this.keys, fields, items, {
         resultTtlMs: this.resultTtlMs, metricsLimit: this.metricsLimit, replicas: this.waitReplicas, waitTimeoutMs: this.waitTimeoutMs,
+        onDegraded: this.onDegraded,
       });
     } catch (err) {
       this.logger.warn({ store: 'redis', err: (err as Error).message, jobs: items.length }, 'result delivery deferred to outbox recovery');

@@ -11,19 +11,34 @@ import type { RedisClient } from './redis-connection.js';
  * keeps one connection per node, so WAIT sent on the node the script went to
  * covers the script. Redis replication stays asynchronous: WAIT does not
  * undo a write that did not reach enough replicas, it only lets the caller
- * withhold the acknowledgement. Fewer replicas than asked within timeoutMs
- * is STORE_UNAVAILABLE (HTTP 503: the client retries with the same job_id,
- * which enqueue ignores if the first try was stored after all).
+ * withhold the acknowledgement. Fewer replicas than asked within timeoutMs,
+ * while the master has that many connected, is STORE_UNAVAILABLE (HTTP 503:
+ * the client retries with the same job_id, which enqueue ignores if the
+ * first try was stored after all).
+ *
+ * A master that has fewer replicas connected than asked — typically a
+ * replica just promoted after a failover, until another replica attaches —
+ * acknowledges with the replicas it has (none: the write is on that one
+ * master only), and `onDegraded` is told, so the operator sees it: refusing
+ * every write until a replica is rebuilt would turn one failure into an outage.
  */
-export async function waitForReplicas(redis: RedisClient, keys: readonly string[], replicas: number, timeoutMs: number): Promise<void> {
+export async function waitForReplicas(redis: RedisClient, keys: readonly string[], replicas: number, timeoutMs: number,
+  onDegraded: (node: string, connected: number) => void = () => {}): Promise<void> {
   if (replicas <= 0 || keys.length === 0) return;
   const nodes = redis.isCluster ? mastersOf(redis as Cluster, keys) : [redis as Redis];
-  const acks = await Promise.all(nodes.map((node) => node.call('wait', replicas, timeoutMs) as Promise<number>));
-  const short = acks.findIndex((n) => n < replicas);
-  if (short !== -1) {
+  await Promise.all(nodes.map(async (node) => {
+    const acked = await node.call('wait', replicas, timeoutMs) as number;
+    if (acked >= replicas) return;
+    const info = await node.info('replication');
+    const connected = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+    const name = `${node.options.host}:${node.options.port}`;
+    if (connected < replicas) {
+      onDegraded(name, connected);
+      return;
+    }
     throw new PacketFSError('STORE_UNAVAILABLE',
-      `job store: the write reached ${acks[short]} of ${replicas} Redis replicas within ${timeoutMs} ms, so it is not acknowledged (retry with the same job_id)`);
-  }
+      `job store: the write reached ${acked} of ${replicas} replicas of Redis ${name} within ${timeoutMs} ms, so it is not acknowledged (retry with the same job_id)`);
+  }));
 }
 
 /** The master connections serving the slots of `keys` (each once). */

@@ -54,6 +54,8 @@ export interface DeliveryOptions {
   /** replicas each written result must reach before the outbox field is dropped (Redis Cluster failover); 0: none */
   replicas: number;
   waitTimeoutMs: number;
+  /** told when a master has fewer replicas than `replicas` (see waitForReplicas) */
+  onDegraded?: (node: string, connected: number) => void;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function deliverOutbox(redis: RedisClient, keys: RedisKeys, fields:
     writes.push(redis.ltrim(keys.metrics, 0, opts.metricsLimit - 1));
   }
   await Promise.all(writes);
-  await waitForReplicas(redis, [...items.map((item) => keys.result(item.id)), keys.metrics], opts.replicas, opts.waitTimeoutMs);
+  await waitForReplicas(redis, [...items.map((item) => keys.result(item.id)), keys.metrics], opts.replicas, opts.waitTimeoutMs, opts.onDegraded);
   await Promise.all([
     ...fields.map(({ outbox, field }) => redis.hdel(outbox, field)),
     items.length > 0 ? redis.publish(keys.done, JSON.stringify(items.map((i) => i.id))) : undefined,
