@@ -61,14 +61,15 @@ function loadScript(dir: string, file: string): LuaScript {
 function loadAll() {
   const dir = luaDir();
   return {
-    enqueue: loadScript(dir, 'enqueue-14.lua'),
-    take: loadScript(dir, 'take-14.lua'),
-    complete: loadScript(dir, 'complete-14.lua'),
-    retryLater: loadScript(dir, 'retry-later-14.lua'),
+    enqueue: loadScript(dir, 'enqueue-15.lua'),
+    take: loadScript(dir, 'take-15.lua'),
+    complete: loadScript(dir, 'complete-15.lua'),
+    retryLater: loadScript(dir, 'retry-later-15.lua'),
     extendLeases: loadScript(dir, 'extend-leases-2.lua'),
-    cancel: loadScript(dir, 'cancel-14.lua'),
-    recordRejected: loadScript(dir, 'record-rejected-14.lua'),
-    sweepExpired: loadScript(dir, 'sweep-expired-14.lua'),
+    cancel: loadScript(dir, 'cancel-15.lua'),
+    recordRejected: loadScript(dir, 'record-rejected-15.lua'),
+    sweepExpired: loadScript(dir, 'sweep-expired-15.lua'),
+    defer: loadScript(dir, 'defer-15.lua'),
     depth: loadScript(dir, 'depth-3.lua'),
     peek: loadScript(dir, 'peek-3.lua'),
     list: loadScript(dir, 'list-2.lua'),

@@ -15,12 +15,14 @@ import type { JobStatus } from '../../job/types.js';
  * is moved into can share one atomic script, in a cluster too.
  */
 export interface RedisKeys {
-  /** the 14 keys of every state-changing script, in the order of lua/includes/queue-keys.lua */
+  /** the 15 keys of every state-changing script, in the order of lua/includes/queue-keys.lua */
   queue: readonly string[];
   /** HASH job_id -> packed state (job-state.ts) */
   state: string;
   /** HASH job_id -> attempt errors JSON */
   errs: string;
+  /** HASH job_id -> "<attempts>|<reason>" of a deferred job (defer-15.lua) */
+  waits: string;
   /** LIST of finished jobs, oldest first (retention order) */
   finished: string;
   /** STRING: bytes of the result records of the jobs in `finished` */
@@ -49,6 +51,8 @@ export interface RedisKeys {
   snapshotIndex: string;
   /** dashboard: one dispatcher's live snapshot, expiring on its own */
   snapshot(dispatcherId: string): string;
+  /** spend of one period (`d:YYYY-MM-DD`, `m:YYYY-MM`): hash substrate → USD (docs/costs.md) */
+  spend(period: string): string;
 }
 
 /**
@@ -73,14 +77,16 @@ export function redisKeys(prefix: string, queueName: string, tag = queueName): R
   const ingress = `${prefix}:jobs:queue`;
   const state = `${q}state`;
   const errs = `${q}errs`;
+  const waits = `${q}waits`;
   const finished = `${q}finished`;
   const resultBytes = `${q}finished:bytes`;
   return {
     queue: [ready, delayed, leases, active, index.succeeded, index.failed, index.cancelled,
-      `${q}seq`, outbox, finished, state, `${q}specs`, errs, resultBytes],
+      `${q}seq`, outbox, finished, state, `${q}specs`, errs, resultBytes, waits],
     state,
     resultBytes,
     errs,
+    waits,
     finished,
     ready,
     delayed,
@@ -96,5 +102,6 @@ export function redisKeys(prefix: string, queueName: string, tag = queueName): R
     ingressSeq: `{${ingress}}:seq`,
     snapshotIndex: `${prefix}:{${queueName}}:dash:dispatchers`,
     snapshot: (dispatcherId) => `${prefix}:{${queueName}}:dash:snapshot:${dispatcherId}`,
+    spend: (period) => `${prefix}:{${queueName}}:spend:${period}`,
   };
 }

@@ -3,8 +3,9 @@ import { PacketFSError, type ErrorBody } from '../../errors.js';
 import { TERMINAL_STATUSES, type JobSpec, type JobStatus, type MetricRecord, type ResultRecord } from '../../job/types.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type {
-  Amendment, Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
+  Amendment, Completion, Deferral, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, SpendItem, SpendTotals, StoreOptions,
 } from '../job-store.js';
+import { spendIncrements, spendKeys, spendTotalsOf } from '../spend-periods.js';
 import { metricOf } from '../terminal-records.js';
 import { LegacyIngress } from './legacy-ingress.js';
 import { preloadScripts, scripts } from './lua-scripts.js';
@@ -350,6 +351,36 @@ export class RedisJobStore implements JobStore {
     });
   }
 
+  async defer(items: Deferral[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.perShard(items, (item) => item.lease.job.job_id, async (shard, part) => {
+      const args: (string | number)[] = [];
+      for (const { item } of part) args.push(item.lease.job.job_id, item.lease.token, Math.max(0, Math.round(item.delayMs)), item.reason);
+      await this.run(shard, 'defer', args);
+      return part.map(() => undefined);
+    });
+  }
+
+  /** HINCRBYFLOAT per (period, substrate): atomic across dispatchers; period hashes expire long after their period. */
+  async addSpend(items: SpendItem[]): Promise<void> {
+    const increments = spendIncrements(items);
+    if (increments.size === 0) return;
+    await this.guard(() => Promise.all([...increments].flatMap(([period, bySubstrate]) => {
+      const key = this.keys.spend(period);
+      return [
+        ...[...bySubstrate].map(([substrate, usd]) => this.redis.hincrbyfloat(key, substrate, usd)),
+        this.redis.pexpire(key, period.startsWith('d:') ? SPEND_DAY_KEEP_MS : SPEND_MONTH_KEEP_MS),
+      ];
+    })));
+  }
+
+  async spendTotals(at: number): Promise<SpendTotals> {
+    const keys = spendKeys(at);
+    const [day, month] = await this.guard(() => Promise.all([this.redis.hgetall(this.keys.spend(keys.day)), this.redis.hgetall(this.keys.spend(keys.month))]));
+    const pairs = (h: Record<string, string>) => Object.entries(h).map(([substrate, usd]) => [substrate, Number(usd)] as const);
+    return spendTotalsOf(at, pairs(day), pairs(month));
+  }
+
   async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
     const shard = this.shardFor(jobId);
     const [outcome, field, item] = await this.run(shard, 'cancel', [jobId, this.resultTtlMs]) as
@@ -539,7 +570,7 @@ export class RedisJobStore implements JobStore {
     return out;
   }
 
-  /** Runs one of the queue scripts on a shard (its 14 queue keys unless `keys` is given), errors as PacketFSErrors. */
+  /** Runs one of the queue scripts on a shard (its 15 queue keys unless `keys` is given), errors as PacketFSErrors. */
   private run(shard: Shard, name: keyof ReturnType<typeof scripts>, args: (string | number)[], keys: readonly string[] = shard.keys.queue): Promise<unknown> {
     return this.guard(() => scripts()[name].run(this.redis, keys, args));
   }
@@ -587,13 +618,14 @@ export class RedisJobStore implements JobStore {
     const [states, results] = await this.guard(() => Promise.all([
       this.perShard(ids, (id) => id, async (shard, part) => {
         const names = part.map(({ item }) => item);
-        const [st, er] = await Promise.all([this.redis.hmget(shard.keys.state, ...names), this.redis.hmget(shard.keys.errs, ...names)]);
-        return names.map((_, i) => ({ state: st[i] ?? null, errs: er[i] ?? null }));
+        const [st, er, wt] = await Promise.all([this.redis.hmget(shard.keys.state, ...names), this.redis.hmget(shard.keys.errs, ...names),
+          this.redis.hmget(shard.keys.waits, ...names)]);
+        return names.map((_, i) => ({ state: st[i] ?? null, errs: er[i] ?? null, wait: wt[i] ?? null }));
       }),
       Promise.all(ids.map((id) => this.redis.get(this.keys.result(id)))),
     ]));
     return ids.map((id, i) => {
-      const { state: raw, errs: errors } = states[i]!;
+      const { state: raw, errs: errors, wait } = states[i]!;
       const result = results[i];
       const state = typeof raw === 'string' ? parseJobState(raw) : null;
       // a finished job whose result key is gone has expired or was pruned: unknown, as once it is swept
@@ -602,9 +634,11 @@ export class RedisJobStore implements JobStore {
         // no job of ours, but a result: the original dispatcher ran it
         return state === null && typeof result === 'string' ? viewOfRecord(readStoredResult(result, id)) : null;
       }
+      const waiting = state.status === 'queued' ? waitingReason(wait, state.attempts) : undefined;
       return {
         job_id: id,
         status: state.status,
+        ...(waiting === undefined ? {} : { waiting }),
         attempts: state.attempts,
         priority: state.priority,
         created_at: state.createdAt,
@@ -672,6 +706,17 @@ export class RedisJobStore implements JobStore {
       }
     })();
   }
+}
+
+/** spend hashes outlive their period: a day's for 40 days, a month's for 400 */
+const SPEND_DAY_KEEP_MS = 40 * 86_400_000;
+const SPEND_MONTH_KEEP_MS = 400 * 86_400_000;
+
+/** a waits entry is "<attempts>|<reason>" (defer-15.lua); it counts only while the job has those attempts */
+function waitingReason(wait: string | null, attempts: number): string | undefined {
+  if (wait === null) return undefined;
+  const bar = wait.indexOf('|');
+  return bar > 0 && wait.slice(0, bar) === String(attempts) ? wait.slice(bar + 1) : undefined;
 }
 
 /** The enqueue seq in a lease token ("<seq>.<attempt>"). */

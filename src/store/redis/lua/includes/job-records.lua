@@ -44,6 +44,7 @@ local function flushFinished(fin)
   if fin.bytes > 0 then redis.call('INCRBY', RESULT_BYTES, fin.bytes) end
   hsetMany(STATE, fin.state)
   hdelMany(SPECS, fin.specs)
+  if #fin.specs > 0 and redis.call('EXISTS', WAITS) == 1 then hdelMany(WAITS, fin.specs) end
 end
 
 -- errs is a JSON array string (or false); appends one JSON object to it.

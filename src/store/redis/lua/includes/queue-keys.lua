@@ -1,5 +1,5 @@
 --[[
-  Names for the 14 keys every state-changing queue script receives, all
+  Names for the 15 keys every state-changing queue script receives, all
   under the queue's hash tag ("<prefix>:{<queue>}:"), in this order:
     KEYS[1]  ready      ZSET  score -priority, member "<seq:15 digits>|<job_id>"
                               (equal scores sort by member: FIFO within a priority)
@@ -20,6 +20,8 @@
     KEYS[12] specs      HASH  job_id -> JobSpec JSON, while the job is unfinished
     KEYS[13] errs       HASH  job_id -> JSON array of attempt errors (only jobs that have some)
     KEYS[14] result bytes STRING  sum of the record bytes of the jobs in `finished`
+    KEYS[15] waits      HASH  job_id -> "<attempts>|<reason>" of jobs given back unrun (defer):
+                              shown while the job is queued with those attempts
   One field per job in three shared hashes instead of one hash key per job:
   a key costs ~100 bytes of bookkeeping (key, object, expiry entry) before
   its first field, and each script reads and writes a whole batch with one
@@ -29,7 +31,7 @@ local READY, DELAYED, LEASES = KEYS[1], KEYS[2], KEYS[3]
 local ACTIVE = KEYS[4]
 local DONE = { succeeded = KEYS[5], failed = KEYS[6], cancelled = KEYS[7] }
 local SEQ, OUTBOX, FINISHED = KEYS[8], KEYS[9], KEYS[10]
-local STATE, SPECS, ERRS, RESULT_BYTES = KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+local STATE, SPECS, ERRS, RESULT_BYTES, WAITS = KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 
 local function readyMember(seq, id)
   return string.format('%015d|%s', tonumber(seq), id)

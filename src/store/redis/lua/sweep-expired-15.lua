@@ -8,7 +8,7 @@
   to delete (Redis Cluster: the result keys are in other slots).
   An entry whose job id has been used again since (its state no longer
   carries that expiry) only leaves the list.
-  KEYS: the 14 queue keys (see includes/queue-keys.lua)
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
   ARGV[1] most entries handled per call
   ARGV[2] most results kept
   ARGV[3] most result bytes kept

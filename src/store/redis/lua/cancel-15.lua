@@ -1,7 +1,7 @@
 --[[
   cancel: a queued or running job becomes cancelled, with a result record
   (error CANCELLED) and a metric filed in the outbox like any terminal write.
-  KEYS: the 14 queue keys (see includes/queue-keys.lua)
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
   ARGV[1] job_id
   ARGV[2] result ttl ms
   Returns: { 'not_found' } | { 'finished' } | { 'cancelled', outbox field, outbox item JSON }

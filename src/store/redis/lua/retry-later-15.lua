@@ -2,7 +2,7 @@
   retryLater: gives leased jobs back after a failed attempt. Items whose job
   is not running under that lease's token (stale lease, finished, cancelled)
   are ignored.
-  KEYS: the 14 queue keys (see includes/queue-keys.lua)
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
   ARGV[1..] groups of 4: job_id, lease token, delay ms, attempt error JSON
   Returns: the number of jobs given back
 ]]

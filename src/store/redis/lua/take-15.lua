@@ -5,7 +5,7 @@
       attempt error; a job on its last allowed attempt fails (result + metric
       go to the outbox), any other goes back to ready;
     - promotes delayed jobs whose time has come (at most ARGV[4]).
-  KEYS: the 14 queue keys (see includes/queue-keys.lua)
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
   ARGV[1] max leases
   ARGV[2] lease length ms
   ARGV[3] result ttl ms (for jobs failed by lease expiry)

@@ -3,7 +3,7 @@
   readable job_id but failed validation become failed jobs at once (their
   result says why). Idempotent by job_id like enqueue: a known id is left as
   it is.
-  KEYS: the 14 queue keys (see includes/queue-keys.lua)
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
   ARGV[1] result ttl ms
   ARGV[2] created_at for the jobs' state (ISO)
   ARGV[3..] groups of 3: job_id, outbox item JSON (failed record + metric), enqueue seq ('' : numbered here)

@@ -9,7 +9,7 @@
     - filed under one outbox field (ARGV[2] empty, for Redis Cluster); the
       caller copies them to the original's keys and then deletes the field
       (see result-outbox.ts), so a crash in between loses nothing.
-  KEYS: the 14 queue keys (see includes/queue-keys.lua)
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
   ARGV[1] result ttl ms
   ARGV[2] result key prefix (`<prefix>:results:`), '' to use the outbox
   ARGV[3] metrics list key

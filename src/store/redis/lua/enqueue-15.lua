@@ -1,6 +1,6 @@
 --[[
   enqueue: stores a batch of new jobs as queued, idempotent by job_id.
-  KEYS: the 14 queue keys (see includes/queue-keys.lua)
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
   ARGV[1..] groups of 5: job_id, spec JSON, priority, "<max_attempts>|<substrates>|<created_at>",
            enqueue seq ('' : numbered here, from the seq key; a sharded queue numbers
            a batch for all its shards at once, so list() order holds across them)
