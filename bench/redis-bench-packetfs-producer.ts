@@ -7,7 +7,7 @@
  *   http   POSTs the jobs to a dispatcher's /v1/jobs in chunks of CHUNK,
  *          one request at a time, as a client of `packetfs serve` would.
  * Reports the epoch ms of its first enqueue.
- *   argv: redis url, jobs, chunk[, dispatcher urls, comma-separated (http mode: batches go to each in turn)]
+ *   argv: redis url (or cluster:host:port,…), jobs, chunk[, dispatcher urls, comma-separated (http mode: batches go to each in turn)]
  */
 import { normalizeJobs } from '../src/job/index.js';
 import { RedisJobStore } from '../src/store/redis/redis-store.js';
@@ -30,7 +30,10 @@ if (httpUrl !== undefined) {
   }
   report({ firstAddAt, addedAt: Date.now() });
 } else {
-  const store = await RedisJobStore.connect(url!, { ingress: false });
+  // "cluster:host:port,…": the store on a Redis Cluster, sharded as `serve --redis-cluster` shards it
+  const store = url!.startsWith('cluster:')
+    ? await RedisJobStore.connectCluster(url!.slice('cluster:'.length).split(','), { ingress: false, waitReplicas: 0 })
+    : await RedisJobStore.connect(url!, { ingress: false });
   const firstAddAt = Date.now();
   for (let i = 0; i < jobs; i += chunk) await store.enqueue(normalizeJobs(batch(i, Math.min(chunk, jobs - i))));
   report({ firstAddAt, addedAt: Date.now() });
