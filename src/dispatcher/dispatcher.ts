@@ -15,7 +15,7 @@ import type { DispatcherApi, JobListQuery, JobStatusView, MetricsReport, SubmitO
 import { SplitCoordinator } from '../split/split-coordinator.js';
 import { createSizeOf } from '../split/source-size.js';
 import { listWithoutChildren } from '../split/list-without-children.js';
-import { parentIdOf } from '../split/split-spec.js';
+import { parentIdOf } from '../job/split-spec.js';
 import type { SplitProgress } from '../split/split-progress.js';
 import { DispatchLoop } from './dispatch-loop.js';
 import type { DispatcherOptions } from './options.js';
@@ -31,7 +31,7 @@ import { BudgetGate } from '../budget/budget-gate.js';
 import { checkBudget } from '../budget/budget-config.js';
 import { costsReport, type CostsReport } from '../budget/costs-report.js';
 import { dryRun, type DryRunOutcome } from '../budget/dry-run.js';
-import { budgetMetrics } from '../budget/budget-metrics.js';
+import { BudgetMetrics } from '../budget/budget-metrics.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -60,6 +60,7 @@ export class Dispatcher implements DispatcherApi {
   private readonly logger: Logger;
   /** budgets and job cost caps (docs/costs.md) */
   readonly budget: BudgetGate;
+  private readonly budgetMetrics: BudgetMetrics;
   private closing = false;
   private closed: Promise<void> | null = null;
   private readonly startedAt = new Date().toISOString();
@@ -70,6 +71,7 @@ export class Dispatcher implements DispatcherApi {
     stats: LiveStats; feedIntervalMs: number | undefined; budget: BudgetGate;
   }) {
     this.budget = parts.budget;
+    this.budgetMetrics = new BudgetMetrics(parts.budget.ledger);
     this.nodeService = parts.nodeService;
     this.nodes = parts.nodeService?.pool;
     this.split = parts.split;
@@ -118,14 +120,15 @@ export class Dispatcher implements DispatcherApi {
     const substrates = [...(opts.substrates ?? [])];
     let local: Substrate | null = null;
     if (opts.local !== false) {
-      substrates.unshift(local = new LocalSubstrate({
+      local = new LocalSubstrate({
         blobDir,
         allowPrivate: opts.allowPrivateDataUrls ?? false,
         allowHosts: opts.allowHosts ?? [],
         ownOrigins: opts.publicOrigins ?? [],
         maxWindowBytes: opts.maxWindowBytes ?? 256 * 1024 * 1024,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
-      }));
+      });
+      substrates.unshift(local);
     }
     let wakeLoop = (): void => {};
     const nodeService = opts.nodes === false ? undefined : await NodeService.create({
@@ -265,7 +268,8 @@ export class Dispatcher implements DispatcherApi {
     const substrates: Record<string, SubstrateAggregate> = {};
     for (const m of metrics) {
       const key = m.substrate ?? 'none';
-      const a = (substrates[key] ??= { jobs: 0, succeeded: 0, failed: 0, avg_exec_time_ms: 0, total_cost_usd: 0, bytes_processed: 0 });
+      substrates[key] ??= { jobs: 0, succeeded: 0, failed: 0, avg_exec_time_ms: 0, total_cost_usd: 0, bytes_processed: 0 };
+      const a = substrates[key];
       a.jobs++;
       if (m.success) a.succeeded++; else if (m.status === 'failed') a.failed++;
       a.avg_exec_time_ms += m.exec_time_ms;
@@ -309,7 +313,7 @@ export class Dispatcher implements DispatcherApi {
       verification: this.nodeService.verificationStats(),
       nodes: this.nodeService.listNodes().map((n) => ({ kind: n.kind, state: n.state })),
     };
-    return this.telemetry.render(depth, this.registry.views(), nodes) + budgetMetrics(this.budget.ledger);
+    return (await this.telemetry.render(depth, this.registry.views(), nodes)) + (await this.budgetMetrics.render());
   }
 
   /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */

@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { PacketFSError } from '../errors.js';
+import { REDACTED_PATHS, redactUrlSignatures } from '../logger.js';
 import type { ServedDispatcher } from './served-dispatcher.js';
 import { frameworkErrorHandler, installErrorHandling } from './error-handler.js';
 import { installBearerAuth } from './auth.js';
 import { parseJsonBody } from './json-body.js';
-import { assertListenAllowed } from './loopback.js';
+import { assertListenAllowed } from '../util/loopback.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerJobEventRoutes } from './routes/job-events.js';
 import { blobRoutes } from './routes/blobs.js';
@@ -42,7 +43,6 @@ export const DEFAULT_BODY_LIMIT_BYTES = 64 * MiB;
 export const DEFAULT_BLOB_LIMIT_BYTES = 1024 * MiB;
 
 /** Anything that could carry the token is censored before a log line is written. */
-const REDACTED_PATHS = ['req.headers.authorization', 'headers.authorization', 'request.headers.authorization', 'token'];
 
 export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -110,10 +110,7 @@ export async function startServer(dispatcher: ServedDispatcher, opts: ServerOpti
   return { url: `http://${host}:${address.port}`, close: () => app.close() };
 }
 
-export { assertListenAllowed } from './loopback.js';
-
-/** A signed blob URL's signature is a bearer capability for that blob: keep it out of request logs too. */
-const URL_SIGNATURE = /([?&]sig=)[^&#]*/g;
+export { assertListenAllowed } from '../util/loopback.js';
 
 function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === undefined || logger === false) return false;
@@ -121,7 +118,7 @@ function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['l
   const given = Array.isArray(base.redact) ? base.redact : base.redact?.paths ?? [];
   const req = (request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
     method: request.method,
-    url: request.url.replace(URL_SIGNATURE, '$1[redacted]'),
+    url: redactUrlSignatures(request.url),
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,

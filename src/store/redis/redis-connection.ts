@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { PacketFSError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { backoffDelayMs } from '../../util/backoff.js';
 
 /**
  * Opening the store's Redis connection, and turning what ioredis throws into
@@ -27,7 +28,8 @@ export interface ConnectionOptions {
 /** A standalone connection or a Redis Cluster client: the store uses only what both offer. */
 export type RedisClient = Redis | Cluster;
 
-const backoff = (maxDelay: number) => (times: number) => Math.round(Math.min(maxDelay, 50 * 2 ** Math.min(times, 16)) * (0.75 + Math.random() / 4));
+/** 50 ms, 100 ms, 200 ms … capped at maxDelay, with jitter so many dispatchers do not reconnect in lockstep */
+const backoff = (maxDelay: number) => (times: number) => backoffDelayMs({ baseMs: 50, maxMs: maxDelay, jitter: 'equal' }, times - 1);
 
 export async function openRedis(url: string, opts: ConnectionOptions, logger: Logger): Promise<Redis> {
   const maxDelay = opts.maxReconnectDelayMs ?? 2000;
@@ -40,7 +42,6 @@ export async function openRedis(url: string, opts: ConnectionOptions, logger: Lo
       autoResendUnfulfilledCommands: false,
       commandTimeout: opts.commandTimeoutMs ?? 5000,
       connectTimeout: Math.min(opts.connectTimeoutMs ?? 10_000, 5000),
-      // 50 ms, 100 ms, 200 ms … capped, with jitter so many dispatchers do not reconnect in lockstep
       retryStrategy: backoff(maxDelay),
       // commands issued in the same tick share one write (the store reads many keys with Promise.all)
       enableAutoPipelining: true,
