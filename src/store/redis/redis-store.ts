@@ -558,9 +558,9 @@ export class RedisJobStore implements JobStore {
     const parts = new Map<Shard, { item: T; at: number }[]>();
     items.forEach((item, at) => {
       const shard = this.shardFor(idOf(item));
-      let part = parts.get(shard);
-      if (part === undefined) parts.set(shard, part = []);
-      part.push({ item, at });
+      const part = parts.get(shard);
+      if (part === undefined) parts.set(shard, [{ item, at }]);
+      else part.push({ item, at });
     });
     const out: R[] = new Array(items.length);
     await Promise.all([...parts].map(async ([shard, part]) => {
