@@ -1,19 +1,21 @@
 import type { Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketFSError } from '../../errors.js';
 import { readFrames } from '../../dashboard/frame-stream.js';
 import type { DashboardFrame } from '../../dashboard/snapshot.js';
 import { withClientOptions, type ClientFlags } from '../client-options.js';
 import { printLine } from '../output.js';
 import { topLines } from '../top-screen.js';
+import { TopTerminal } from '../top-terminal.js';
 
 const MAX_BACKOFF_MS = 10_000;
 
 /**
  * `packetfs top`: the dashboard's live numbers in a terminal, from the same
  * stream (GET /v1/dashboard/stream, token in the header). On a TTY it
- * redraws in place on the alternate screen until Ctrl-C, reconnecting if the
- * stream drops; in a pipe it prints each frame as plain text (or JSON lines
- * with --json), and --once prints one frame and exits.
+ * redraws in place on the alternate screen (top-terminal.ts) until q or
+ * Ctrl-C, reconnecting if the stream drops; in a pipe it prints each frame as
+ * plain text (or JSON lines with --json), and --once prints one frame and exits.
  */
 export function registerTop(program: Command): void {
   withClientOptions(program.command('top'))
@@ -26,11 +28,11 @@ export function registerTop(program: Command): void {
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const screen = tty ? new Screen() : null;
+      const screen = tty ? new TopTerminal(process.stdout, process.stdin, stop) : null;
       try {
         await follow(flags, controller, (frame) => {
           if (flags.json) process.stdout.write(JSON.stringify(frame) + '\n');
-          else if (screen !== null) screen.draw(topLines(frame, process.stdout.columns || 100));
+          else if (screen !== null) screen.draw((width) => topLines(frame, width));
           else printLine(topLines(frame).join('\n') + '\n');
           if (flags.once) controller.abort();
         }, screen);
@@ -43,7 +45,7 @@ export function registerTop(program: Command): void {
 }
 
 /** Reads frames until aborted; on a TTY a dropped stream is retried with backoff, elsewhere it ends the command. */
-async function follow(flags: ClientFlags, controller: AbortController, onFrame: (f: DashboardFrame) => void, screen: Screen | null): Promise<void> {
+async function follow(flags: ClientFlags, controller: AbortController, onFrame: (f: DashboardFrame) => void, screen: TopTerminal | null): Promise<void> {
   let backoffMs = 500;
   while (!controller.signal.aborted) {
     try {
@@ -57,31 +59,8 @@ async function follow(flags: ClientFlags, controller: AbortController, onFrame: 
       if (screen === null || (err instanceof PacketFSError && err.code === 'UNAUTHORIZED')) throw err;
       screen.status(`reconnecting in ${backoffMs / 1000} s: ${(err as Error).message}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, backoffMs));
+    // quitting during the wait quits at once
+    await sleep(backoffMs, undefined, { signal: controller.signal }).catch(() => undefined);
     backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
   }
 }
-
-/** The alternate screen: each frame overwrites the last line by line (no flicker), the cursor hidden meanwhile. */
-class Screen {
-  constructor() {
-    process.stdout.write('\x1b[?1049h\x1b[?25l');
-  }
-
-  draw(lines: string[]): void {
-    const width = process.stdout.columns || 100;
-    const height = process.stdout.rows || 40;
-    const shown = lines.slice(0, height - 1).map((l) => `${l.length > width ? l.slice(0, width) : l}\x1b[K`);
-    process.stdout.write(`\x1b[H${shown.join('\n')}\n\x1b[J`);
-  }
-
-  status(text: string): void {
-    process.stdout.write(`\x1b[H${text}\x1b[K`);
-  }
-
-  close(): void {
-    process.stdout.write('\x1b[?25h\x1b[?1049l');
-  }
-}
-
-
