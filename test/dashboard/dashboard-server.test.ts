@@ -5,6 +5,7 @@ import type { DashboardFrame } from '../../src/dashboard/snapshot.js';
 import { PacketFSError } from '../../src/errors.js';
 import { ensureBrowserAssets } from '../browser/chromium.js';
 import { runCli } from '../cli/run-cli.js';
+import { startLoopbackServer } from '../fixtures/loopback-server.js';
 import { eventually } from '../helpers/redis-server.js';
 import { MAX_DASHBOARD_STREAMS } from '../../src/server/routes/dashboard.js';
 import { RawNode } from '../nodes/raw-node.js';
@@ -210,5 +211,19 @@ test('the 65th concurrent stream is refused with 429 TOO_MANY_STREAMS, and closi
   } finally {
     for (const controller of streams) controller.abort();
     await served.close();
+  }
+});
+
+test('top --once prints exactly one frame when one network chunk brings several', async () => {
+  const server = await startLoopbackServer((_req, _body, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end('data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\n');
+  });
+  try {
+    const run = await runCli(['top', '--once', '--json', '--server', server.url]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown), [{ n: 1 }]);
+  } finally {
+    await server.close();
   }
 });

@@ -31,6 +31,8 @@ export function registerTop(program: Command): void {
       const screen = tty ? new TopTerminal(process.stdout, process.stdin, stop) : null;
       try {
         await follow(flags, controller, (frame) => {
+          // one network chunk can hold several frames: --once (or q) means none after the stop
+          if (controller.signal.aborted) return;
           if (flags.json) process.stdout.write(JSON.stringify(frame) + '\n');
           else if (screen !== null) screen.draw((width) => topLines(frame, width));
           else printLine(topLines(frame).join('\n') + '\n');
