@@ -1,3 +1,5 @@
+import type { CliStream } from './cli-io.js';
+
 /** Lines for a terminal `width` columns wide. */
 export type Render = (width: number) => string[];
 
@@ -11,6 +13,18 @@ const ERASE_BELOW = '\x1b[J';
 const ERASE_SCREEN = '\x1b[2J';
 /** q, Q and Ctrl-C (which arrives as a byte, not SIGINT, while the terminal is in raw mode) */
 const QUIT_KEYS = new Set(['q', 'Q', '\x03']);
+
+/** A CLI output stream that is a terminal: it knows its size and says when it changes (a tty.WriteStream). */
+export interface TerminalOut extends CliStream {
+  isTTY: true;
+  on(event: 'resize', listener: () => void): unknown;
+  off(event: 'resize', listener: () => void): unknown;
+}
+
+export function isTerminalOut(out: CliStream): out is TerminalOut {
+  const events = out as Partial<Pick<TerminalOut, 'on' | 'off'>>;
+  return out.isTTY === true && typeof events.on === 'function' && typeof events.off === 'function';
+}
 
 /**
  * The terminal side of `packetfs top`. Each frame is drawn over the last in
@@ -35,7 +49,7 @@ export class TopTerminal {
     if ([...chunk.toString()].some((key) => QUIT_KEYS.has(key))) this.onQuit();
   };
 
-  constructor(private readonly out: NodeJS.WriteStream, private readonly input: NodeJS.ReadStream, private readonly onQuit: () => void) {
+  constructor(private readonly out: TerminalOut, private readonly input: NodeJS.ReadStream, private readonly onQuit: () => void) {
     out.write(ALT_SCREEN_ON + CURSOR_HIDE + ERASE_SCREEN);
     out.on('resize', this.onResize);
     if (input.isTTY) {
@@ -76,11 +90,11 @@ export class TopTerminal {
   /** At most rows − 1 lines (the newline after the last one must not scroll), each at most the width. */
   private fit(lines: string[]): string[] {
     const width = this.width();
-    const rows = this.out.rows > 1 ? this.out.rows : 40;
+    const rows = this.out.rows !== undefined && this.out.rows > 1 ? this.out.rows : 40;
     return lines.slice(0, rows - 1).map((l) => (l.length > width ? l.slice(0, width) : l));
   }
 
   private width(): number {
-    return this.out.columns > 0 ? this.out.columns : 100;
+    return this.out.columns !== undefined && this.out.columns > 0 ? this.out.columns : 100;
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { NINE_DIGITS_B64, serveDispatcher, type Served } from '../server/harness.js';
-import { CLI } from './run-cli.js';
+import { BUILT_CLI } from './run-cli.js';
 
 /**
  * `packetfs top` on a real terminal: it runs in a pseudo-terminal made by
@@ -46,7 +46,7 @@ class TopInPty {
   private readonly waiters = new Set<() => void>();
 
   constructor(readonly ttyFile: string) {
-    const command = `stty cols ${COLS} rows ${ROWS} && tty > ${quote(ttyFile)} && exec ${[process.execPath, ...CLI, 'top', '--server', served.url].map(quote).join(' ')}`;
+    const command = `stty cols ${COLS} rows ${ROWS} && tty > ${quote(ttyFile)} && exec ${[process.execPath, BUILT_CLI, 'top', '--server', served.url].map(quote).join(' ')}`;
     const env = { ...process.env };
     for (const name of ['PACKETFS_SERVER', 'PACKETFS_TOKEN']) delete env[name];
     this.child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: process.cwd(), env, stdio: ['pipe', 'pipe', 'pipe'] });

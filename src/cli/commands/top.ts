@@ -6,9 +6,12 @@ import type { DashboardFrame } from '../../dashboard/snapshot.js';
 import { withClientOptions, type ClientFlags } from '../client-options.js';
 import { printLine } from '../output.js';
 import { topLines } from '../top-screen.js';
-import { TopTerminal } from '../top-terminal.js';
+import { isTerminalOut, TopTerminal } from '../top-terminal.js';
+import { cliIo } from '../cli-io.js';
+import { Backoff, type BackoffPolicy } from '../../util/backoff.js';
 
-const MAX_BACKOFF_MS = 10_000;
+/** a person watches the countdown: no jitter */
+const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 10_000, jitter: 'none' };
 
 /**
  * `packetfs top`: the dashboard's live numbers in a terminal, from the same
@@ -23,17 +26,17 @@ export function registerTop(program: Command): void {
     .option('--once', 'print one frame and exit')
     .option('--json', 'print frames as JSON (one per line)')
     .action(async (flags: ClientFlags & { once?: boolean; json?: boolean }) => {
-      const tty = process.stdout.isTTY === true && flags.json !== true && flags.once !== true;
+      const stdout = cliIo().stdout;
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const screen = tty ? new TopTerminal(process.stdout, process.stdin, stop) : null;
+      const screen = flags.json !== true && flags.once !== true && isTerminalOut(stdout) ? new TopTerminal(stdout, process.stdin, stop) : null;
       try {
         await follow(flags, controller, (frame) => {
           // one network chunk can hold several frames: --once (or q) means none after the stop
           if (controller.signal.aborted) return;
-          if (flags.json) process.stdout.write(JSON.stringify(frame) + '\n');
+          if (flags.json) stdout.write(JSON.stringify(frame) + '\n');
           else if (screen !== null) screen.draw((width) => topLines(frame, width));
           else printLine(topLines(frame).join('\n') + '\n');
           if (flags.once) controller.abort();
@@ -48,21 +51,23 @@ export function registerTop(program: Command): void {
 
 /** Reads frames until aborted; on a TTY a dropped stream is retried with backoff, elsewhere it ends the command. */
 async function follow(flags: ClientFlags, controller: AbortController, onFrame: (f: DashboardFrame) => void, screen: TopTerminal | null): Promise<void> {
-  let backoffMs = 500;
+  const backoff = new Backoff(RECONNECT_BACKOFF);
   while (!controller.signal.aborted) {
+    let why = 'the stream ended';
     try {
       await readFrames({ baseUrl: flags.server, signal: controller.signal, ...(flags.token ? { token: flags.token } : {}) }, (frame) => {
-        backoffMs = 500;
+        backoff.reset();
         onFrame(frame);
       });
       if (controller.signal.aborted) return;
       if (screen === null) throw new PacketFSError('UNREACHABLE', 'the dashboard stream ended');
     } catch (err) {
       if (screen === null || (err instanceof PacketFSError && err.code === 'UNAUTHORIZED')) throw err;
-      screen.status(`reconnecting in ${backoffMs / 1000} s: ${(err as Error).message}`);
+      why = (err as Error).message;
     }
+    const delayMs = backoff.next();
+    screen?.status(`reconnecting in ${delayMs / 1000} s: ${why}`);
     // quitting during the wait quits at once
-    await sleep(backoffMs, undefined, { signal: controller.signal }).catch(() => undefined);
-    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+    await sleep(delayMs, undefined, { signal: controller.signal }).catch(() => undefined);
   }
 }
