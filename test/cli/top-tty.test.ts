@@ -20,6 +20,9 @@ const ALT_ON = '\x1b[?1049h';
 const RESTORE = '\x1b[?25h\x1b[?1049l';
 const HOME = '\x1b[H';
 const CLEAR = '\x1b[2J';
+/** any control sequence: ESC [ parameters letter */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what this test reads
+const CSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const ROWS = 30;
 const COLS = 100;
 
@@ -89,7 +92,7 @@ class TopInPty {
 /** The frames drawn from `from` on: each starts at cursor-home; escape sequences removed, lines split. */
 function frames(output: string, from = 0): string[][] {
   return output.slice(from).split(HOME).slice(1)
-    .map((f) => f.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '').split('\n'));
+    .map((f) => f.replace(CSI, '').replace(/\r/g, '').split('\n'));
 }
 
 const succeeded = (frame: string[]): number | null => {
