@@ -32,6 +32,7 @@ import { checkBudget } from '../budget/budget-config.js';
 import { costsReport, type CostsReport } from '../budget/costs-report.js';
 import { dryRun, type DryRunOutcome } from '../budget/dry-run.js';
 import { BudgetMetrics } from '../budget/budget-metrics.js';
+import { isNodeHosted } from '../substrates/spot/spot-substrate.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -148,6 +149,8 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.reputation === undefined ? {} : { reputation: opts.reputation }),
     });
     if (nodeService !== undefined) substrates.push(...nodeService.substrates);
+    // spot instances join the node pool: their substrate needs it (and join tokens) before it starts
+    if (nodeService !== undefined) for (const s of substrates) if (isNodeHosted(s)) s.attachNodes(nodeService);
     for (const s of substrates) {
       await s.start?.();
       registry.add(s);
