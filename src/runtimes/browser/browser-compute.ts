@@ -15,7 +15,7 @@ export interface BrowserComputeOptions {
   cpuShare?: number;
   /** upper bound on workers whatever the core count; default 8 */
   maxWorkers?: number;
-  /** jobs each worker holds at once when serving a dispatcher; default 4 */
+  /** jobs each worker holds at once when serving a dispatcher; default 8 */
   slotsPerWorker?: number;
   /** URL of packetfs-worker.js; default: beside the runtime script */
   workerUrl?: string;
@@ -162,7 +162,7 @@ export class PacketFSBrowserCompute {
       slots,
       capabilities: detectCapabilities(pool.gpu),
       token: opts.token,
-      runParts: (jobs) => pool.runParts(jobs),
+      runEach: (jobs, sink) => pool.runEach(jobs, sink),
       onOutcome: (outcome) => { this.counters.remoteJobs++; this.count(outcome); },
     });
     this.client = client;

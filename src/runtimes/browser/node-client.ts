@@ -6,7 +6,7 @@ import {
   CLOSE_CODES, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, encodeNodeMessage, parseDispatcherMessage,
   type Assignment, type DispatcherMessage, type NodeMessage, type NodeResult,
 } from './node-messages.js';
-import type { PoolJob, PoolPart } from './worker-pool.js';
+import type { OutcomesSink, PoolJob } from './worker-pool.js';
 
 export interface NodeClientOptions {
   /** ws(s) URL of the dispatcher's node socket */
@@ -14,8 +14,8 @@ export interface NodeClientOptions {
   slots: number;
   capabilities: BrowserCapabilities;
   token?: string;
-  /** runs jobs, answering per slice (WorkerPool.runParts) */
-  runParts(jobs: PoolJob[]): PoolPart[];
+  /** runs jobs, answering each as soon as it is done (WorkerPool.runEach) */
+  runEach(jobs: PoolJob[], sink: OutcomesSink): void;
   /** every outcome reported to the dispatcher, for the page's counters */
   onOutcome(outcome: ExecOutcome): void;
   onStateChange?(state: NodeClientState): void;
@@ -46,6 +46,9 @@ export class NodeClient {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private registeredAt = 0;
   private inFlight = 0;
+  /** results reported this turn, sent together by the queued flush */
+  private unsent: NodeResult[] = [];
+  private flushQueued = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private firstRegistration: { resolve(id: string): void; reject(err: Error): void } | null = null;
@@ -141,32 +144,34 @@ export class NodeClient {
     if (runnable.length === 0) return;
     const socket = this.socket;
     this.inFlight += runnable.length;
-    let parts: PoolPart[];
     try {
-      parts = this.opts.runParts(runnable.map((r) => r.job));
+      this.opts.runEach(runnable.map((r) => r.job), (indices, outcomes) => this.report(socket, indices.map((i) => runnable[i]!.a), outcomes));
     } catch (err) {
       this.report(socket, runnable.map((r) => r.a), runnable.map(() => failedOutcome(err, 0)));
-      return;
-    }
-    for (const part of parts) {
-      const slice = runnable.slice(part.offset, part.offset + part.count).map((r) => r.a);
-      part.outcomes.then(
-        (outcomes) => this.report(socket, slice, outcomes),
-        (err: unknown) => this.report(socket, slice, slice.map(() => failedOutcome(err, 0))),
-      );
     }
   }
 
-  /** Outcomes of a socket that has since closed are dropped: the dispatcher already failed those jobs over. */
+  /**
+   * Outcomes of a socket that has since closed are dropped: the dispatcher
+   * already failed those jobs over. Results finished in the same turn go out
+   * as one `results` frame (workers answer job by job).
+   */
   private report(socket: WebSocket | null, assignments: Assignment[], outcomes: ExecOutcome[]): void {
     if (socket !== this.socket || socket?.readyState !== WebSocket.OPEN) return;
     this.inFlight -= assignments.length;
-    const results = assignments.map((a, i) => {
+    for (let i = 0; i < assignments.length; i++) {
       this.opts.onOutcome(outcomes[i]!);
-      return toNodeResult(a.assignment_id, outcomes[i]!);
+      this.unsent.push(toNodeResult(assignments[i]!.assignment_id, outcomes[i]!));
+    }
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      const results = this.unsent;
+      this.unsent = [];
+      if (socket === this.socket) this.sendResults(results);
+      if (this.state === 'draining' && this.inFlight === 0) this.close();
     });
-    this.sendResults(results);
-    if (this.state === 'draining' && this.inFlight === 0) this.close();
   }
 
   /** No new work will come: finish what is running, then leave. */
@@ -202,6 +207,7 @@ export class NodeClient {
     this.registeredAt = 0;
     // jobs still running belong to a socket that is gone: the dispatcher has failed them over
     this.inFlight = 0;
+    this.unsent = [];
   }
 
   private freeSlots(): number {

@@ -43,6 +43,8 @@ export interface RedisKeys {
   snapshotIndex: string;
   /** dashboard: one dispatcher's live snapshot, expiring on its own */
   snapshot(dispatcherId: string): string;
+  /** a split parent's progress, written by the dispatcher coordinating it (see redis-progress-shelf.ts) */
+  progress(jobId: string): string;
 }
 
 export function redisKeys(prefix: string, queueName: string): RedisKeys {
@@ -78,5 +80,6 @@ export function redisKeys(prefix: string, queueName: string): RedisKeys {
     ingressSeq: `{${ingress}}:seq`,
     snapshotIndex: `${q}dash:dispatchers`,
     snapshot: (dispatcherId) => `${q}dash:snapshot:${dispatcherId}`,
+    progress: (jobId) => `${q}progress:${jobId}`,
   };
 }

@@ -1,3 +1,4 @@
+import { RedisProgressShelf } from './redis-progress-shelf.js';
 import type { Redis } from 'ioredis';
 import { PacketFSError, type ErrorBody } from '../../errors.js';
 import { TERMINAL_STATUSES, type JobSpec, type JobStatus, type MetricRecord, type ResultRecord } from '../../job/types.js';
@@ -96,6 +97,7 @@ interface ViewMeta {
 export class RedisJobStore implements JobStore {
   readonly kind = 'redis';
   readonly snapshots: RedisSnapshotBoard;
+  readonly progress: RedisProgressShelf;
 
   private readonly keys: RedisKeys;
   private readonly resultTtlMs: number;
@@ -123,6 +125,7 @@ export class RedisJobStore implements JobStore {
     this.keys = redisKeys(opts.prefix ?? 'packetfs', opts.queueName ?? 'default');
     this.snapshots = new RedisSnapshotBoard(redis, { index: this.keys.snapshotIndex, snapshot: this.keys.snapshot });
     this.resultTtlMs = positiveInt(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
+    this.progress = new RedisProgressShelf(redis, this.keys.progress, this.resultTtlMs);
     this.metricsLimit = nonNegativeInt(opts.metricsLimit ?? 10_000, 'metricsLimit');
     this.outboxStaleMs = nonNegativeInt(opts.outboxStaleMs ?? 10_000, 'outboxStaleMs');
     this.outbox = opts.outbox ?? false;
