@@ -5,7 +5,7 @@ import { detectCapabilities, logicalCores } from './capabilities.js';
 import type { GpuReport } from './gpu-offload.js';
 import { coordinatorWsUrl } from './coordinator-url.js';
 import { DEFAULT_MAX_WORKERS, DEFAULT_SLOTS_PER_WORKER, workerCount } from './cpu-share.js';
-import { LIMITS } from '../../substrates/node-pool/protocol.js';
+import { LIMITS } from '../../node-protocol/index.js';
 import { NodeClient, type NodeClientState } from './node-client.js';
 import { toSubmitJobResult, type SubmitJobResult } from './submit-job-result.js';
 import { WorkerPool } from './worker-pool.js';

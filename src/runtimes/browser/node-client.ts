@@ -3,9 +3,9 @@ import type { ExecOutcome } from '../../substrates/substrate.js';
 import { failedOutcome } from '../node-worker/execute-program.js';
 import type { BrowserCapabilities } from './capabilities.js';
 import {
-  CLOSE_CODES, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, encodeNodeMessage, parseDispatcherMessage,
+  CLOSE_CODES, NODE_MAX_INBOUND_BYTES, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, encodeMessage, parseDispatcherMessage,
   type Assignment, type DispatcherMessage, type NodeMessage, type NodeResult,
-} from './node-messages.js';
+} from '../../node-protocol/index.js';
 import type { OutcomesSink, PoolJob } from './worker-pool.js';
 
 export interface NodeClientOptions {
@@ -41,7 +41,8 @@ export class NodeClient {
   registeredMs = 0;
   private readonly opts: NodeClientOptions;
   private socket: WebSocket | null = null;
-  private maxMessageBytes = PRE_REGISTER_MAX_BYTES;
+  /** largest dispatcher frame accepted now (the protocol's node-side limits) */
+  private maxInbound = PRE_REGISTER_MAX_BYTES;
   private maxBatch = Number.MAX_SAFE_INTEGER;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private registeredAt = 0;
@@ -81,7 +82,7 @@ export class NodeClient {
 
   private open(): void {
     this.setState('connecting');
-    this.maxMessageBytes = PRE_REGISTER_MAX_BYTES;
+    this.maxInbound = PRE_REGISTER_MAX_BYTES;
     const socket = new WebSocket(this.opts.url);
     this.socket = socket;
     socket.onopen = () => {
@@ -99,23 +100,23 @@ export class NodeClient {
   private onFrame(data: unknown): void {
     let msg: DispatcherMessage;
     try {
-      msg = parseDispatcherMessage(data, this.maxMessageBytes);
+      msg = parseDispatcherMessage(data, this.maxInbound);
     } catch (err) {
       // a frame we cannot trust is dropped whole; the dispatcher's timeouts cover any job in it
       console.warn(`packetfs: ignoring a bad frame from the dispatcher: ${(err as Error).message}`);
       return;
     }
     switch (msg.type) {
-      case 'registered': return this.onRegistered(msg.node_id, msg.heartbeat_ms, msg.max_message_bytes, msg.max_batch);
+      case 'registered': return this.onRegistered(msg.node_id, msg.heartbeat_ms, msg.max_batch);
       case 'assign': return this.onAssign(msg.jobs);
       case 'drain': return this.onDrain();
       case 'error': return this.failFirstRegistration(new Error(`the dispatcher refused this node: ${msg.code}: ${msg.message}`));
     }
   }
 
-  private onRegistered(nodeId: string, heartbeatMs: number, maxMessageBytes: number, maxBatch: number): void {
+  private onRegistered(nodeId: string, heartbeatMs: number, maxBatch: number): void {
     this.nodeId = nodeId;
-    this.maxMessageBytes = maxMessageBytes;
+    this.maxInbound = NODE_MAX_INBOUND_BYTES;
     this.maxBatch = maxBatch;
     this.reconnectDelay = RECONNECT_MIN_MS;
     this.registeredAt = Date.now();
@@ -220,7 +221,7 @@ export class NodeClient {
   }
 
   private send(msg: NodeMessage): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(encodeNodeMessage(msg));
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(encodeMessage(msg));
   }
 
   private setState(state: NodeClientState): void {
