@@ -45,6 +45,8 @@ export interface RedisKeys {
   snapshot(dispatcherId: string): string;
   /** a split parent's progress, written by the dispatcher coordinating it (see redis-progress-shelf.ts) */
   progress(jobId: string): string;
+  /** spend of one period (`d:YYYY-MM-DD`, `m:YYYY-MM`): hash substrate → USD (docs/costs.md) */
+  spend(period: string): string;
 }
 
 export function redisKeys(prefix: string, queueName: string): RedisKeys {
@@ -81,5 +83,6 @@ export function redisKeys(prefix: string, queueName: string): RedisKeys {
     snapshotIndex: `${q}dash:dispatchers`,
     snapshot: (dispatcherId) => `${q}dash:snapshot:${dispatcherId}`,
     progress: (jobId) => `${q}progress:${jobId}`,
+    spend: (period) => `${q}spend:${period}`,
   };
 }
