@@ -12,27 +12,6 @@ export interface SplitProgress {
   bytes_done: number;
 }
 
-const PROGRESS_FIELDS = ['windows_total', 'windows_done', 'windows_failed', 'bytes_total', 'bytes_done'] as const;
-
-/** A progress read back from a shared store (written by another process): its five counters, or null when it is not one. */
-export function parseProgress(text: string): SplitProgress | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  const v = value as Record<string, unknown>;
-  const out = emptyProgress();
-  for (const field of PROGRESS_FIELDS) {
-    const n = v[field];
-    if (!Number.isSafeInteger(n) || (n as number) < 0) return null;
-    out[field] = n as number;
-  }
-  return out;
-}
-
 export function emptyProgress(): SplitProgress {
   return { windows_total: 0, windows_done: 0, windows_failed: 0, bytes_total: 0, bytes_done: 0 };
 }
@@ -77,7 +56,10 @@ export class ProgressBoard {
   /** Calls `listener` on every change of this job's progress until the returned function is called. */
   subscribe(jobId: string, listener: Listener): () => void {
     let set = this.listeners.get(jobId);
-    if (set === undefined) this.listeners.set(jobId, set = new Set());
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(jobId, set);
+    }
     set.add(listener);
     return () => {
       set.delete(listener);

@@ -65,5 +65,26 @@ export class LocalProgressShelf implements ProgressShelf {
   }
 }
 
+const PROGRESS_FIELDS = ['windows_total', 'windows_done', 'windows_failed', 'bytes_total', 'bytes_done'] as const;
+
+/** A progress read back from a shared store (written by another process): its five counters, or null when it is not one. */
+export function parseProgress(text: string): SplitProgress | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  const out: SplitProgress = { windows_total: 0, windows_done: 0, windows_failed: 0, bytes_total: 0, bytes_done: 0 };
+  for (const field of PROGRESS_FIELDS) {
+    const n = v[field];
+    if (!Number.isSafeInteger(n) || (n as number) < 0) return null;
+    out[field] = n as number;
+  }
+  return out;
+}
+
 /** Cancelled split parents whose last progress a one-process shelf keeps. */
 const MAX_FINAL = 10_000;

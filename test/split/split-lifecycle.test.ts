@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import type { DispatcherOptions } from '../../src/dispatcher/options.js';
 import { silentLogger } from '../../src/logger.js';
-import { childJobId } from '../../src/split/split-spec.js';
+import { childJobId } from '../../src/job/split-spec.js';
 import { ScriptedSubstrate } from '../helpers/scripted-substrate.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { until } from '../helpers/eventually.js';
@@ -281,7 +281,7 @@ describe('split progress across dispatchers sharing one Redis', () => {
     server.delayMs = 40;
     try {
       await a.submitJob({ job_id: 'shared', program: { ops: ['fnv64'], data_url: server.url }, split: { window_bytes: 2_000 } });
-      await progressOn(a, 'shared', (v) => a.split.runsHere('shared') || b.split.runsHere('shared'), 'a coordinator');
+      await progressOn(a, 'shared', () => a.split.runsHere('shared') || b.split.runsHere('shared'), 'a coordinator');
       const coordinator = a.split.runsHere('shared') ? a : b;
       const other = coordinator === a ? b : a;
       // the other process sees the windows advance while the job runs, not only its final record

@@ -76,7 +76,10 @@ function runBatch(context: WindowContext, id: number, programs: ProgramSpec[], d
 
 function answer(id: number, index: number, outcome: ExecOutcome): void {
   let run = finished.get(id);
-  if (run === undefined) finished.set(id, run = { indices: [], outcomes: [] });
+  if (run === undefined) {
+    run = { indices: [], outcomes: [] };
+    finished.set(id, run);
+  }
   run.indices.push(index);
   run.outcomes.push(outcome);
   if (flushQueued) return;

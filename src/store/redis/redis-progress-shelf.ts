@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { ProgressEntry, ProgressShelf } from '../progress-shelf.js';
-import { parseProgress, type SplitProgress } from '../../split/split-progress.js';
+import { parseProgress, type ProgressEntry, type ProgressShelf } from '../progress-shelf.js';
+import type { SplitProgress } from '../../split/split-progress.js';
 
 /**
  * The progress shelf in Redis: one string key per split parent
