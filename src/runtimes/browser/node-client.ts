@@ -14,7 +14,7 @@ export interface NodeClientOptions {
   url: string;
   slots: number;
   capabilities: BrowserCapabilities;
-  token?: string;
+  token?: string | undefined;
   /** runs jobs, answering each as soon as it is done (WorkerPool.runEach) */
   runEach(jobs: PoolJob[], sink: OutcomesSink): void;
   /** every outcome reported to the dispatcher, for the page's counters */
