@@ -1,15 +1,16 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { parseProgress, type ProgressEntry, type ProgressShelf } from '../progress-shelf.js';
 import type { SplitProgress } from '../../split/split-progress.js';
 
 /**
  * The progress shelf in Redis: one string key per split parent
  * (`<prefix>:{<queue>}:progress:<job_id>`, JSON, `SET … PX ttl`), so an entry
- * whose coordinator died expires on its own. A batch is one pipeline. What
- * is read back is validated: another process (or version) wrote it.
+ * whose coordinator died expires on its own. A batch is one pipeline (every
+ * key carries the queue's hash tag, so a Cluster keeps them in one slot).
+ * What is read back is validated: another process (or version) wrote it.
  */
 export class RedisProgressShelf implements ProgressShelf {
-  constructor(private readonly redis: Redis, private readonly keyOf: (jobId: string) => string, private readonly finalTtlMs: number) {}
+  constructor(private readonly redis: RedisClient, private readonly keyOf: (jobId: string) => string, private readonly finalTtlMs: number) {}
 
   async publish(entries: readonly ProgressEntry[], ttlMs: number): Promise<void> {
     if (entries.length === 0) return;
