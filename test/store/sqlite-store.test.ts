@@ -92,13 +92,13 @@ describe('SqliteJobStore across restarts', () => {
         await store.complete((await store.take(50, 60_000)).map(done));
         now += 1;
       }
-      store.pruneNow();
+      await store.pruneNow();
       assert.equal(store.stats().results, 100);
       assert.equal(await store.getResult('r0-0'), null, 'the oldest result was dropped');
       assert.equal((await store.getResult('r9-49'))?.status, 'succeeded');
       assert.equal(storeInfo(dir, now).counts.succeeded, 100);
       now += 60_000;
-      assert.equal(store.pruneNow(), 100);
+      assert.equal(await store.pruneNow(), 100);
       assert.equal(storeInfo(dir, now).counts.succeeded, 0);
       assert.equal(store.stats().resultBytes, 0);
     } finally {
@@ -108,7 +108,7 @@ describe('SqliteJobStore across restarts', () => {
     try {
       await small.enqueue(Array.from({ length: 40 }, (_, i) => spec(`b${i}`)));
       await small.complete((await small.take(40, 60_000)).map(done));
-      small.pruneNow();
+      await small.pruneNow();
       assert.ok(small.stats().resultBytes <= 2000, `bytes ${small.stats().resultBytes}`);
       assert.ok(small.stats().results > 0);
       assert.equal((await small.getResult('b39'))?.status, 'succeeded');

@@ -38,8 +38,8 @@ function describeInfo(info: StoreInfo): string {
   return [
     `store   ${info.path}`,
     `size    ${mib(info.bytes)} (database ${mib(info.db_bytes)}, log ${mib(info.wal_bytes)}, ${info.free_pages} free pages of ${info.page_size} bytes)`,
-    formatTable(['QUEUED', 'DELAYED', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'METRICS'],
-      [[c.queued, info.delayed, c.succeeded, c.failed, c.cancelled, info.metrics].map(String)]),
+    formatTable(['QUEUED', 'DELAYED', 'SUCCEEDED', 'FAILED', 'CANCELLED'],
+      [[c.queued, info.delayed, c.succeeded, c.failed, c.cancelled].map(String)]),
     `oldest queued: ${oldest}`,
     'queued includes jobs a running dispatcher has leased (leases live in its memory)',
   ].join('\n');

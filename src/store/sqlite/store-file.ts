@@ -21,7 +21,6 @@ export interface StoreInfo {
   /** of them, waiting out a retry delay */
   delayed: number;
   oldest_queued: { job_id: string; enqueued_at: string; age_s: number } | null;
-  metrics: number;
   free_pages: number;
   page_size: number;
 }
@@ -42,10 +41,9 @@ export function storeInfo(dataDir: string, now = Date.now()): StoreInfo {
         if (state === STATE.cancelled) counts.cancelled = n;
       }
       const oldest = db.prepare('SELECT id, enqueued_at FROM jobs WHERE done = 0 ORDER BY seq LIMIT 1').get() as { id: string; enqueued_at: number } | undefined;
-      const metrics = (db.prepare('SELECT count(*) AS n FROM metrics').get() as { n: number }).n;
-      return { oldest, metrics };
+      return { oldest };
     });
-    const { oldest, metrics } = read();
+    const { oldest } = read();
     const dbBytes = fileSize(path);
     const walBytes = fileSize(path + '-wal');
     return {
@@ -57,7 +55,6 @@ export function storeInfo(dataDir: string, now = Date.now()): StoreInfo {
       delayed,
       oldest_queued: oldest === undefined ? null
         : { job_id: oldest.id, enqueued_at: new Date(oldest.enqueued_at).toISOString(), age_s: Math.max(0, Math.round((now - oldest.enqueued_at) / 1000)) },
-      metrics,
       free_pages: db.pragma('freelist_count', { simple: true }) as number,
       page_size: db.pragma('page_size', { simple: true }) as number,
     };
