@@ -181,7 +181,7 @@ describe('SQLite store under a real serve', () => {
     const parsed = JSON.parse(info.stdout) as { path: string; bytes: number; counts: Record<string, number> };
     assert.equal(parsed.path, join(dir, 'packetfs.db'));
     assert.ok(parsed.bytes > 0);
-    assert.equal(parsed.counts.queued + parsed.counts.succeeded, 2);
+    assert.equal(parsed.counts.queued + parsed.counts.running + parsed.counts.succeeded, 2);
     await stop(first);
   });
 

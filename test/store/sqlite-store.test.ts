@@ -119,6 +119,32 @@ describe('SqliteJobStore across restarts', () => {
   });
 });
 
+describe('store info beside a running store', () => {
+  it('shows the jobs the store has leased as running, and nothing running once it closes', async () => {
+    const dir = freshDir();
+    const store = SqliteJobStore.open(dir, { maintenanceMs: 10 });
+    try {
+      await store.enqueue([spec('a'), spec('b'), spec('c')]);
+      await store.take(2, 60_000);
+      // the store reports its leases on its maintenance tick: poll the file as `packetfs store info` would, bounded
+      const deadline = Date.now() + 10_000;
+      let info = storeInfo(dir);
+      while (info.counts.running !== 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+        info = storeInfo(dir);
+      }
+      assert.deepEqual([info.counts.queued, info.counts.running], [1, 2]);
+      assert.equal(info.dispatcher?.pid, process.pid);
+      assert.equal(info.dispatcher?.running, 2);
+    } finally {
+      await store.close();
+    }
+    const after = storeInfo(dir);
+    assert.equal(after.dispatcher, null, 'a closed store leaves no report');
+    assert.deepEqual([after.counts.queued, after.counts.running], [3, 0], 'its leases ended with it: the jobs are queued');
+  });
+});
+
 describe('MemoryJobStore retention', () => {
   it('keeps at most maxResults results and maxResultBytes (estimated), dropping the oldest first', async () => {
     const store = new MemoryJobStore({ maxResults: 3 });

@@ -69,6 +69,9 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 `;
 
+/** the `meta` row where the process holding the store reports its lease count (writer-protocol.ts LeaseReport) */
+export const LEASES_KEY = 'leases';
+
 export type FsyncMode = 'normal' | 'always';
 
 /**

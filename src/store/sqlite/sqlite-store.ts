@@ -15,7 +15,7 @@ import { openStoreDatabase } from './open-database.js';
 import { STATE, TERMINAL_STATE, type FsyncMode } from './schema.js';
 import { prepareReads, type JobRow, type Reads } from './statements.js';
 import { WriterClient } from './writer-client.js';
-import { PRUNE_BATCH, type EnqueueWrite, type FinishWrite, type RequeueWrite } from './writer-protocol.js';
+import { LEASE_REPORT_MS, PRUNE_BATCH, type EnqueueWrite, type FinishWrite, type RequeueWrite } from './writer-protocol.js';
 import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
 
 /**
@@ -135,6 +135,8 @@ export class SqliteJobStore implements JobStore {
   private readyCount = 0;
   private seq = 0;
   private maintenanceTimer: NodeJS.Timeout | null = null;
+  /** the lease count last reported to the file, and when (LeaseReport) */
+  private reported = { running: -1, at: 0 };
   private pruning = false;
   private closed = false;
 
@@ -187,7 +189,10 @@ export class SqliteJobStore implements JobStore {
     });
 
     const maintenanceMs = Math.max(1, Math.floor(opts.maintenanceMs ?? 1000));
-    this.maintenanceTimer = setInterval(() => this.prune(), maintenanceMs);
+    this.maintenanceTimer = setInterval(() => {
+      this.prune();
+      this.reportLeases();
+    }, maintenanceMs);
     this.maintenanceTimer.unref();
   }
 
@@ -510,6 +515,8 @@ export class SqliteJobStore implements JobStore {
     this.closed = true;
     if (this.maintenanceTimer !== null) clearInterval(this.maintenanceTimer);
     this.waiters.resolveAllWithNull();
+    // its leases end with it
+    this.writer.send({ op: 'leases', pid: process.pid, at: this.now(), running: 0, open: false }).catch(() => undefined);
     // writes already sent are committed before the thread ends
     await this.writer.close();
     await this.checkpointer.stop();
@@ -663,6 +670,17 @@ export class SqliteJobStore implements JobStore {
       this.lanes.push(priority, seq);
       this.readyCount++;
     }
+  }
+
+  /** Tells the file how many jobs are leased here when that changed, and at least every LEASE_REPORT_MS. */
+  private reportLeases(): void {
+    const now = this.now();
+    const running = this.running.size;
+    if (running === this.reported.running && now - this.reported.at < LEASE_REPORT_MS) return;
+    this.reported = { running, at: now };
+    this.writer.send({ op: 'leases', pid: process.pid, at: now, running, open: true }).catch((err: unknown) => {
+      this.logger.warn({ event: 'sqlite_lease_report_failed', error: (err as Error).message }, 'could not report leases to the store file');
+    });
   }
 
   // ── retention ───────────────────────────────────────────────────────────

@@ -58,11 +58,13 @@ export function prepareWrites(db: Database.Database): Record<WriteName, Database
     amendResult: db.prepare('UPDATE jobs SET result = ?, bytes = ? WHERE seq = ?'),
     requeue: db.prepare('UPDATE jobs SET state = ?, attempts = ?, due_at = ?, errors = ? WHERE seq = ? AND done = 0'),
     oldestFinished: db.prepare('SELECT finish_seq AS finishSeq, due_at AS dueAt, bytes FROM jobs WHERE done <> 0 ORDER BY finish_seq LIMIT ?'),
+    putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
     deleteFinishedThrough: db.prepare('DELETE FROM jobs WHERE done <> 0 AND finish_seq <= ? RETURNING bytes'),
   };
 }
 
 type ReadName = 'take' | 'byId' | 'resultById' | 'listTerminal' | 'listLive' | 'liveQueued' | 'recentResults' | 'counters';
-type WriteName = 'insert' | 'stateById' | 'deleteSeq' | 'finish' | 'finishWithErrors' | 'amendResult' | 'requeue' | 'oldestFinished' | 'deleteFinishedThrough';
+type WriteName = 'insert' | 'stateById' | 'deleteSeq' | 'finish' | 'finishWithErrors' | 'amendResult' | 'requeue' | 'oldestFinished' | 'deleteFinishedThrough' | 'putMeta' | 'deleteMeta';
 
 export type Reads = Record<ReadName, Database.Statement>;

@@ -71,7 +71,24 @@ export interface PruneWrite {
   all: boolean;
 }
 
-export type WriterOp = EnqueueWrite | FinishWrite | RequeueWrite | AmendWrite | PruneWrite;
+/**
+ * How many jobs this process holds leases on (leases live in its memory):
+ * kept in `meta` so `packetfs store info` beside a running serve can tell
+ * running jobs from queued ones (store-file.ts).
+ */
+export interface LeaseReport {
+  op: 'leases';
+  pid: number;
+  at: number;
+  running: number;
+  /** false when the store closes: the report is removed */
+  open: boolean;
+}
+
+/** a running store reports its lease count at least this often (store-file.ts treats much older reports as stale) */
+export const LEASE_REPORT_MS = 5_000;
+
+export type WriterOp = EnqueueWrite | FinishWrite | RequeueWrite | AmendWrite | PruneWrite | LeaseReport;
 
 export interface WriterRequest {
   id: number;

@@ -1,6 +1,6 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { applyConnectionSettings, STATE } from './schema.js';
+import { applyConnectionSettings, LEASES_KEY, STATE } from './schema.js';
 import { prepareWrites } from './statements.js';
 import {
   PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
@@ -89,6 +89,10 @@ function apply(r: WriterRequest): WriterValue {
     case 'finish': return finish(r.op);
     case 'requeue': return requeue(r.op);
     case 'amend': return amend(r.op);
+    case 'leases':
+      if (r.op.open) w.putMeta.run(LEASES_KEY, JSON.stringify({ pid: r.op.pid, at: r.op.at, running: r.op.running }));
+      else w.deleteMeta.run(LEASES_KEY);
+      return null;
     case 'prune': return never();
   }
 }
