@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PacketFSError } from '../../src/errors.js';
@@ -115,6 +116,43 @@ describe('SqliteJobStore across restarts', () => {
       assert.equal(await small.getResult('b0'), null);
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe('SQLite schema migration', () => {
+  it('a version 1 file (metrics in their own table) opens: results, metrics from the result rows, order kept', async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const v1 = new Database(join(dir, 'packetfs.db'));
+    v1.exec(`
+      CREATE TABLE jobs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, state INTEGER NOT NULL, done INTEGER NOT NULL, priority INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL, attempts INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, due_at INTEGER, created_at TEXT NOT NULL,
+        substrates TEXT, spec TEXT, errors TEXT, result TEXT, bytes INTEGER NOT NULL DEFAULT 0, metric_seq INTEGER, inline INTEGER NOT NULL DEFAULT 0);
+      CREATE UNIQUE INDEX jobs_id ON jobs(id);
+      CREATE INDEX jobs_list ON jobs(done, seq);
+      CREATE INDEX jobs_expiry ON jobs(due_at) WHERE done <> 0;
+      CREATE TABLE metrics (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta VALUES ('schema_version', '1');
+    `);
+    const insert = v1.prepare('INSERT INTO jobs VALUES (?, ?, 3, 3, 0, 3, 1, 0, ?, ?, NULL, NULL, NULL, ?, ?, ?, 0)');
+    const first = done({ job: spec('old'), attempt: 1, token: 'x', enqueuedAt: 0, errors: [] }).result;
+    const second = { ...first, job_id: 'newer' };
+    for (const [seq, r, metricSeq] of [[1, first, 7], [2, second, null]] as const) {
+      insert.run(seq, r.job_id, Date.now() + 60_000, '2025-01-01T00:00:00.000Z', JSON.stringify(r), JSON.stringify(r).length, metricSeq);
+    }
+    v1.prepare('INSERT INTO jobs VALUES (3, ?, 0, 0, 0, 3, 0, 0, NULL, ?, NULL, ?, NULL, NULL, 0, NULL, 0)').run('live', '2025-01-01T00:00:00.000Z', JSON.stringify(spec('live')));
+    v1.close();
+
+    const store = SqliteJobStore.open(dir);
+    try {
+      assert.deepEqual(await store.getResult('old'), first);
+      assert.deepEqual((await store.recentMetrics(10)).map((m) => m.job_id), ['newer', 'old'], 'finished without a metric row: placed after the others');
+      const [lease] = await store.take(1, 60_000);
+      assert.equal(lease?.job.job_id, 'live');
+    } finally {
+      await store.close();
     }
   });
 });
