@@ -13,7 +13,7 @@ import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from
 import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { openStoreDatabase } from './open-database.js';
 import { STATE, TERMINAL_STATE, type FsyncMode } from './schema.js';
-import { prepareReads, type JobRow, type Reads } from './statements.js';
+import { isExpired, prepareReads, type JobRow, type Reads } from './statements.js';
 import { WriterClient } from './writer-client.js';
 import { LEASE_REPORT_MS, PRUNE_BATCH, type EnqueueWrite, type FinishWrite, type RequeueWrite } from './writer-protocol.js';
 import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
@@ -205,9 +205,10 @@ export class SqliteJobStore implements JobStore {
     if (jobs.length === 0) return [];
     const now = this.now();
     const n = jobs.length;
+    const specs: string[] = new Array(n);
     const op: EnqueueWrite = {
       op: 'enqueue', now, seq: new Array(n), id: new Array(n), priority: new Array(n), maxAttempts: new Array(n),
-      createdAt: new Array(n), substrates: new Array(n), spec: new Array(n), inline: new Array(n),
+      createdAt: new Array(n), substrates: new Array(n), spec: '', inline: new Array(n),
     };
     for (let i = 0; i < n; i++) {
       const job = jobs[i] as JobSpec;
@@ -217,9 +218,10 @@ export class SqliteJobStore implements JobStore {
       op.maxAttempts[i] = job.max_attempts;
       op.createdAt[i] = job.created_at;
       op.substrates[i] = job.substrates === null ? null : JSON.stringify(job.substrates);
-      op.spec[i] = JSON.stringify(job);
+      specs[i] = JSON.stringify(job);
       op.inline[i] = inlineBytesOf(job);
     }
+    op.spec = specs.join('\n');
     const existing = await this.writer.send(op) as Array<[number, number]>;
     const outcomes: EnqueueOutcome[] = new Array(n);
     for (const [i, state] of existing) {
@@ -304,7 +306,8 @@ export class SqliteJobStore implements JobStore {
   async complete(items: Completion[]): Promise<boolean[]> {
     const now = this.now();
     const written: boolean[] = new Array(items.length);
-    const op: FinishWrite = { op: 'finish', seq: [], state: [], attempts: [], result: [], expiresAt: now + this.resultTtlMs, errors: [] };
+    const op: FinishWrite = { op: 'finish', seq: [], state: [], attempts: [], result: '', expiresAt: now + this.resultTtlMs, errors: [] };
+    const results: string[] = [];
     const entries: RunningEntry[] = [];
     const seen = new Set<RunningEntry>();
     for (let i = 0; i < items.length; i++) {
@@ -320,11 +323,12 @@ export class SqliteJobStore implements JobStore {
       op.seq.push(entry.seq);
       op.state.push(TERMINAL_STATE[item.result.status]);
       op.attempts.push(entry.attempts);
-      op.result.push(JSON.stringify(item.result));
+      results.push(JSON.stringify(item.result));
       op.errors.push(null);
       written[i] = true;
     }
     if (entries.length === 0) return written;
+    op.result = results.join('\n');
     await this.settle(entries, this.writer.send(op));
     for (const entry of entries) {
       this.running.delete(entry.id);
@@ -385,7 +389,7 @@ export class SqliteJobStore implements JobStore {
     const errors = row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[];
     const record = cancelledRecord({ jobId, attempts, errors, enqueuedAt: row.enqueued_at, now });
     const write = this.writer.send({
-      op: 'finish', seq: [row.seq], state: [STATE.cancelled], attempts: [attempts], result: [JSON.stringify(record)], expiresAt: now + this.resultTtlMs, errors: [null],
+      op: 'finish', seq: [row.seq], state: [STATE.cancelled], attempts: [attempts], result: JSON.stringify(record), expiresAt: now + this.resultTtlMs, errors: [null],
     });
     if (running !== undefined) {
       await this.settle([running], write);
@@ -624,7 +628,8 @@ export class SqliteJobStore implements JobStore {
       expired.push(entry);
     }
     if (expired.length === 0) return null;
-    const finish: FinishWrite = { op: 'finish', seq: [], state: [], attempts: [], result: [], expiresAt: now + this.resultTtlMs, errors: [] };
+    const finish: FinishWrite = { op: 'finish', seq: [], state: [], attempts: [], result: '', expiresAt: now + this.resultTtlMs, errors: [] };
+    const records: string[] = [];
     const requeue: RequeueWrite = { op: 'requeue', seq: [], state: [], attempts: [], dueAt: [], errors: [] };
     const finished: Array<{ entry: RunningEntry; record: ResultRecord }> = [];
     for (const entry of expired) {
@@ -635,7 +640,7 @@ export class SqliteJobStore implements JobStore {
         finish.seq.push(entry.seq);
         finish.state.push(STATE.failed);
         finish.attempts.push(entry.attempts);
-        finish.result.push(JSON.stringify(record));
+        records.push(JSON.stringify(record));
         finish.errors.push(errors);
         finished.push({ entry, record });
       } else {
@@ -646,6 +651,7 @@ export class SqliteJobStore implements JobStore {
         requeue.errors.push(errors);
       }
     }
+    finish.result = records.join('\n');
     const writes = Promise.all([
       finish.seq.length > 0 ? this.writer.send(finish) : null,
       requeue.seq.length > 0 ? this.writer.send(requeue) : null,
@@ -707,6 +713,3 @@ function tokenOf(entry: RunningEntry): string {
   return `${entry.seq}.${entry.attempts}`;
 }
 
-function isExpired(row: { done: number; due_at: number | null }, now: number): boolean {
-  return row.done !== 0 && row.due_at !== null && row.due_at <= now;
-}

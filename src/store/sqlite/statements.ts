@@ -21,6 +21,11 @@ export interface JobRow {
   inline: number;
 }
 
+/** A terminal row whose result is past its expiry: gone for readers, its id free again, though not deleted yet. */
+export function isExpired(row: { done: number; due_at: number | null }, now: number): boolean {
+  return row.done !== 0 && row.due_at !== null && row.due_at <= now;
+}
+
 const VIEW_COLUMNS = 'seq, id, state, done, priority, attempts, due_at, created_at, substrates, errors, result';
 
 /**

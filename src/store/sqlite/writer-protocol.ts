@@ -5,7 +5,10 @@ import type { FsyncMode } from './schema.js';
  * thread) and its writer thread (writer-thread.ts). Batches travel as
  * columns of primitives, already JSON-encoded where the row holds JSON:
  * cloning flat arrays of strings and numbers is far cheaper than cloning
- * object graphs, and the writer then does nothing but SQLite.
+ * object graphs, and the writer then does nothing but SQLite. The bulky
+ * column (specs, results) travels as one string, the JSON texts joined by
+ * newlines (JSON.stringify never writes one): one string clones at the
+ * cost of a copy, many strings each at a cost of their own.
  */
 
 /** rows one prune transaction deletes at most */
@@ -32,7 +35,8 @@ export interface EnqueueWrite {
   maxAttempts: number[];
   createdAt: string[];
   substrates: (string | null)[];
-  spec: string[];
+  /** the specs' JSON texts joined by '\n' */
+  spec: string;
   inline: number[];
 }
 
@@ -42,7 +46,8 @@ export interface FinishWrite {
   seq: number[];
   state: number[];
   attempts: number[];
-  result: string[];
+  /** the result records' JSON texts joined by '\n' */
+  result: string;
   expiresAt: number;
   errors: (string | null)[];
 }

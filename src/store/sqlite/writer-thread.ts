@@ -1,7 +1,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { applyConnectionSettings, LEASES_KEY, STATE } from './schema.js';
-import { prepareWrites } from './statements.js';
+import { isExpired, prepareWrites } from './statements.js';
 import {
   PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
 } from './writer-protocol.js';
@@ -99,8 +99,9 @@ function apply(r: WriterRequest): WriterValue {
 
 function enqueue(op: EnqueueWrite): Array<[number, number]> {
   const existing: Array<[number, number]> = [];
+  const specs = op.spec.split('\n');
   for (let i = 0; i < op.seq.length; i++) {
-    if (insert(op, i) === 1) continue;
+    if (insert(op, specs, i) === 1) continue;
     const row = w.stateById.get(op.id[i]) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
     if (!isExpired(row, op.now)) {
       existing.push([i, row.state]);
@@ -110,19 +111,20 @@ function enqueue(op: EnqueueWrite): Array<[number, number]> {
     w.deleteSeq.run(row.seq);
     results--;
     resultBytes -= row.bytes;
-    insert(op, i);
+    insert(op, specs, i);
   }
   return existing;
 }
 
-function insert(op: EnqueueWrite, i: number): number {
-  return w.insert.run(op.seq[i], op.id[i], op.priority[i], op.maxAttempts[i], op.now, op.createdAt[i], op.substrates[i], op.spec[i], op.inline[i]).changes;
+function insert(op: EnqueueWrite, specs: string[], i: number): number {
+  return w.insert.run(op.seq[i], op.id[i], op.priority[i], op.maxAttempts[i], op.now, op.createdAt[i], op.substrates[i], specs[i], op.inline[i]).changes;
 }
 
 function finish(op: FinishWrite): null {
+  const texts = op.result.split('\n');
   for (let i = 0; i < op.seq.length; i++) {
     const state = op.state[i] as number;
-    const json = op.result[i] as string;
+    const json = texts[i] as string;
     const errors = op.errors[i];
     const seq = finishSeq + 1;
     const changes = errors === null
@@ -202,9 +204,6 @@ function vacuumIfSparse(): void {
   if (free > 4096 && free * 4 > pages) db.pragma(`incremental_vacuum(${free - Math.floor(pages / 8)})`);
 }
 
-function isExpired(row: { done: number; due_at: number | null }, now: number): boolean {
-  return row.done !== 0 && row.due_at !== null && row.due_at <= now;
-}
 
 function never(): never {
   throw new Error('unreachable');
