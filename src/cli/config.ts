@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { checkSubstrates, type SubstrateEntry } from '../config/index.js';
+import { checkBudget, type BudgetConfig } from '../budget/budget-config.js';
 import { PacketFSError } from '../errors.js';
 import { UsageError } from './usage-error.js';
 
@@ -47,6 +48,8 @@ export interface ServeConfig {
   public_origin?: string;
   /** cloud substrates (src/config/substrate-entries.ts) */
   substrates?: SubstrateEntry[];
+  /** spend limits per UTC day and month, global and per substrate (docs/costs.md) */
+  budget?: BudgetConfig;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -101,6 +104,8 @@ const CHECKS: Record<keyof ServeConfig, Check> = {
   public_origin: (v) => typeof v === 'string' && /^https?:\/\/[^/?#]+$/.test(v) ? null : 'an origin such as https://host:port (no path)',
   // checked field by field in checkConfig, so errors name e.g. substrates[1].url
   substrates: () => null,
+  // checked by checkBudget, so errors name e.g. budget.per_substrate.lambda.daily_usd
+  budget: () => null,
 };
 
 /**
@@ -136,6 +141,10 @@ export function checkConfig(parsed: unknown, source: string): ServeConfig {
       checkSubstrateSection(value, source);
       continue;
     }
+    if (key === 'budget') {
+      checkNested(() => checkBudget(value), source);
+      continue;
+    }
     const check = CHECKS[key as keyof ServeConfig];
     if (check === undefined) {
       throw new UsageError(`${source}: unknown key "${key}" (known keys: ${Object.keys(CHECKS).join(', ')})`, key);
@@ -148,8 +157,12 @@ export function checkConfig(parsed: unknown, source: string): ServeConfig {
 
 /** The substrates section has nested paths (`substrates[1].url`); its errors keep them. */
 function checkSubstrateSection(value: unknown, source: string): void {
+  checkNested(() => checkSubstrates(value), source);
+}
+
+function checkNested(check: () => unknown, source: string): void {
   try {
-    checkSubstrates(value);
+    check();
   } catch (err) {
     if (err instanceof PacketFSError) throw new UsageError(`${source}: ${err.message}`, err.path);
     throw err;

@@ -31,7 +31,7 @@ export interface NormalizeJobOptions extends JobLimits {
 const JOB_FIELDS = [
   'job_id', 'program', 'required_memory_mb', 'required_duration_s', 'required_duration_seconds',
   'requires_gpu', 'requires_state', 'priority', 'timeout_s', 'timeout_seconds',
-  'created_at', 'metadata', 'substrates', 'max_attempts', 'split', 'private', 'verify',
+  'created_at', 'metadata', 'substrates', 'max_attempts', 'split', 'private', 'verify', 'max_cost_usd', 'on_budget',
 ] as const;
 
 const JOB_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -41,6 +41,8 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
 const MAX_MEMORY_MB = 1_048_576;
 const MAX_SECONDS = 86_400;
 const MAX_SUBSTRATES = 32;
+/** a cap above this is a typo, not a budget */
+const MAX_COST_USD = 1_000_000;
 
 export function normalizeJob(input: unknown, opts?: NormalizeJobOptions): JobSpec {
   return normalizeJobAt(input, opts?.path ?? '', opts);
@@ -72,7 +74,7 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
     switch (key) {
       case 'job_id': case 'program': case 'required_memory_mb': case 'requires_gpu': case 'requires_state':
       case 'priority': case 'created_at': case 'metadata': case 'substrates': case 'max_attempts': case 'split':
-      case 'private': case 'verify':
+      case 'private': case 'verify': case 'max_cost_usd': case 'on_budget':
         break;
       case 'required_duration_s': case 'required_duration_seconds':
         if (durationKey !== undefined) throw aliasClash(path, 'required_duration_s', 'required_duration_seconds');
@@ -130,6 +132,15 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
     throw invalidJob(fieldPath(path, 'verify'), 'verify must be "auto", "quorum" or "none"');
   }
 
+  const maxCost = input.max_cost_usd;
+  if (maxCost !== undefined && !(typeof maxCost === 'number' && maxCost >= 0 && maxCost <= MAX_COST_USD)) {
+    throw invalidJob(fieldPath(path, 'max_cost_usd'), `max_cost_usd must be a number of US dollars 0..${MAX_COST_USD}`);
+  }
+  const onBudget = input.on_budget;
+  if (onBudget !== undefined && onBudget !== 'wait' && onBudget !== 'fail') {
+    throw invalidJob(fieldPath(path, 'on_budget'), 'on_budget must be "wait" or "fail"');
+  }
+
   const job: JobSpec = {
     job_id: jobId,
     program,
@@ -148,6 +159,8 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
   if (isPrivate) job.private = true;
   if (verify === 'quorum' || verify === 'none') job.verify = verify;
   if (split !== undefined) job.split = split;
+  if (maxCost !== undefined) job.max_cost_usd = maxCost;
+  if (onBudget === 'fail') job.on_budget = 'fail';
   return job;
 }
 

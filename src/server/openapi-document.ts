@@ -30,7 +30,7 @@ const schemas = {
             enum: ['INVALID_JSON', 'INVALID_JOB', 'INVALID_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE',
               'UNSUPPORTED_MEDIA_TYPE', 'CONFLICT', 'STORE_UNAVAILABLE', 'SHUTTING_DOWN', 'WINDOW_OUT_OF_RANGE',
               'DATA_URL_FORBIDDEN', 'DATA_FETCH_FAILED', 'BLOB_NOT_FOUND', 'TIMEOUT', 'NO_SUBSTRATE', 'SUBSTRATE_FAILED',
-              'CANCELLED', 'TOO_MANY_STREAMS', 'INTERNAL'],
+              'CANCELLED', 'TOO_MANY_STREAMS', 'BUDGET_EXCEEDED', 'INTERNAL'],
           },
           message: { type: 'string' },
           path: { type: 'string' },
@@ -87,6 +87,8 @@ const schemas = {
       max_attempts: { type: 'integer', minimum: 1 },
       private: { type: 'boolean', description: 'never runs on, nor is checked by, an untrusted substrate (browser, volunteer); default false, or true with private_by_default' },
       verify: { type: 'string', enum: ['auto', 'quorum', 'none'], description: 'how results from untrusted nodes are checked (docs/trust.md); "none" only where the operator allows it' },
+      max_cost_usd: { type: 'number', minimum: 0, maximum: 1_000_000, description: 'most USD the job may cost by its estimate on a paid substrate; none can meet it: fails with BUDGET_EXCEEDED (docs/costs.md)' },
+      on_budget: { type: 'string', enum: ['wait', 'fail'], default: 'wait', description: 'when the budget is spent: wait queued (with `waiting` set) or fail with BUDGET_EXCEEDED' },
       split: {
         description: 'run the program over its whole range (a blob or data_url of any size) as window jobs whose results combine into exactly the single-pass result (docs/split.md)',
         oneOf: [
@@ -205,6 +207,26 @@ const schemas = {
       errors: { type: 'array', items: ref('AttemptError') }, result: nullable(ref('ResultRecord')),
       parent_id: { type: 'string', description: 'window jobs of a split job: the split job\'s id (window ids are <parent>~<index>)' },
       progress: { ...ref('SplitProgress'), description: 'split jobs: live while running, final once finished' },
+      waiting: { type: 'string', description: 'a queued job held back: why (e.g. the budget is spent)' },
+    },
+  },
+  DryRunOutcome: {
+    type: 'object', required: ['job_id', 'would', 'substrate', 'estimated_cost_usd'],
+    properties: {
+      job_id: { type: 'string' }, would: { type: 'string', enum: ['run', 'wait', 'fail'] },
+      substrate: nullable({ type: 'string' }), estimated_cost_usd: nullable({ type: 'number' }),
+      reason: { type: 'string', description: 'would wait: why' },
+      error: { type: 'object', description: 'would fail: the error (code, message, path)', properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } } },
+    },
+  },
+  CostsReport: {
+    type: 'object', required: ['period', 'spent_usd', 'reserved_usd', 'budget', 'forecast_usd'],
+    properties: {
+      period: { type: 'object', properties: { day: { type: 'string' }, month: { type: 'string' } } },
+      spent_usd: { type: 'object', required: ['total', 'by_substrate', 'today'], description: 'this UTC month; `today` this UTC day' },
+      reserved_usd: { type: 'number', description: 'estimates of paid jobs in flight' },
+      budget: nullable({ type: 'object', description: 'the configured budget plus `limits`: per limit its spend, what is left, used ratio and alert level' }),
+      forecast_usd: { type: 'number', description: 'the month\'s spend at its average rate so far' },
     },
   },
   ListPage: {
@@ -329,9 +351,11 @@ export const openApiDocument = {
     '/v1/jobs': {
       post: {
         operationId: 'submitJobs',
-        summary: 'Submit one job, or a batch of up to 10,000',
+        summary: 'Submit one job, or a batch of up to 10,000 (with dry_run: only say where each would run and its cost estimate)',
+        parameters: [{ name: 'dry_run', in: 'query', required: false, description: 'enqueue nothing; answer the substrate and cost estimate per job (docs/costs.md)', schema: { type: 'string', enum: ['1', '0', 'true', 'false'], default: '0' } }],
         requestBody: { required: true, content: json({ oneOf: [ref('Job'), ref('JobBatch')] }) },
         responses: {
+          200: { description: 'dry run: one DryRunOutcome, or {jobs: [DryRunOutcome]} for a batch', content: json({ oneOf: [ref('DryRunOutcome'), { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: ref('DryRunOutcome') } } }] }) },
           202: { description: 'accepted', content: json({ oneOf: [ref('SubmitOutcome'), ref('BatchOutcome')] }) },
           400: errorReply('INVALID_JSON, or INVALID_JOB with the path at fault (e.g. jobs[3].program.imm)'),
           401: unauthorized,
@@ -498,6 +522,16 @@ export const openApiDocument = {
         responses: {
           200: { description: 'metrics', content: json(ref('MetricsReport')) },
           400: errorReply('INVALID_REQUEST: limit out of range'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/v1/costs': {
+      get: {
+        operationId: 'getCosts',
+        summary: 'Spend this UTC month and day by substrate, the budget with what is left of each limit, and the month\'s forecast (docs/costs.md)',
+        responses: {
+          200: { description: 'costs', content: json(ref('CostsReport')) },
           401: unauthorized,
         },
       },

@@ -12,7 +12,7 @@ test('defaults apply when neither flags nor file say otherwise', () => {
     port: 8080, host: '127.0.0.1', dataDir: '.data', logLevel: 'info', token: undefined, redisUrl: undefined,
     policy: 'cost-latency', allowPrivateDataUrls: false, allowHosts: [], threads: undefined, allowInsecureListen: false, leaseMs: undefined, metricsLimit: undefined,
     store: 'sqlite', fsync: 'normal', resultTtlMs: undefined, maxResults: undefined, maxResultBytes: undefined,
-    openVolunteers: false, privateByDefault: false, allowUnverified: false, maxQueuedJobs: undefined, maxQueuedBytes: undefined,
+    openVolunteers: false, privateByDefault: false, allowUnverified: false, maxQueuedJobs: undefined, maxQueuedBytes: undefined, budget: undefined,
   });
 });
 

@@ -22,12 +22,16 @@ interface IdParams { id: string }
  * at once instead of holding shutdown for up to a minute.
  */
 export function registerJobRoutes(scope: FastifyInstance, dispatcher: ServedDispatcher, closing: Promise<void>): void {
-  scope.post('/v1/jobs', async (request, reply) => {
+  scope.post<{ Querystring: Query }>('/v1/jobs', async (request, reply) => {
     const body = request.body;
     if (body === undefined || body === null) {
       throw new PacketFSError('INVALID_JOB', 'request body must be a job object or {"jobs":[…]}');
     }
     const batch = batchOf(body);
+    // ?dry_run=1: where each job would run and its estimated cost; nothing is enqueued (docs/costs.md)
+    if (booleanParam(request.query, 'dry_run')) {
+      return reply.code(200).send(batch === null ? await dispatcher.dryRunJob(body) : { jobs: await dispatcher.dryRunJobs(batch) });
+    }
     if (batch === null) {
       const outcome = await dispatcher.submitJob(body);
       return reply.code(202).send(outcome);

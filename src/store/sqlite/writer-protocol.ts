@@ -1,3 +1,4 @@
+import type { SpendItem } from '../job-store.js';
 import type { FsyncMode } from './schema.js';
 
 /**
@@ -93,7 +94,13 @@ export interface LeaseReport {
 /** a running store reports its lease count at least this often (store-file.ts treats much older reports as stale) */
 export const LEASE_REPORT_MS = 5_000;
 
-export type WriterOp = EnqueueWrite | FinishWrite | RequeueWrite | AmendWrite | PruneWrite | LeaseReport;
+/** Spend to add to the day and month totals (spend-table.ts). */
+export interface SpendWrite {
+  op: 'spend';
+  items: SpendItem[];
+}
+
+export type WriterOp = EnqueueWrite | FinishWrite | RequeueWrite | AmendWrite | PruneWrite | LeaseReport | SpendWrite;
 
 export interface WriterRequest {
   id: number;

@@ -1,6 +1,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { applyConnectionSettings, LEASES_KEY, STATE } from './schema.js';
+import { SpendTable } from './spend-table.js';
 import { isExpired, prepareWrites } from './statements.js';
 import {
   PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
@@ -29,6 +30,7 @@ const { port, ...data } = workerData as WriterData & { port: MessagePort };
 const db = new Database(data.path, { fileMustExist: true });
 applyConnectionSettings(db, data.fsync);
 const w = prepareWrites(db);
+const spend = new SpendTable(db);
 let results = data.results;
 let resultBytes = data.resultBytes;
 let finishSeq = data.finishSeq;
@@ -89,6 +91,8 @@ function apply(r: WriterRequest): WriterValue {
     case 'finish': return finish(r.op);
     case 'requeue': return requeue(r.op);
     case 'amend': return amend(r.op);
+    case 'spend': spend.write(r.op.items);
+      return null;
     case 'leases':
       if (r.op.open) w.putMeta.run(LEASES_KEY, JSON.stringify({ pid: r.op.pid, at: r.op.at, running: r.op.running }));
       else w.deleteMeta.run(LEASES_KEY);
