@@ -65,7 +65,7 @@ const suites: Record<string, Suite> = {
     const stores = (process.env.PACKETFS_RETENTION_STORES ?? 'memory,sqlite').split(',').filter((s): s is 'memory' | 'sqlite' => s === 'memory' || s === 'sqlite');
     for (const store of stores) {
       const r = await benchRetention({ jobs, store });
-      console.log(`\n${store}: RSS and file size every million jobs (RSS after a full GC: ${r.forcedGc ? 'yes' : 'no, run node --expose-gc'})\n` + table(r.samples.map((s) => ({ jobs: s.jobs, 'RSS MiB': s.rssMiB, 'steady peak so far MiB': s.steadyPeakMiB, 'db MiB': s.dbMiB, seconds: s.seconds }))));
+      console.log(`\n${store}: RSS and file size every million jobs (RSS after a full GC: ${r.forcedGc ? 'yes' : 'no, run node --expose-gc'})\n` + table(r.samples.map((s) => ({ jobs: s.jobs, 'RSS MiB': s.rssMiB, 'steady peak so far MiB': s.steadyPeakMiB, 'db MiB': s.dbMiB, 'log MiB': s.walMiB, seconds: s.seconds }))));
       rows.push(r);
     }
     console.log(`\n${jobs.toLocaleString('en')} jobs through the SDK Dispatcher, default retention\n` + table(rows.map((r) => ({

@@ -132,7 +132,7 @@ export async function benchRetention(opts: { jobs?: number; store: 'memory' | 's
       gc?.();
       const idleRssMiB = rawRssMiB();
       steadyPeakMiB = idleRssMiB;
-      const samples: Array<{ jobs: number; rssMiB: number; steadyPeakMiB: number; dbMiB: number; seconds: number }> = [];
+      const samples: Array<{ jobs: number; rssMiB: number; steadyPeakMiB: number; dbMiB: number; walMiB: number; seconds: number }> = [];
       const t0 = performance.now();
       const chunk = Math.min(1_000_000, total);
       for (let done = 0; done < total; done += chunk) {
@@ -140,7 +140,8 @@ export async function benchRetention(opts: { jobs?: number; store: 'memory' | 's
         for (let i = 0; i < n; i += 100_000) await runBatches(d, tinyJobs(Math.min(100_000, n - i), `r${done + i}`), 10_000);
         steadyPeakMiB = Math.max(steadyPeakMiB, rawRssMiB());
         gc?.();
-        samples.push({ jobs: done + n, rssMiB: rawRssMiB(), steadyPeakMiB, dbMiB: dbMiB(dir), seconds: Math.round((performance.now() - t0) / 1000) });
+        const files = dbMiB(dir);
+        samples.push({ jobs: done + n, rssMiB: rawRssMiB(), steadyPeakMiB, dbMiB: files.db, walMiB: files.wal, seconds: Math.round((performance.now() - t0) / 1000) });
       }
       const seconds = (performance.now() - t0) / 1000;
       const peakRssMiB = Math.max(...samples.map((s) => s.rssMiB));
@@ -159,14 +160,16 @@ function rawRssMiB(): number {
   return Math.round(process.memoryUsage.rss() / 1024 / 1024);
 }
 
-function dbMiB(dir: string): number {
-  let bytes = 0;
-  for (const f of ['packetfs.db', 'packetfs.db-wal']) {
+/** Size of the database file and of its write-ahead log (memory store: no files, 0). */
+function dbMiB(dir: string): { db: number; wal: number } {
+  const size = (f: string) => {
     try {
-      bytes += statSync(join(dir, f)).size;
-    } catch { /* memory store: no file */ }
-  }
-  return Math.round(bytes / 1024 / 1024);
+      return Math.round(statSync(join(dir, f)).size / 1024 / 1024);
+    } catch {
+      return 0;
+    }
+  };
+  return { db: size('packetfs.db'), wal: size('packetfs.db-wal') };
 }
 
 async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
