@@ -165,10 +165,7 @@ describe('split job lifecycle', () => {
       // parent's run cancels them as it stops, after cancel() answered, each a commit of its own: wait, bounded
       const windowsOf = async (status: 'cancelled' | 'queued') =>
         (await d.listJobs({ status, limit: 1000, children: true })).jobs.filter((j) => j.job_id.startsWith('cancel-me~'));
-      const end = Date.now() + 10_000;
-      while (((await windowsOf('cancelled')).length === 0 || (await windowsOf('queued')).length > 0) && Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await until('the outstanding windows to be cancelled', async () => (await windowsOf('cancelled')).length > 0 && (await windowsOf('queued')).length === 0);
       const cancelledWindows = await windowsOf('cancelled');
       assert.ok(cancelledWindows.length > 0);
       for (const w of cancelledWindows) assert.equal((await d.getJob(w.job_id))?.parent_id, 'cancel-me');

@@ -11,6 +11,7 @@ import { MemoryJobStore } from '../../src/store/memory/memory-store.js';
 import { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeInfo } from '../../src/store/sqlite/store-file.js';
 import { metricOf } from '../../src/store/terminal-records.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** What the conformance suite cannot see: restarts, the lock, and bounded retention (SQLite and memory). */
 const root = mkdtempSync(join(tmpdir(), 'packetfs-sqlite-store-'));
@@ -165,12 +166,10 @@ describe('store info beside a running store', () => {
       await store.enqueue([spec('a'), spec('b'), spec('c')]);
       await store.take(2, 60_000);
       // the store reports its leases on its maintenance tick: poll the file as `packetfs store info` would, bounded
-      const deadline = Date.now() + 10_000;
-      let info = storeInfo(dir);
-      while (info.counts.running !== 2 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 10));
-        info = storeInfo(dir);
-      }
+      const info = await eventually('the store to report its leases', async () => {
+        const now = storeInfo(dir);
+        return now.counts.running === 2 ? now : undefined;
+      });
       assert.deepEqual([info.counts.queued, info.counts.running], [1, 2]);
       assert.equal(info.dispatcher?.pid, process.pid);
       assert.equal(info.dispatcher?.running, 2);
