@@ -88,6 +88,11 @@ export function buildSubstrates(entries: readonly SubstrateEntry[], opts: BuildO
           ...(token !== undefined ? { idToken: { token } } : entry.metadata_url === undefined ? {} : { idToken: { metadataUrl: entry.metadata_url } }),
         });
       }
+      default: {
+        // the config checker admits only the types above; this keeps the switch exhaustive when one is added
+        const unknownType: never = entry;
+        throw new PacketFSError('INVALID_REQUEST', `${at}.type ${JSON.stringify((unknownType as { type: unknown }).type)} is not a substrate type`, { path: `${at}.type` });
+      }
     }
   });
 }

@@ -7,7 +7,7 @@ import { normalizeProgram } from './normalize-program.js';
 import { isIntIn, isPlainObject, isPositiveUpTo } from './range-checks.js';
 import { metadataCopy } from './metadata.js';
 import { isoTime } from '../util/iso-time.js';
-import { normalizeSplit } from '../split/split-spec.js';
+import { normalizeSplit } from './split-spec.js';
 
 /**
  * Wire job (contracts §2, the original ComputeJob field names) → JobSpec:

@@ -1,6 +1,6 @@
-import { invalidJob } from '../job/invalid-job.js';
-import { fieldPath } from '../job/field-path.js';
-import { isIntIn, isPlainObject } from '../job/range-checks.js';
+import { invalidJob } from './invalid-job.js';
+import { fieldPath } from './field-path.js';
+import { isIntIn, isPlainObject } from './range-checks.js';
 
 /**
  * The `split` field of a job: run the program over its whole range as many
