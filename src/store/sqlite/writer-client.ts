@@ -59,7 +59,10 @@ export class WriterClient {
   /** Lets every write sent before finish, then ends the thread. */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
-    if (this.broken !== null) return (this.closing = this.worker.terminate().then(() => undefined));
+    if (this.broken !== null) {
+      this.closing = this.worker.terminate().then(() => undefined);
+      return this.closing;
+    }
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.ref();
     this.port.postMessage('close');

@@ -60,7 +60,7 @@ function writeGroup(writes: WriterRequest[], replies: WriterReply[]): void {
   const before = { results, resultBytes, finishSeq };
   try {
     const values = db.transaction(() => writes.map((r) => apply(r)))();
-    writes.forEach((r, i) => replies.push({ id: r.id, ok: true, value: values[i] as WriterValue, results, resultBytes }));
+    for (let i = 0; i < writes.length; i++) replies.push({ id: (writes[i] as WriterRequest).id, ok: true, value: values[i] as WriterValue, results, resultBytes });
     return;
   } catch {
     ({ results, resultBytes, finishSeq } = before);
