@@ -9,6 +9,7 @@ import { SpendTable } from './spend-table.js';
 import { MinHeap } from '../memory/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
 import { ResultWaiters } from '../memory/result-waiters.js';
+import { RingBuffer } from '../memory/ring-buffer.js';
 import { inlineBytesOf } from '../inline-bytes.js';
 import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from '../terminal-records.js';
 import { BackgroundCheckpointer } from './background-checkpointer.js';
@@ -56,7 +57,8 @@ import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
  * the jobs it concerned leave `running` and the queue is rebuilt from the file.
  *
  * Metric records are not stored apart: a job's metric is the projection of
- * its result (metricOf), read from the newest result rows by finish order.
+ * its result (metricOf). The newest are kept in memory (`metrics`), loaded
+ * from the newest result rows by finish order on open.
  *
  * Retention: a terminal row expires resultTtlMs after it finished (reads
  * treat it as gone at once) and the oldest results are dropped beyond
@@ -140,6 +142,12 @@ export class SqliteJobStore implements JobStore {
   private readonly waits = new Map<string, { reason: string; attempts: number }>();
   private readonly spend: SpendTable;
   private readonly waiters = new ResultWaiters<ResultRecord>();
+  /**
+   * The newest metric records (metricsLimit), kept in memory so reading them
+   * parses nothing: filled from the newest result rows on open, then fed by
+   * every committed terminal write (amend replaces in place).
+   */
+  private readonly metrics: RingBuffer<MetricRecord>;
   private readyCount = 0;
   private seq = 0;
   private maintenanceTimer: NodeJS.Timeout | null = null;
@@ -178,6 +186,8 @@ export class SqliteJobStore implements JobStore {
     this.maxResultBytes = nonNegative(opts.maxResultBytes ?? SQLITE_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');
     this.sql = prepareReads(db);
     this.spend = new SpendTable(db);
+    this.metrics = new RingBuffer<MetricRecord>(this.metricsLimit);
+    this.loadMetrics();
     // one read transaction for a batch of rows: one snapshot, one lock
     this.readRows = db.transaction((seqs: number[]) => {
       const rows: JobRow[] = [];
@@ -344,7 +354,12 @@ export class SqliteJobStore implements JobStore {
       this.inlineBytes -= entry.inline;
       if (this.waits.size > 0) this.waits.delete(entry.id);
     }
-    for (let i = 0; i < items.length; i++) if (written[i]) this.waiters.resolve((items[i] as Completion).result.job_id, (items[i] as Completion).result);
+    for (let i = 0; i < items.length; i++) {
+      if (!written[i]) continue;
+      const item = items[i] as Completion;
+      this.metrics.push(item.metric);
+      this.waiters.resolve(item.result.job_id, item.result);
+    }
     this.schedulePruneIfOver();
     return written;
   }
@@ -354,8 +369,12 @@ export class SqliteJobStore implements JobStore {
     const amended = await this.writer.send({
       op: 'amend', now: this.now(), id: items.map((i) => i.result.job_id), result: items.map((i) => JSON.stringify(i.result)),
     }) as boolean[];
-    // the metric record is the result's projection: it follows by itself
-    items.forEach(({ result }, i) => { if (amended[i]) this.waiters.resolve(result.job_id, result); });
+    // in the file the metric record is the result's projection: it follows by itself
+    items.forEach(({ result, metric }, i) => {
+      if (!amended[i]) return;
+      this.metrics.replaceNewest((m) => m.job_id === result.job_id, metric);
+      this.waiters.resolve(result.job_id, result);
+    });
     return amended;
   }
 
@@ -461,6 +480,7 @@ export class SqliteJobStore implements JobStore {
     }
     this.inlineBytes -= row.inline;
     this.waits.delete(jobId);
+    this.metrics.push(metricOf(record));
     this.waiters.resolve(jobId, record);
     this.schedulePruneIfOver();
     return 'cancelled';
@@ -526,17 +546,21 @@ export class SqliteJobStore implements JobStore {
   }
 
   async recentMetrics(limit: number): Promise<MetricRecord[]> {
-    const n = Math.min(Math.floor(limit), this.metricsLimit);
-    if (!(n > 0)) return [];
+    return this.metrics.newest(limit);
+  }
+
+  /** The newest metricsLimit results' metric records, oldest pushed first. */
+  private loadMetrics(): void {
+    if (this.metricsLimit === 0) return;
     const now = this.now();
-    const out: MetricRecord[] = [];
+    const newest: MetricRecord[] = [];
     for (const row of this.sql.recentResults.iterate() as IterableIterator<{ result: string; due_at: number | null }>) {
       // finish order is expiry order: past the first expired row, all are
       if (row.due_at !== null && row.due_at <= now) break;
-      out.push(metricOf(JSON.parse(row.result) as ResultRecord));
-      if (out.length === n) break;
+      newest.push(metricOf(JSON.parse(row.result) as ResultRecord));
+      if (newest.length === this.metricsLimit) break;
     }
-    return out;
+    for (let i = newest.length - 1; i >= 0; i--) this.metrics.push(newest[i] as MetricRecord);
   }
 
   async depth(): Promise<QueueDepth> {
@@ -708,7 +732,10 @@ export class SqliteJobStore implements JobStore {
         if (entry.attempts < entry.maxAttempts) this.queueInMemory(entry.seq, entry.priority, 0);
         else this.inlineBytes -= entry.inline;
       }
-      for (const f of finished) this.waiters.resolve(f.entry.id, f.record);
+      for (const f of finished) {
+        this.metrics.push(metricOf(f.record));
+        this.waiters.resolve(f.entry.id, f.record);
+      }
     });
   }
 
