@@ -7,6 +7,7 @@ import { benchRuntimes } from './runtimes-bench.js';
 import { benchBrowser } from './browser-bench.js';
 import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
+import { profileRedis } from './redis-profile.js';
 import { benchRetention, benchSqlite } from './sqlite-bench.js';
 import { benchDashboard } from './dashboard-bench.js';
 import { table } from './stats.js';
@@ -79,6 +80,18 @@ const suites: Record<string, Suite> = {
     console.log(`\nRedis ${r.redisVersion}: PacketFS vs BullMQ ${r.bullmqVersion}, 100,000 64-byte counteq jobs, end to end\n` + redisBenchTable(r.rows));
     return r;
   },
+  // scale-out (issue 11): 1-3 dispatchers on one redis-server and on a 3-master cluster (3 shards), BullMQ in the same run
+  'redis-scale': async () => {
+    const r = await benchRedis({ jobs: Number(process.env.BENCH_JOBS ?? 50_000), producers: ['store'], topologies: ['standalone', 'cluster'] });
+    console.log(`\nRedis ${r.redisVersion}: scale-out, PacketFS vs BullMQ ${r.bullmqVersion}, 64-byte counteq jobs, end to end\n` + redisBenchTable(r.rows));
+    return r;
+  },
+  'redis-profile': async () => {
+    const r = await profileRedis(Number(process.env.BENCH_JOBS ?? 100_000));
+    console.log(`\nRedis store alone, per job (${r.jobs.toLocaleString('en')} jobs, batches of 1,000)\n` + table(r.rows.map((x) => ({ ...x })))
+      + `\nbytes per finished job: ${r.bytesPerFinishedJob}; ${JSON.stringify(r.keyBytes)}`);
+    return r;
+  },
   runtimes: async () => {
     const r = await benchRuntimes();
     console.log(`\nremote runtimes (each in its own process; loopback fetch ceiling ${r.directFetchMBPerSec.toFixed(0)} MB/s)\n` + table(r.rows.map((x) => ({
@@ -88,9 +101,9 @@ const suites: Record<string, Suite> = {
   },
   browser: async () => {
     const r = await benchBrowser();
-    console.log(`\none headless Chromium tab as a volunteer (${r.workers} workers)\n` + table([
-      { 'crc32c windows': r.crc32c.windows, 'crc32c MB/s (1 MiB blob windows)': r.crc32c.mbPerSec, 'tiny jobs': r.tiny.jobs, 'tiny jobs/s': r.tiny.jobsPerSec },
-    ]));
+    console.log(`\none headless Chromium tab as a volunteer (${r.workers} workers): crc32c over blob windows vs the tab's plain read of them\n` + table(r.crc32c.map((c) => ({
+      'window MiB': c.windowBytes / 1024 / 1024, windows: c.windows, 'crc32c MB/s (tab, via dispatcher)': c.mbPerSec, 'plain read MB/s (tab, limit)': c.tabReadMbPerSec,
+    }))) + `\ntiny jobs: ${r.tiny.jobs} at ${Math.round(r.tiny.jobsPerSec)} jobs/s`);
     return r;
   },
   dashboard: async () => {
@@ -121,7 +134,8 @@ const suites: Record<string, Suite> = {
     console.log(`\nblob store over HTTP, loopback, one keep-alive connection, ${r.blobMiB} MiB blob (best of 3)\n` + table(
       ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
         server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
-      }))));
+        'CPU ms/MiB PUT': x.putCpuMsPerMiB, 'CPU ms/MiB Range GET': x.rangeGetCpuMsPerMiB, 'CPU ms/MiB whole GET': x.wholeGetCpuMsPerMiB,
+      }))) + `\ndisk, write + fsync of the same bytes from memory (durable-PUT ceiling): ${r.diskFsyncMBPerSec} MB/s`);
     return r;
   },
   split: async () => {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { CLUSTER_NODE } from './arg-parsers.js';
 import { checkSubstrates, type SubstrateEntry } from '../config/index.js';
 import { checkBudget, type BudgetConfig } from '../budget/budget-config.js';
 import { PacketFSError } from '../errors.js';
@@ -17,6 +18,12 @@ export interface ServeConfig {
   log_level?: LogLevelName;
   token_env?: string;
   redis_url?: string;
+  /** Redis Cluster seed nodes: ["host:port", …] or "host:port,host:port" */
+  redis_cluster?: string | string[];
+  /** hash-tagged shards the queue is split into on a Redis Cluster (default 3) */
+  redis_shards?: number;
+  /** replicas a write must reach before it is acknowledged (default 1 on a Redis Cluster, 0 standalone) */
+  redis_wait_replicas?: number;
   policy?: 'cost-latency' | 'classic';
   allow_private_data_urls?: boolean;
   allow_hosts?: string[];
@@ -74,6 +81,11 @@ const isEnvName: Check = (v) =>
   typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? null : 'the name of an environment variable';
 const isRedisUrl: Check = (v) =>
   typeof v === 'string' && /^rediss?:\/\//.test(v) ? null : 'a redis:// or rediss:// URL';
+const isClusterNodes: Check = (v) => {
+  const nodes = typeof v === 'string' ? v.split(',').map((n) => n.trim()) : v;
+  return Array.isArray(nodes) && nodes.length > 0 && nodes.every((n) => typeof n === 'string' && CLUSTER_NODE.test(n))
+    ? null : 'host:port nodes, as an array of strings or one comma-separated string';
+};
 const isStringList: Check = (v) =>
   Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '') ? null : 'an array of non-empty strings';
 
@@ -84,6 +96,9 @@ const CHECKS: Record<keyof ServeConfig, Check> = {
   log_level: isOneOf(LOG_LEVELS),
   token_env: isEnvName,
   redis_url: isRedisUrl,
+  redis_cluster: isClusterNodes,
+  redis_shards: isInt(1, 64),
+  redis_wait_replicas: isInt(0, 16),
   policy: isOneOf(POLICIES),
   allow_private_data_urls: isBool,
   allow_hosts: isStringList,

@@ -59,6 +59,17 @@ const BY_TYPE: Record<typeof SUBSTRATE_TYPES[number], Spec> = {
     }),
   },
   cloudrun: { ...COMMON, url: req(url), id_token_env: envName, metadata_url: url },
+  // spot prices come from EC2 (DescribeSpotPriceHistory), so no pricing block; see docs/spot.md
+  spot: {
+    type: COMMON.type!, name: COMMON.name!, latency_ms: price,
+    region: req(str), image_id: req(str), instance_type: req(str), max_instances: req(int(1, 1000)),
+    slots_per_instance: int(1, 1024), idle_terminate_s: int(1, 86_400), boot_timeout_s: int(10, 86_400),
+    max_price_usd: price, subnet_id: str, key_name: str, iam_instance_profile: str, worker_command: str,
+    security_group_ids: { check: (v, p) => expect(Array.isArray(v) && v.length <= 16 && v.every((g) => typeof g === 'string' && g !== '' && g.length <= 255), p, 'an array of security group ids') },
+    coordinator_url: { check: (v, p) => expect(isWsUrl(v), p, 'a ws:// or wss:// URL of this dispatcher') },
+    endpoint: url, max_memory_mb: int(1, 1_048_576),
+    credentials_env: object({ access_key_id: req(envName), secret_access_key: req(envName), session_token: envName }),
+  },
 };
 
 export function checkSubstrates(value: unknown, path = 'substrates'): SubstrateEntry[] {
@@ -84,7 +95,7 @@ export function checkSubstrates(value: unknown, path = 'substrates'): SubstrateE
 
 /** A pricing model needs its own rate; rates of another model are a sign of a typo. */
 function checkPricing(entry: SubstrateEntry, at: string): void {
-  const p = entry.pricing;
+  const p = entry.type === 'spot' ? undefined : entry.pricing;
   if (p?.model === undefined) {
     if (p !== undefined && ['usd_per_hour', 'usd_per_invocation', 'usd_per_gb_second', 'usd_per_request'].some((k) => k in p)) {
       throw invalid(fieldPath(fieldPath(at, 'pricing'), 'model'), 'pricing.model is required when rates are given (free, per_hour, per_invocation, per_gb_second)');
@@ -119,6 +130,16 @@ function expect(ok: boolean, path: string, what: string): asserts ok {
 
 function invalid(path: string, message: string): PacketFSError {
   return new PacketFSError('INVALID_REQUEST', message, { path });
+}
+
+function isWsUrl(v: unknown): boolean {
+  if (typeof v !== 'string' || v.length > 2048) return false;
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'ws:' || u.protocol === 'wss:') && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
 }
 
 function isHttpUrl(v: unknown): boolean {

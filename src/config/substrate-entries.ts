@@ -7,7 +7,7 @@ import type { RemoteLimits } from '../substrates/http-compute/remote-substrate.j
  * never in the file: `*_env` fields name the environment variables that hold
  * them, read when the substrates are built.
  */
-export const SUBSTRATE_TYPES = ['cloudflare', 'lambda', 'fly', 'cloudrun', 'vercel'] as const;
+export const SUBSTRATE_TYPES = ['cloudflare', 'lambda', 'fly', 'cloudrun', 'vercel', 'spot'] as const;
 export type SubstrateType = typeof SUBSTRATE_TYPES[number];
 
 export interface PricingEntry {
@@ -65,4 +65,29 @@ export interface CloudRunEntry extends CommonEntry {
   metadata_url?: string;
 }
 
-export type SubstrateEntry = UrlTokenEntry | LambdaEntry | FlyEntry | CloudRunEntry;
+/** EC2 Spot instances running `packetfs worker --spot` that join this dispatcher's node pool (docs/spot.md) */
+export interface SpotEntry {
+  type: 'spot';
+  name: string;
+  region: string;
+  image_id: string;
+  instance_type: string;
+  max_instances: number;
+  slots_per_instance?: number;
+  idle_terminate_s?: number;
+  boot_timeout_s?: number;
+  max_price_usd?: number;
+  subnet_id?: string;
+  security_group_ids?: string[];
+  key_name?: string;
+  iam_instance_profile?: string;
+  worker_command?: string;
+  /** ws(s):// URL the instances reach this dispatcher's node socket at; default from public_origin */
+  coordinator_url?: string;
+  endpoint?: string;
+  credentials_env?: { access_key_id: string; secret_access_key: string; session_token?: string };
+  max_memory_mb?: number;
+  latency_ms?: number;
+}
+
+export type SubstrateEntry = UrlTokenEntry | LambdaEntry | FlyEntry | CloudRunEntry | SpotEntry;

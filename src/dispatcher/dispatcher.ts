@@ -32,6 +32,7 @@ import { checkBudget } from '../budget/budget-config.js';
 import { costsReport, type CostsReport } from '../budget/costs-report.js';
 import { dryRun, type DryRunOutcome } from '../budget/dry-run.js';
 import { BudgetMetrics } from '../budget/budget-metrics.js';
+import { isNodeHosted } from '../substrates/spot/spot-substrate.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -148,6 +149,8 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.reputation === undefined ? {} : { reputation: opts.reputation }),
     });
     if (nodeService !== undefined) substrates.push(...nodeService.substrates);
+    // spot instances join the node pool: their substrate needs it (and join tokens) before it starts
+    if (nodeService !== undefined) for (const s of substrates) if (isNodeHosted(s)) s.attachNodes(nodeService);
     for (const s of substrates) {
       await s.start?.();
       registry.add(s);
@@ -237,10 +240,26 @@ export class Dispatcher implements DispatcherApi {
     if (parentId !== null) view.parent_id = parentId;
     // A finished job's progress is the one in its result: a live entry here may be stale (the job
     // was submitted here but run by another dispatcher sharing the store) and is dropped.
-    if (view.result !== null) this.split.progress.delete(jobId);
-    const progress: SplitProgress | undefined = view.result === null ? this.split.progress.get(jobId) : view.result.progress;
-    if (progress !== undefined) view.progress = progress;
+    if (view.result !== null) {
+      this.split.progress.delete(jobId);
+      view.result = await this.withShelvedProgress(view.result);
+      if (view.result.progress !== undefined) view.progress = view.result.progress;
+      return view;
+    }
+    // Running here: this process's board is live. Elsewhere: the coordinator's last batch on the
+    // store's shelf. Queued and submitted here: zeros until a coordinator starts.
+    const progress: SplitProgress | undefined | null = this.split.runsHere(jobId)
+      ? this.split.progress.get(jobId)
+      : await this.store.progress.read(jobId) ?? this.split.progress.get(jobId);
+    if (progress !== undefined && progress !== null) view.progress = progress;
     return view;
+  }
+
+  /** A cancelled split parent's record is written by the store, without progress: its last progress is on the shelf. */
+  private async withShelvedProgress(record: ResultRecord): Promise<ResultRecord> {
+    if (record.status !== 'cancelled' || record.progress !== undefined) return record;
+    const progress = await this.store.progress.read(record.job_id);
+    return progress === null ? record : { ...record, progress };
   }
 
   async getResult(jobId: string, opts: { wait?: number } = {}): Promise<ResultRecord | null> {
@@ -248,7 +267,8 @@ export class Dispatcher implements DispatcherApi {
     if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_S) {
       throw new PacketFSError('INVALID_REQUEST', `wait must be a number of seconds 0..${MAX_WAIT_S}`, { path: 'wait' });
     }
-    return wait > 0 ? this.store.waitForResult(jobId, wait * 1000) : this.store.getResult(jobId);
+    const record = wait > 0 ? await this.store.waitForResult(jobId, wait * 1000) : await this.store.getResult(jobId);
+    return record === null ? null : this.withShelvedProgress(record);
   }
 
   /** Cancelling a split job here stops its run at once, which cancels its windows (another process's run notices within its poll). */
@@ -300,10 +320,11 @@ export class Dispatcher implements DispatcherApi {
     return jobs.map((job) => dryRun(job, this.registry, this.budget));
   }
 
-  async ready(): Promise<{ ready: boolean; store: boolean; substrates: number }> {
+  async ready(): Promise<{ ready: boolean; store: boolean; substrates: number; store_warning?: string }> {
     const store = await this.store.ready().catch(() => false);
     const substrates = this.registry.views().filter((v) => v.healthy && v.circuit !== 'open').length;
-    return { ready: store && substrates > 0 && !this.closing, store, substrates };
+    const warning = this.store.durabilityWarning?.() ?? null;
+    return { ready: store && substrates > 0 && !this.closing, store, substrates, ...(warning === null ? {} : { store_warning: warning }) };
   }
 
   async prometheus(): Promise<string> {
@@ -349,7 +370,13 @@ async function openStore(opts: DispatcherOptions, dataDir: string, logger: Logge
     ...(opts.maxResults === undefined ? {} : { maxResults: opts.maxResults }),
     ...(opts.maxResultBytes === undefined ? {} : { maxResultBytes: opts.maxResultBytes }),
   };
-  if (opts.redisUrl) return connectRedis(opts.redisUrl, { ...storeOpts, logger });
+  const redisOpts = {
+    ...storeOpts, logger,
+    ...(opts.redisShards === undefined ? {} : { shards: opts.redisShards }),
+    ...(opts.redisWaitReplicas === undefined ? {} : { waitReplicas: opts.redisWaitReplicas }),
+  };
+  if (opts.redisCluster !== undefined) return connectRedis({ cluster: opts.redisCluster }, redisOpts);
+  if (opts.redisUrl) return connectRedis({ url: opts.redisUrl }, redisOpts);
   const kind = opts.storeKind ?? (opts.dataDir === undefined ? 'memory' : 'sqlite');
   if (kind === 'memory') return new MemoryJobStore(storeOpts);
   const { SqliteJobStore } = await import('../store/sqlite/sqlite-store.js');
@@ -362,9 +389,9 @@ function trustedLocal(registry: SubstrateRegistry): Substrate | null {
 }
 
 /** Loaded on demand so the embedded default never loads a Redis client. */
-async function connectRedis(url: string, opts: StoreOptions & { logger: Logger }): Promise<JobStore> {
+async function connectRedis(where: { url: string } | { cluster: string[] }, opts: StoreOptions & { logger: Logger; shards?: number; waitReplicas?: number }): Promise<JobStore> {
   const { RedisJobStore } = await import('../store/redis/redis-store.js');
-  return RedisJobStore.connect(url, opts);
+  return 'url' in where ? RedisJobStore.connect(where.url, opts) : RedisJobStore.connectCluster(where.cluster, opts);
 }
 
 /** The same job as if it had not asked to be private. */

@@ -8,10 +8,9 @@ import type { WindowContext } from '../../data/window.js';
 import { executeProgram } from '../node-worker/execute-program.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
 import {
-  CLOSE_CODES, NODE_WS_PATH, PROTOCOL_VERSION,
-  type Assignment, type NodeResult, type RegisterMessage,
-} from '../../substrates/node-pool/protocol.js';
-import { parseDispatcherMessage } from './dispatcher-messages.js';
+  CLOSE_CODES, NODE_MAX_INBOUND_BYTES, NODE_WS_PATH, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, ProtocolViolation, encodeMessage, parseDispatcherMessage,
+  type Assignment, type DispatcherMessage, type NodeMessage, type NodeResult, type RegisterMessage,
+} from '../../node-protocol/index.js';
 import { createVolunteerWindowContext } from './volunteer-window-context.js';
 
 export interface VolunteerOptions {
@@ -33,6 +32,13 @@ export interface Volunteer {
   readonly done: Promise<void>;
   /** finishes running jobs (up to graceMs), sends their results and bye, and stops reconnecting */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * stop() for a machine about to go away (a spot interruption): from now on
+   * every new assignment is handed back at once (a retryable failure, so the
+   * dispatcher runs it elsewhere without waiting); running jobs get graceMs
+   * to finish; what is still running then is handed back by leaving.
+   */
+  drain(graceMs: number): Promise<void>;
 }
 
 /** Close codes after which reconnecting cannot help. */
@@ -67,6 +73,7 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
   let reconnectTimer: NodeJS.Timeout | null = null;
   const reconnectBackoff = new Backoff({ baseMs: minBackoff, maxMs: maxBackoff, jitter: 'full' });
   let stopping = false;
+  let draining = false;
   let outbox: NodeResult[] = [];
   let flushQueued = false;
   const running = new Set<Promise<void>>();
@@ -85,8 +92,8 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
     ...(opts.token === undefined ? {} : { token: opts.token }),
   };
 
-  const send = (value: object): void => {
-    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(value));
+  const send = (value: NodeMessage): void => {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(encodeMessage(value));
   };
 
   const flush = (): void => {
@@ -117,21 +124,33 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
 
   const connect = (): void => {
     reconnectTimer = null;
-    const ws = new WebSocket(url, { maxPayload: 512 * 1024 * 1024, perMessageDeflate: false });
+    const ws = new WebSocket(url, { maxPayload: NODE_MAX_INBOUND_BYTES, perMessageDeflate: false });
     socket = ws;
-    ws.on('open', () => ws.send(JSON.stringify(register)));
+    let maxInbound = PRE_REGISTER_MAX_BYTES;
+    ws.on('open', () => ws.send(encodeMessage(register)));
     ws.on('message', (data, isBinary) => {
-      const msg = isBinary ? null : parseDispatcherMessage(data.toString());
-      if (msg === null) return;
+      let msg: DispatcherMessage;
+      try {
+        msg = parseDispatcherMessage(isBinary ? data : data.toString(), maxInbound);
+      } catch (err) {
+        if (!(err instanceof ProtocolViolation)) throw err;
+        // a frame we cannot trust is dropped whole; the dispatcher's timeouts cover any job in it
+        log.warn({ event: 'bad_frame', error: err.message }, 'ignoring a bad frame from the dispatcher');
+        return;
+      }
       switch (msg.type) {
         case 'registered':
+          maxInbound = NODE_MAX_INBOUND_BYTES;
           reconnectBackoff.reset();
           log.info({ event: 'registered', node: msg.node_id, slots }, `registered with ${url} as ${msg.node_id}`);
           if (heartbeat) clearInterval(heartbeat);
           heartbeat = setInterval(() => send({ type: 'heartbeat', free_slots: Math.max(0, slots - running.size) }), msg.heartbeat_ms);
           break;
         case 'assign':
-          for (const job of msg.jobs) run(job);
+          for (const job of msg.jobs) {
+            if (draining) answer(job, { ok: false, retryable: true, exec_time_ms: 0, error: { code: 'SUBSTRATE_FAILED', message: 'this node is draining (its machine is being reclaimed)' } });
+            else run(job);
+          }
           break;
         case 'drain':
           log.info({ event: 'drain' }, 'the dispatcher asked to drain');
@@ -179,8 +198,13 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
     return done;
   };
 
+  const drain = (graceMs: number): Promise<void> => {
+    draining = true;
+    return stop(graceMs);
+  };
+
   connect();
-  return { done, stop };
+  return { done, stop, drain };
 }
 
 /** ws://host:port → ws://host:port/v1/nodes/ws; http(s) becomes ws(s). */
