@@ -12,9 +12,13 @@ export function tooLarge(path: string, message: string): PacketFSError {
 
 /** Unknown field, with a hint when it looks like a typo of a known one. */
 export function unknownField(path: string, key: string, known: readonly string[]): PacketFSError {
+  return invalidJob(path, unknownFieldMessage(key, known));
+}
+
+export function unknownFieldMessage(key: string, known: readonly string[]): string {
   const guess = suggestField(key, known);
   const hint = guess === undefined ? `; allowed: ${known.join(', ')}` : `; did you mean '${guess}'?`;
-  return invalidJob(path, `unknown field '${key}'${hint}`);
+  return `unknown field '${key}'${hint}`;
 }
 
 /**
