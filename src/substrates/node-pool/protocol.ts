@@ -1,6 +1,6 @@
 import type { ProgramSpec } from '../../job/types.js';
 import type { OpResult } from '../../ops/types.js';
-import type { ErrorBody } from '../../errors.js';
+import { isErrorCode, type ErrorBody } from '../../errors.js';
 
 /**
  * Node protocol v1 (docs/protocol.md): the messages a browser or Node.js node
@@ -172,7 +172,7 @@ function parseResult(value: unknown, path: string): NodeResult {
   if (r.ok !== false) throw new ProtocolViolation(`${path}.ok`, 'must be true or false');
   const error = object(r.error, `${path}.error`);
   const code = str(error.code, `${path}.error.code`, 64);
-  if (!/^[A-Z][A-Z0-9_]*$/.test(code)) throw new ProtocolViolation(`${path}.error.code`, 'must be an UPPER_SNAKE_CASE code');
+  if (!isErrorCode(code)) throw new ProtocolViolation(`${path}.error.code`, 'must be one of the error codes in src/errors.ts');
   return {
     assignment_id, ok: false, exec_time_ms,
     error: { code, message: str(error.message, `${path}.error.message`, LIMITS.maxErrorMessageLength) },
