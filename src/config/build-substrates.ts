@@ -8,7 +8,7 @@ import { CloudRunSubstrate } from '../substrates/cloudrun/cloudrun-substrate.js'
 import { FlySubstrate } from '../substrates/fly/fly-substrate.js';
 import { LambdaSubstrate } from '../substrates/lambda/lambda-substrate.js';
 import { VercelSubstrate } from '../substrates/vercel/vercel-substrate.js';
-import type { PricingEntry, SubstrateEntry } from './substrate-entries.js';
+import type { PricingEntry, SubstrateEntry } from '../schema/config-schema.js';
 
 export interface BuildOptions {
   /** origin under which runtimes reach this dispatcher's /v1/blobs (config `public_origin`) */

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 
 /** Keywords this project adds to schemas for its own error messages (validator.ts); not part of the published document. */
-const PRIVATE_KEYWORDS = new Set(['errorMessage', 'requiredMessage']);
+const PRIVATE_KEYWORDS = new Set(['errorMessage', 'requiredMessage', 'discriminator', 'discriminatorMessage']);
 
 /**
  * A TypeBox schema as plain JSON Schema 2020-12 for an OpenAPI 3.1 document:

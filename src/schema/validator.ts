@@ -1,4 +1,4 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
@@ -26,8 +26,8 @@ export interface Validator<T> {
 export interface ValidatorOptions {
   /** the error code of every failure (INVALID_JOB for jobs, INVALID_REQUEST for the rest) */
   code: ErrorCode;
-  /** a message for an unknown key other than the generic one (e.g. config keys that look like secrets) */
-  unknownKey?: (key: string, path: string) => string | undefined;
+  /** the message for an unknown key, when not the generic one (config keys that look like secrets, say) */
+  unknownKey?: (key: string, path: string, known: readonly string[]) => string;
 }
 
 export function validator<S extends TSchema>(schema: S, opts: ValidatorOptions): Validator<Static<S>> {
@@ -53,9 +53,14 @@ function compile(schema: TSchema): (value: unknown) => boolean {
 export interface MessageOptions {
   /**
    * What a bad value of this field is told. `{key}` is the field's own name
-   * (aliases share one schema), `{value}` the value shown briefly.
+   * (aliases share one schema), `{path}` its whole path, `{value}` the value
+   * shown briefly, `{json}` the value as JSON.
    */
   errorMessage?: string;
+  /** On a union of objects: the property whose constant picks the variant (`type`), so errors come from that variant. */
+  discriminator?: string;
+  /** On such a union: what a value with no matching constant is told (at the discriminator's path). */
+  discriminatorMessage?: string;
   /** What a missing required field is told; default "<key> is required". */
   requiredMessage?: string;
 }
@@ -70,11 +75,12 @@ function describe(schema: TSchema, value: unknown, base: string, opts: Validator
   let message: string;
   if (first.type === ValueErrorType.ObjectAdditionalProperties) {
     const known = Object.keys((first.schema as { properties?: object }).properties ?? {});
-    message = opts.unknownKey?.(key, path) ?? unknownFieldMessage(key, known);
+    message = opts.unknownKey ? opts.unknownKey(key, path, known) : unknownFieldMessage(key, known);
   } else if (first.type === ValueErrorType.ObjectRequiredProperty) {
     message = own.requiredMessage ?? `${key} is required`;
   } else if (own.errorMessage !== undefined) {
-    message = own.errorMessage.replaceAll('{key}', key).replaceAll('{value}', shown(first.value));
+    message = own.errorMessage.replaceAll('{key}', key).replaceAll('{path}', path).replaceAll('{value}', shown(first.value))
+      .replaceAll('{json}', json(first.value));
   } else {
     message = `${key === '' ? 'the value' : key}: ${first.message.toLowerCase()}`;
   }
@@ -90,6 +96,8 @@ function firstError(error: ValueError | undefined): ValueError | undefined {
   if (error === undefined || error.type !== ValueErrorType.Union) return error;
   const variants = (error.schema as { anyOf?: TSchema[] }).anyOf ?? [];
   const kind = jsonType(error.value);
+  const discriminator = (error.schema as MessageOptions).discriminator;
+  if (discriminator !== undefined && kind === 'object') return discriminated(error, variants, discriminator);
   const matching = variants.flatMap((v, i) => (schemaTypes(v).includes(kind) ? [i] : []));
   if (matching.length !== 1) return error;
   const inner = firstError(error.errors[matching[0]!]?.First());
@@ -99,6 +107,15 @@ function firstError(error: ValueError | undefined): ValueError | undefined {
   const innerHasMessage = (inner.schema as MessageOptions).errorMessage !== undefined ||
     inner.type === ValueErrorType.ObjectAdditionalProperties || inner.type === ValueErrorType.ObjectRequiredProperty;
   return unionMessage !== undefined && !innerHasMessage ? error : inner;
+}
+
+/** The error inside the variant the discriminator names, or one at the discriminator itself. */
+function discriminated(error: ValueError, variants: readonly TSchema[], discriminator: string): ValueError | undefined {
+  const tag = (error.value as Record<string, unknown>)[discriminator];
+  const index = variants.findIndex((v) => (v as { properties?: Record<string, { const?: unknown }> }).properties?.[discriminator]?.const === tag);
+  if (index >= 0) return firstError(error.errors[index]?.First()) ?? error;
+  const message = (error.schema as MessageOptions).discriminatorMessage;
+  return { ...error, path: `${error.path}/${discriminator}`, value: tag, schema: Type.Unsafe(message === undefined ? {} : { errorMessage: message }), errors: [] };
 }
 
 function schemaTypes(schema: TSchema): string[] {
@@ -135,6 +152,11 @@ function pathOf(base: string, keys: readonly string[], value: unknown): string {
     }
   }
   return path;
+}
+
+function json(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 function shown(v: unknown): string {

@@ -2,6 +2,7 @@ import { version } from '../version.js';
 import { ERROR_CODES } from '../errors.js';
 import { JobBatchSchema, JobSchema, OpSchema, ProgramSchema } from '../schema/job-schema.js';
 import { toOpenApiSchema } from '../schema/to-openapi.js';
+import { ListJobsQuery, MetricsQuery, ResultQuery, queryParameters } from '../schema/query-schema.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
@@ -21,8 +22,6 @@ const nonNegInt = { type: 'integer', minimum: 0 };
 const isoTime = { type: 'string', format: 'date-time' };
 const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
 
-const opNames = ['counteq', 'crc32c', 'fnv64', 'xor', 'add'];
-const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 const schemas = {
   ErrorCode: { type: 'string', enum: [...ERROR_CODES], description: 'the closed set of error codes (src/errors.ts)' },
@@ -49,7 +48,7 @@ const schemas = {
     properties: { windows_total: nonNegInt, windows_done: nonNegInt, windows_failed: nonNegInt, bytes_total: nonNegInt, bytes_done: nonNegInt },
   },
   JobBatch: toOpenApiSchema(JobBatchSchema),
-  JobStatus: { type: 'string', enum: jobStatuses },
+  JobStatus: toOpenApiSchema(ListJobsQuery.properties.status),
   SubmitOutcome: {
     type: 'object', required: ['job_id', 'created', 'status'],
     properties: {
@@ -319,12 +318,7 @@ export const openApiDocument = {
       get: {
         operationId: 'listJobs',
         summary: 'Jobs with one status, newest first',
-        parameters: [
-          { name: 'status', in: 'query', required: true, schema: ref('JobStatus') },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          { name: 'cursor', in: 'query', required: false, description: 'next_cursor of the previous page', schema: { type: 'string' } },
-          { name: 'children', in: 'query', required: false, description: 'include the window jobs of split jobs (hidden by default; a page may then hold fewer than limit jobs)', schema: { type: 'string', enum: ['1', '0', 'true', 'false'], default: '0' } },
-        ],
+        parameters: queryParameters(ListJobsQuery),
         responses: {
           200: { description: 'one page', content: json(ref('ListPage')) },
           400: errorReply('INVALID_REQUEST: bad status, limit or cursor'),
@@ -369,7 +363,7 @@ export const openApiDocument = {
         summary: 'The result record; with wait, long-polls until the job finishes',
         parameters: [
           idParam('job'),
-          { name: 'wait', in: 'query', required: false, description: 'seconds to wait for the result', schema: { type: 'number', minimum: 0, maximum: 60, default: 0 } },
+          ...queryParameters(ResultQuery),
         ],
         responses: {
           200: { description: 'finished (succeeded, failed or cancelled)', content: json(ref('ResultRecord')) },
@@ -480,7 +474,7 @@ export const openApiDocument = {
       get: {
         operationId: 'getMetrics',
         summary: 'Recent per-job metric records and per-substrate aggregates',
-        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 } }],
+        parameters: queryParameters(MetricsQuery),
         responses: {
           200: { description: 'metrics', content: json(ref('MetricsReport')) },
           400: errorReply('INVALID_REQUEST: limit out of range'),
