@@ -14,6 +14,7 @@ import { benchBlobHttp } from './blob-http-bench.js';
 import { benchSplit } from './split-bench.js';
 import { benchDataUrlRss } from './dataurl-rss-bench.js';
 import { benchValidate } from './validate-bench.js';
+import { benchBudget, benchGate } from './budget-bench.js';
 
 /**
  * `npm run bench [-- NAME...]`: runs the named suites (default: all) and
@@ -137,6 +138,13 @@ const suites: Record<string, Suite> = {
     console.log(`\n${r.blobMiB} MiB blob, crc32c: split "auto" over local + 4 volunteers + workerd vs one local single pass (best of 3)\n` + table([
       { 'single pass GB/s': r.singleGBPerSec, 'split GB/s': r.splitGBPerSec, 'split, local only GB/s': r.localSplitGBPerSec, windows: r.windows, 'window MiB': r.windowMiB, 'windows per substrate': JSON.stringify(r.perSubstrate) },
     ]));
+    return r;
+  },
+  budget: async () => {
+    const gate = await benchGate();
+    console.log(`\nbudget gate alone: ns per job of SubstrateRegistry.place(), batches of ${gate.jobsPerCall}, best of 3 × ${gate.calls} calls\n` + table(gate.rows.map((row) => ({ case: row.case, 'ns/job': row.nsPerJob }))));
+    const r = { ...await benchBudget(), gate };
+    console.log(`\nbudget gate on the hot path: in-process jobs/s, memory store + local pool, ${r.jobs.toLocaleString('en')} 64-byte jobs, median of ${r.rounds} alternating rounds\n` + table(r.rows.map((row) => ({ variant: row.variant, 'jobs/s': row.jobsPerSec, 'vs no budget': row.vsNoBudget, samples: row.samples.join(' ') }))));
     return r;
   },
   rss: async () => {

@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'CANCELLED',
   'UNREACHABLE',           // the SDK client cannot reach the server
   'TOO_MANY_STREAMS',      // every dashboard stream slot is taken: 429
+  'BUDGET_EXCEEDED',       // no substrate can run the job within its max_cost_usd, or the budget is spent and it asked on_budget "fail" (docs/costs.md)
   'INTERNAL',
 ] as const;
 
@@ -86,6 +87,7 @@ function defaultStatus(code: ErrorCode): number {
     case 'PAYLOAD_TOO_LARGE': return 413;
     case 'UNSUPPORTED_MEDIA_TYPE': return 415;
     case 'TOO_MANY_STREAMS': case 'THROTTLED': return 429;
+    case 'BUDGET_EXCEEDED': return 402;
     case 'STORE_UNAVAILABLE': case 'SHUTTING_DOWN': case 'UNREACHABLE': case 'QUEUE_FULL': return 503;
     case 'DATA_FETCH_FAILED': return 502;
     case 'TIMEOUT': return 504;

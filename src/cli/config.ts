@@ -3,6 +3,7 @@ import { checkSubstrates } from '../config/index.js';
 import { unknownConfigKey } from '../config/check-substrates.js';
 import { ServeConfigSchema, type ServeConfig } from '../schema/config-schema.js';
 import { validator } from '../schema/validator.js';
+import { checkBudget } from '../budget/budget-config.js';
 import { PacketFSError } from '../errors.js';
 import { UsageError } from './usage-error.js';
 
@@ -53,6 +54,7 @@ export function checkConfig(parsed: unknown, source: string): ServeConfig {
     if (!configs.check(parsed)) throw configs.fail(parsed);
     // what the schema cannot say about substrates (unique names, pricing rates)
     if (parsed.substrates !== undefined) checkSubstrates(parsed.substrates);
+    if (parsed.budget !== undefined) checkBudget(parsed.budget);
   } catch (err) {
     if (err instanceof PacketFSError) throw new UsageError(`${source}: ${err.message}`, err.path);
     throw err;

@@ -13,6 +13,7 @@ import { registerStore } from './commands/store.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerBlob } from './commands/blob.js';
 import { registerTop } from './commands/top.js';
+import { registerCosts } from './commands/costs.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerNodes(program);
   registerBlob(program);
   registerTop(program);
+  registerCosts(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import type { BudgetConfig } from '../budget/budget-config.js';
 import { buildSubstrates } from '../config/index.js';
 import { PacketFSError } from '../errors.js';
 import type { Substrate } from '../substrates/substrate.js';
@@ -56,6 +57,8 @@ export interface ServeSettings {
   allowUnverified: boolean;
   maxQueuedJobs: number | undefined;
   maxQueuedBytes: number | undefined;
+  /** the config file's budget section (docs/costs.md) */
+  budget: BudgetConfig | undefined;
 }
 
 /** Flags (and the env variables behind them) override the file; the file overrides the defaults. */
@@ -89,6 +92,7 @@ export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env
     allowUnverified: flags.allowUnverified ?? config.allow_unverified ?? false,
     maxQueuedJobs: flags.maxQueuedJobs ?? config.max_queued_jobs,
     maxQueuedBytes: flags.maxQueuedBytes ?? config.max_queued_bytes,
+    budget: config.budget,
   };
 }
 

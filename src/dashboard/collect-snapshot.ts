@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import type { SubstrateView } from '../dispatcher/api.js';
 import type { JobStore } from '../store/job-store.js';
 import type { LiveStats } from './live-stats.js';
-import { MAX_SPLITS, MAX_TOP_NODES, type DispatcherSnapshot, type NodeRow, type SplitProgress, type SplitRow } from './snapshot.js';
+import type { CostsReport } from '../budget/costs-report.js';
+import { MAX_SPLITS, MAX_TOP_NODES, type BudgetRow, type DispatcherSnapshot, type NodeRow, type SplitProgress, type SplitRow } from './snapshot.js';
 
 /** The node fields read here; `reputation` and `state` appear once node verification reports them. */
 export interface NodeViewLike {
@@ -30,6 +31,8 @@ export interface SnapshotSources {
   stats: LiveStats;
   store: JobStore;
   substrates(): SubstrateView[];
+  /** the costs report (GET /v1/costs); absent: no budget row */
+  budget?: () => CostsReport;
   nodes(): NodeViewLike[];
   ready(): Promise<boolean>;
   draining(): boolean;
@@ -74,6 +77,20 @@ export async function collectSnapshot(src: SnapshotSources): Promise<DispatcherS
     top_by_reputation: top((n) => n.reputation),
     failures: src.stats.recentFailures(),
     splits: splitRows(src.splits),
+    ...(src.budget === undefined ? {} : { budget: budgetRow(src.budget()) }),
+  };
+}
+
+function budgetRow(costs: CostsReport): BudgetRow {
+  const limits = costs.budget?.limits ?? [];
+  return {
+    spent_month_usd: costs.spent_usd.total,
+    spent_today_usd: costs.spent_usd.today.total,
+    daily_usd: costs.budget?.daily_usd ?? null,
+    monthly_usd: costs.budget?.monthly_usd ?? null,
+    remaining_usd: limits.length === 0 ? null : Math.min(...limits.map((l) => l.remaining_usd)),
+    alert: limits.reduce<0 | 80 | 100>((max, l) => (l.alert > max ? l.alert : max), 0),
+    forecast_usd: costs.forecast_usd,
   };
 }
 

@@ -25,7 +25,9 @@ export function mergeSnapshots(snapshots: readonly DispatcherSnapshot[], now: nu
   const substrates = new Map<string, SubstrateRow>();
   const dispatchers: DispatcherRow[] = [];
   let newest: DispatcherSnapshot | null = null;
+  let budget: DispatcherSnapshot | null = null;
   for (const s of snapshots) {
+    if (s.budget !== undefined && (budget === null || s.at > budget.at)) budget = s;
     const shift = seriesEnd - s.series_end;
     for (let i = shift; i < SERIES_SECONDS; i++) {
       succeeded[i - shift]! += s.series_succeeded[i]!;
@@ -66,6 +68,7 @@ export function mergeSnapshots(snapshots: readonly DispatcherSnapshot[], now: nu
     top_by_reputation: topNodes(all((s) => s.top_by_reputation), (n) => n.reputation),
     failures: all((s) => s.failures).sort((a, b) => b.at.localeCompare(a.at)).slice(0, MAX_FAILURES),
     splits: uniqueSplits(all((s) => s.splits)),
+    budget: budget?.budget ?? null,
   };
 }
 

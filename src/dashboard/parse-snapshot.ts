@@ -1,7 +1,7 @@
 import { LATENCY_BUCKETS } from './latency-histogram.js';
 import {
   MAX_FAILURES, MAX_SPLITS, MAX_TOP_NODES, SERIES_SECONDS,
-  type DispatcherSnapshot, type FailureRow, type NodeRow, type QueueCounts, type SplitProgress, type SubstrateRow, type Totals,
+  type BudgetRow, type DispatcherSnapshot, type FailureRow, type NodeRow, type QueueCounts, type SplitProgress, type SubstrateRow, type Totals,
 } from './snapshot.js';
 
 /** A snapshot longer than this is not even parsed. */
@@ -64,6 +64,16 @@ function snapshotOf(o: Obj): DispatcherSnapshot {
       const s = obj(v, p);
       return { job_id: str(s.job_id, `${p}.job_id`, 128), progress: progressOf(s.progress, `${p}.progress`) };
     }),
+    ...(o.budget === undefined ? {} : { budget: budgetOf(obj(o.budget, 'budget')) }),
+  };
+}
+
+function budgetOf(o: Obj): BudgetRow {
+  if (o.alert !== 0 && o.alert !== 80 && o.alert !== 100) throw new Invalid('budget.alert', 'not 0, 80 or 100');
+  return {
+    spent_month_usd: num(o.spent_month_usd, 'budget.spent_month_usd'), spent_today_usd: num(o.spent_today_usd, 'budget.spent_today_usd'),
+    daily_usd: numOrNull(o.daily_usd, 'budget.daily_usd'), monthly_usd: numOrNull(o.monthly_usd, 'budget.monthly_usd'),
+    remaining_usd: numOrNull(o.remaining_usd, 'budget.remaining_usd'), alert: o.alert, forecast_usd: num(o.forecast_usd, 'budget.forecast_usd'),
   };
 }
 

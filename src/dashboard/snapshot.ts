@@ -69,6 +69,19 @@ export interface FailureRow {
 }
 
 
+/** Spend and budget as the dispatcher's ledger sees them (docs/costs.md): the shared store's totals. */
+export interface BudgetRow {
+  spent_month_usd: number;
+  spent_today_usd: number;
+  daily_usd: number | null;
+  monthly_usd: number | null;
+  /** the least left of any limit (global or per substrate); null without limits */
+  remaining_usd: number | null;
+  /** the highest alert level any limit reached: 0, 80 or 100 */
+  alert: 0 | 80 | 100;
+  forecast_usd: number;
+}
+
 export interface SplitRow {
   job_id: string;
   progress: SplitProgress;
@@ -100,6 +113,8 @@ export interface DispatcherSnapshot {
   top_by_reputation: NodeRow[];
   failures: FailureRow[];
   splits: SplitRow[];
+  /** absent in snapshots of dispatchers from before budgets */
+  budget?: BudgetRow;
 }
 
 export interface DispatcherRow {
@@ -134,4 +149,6 @@ export interface DashboardFrame {
   top_by_reputation: NodeRow[];
   failures: FailureRow[];
   splits: SplitRow[];
+  /** from the newest snapshot that has one (spend is shared through the store) */
+  budget: BudgetRow | null;
 }

@@ -2,6 +2,8 @@ import type { JobStatus, JobSpec, MetricRecord, ResultRecord } from '../job/type
 import type { JobView, ListPage, ListQuery } from '../store/job-store.js';
 import type { Capabilities } from '../scheduler/capabilities.js';
 import type { SplitProgress } from '../split/split-progress.js';
+import type { CostsReport } from '../budget/costs-report.js';
+import type { DryRunOutcome } from '../budget/dry-run.js';
 
 /**
  * What the dispatcher offers its front ends (HTTP API, SDK, CLI). The
@@ -22,6 +24,12 @@ export interface DispatcherApi {
   listJobs(query: JobListQuery): Promise<ListPage>;
   getMetrics(limit?: number): Promise<MetricsReport>;
   listSubstrates(): Promise<SubstrateView[]>;
+  /** spend (this UTC month and day), the budget and what is left of it, the month's forecast (docs/costs.md) */
+  getCosts(): Promise<CostsReport>;
+  /** validates like submitJob and says where the job would run now and at what estimated cost; enqueues nothing */
+  dryRunJob(input: unknown): Promise<DryRunOutcome>;
+  /** dryRunJob for a batch (error paths like submitJobs') */
+  dryRunJobs(inputs: unknown[]): Promise<DryRunOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -78,4 +86,4 @@ export interface SubstrateView {
   last_error: string | null;
 }
 
-export type { JobSpec };
+export type { JobSpec, CostsReport, DryRunOutcome };

@@ -1,5 +1,6 @@
 import { PacketFSError, toErrorBody, type ErrorBody } from '../errors.js';
-import type { Completion, JobStore, Lease, Retry } from '../store/job-store.js';
+import type { Completion, Deferral, JobStore, Lease, Retry } from '../store/job-store.js';
+import { BudgetGate } from '../budget/budget-gate.js';
 import type { ExecOutcome, ExecRequest, Substrate } from '../substrates/substrate.js';
 import type { SubstrateRegistry } from '../scheduler/registry.js';
 import { expectedCostUsd } from '../scheduler/pricing.js';
@@ -50,6 +51,10 @@ export interface DispatchLoopOptions {
   now?: () => number;
   /** jobs it owns (split parents) are handed to it instead of a substrate; their leases stay tracked here */
   coordinator?: LeaseCoordinator;
+  /** budgets and job cost caps (docs/costs.md); without it placement ignores cost limits */
+  budget?: BudgetGate;
+  /** how long a job waits (deferred, queued) before the budget is looked at again for it; default 5000 */
+  budgetRecheckMs?: number;
 }
 
 /** Something that runs certain leased jobs itself (src/split/split-coordinator.ts). */
@@ -74,6 +79,8 @@ export class DispatchLoop {
   private readonly backoff: BackoffOptions;
   private readonly now: () => number;
   private readonly coordinator: LeaseCoordinator | undefined;
+  private readonly budget: BudgetGate | undefined;
+  private readonly budgetRecheckMs: number;
 
   private readonly inFlight = new Set<Promise<void>>();
   private readonly inFlightLeases = new Set<Lease[]>();
@@ -95,6 +102,8 @@ export class DispatchLoop {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.now = opts.now ?? Date.now;
     this.coordinator = opts.coordinator;
+    this.budget = opts.budget;
+    this.budgetRecheckMs = opts.budgetRecheckMs ?? 5000;
   }
 
   get status(): LoopState {
@@ -196,18 +205,35 @@ export class DispatchLoop {
   private placeAndRun(taken: Lease[]): void {
     const leases = this.coordinator === undefined ? taken : this.handOver(taken, this.coordinator);
     const jobs = leases.map((l) => l.job);
-    const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!));
+    this.budget?.begin();
+    const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!), this.budget);
     const now = this.now();
-    let impossible: Lease[] | null = null;
+    let failures: Array<{ lease: Lease; error: ErrorBody }> | null = null;
+    let deferrals: Deferral[] | null = null;
     for (const u of unplaced) {
       const lease = leases[u.index]!;
-      if (this.registry.canEverRun(lease.job)) this.held.push(lease);
-      else (impossible ??= []).push(lease);
+      if (!this.registry.canEverRun(lease.job)) {
+        (failures ??= []).push({ lease, error: this.registry.noSubstrateError(lease.job).toJSON() });
+        continue;
+      }
+      const verdict = this.budget?.wasRefused(lease.job) === true ? this.budget.verdict(lease.job, this.registry.declared()) : null;
+      if (verdict === null || verdict.kind === 'busy') {
+        this.held.push(lease);
+      } else if (verdict.kind === 'cap') {
+        (failures ??= []).push({ lease, error: verdict.error.toJSON() });
+      } else if (lease.job.on_budget === 'fail') {
+        (failures ??= []).push({ lease, error: BudgetGate.budgetError(verdict.limit, verdict.reason).toJSON() });
+      } else {
+        (deferrals ??= []).push({ lease, delayMs: this.budgetRecheckMs, reason: `${verdict.reason}: waiting for budget` });
+      }
     }
     for (const [substrate, indexes] of groups) this.runBatch(substrate, indexes.map((i) => leases[i]!), now);
-    if (impossible) {
-      const failures = impossible.map((lease) => ({ lease, error: this.registry.noSubstrateError(lease.job).toJSON() }));
-      this.track(impossible, this.settleFailures(failures, now));
+    if (failures) {
+      this.track(failures.map((f) => f.lease), this.settleFailures(failures, now));
+    }
+    if (deferrals) {
+      const items = deferrals;
+      this.track(items.map((d) => d.lease), this.withStoreRetries(() => this.store.defer(items)));
     }
   }
 
@@ -271,6 +297,7 @@ export class DispatchLoop {
     const { pricing, trust } = substrate.capabilities();
     const completions: Completion[] = [];
     const retries: Retry[] = [];
+    let spentUsd = 0;
     let failures = 0;
     let bytes = 0;
     let execMs = 0;
@@ -282,6 +309,7 @@ export class DispatchLoop {
       if (outcome.ok) {
         bytes += outcome.bytes_processed;
         const costUsd = outcome.cost_usd ?? expectedCostUsd(pricing, lease.job, outcome.exec_time_ms / 1000);
+        spentUsd += costUsd;
         const result = succeededRecord(lease, outcome, { substrate: substrate.name, dispatchedAt, costUsd, trust }, finishedAt);
         completions.push({ lease, result, metric: metricOf(result) });
         continue;
@@ -301,8 +329,16 @@ export class DispatchLoop {
         completions.push({ lease, result, metric: metricOf(result) });
       }
     }
+    if (this.budget !== undefined) this.account(substrate.name, batch, spentUsd, finishedAt);
     this.registry.recordOutcome(substrate.name, { jobs: batch.length, failures, latencyMs: finishedAt - dispatchedAt, bytes, execMs, ...(lastError === undefined ? {} : { error: lastError }) });
     await Promise.all([this.writeCompletions(completions), retries.length > 0 ? this.withStoreRetries(() => this.store.retryLater(retries)) : undefined]);
+  }
+
+  /** the batch's metered cost counts against the budget; its estimates stop counting */
+  private account(substrate: string, batch: Lease[], spentUsd: number, at: number): void {
+    const ledger = this.budget!.ledger;
+    if (ledger.hasReservations) for (const lease of batch) ledger.release(lease.job.job_id);
+    if (spentUsd > 0) ledger.record([{ substrate, usd: spentUsd, at }]);
   }
 
   private settleFailures(failures: Array<{ lease: Lease; error: ErrorBody }>, now: number): Promise<void> {

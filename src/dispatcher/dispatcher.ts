@@ -26,6 +26,12 @@ import { collectSnapshot } from '../dashboard/collect-snapshot.js';
 import { dispatcherId } from '../dashboard/dispatcher-id.js';
 import { NodeService } from './node-service.js';
 import { QueueBounds } from './queue-bounds.js';
+import { BudgetLedger } from '../budget/budget-ledger.js';
+import { BudgetGate } from '../budget/budget-gate.js';
+import { checkBudget } from '../budget/budget-config.js';
+import { costsReport, type CostsReport } from '../budget/costs-report.js';
+import { dryRun, type DryRunOutcome } from '../budget/dry-run.js';
+import { budgetMetrics } from '../budget/budget-metrics.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -52,6 +58,8 @@ export class Dispatcher implements DispatcherApi {
   private readonly allowUnverified: boolean;
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
+  /** budgets and job cost caps (docs/costs.md) */
+  readonly budget: BudgetGate;
   private closing = false;
   private closed: Promise<void> | null = null;
   private readonly startedAt = new Date().toISOString();
@@ -59,8 +67,9 @@ export class Dispatcher implements DispatcherApi {
   private constructor(parts: {
     blobs: BlobStore; registry: SubstrateRegistry; store: JobStore; loop: DispatchLoop; telemetry: Telemetry; logger: Logger;
     nodeService: NodeService | undefined; bounds: QueueBounds; privateByDefault: boolean; allowUnverified: boolean; split: SplitCoordinator;
-    stats: LiveStats; feedIntervalMs: number | undefined;
+    stats: LiveStats; feedIntervalMs: number | undefined; budget: BudgetGate;
   }) {
+    this.budget = parts.budget;
     this.nodeService = parts.nodeService;
     this.nodes = parts.nodeService?.pool;
     this.split = parts.split;
@@ -75,6 +84,7 @@ export class Dispatcher implements DispatcherApi {
       collect: () => collectSnapshot({
         id, startedAt: this.startedAt, stats: parts.stats, store: parts.store, splits: parts.split.progress,
         substrates: () => parts.registry.views(),
+        budget: () => costsReport(parts.budget.ledger, Date.now()),
         nodes: () => this.nodes?.views() ?? [],
         ready: async () => (await this.ready()).ready,
         draining: () => this.closing,
@@ -90,6 +100,8 @@ export class Dispatcher implements DispatcherApi {
 
   static async create(opts: DispatcherOptions = {}): Promise<Dispatcher> {
     const logger = opts.logger ?? createLogger('info');
+    // a bad budget is a configuration error, reported before anything opens
+    const budgetConfig = opts.budget === undefined ? undefined : checkBudget(opts.budget);
     const dataDir = resolve(opts.dataDir ?? '.data');
     const blobDir = join(dataDir, 'blobs');
     // the store first: a data dir that is locked or not writable is reported before anything starts
@@ -151,8 +163,16 @@ export class Dispatcher implements DispatcherApi {
         ownOrigins: opts.publicOrigins ?? [],
       }),
     });
+    const ledger = new BudgetLedger({
+      store, logger,
+      ...(budgetConfig === undefined ? {} : { budget: budgetConfig }),
+      ...(opts.budgetRefreshMs === undefined ? {} : { refreshMs: opts.budgetRefreshMs }),
+    });
+    await ledger.start();
+    const budget = new BudgetGate(ledger);
     const loop = new DispatchLoop({
-      store, registry, telemetry, logger, coordinator: split,
+      store, registry, telemetry, logger, coordinator: split, budget,
+      ...(opts.budgetRecheckMs === undefined ? {} : { budgetRecheckMs: opts.budgetRecheckMs }),
       ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
       ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     });
@@ -161,7 +181,7 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.maxQueuedBytes === undefined ? {} : { maxInlineBytes: opts.maxQueuedBytes }),
     });
     const dispatcher = new Dispatcher({
-      blobs, registry, store, loop, telemetry, logger, nodeService, bounds, split, stats, feedIntervalMs: opts.dashboardIntervalMs,
+      blobs, registry, store, loop, telemetry, logger, nodeService, bounds, split, stats, feedIntervalMs: opts.dashboardIntervalMs, budget,
       privateByDefault: opts.privateByDefault ?? false, allowUnverified: opts.allowUnverified ?? false,
     });
     wakeLoop = () => loop.wake();
@@ -260,6 +280,22 @@ export class Dispatcher implements DispatcherApi {
     return this.registry.views();
   }
 
+  async getCosts(): Promise<CostsReport> {
+    return costsReport(this.budget.ledger, Date.now());
+  }
+
+  async dryRunJob(input: unknown): Promise<DryRunOutcome> {
+    const job = normalizeJob(input, { privateByDefault: this.privateByDefault });
+    this.assertPlaceable(job, '');
+    return dryRun(job, this.registry, this.budget);
+  }
+
+  async dryRunJobs(inputs: unknown[]): Promise<DryRunOutcome[]> {
+    const jobs = normalizeJobs(inputs, { privateByDefault: this.privateByDefault });
+    for (let i = 0; i < jobs.length; i++) this.assertPlaceable(jobs[i]!, `jobs[${i}].`);
+    return jobs.map((job) => dryRun(job, this.registry, this.budget));
+  }
+
   async ready(): Promise<{ ready: boolean; store: boolean; substrates: number }> {
     const store = await this.store.ready().catch(() => false);
     const substrates = this.registry.views().filter((v) => v.healthy && v.circuit !== 'open').length;
@@ -272,7 +308,7 @@ export class Dispatcher implements DispatcherApi {
       verification: this.nodeService.verificationStats(),
       nodes: this.nodeService.listNodes().map((n) => ({ kind: n.kind, state: n.state })),
     };
-    return this.telemetry.render(depth, this.registry.views(), nodes);
+    return this.telemetry.render(depth, this.registry.views(), nodes) + budgetMetrics(this.budget.ledger);
   }
 
   /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */
@@ -285,6 +321,7 @@ export class Dispatcher implements DispatcherApi {
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.drain();
+      await this.budget.ledger.close();
       await this.live.close();
       this.registry.close();
       await this.nodeService?.close();

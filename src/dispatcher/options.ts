@@ -3,6 +3,7 @@ import type { Substrate } from '../substrates/substrate.js';
 import type { Logger } from '../logger.js';
 import type { NodePoolOptions } from '../substrates/node-pool/node-pool.js';
 import type { ReputationPolicy } from '../trust/reputation.js';
+import type { BudgetConfig } from '../budget/budget-config.js';
 
 /** Everything a Dispatcher can be told. Every field is optional: the defaults run on a laptop with no setup. */
 export interface DispatcherOptions {
@@ -79,5 +80,11 @@ export interface DispatcherOptions {
   probeIntervalMs?: number;
   /** how often the dashboard feed takes a snapshot (and publishes it to a shared store); default 1 s */
   dashboardIntervalMs?: number;
+  /** spend limits per UTC day and month, global and per substrate (docs/costs.md); default none */
+  budget?: BudgetConfig;
+  /** how often the spend totals shared through the store are read; default 1000 ms */
+  budgetRefreshMs?: number;
+  /** how long a job waiting for budget stays deferred before it is looked at again; default 5000 ms */
+  budgetRecheckMs?: number;
   logger?: Logger;
 }

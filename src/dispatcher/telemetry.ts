@@ -126,6 +126,6 @@ function histogram(out: string[], name: string, help: string, per: Map<string, S
   }
 }
 
-function esc(v: string): string {
+export function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

@@ -24,6 +24,8 @@ export function jobToWire(job: JobSpec): Record<string, unknown> {
   if (job.substrates !== null) wire.substrates = job.substrates;
   if (job.max_attempts !== JOB_DEFAULTS.max_attempts) wire.max_attempts = job.max_attempts;
   if (job.split !== undefined) wire.split = job.split;
+  if (job.max_cost_usd !== undefined) wire.max_cost_usd = job.max_cost_usd;
+  if (job.on_budget !== undefined) wire.on_budget = job.on_budget;
   return wire;
 }
 

@@ -84,6 +84,8 @@ function normalizeJobAt(input: unknown, path: string, opts: NormalizeJobOptions 
   if (input.private ?? opts?.privateByDefault === true) job.private = true;
   if (input.verify === 'quorum' || input.verify === 'none') job.verify = input.verify;
   if (split !== undefined) job.split = split;
+  if (input.max_cost_usd !== undefined) job.max_cost_usd = input.max_cost_usd;
+  if (input.on_budget === 'fail') job.on_budget = 'fail';
   return job;
 }
 

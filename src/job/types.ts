@@ -43,6 +43,10 @@ export interface JobSpec {
   split?: SplitSpec;
   /** set on the window jobs of a split job: the split job's id */
   parent_id?: string;
+  /** most USD this job may cost on a paid substrate, by the estimate before it is placed (docs/costs.md); absent = no cap */
+  max_cost_usd?: number;
+  /** when the budget is spent: 'fail' fails the job with BUDGET_EXCEEDED; absent means 'wait' (queued until there is budget) */
+  on_budget?: 'fail';
 }
 
 export type VerifyMode = 'auto' | 'quorum' | 'none';

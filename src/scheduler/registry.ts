@@ -8,6 +8,7 @@ import { constraintMismatch, ineligibility, type ConstraintMismatch } from './fi
 import { byteBucket, jobBytes } from './job-bytes.js';
 import { LatencyTracker } from './latency-tracker.js';
 import type { Policy } from './policies/policy.js';
+import type { PlacementGate } from './placement-gate.js';
 import { REFERENCE_JOB } from './reference-job.js';
 import type { SubstrateState } from './substrate-state.js';
 
@@ -197,8 +198,10 @@ export class SubstrateRegistry {
    * byte-size bucket) share one ranking, so a batch of identical tiny jobs
    * scores each substrate once. `excludeFor` names substrates a job should
    * avoid (it failed there); they are used only when no other is eligible.
+   * A `gate` (the budget) may refuse a substrate for a job; the next in
+   * ranking order is tried.
    */
-  place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined): Placement {
+  place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined, gate?: PlacementGate): Placement {
     const snaps = this.snapshot();
     const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
     const rankings = new Map<string, Ranking>();
@@ -212,12 +215,13 @@ export class SubstrateRegistry {
         ranking = rankSnapshots(snaps, job, this.policy);
         rankings.set(key, ranking);
       }
-      const chosen = pickWithFreeSlot(ranking.order, snaps, free, excludeFor?.(job, i));
+      const chosen = pickWithFreeSlot(ranking.order, snaps, free, excludeFor?.(job, i), gate === undefined ? undefined : (k) => gate.admits(job, snaps[k]!.state));
       if (chosen === -1) {
         ranking.unplaced ??= this.whyUnplaced(job, ranking, snaps);
         unplaced.push({ index: i, ...ranking.unplaced });
         continue;
       }
+      gate?.placed(job, snaps[chosen]!.state);
       free[chosen]!--;
       const substrate = snaps[chosen]!.entry.substrate;
       const group = groups.get(substrate);
@@ -225,6 +229,11 @@ export class SubstrateRegistry {
       else group.push(i);
     }
     return { groups, unplaced };
+  }
+
+  /** every substrate as it declares itself, whatever its health and load */
+  declared(): Array<{ name: string; type: string; capabilities: Capabilities }> {
+    return Array.from(this.entries.values(), (e) => declared(e.substrate));
   }
 
   /** whether some registered substrate meets the job's constraints, healthy and free or not */
@@ -374,18 +383,21 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
   return { order: scored.map((s) => s.k), scores: scored.map((s) => s.score) };
 }
 
-/** first substrate in ranking order with a free slot, avoiding `exclude` unless the ranking has nothing else; -1 if none */
-function pickWithFreeSlot(order: number[], snaps: Snapshot[], free: number[], exclude: ReadonlySet<string> | undefined): number {
+/**
+ * First substrate in ranking order with a free slot that the gate admits,
+ * avoiding `exclude` unless the ranking has nothing else; -1 if none.
+ */
+function pickWithFreeSlot(order: number[], snaps: Snapshot[], free: number[], exclude: ReadonlySet<string> | undefined, admits: ((k: number) => boolean) | undefined): number {
   let othersEligible = false;
   if (exclude !== undefined && exclude.size > 0) {
     for (const k of order) {
-      if (exclude.has(snaps[k]!.state.name)) continue;
+      if (exclude.has(snaps[k]!.state.name) || (admits !== undefined && !admits(k))) continue;
       othersEligible = true;
       if (free[k]! > 0) return k;
     }
   }
   if (othersEligible) return -1;
-  for (const k of order) if (free[k]! > 0) return k;
+  for (const k of order) if (free[k]! > 0 && (admits === undefined || admits(k))) return k;
   return -1;
 }
 

@@ -82,6 +82,21 @@ export type SubstrateEntry = Static<typeof SubstrateEntrySchema>;
 export type SubstrateType = SubstrateEntry['type'];
 export type PricingEntry = Static<typeof PricingSchema>;
 
+// --- the budget section (docs/costs.md): messages name the full path (budget.per_substrate.lambda.daily_usd)
+/** a limit above this is a typo, not a budget */
+export const MAX_BUDGET_USD = 1_000_000_000;
+const limitUsd = () => Type.Number({ minimum: 0, maximum: MAX_BUDGET_USD, ...must(`a number of US dollars 0..${MAX_BUDGET_USD}`) });
+const PeriodLimitsSchema = object({ daily_usd: Type.Optional(limitUsd()), monthly_usd: Type.Optional(limitUsd()) });
+export const BudgetSchema = object({
+  daily_usd: Type.Optional(limitUsd()),
+  monthly_usd: Type.Optional(limitUsd()),
+  per_substrate: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' }), PeriodLimitsSchema, {
+    additionalProperties: false, ...must('an object: substrate name → {daily_usd, monthly_usd}, keyed by substrate names (letters, digits, . _ -, up to 63)'),
+  })),
+});
+export type PeriodLimits = Static<typeof PeriodLimitsSchema>;
+export type BudgetConfig = Static<typeof BudgetSchema>;
+
 // --- the serve keys: messages name the key and show the value given
 const key = (what: string) => ({ errorMessage: `"{key}" must be ${what}, got {json}` });
 const keyInt = (min: number, max: number) => Type.Optional(Type.Integer({ minimum: min, maximum: max, ...key(`an integer from ${min} to ${max}`) }));
@@ -98,7 +113,10 @@ export const ServeConfigSchema = Type.Object({
   redis_url: Type.Optional(Type.String({ pattern: '^rediss?://', ...key('a redis:// or rediss:// URL') })),
   policy: keyOneOf(POLICIES),
   allow_private_data_urls: keyBool(),
-  allow_hosts: Type.Optional(Type.Array(Type.String({ minLength: 1, ...key('a non-empty string') }), key('an array of non-empty strings'))),
+  allow_hosts: Type.Optional(Type.Array(
+    Type.String({ minLength: 1, errorMessage: '"{path}" must be a non-empty string (a host name or CIDR), got {json}' }),
+    key('an array of non-empty strings'),
+  )),
   threads: keyInt(1, 1024),
   allow_insecure_listen: keyBool(),
   lease_ms: keyInt(100, 86_400_000),
@@ -127,6 +145,8 @@ export const ServeConfigSchema = Type.Object({
   public_origin: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+$', ...key('an origin such as https://host:port (no path)') })),
   /** cloud substrates */
   substrates: Type.Optional(Type.Array(SubstrateEntrySchema, must('an array of substrate entries'))),
+  /** spend limits per UTC day and month, global and per substrate (docs/costs.md) */
+  budget: Type.Optional(BudgetSchema),
 }, { additionalProperties: false, errorMessage: 'the config file must hold a JSON object' });
 
 export type ServeConfig = Static<typeof ServeConfigSchema>;

@@ -19,6 +19,8 @@ export const MAX_SECONDS = 86_400;
 export const MAX_SUBSTRATES = 32;
 export const MAX_ATTEMPTS = 100;
 export const MAX_PRIORITY = 1000;
+/** a cost cap above this is a typo, not a budget */
+export const MAX_COST_USD = 1_000_000;
 /** URLs travel in every queued job and result; anything longer is a mistake or an attack. */
 export const MAX_DATA_URL_CHARS = 4096;
 export const JOB_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
@@ -159,6 +161,14 @@ export const JobSchema = Type.Object({
   verify: Type.Optional(oneOf(['auto', 'quorum', 'none'], {
     errorMessage: 'verify must be "auto", "quorum" or "none"',
     description: 'how results from untrusted nodes are checked (docs/trust.md); "none" only where the operator allows it',
+  })),
+  max_cost_usd: Type.Optional(Type.Number({
+    minimum: 0, maximum: MAX_COST_USD, errorMessage: `max_cost_usd must be a number of US dollars 0..${MAX_COST_USD}`,
+    description: 'most USD the job may cost by its estimate on a paid substrate; none can meet it: fails with BUDGET_EXCEEDED (docs/costs.md)',
+  })),
+  on_budget: Type.Optional(oneOf(['wait', 'fail'], {
+    default: 'wait', errorMessage: 'on_budget must be "wait" or "fail"',
+    description: 'when the budget is spent: wait queued (with `waiting` set) or fail with BUDGET_EXCEEDED',
   })),
 }, { $id: 'Job', additionalProperties: false, errorMessage: 'a job must be a JSON object with at least a program' });
 

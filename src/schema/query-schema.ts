@@ -34,6 +34,13 @@ export const ListJobsQuery = Type.Object({
   })),
 });
 
+export const SubmitQuery = Type.Object({
+  dry_run: Type.Optional(Type.Boolean({
+    default: false, errorMessage: '{key} must be 1, 0, true or false, got {json}',
+    description: 'enqueue nothing; answer the substrate and cost estimate per job (docs/costs.md); 1/0 are accepted too',
+  })),
+});
+
 export const ResultQuery = Type.Object({
   wait: Type.Optional(Type.Number({
     minimum: 0, maximum: MAX_WAIT_SECONDS, default: 0, description: 'seconds to wait for the result',

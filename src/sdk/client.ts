@@ -1,5 +1,5 @@
 import { PacketFSError, type ErrorCode } from '../errors.js';
-import type { DispatcherApi, JobListQuery, JobStatusView, MetricsReport, SubmitOutcome, SubstrateView } from '../dispatcher/api.js';
+import type { CostsReport, DispatcherApi, DryRunOutcome, JobListQuery, JobStatusView, MetricsReport, SubmitOutcome, SubstrateView } from '../dispatcher/api.js';
 import type { JobStatus, ResultRecord } from '../job/types.js';
 import type { ListPage } from '../store/job-store.js';
 import type { SplitProgress } from '../split/split-progress.js';
@@ -80,6 +80,14 @@ export class Client implements DispatcherApi {
     const reply = await this.json<{ job_ids: string[]; created: boolean[]; statuses: JobStatus[] }>(
       'POST', '/v1/jobs', { body: { jobs: inputs } });
     return reply.job_ids.map((job_id, i) => ({ job_id, created: reply.created[i]!, status: reply.statuses[i]! }));
+  }
+
+  async dryRunJob(input: unknown): Promise<DryRunOutcome> {
+    return this.json<DryRunOutcome>('POST', '/v1/jobs?dry_run=1', { body: input });
+  }
+
+  async dryRunJobs(inputs: unknown[]): Promise<DryRunOutcome[]> {
+    return (await this.json<{ jobs: DryRunOutcome[] }>('POST', '/v1/jobs?dry_run=1', { body: { jobs: inputs } })).jobs;
   }
 
   async getJob(jobId: string): Promise<JobStatusView | null> {
@@ -190,6 +198,10 @@ export class Client implements DispatcherApi {
 
   async listSubstrates(): Promise<SubstrateView[]> {
     return (await this.json<{ substrates: SubstrateView[] }>('GET', '/v1/substrates')).substrates;
+  }
+
+  async getCosts(): Promise<CostsReport> {
+    return this.json<CostsReport>('GET', '/v1/costs');
   }
 
   /** Connected volunteer nodes with their reputation, and the verifier's totals. */

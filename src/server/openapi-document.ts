@@ -2,7 +2,7 @@ import { version } from '../version.js';
 import { ERROR_CODES } from '../errors.js';
 import { JobBatchSchema, JobSchema, OpSchema, ProgramSchema } from '../schema/job-schema.js';
 import { toOpenApiSchema } from '../schema/to-openapi.js';
-import { ListJobsQuery, MetricsQuery, ResultQuery, queryParameters } from '../schema/query-schema.js';
+import { ListJobsQuery, MetricsQuery, ResultQuery, SubmitQuery, queryParameters } from '../schema/query-schema.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
@@ -148,6 +148,26 @@ const schemas = {
       errors: { type: 'array', items: ref('AttemptError') }, result: nullable(ref('ResultRecord')),
       parent_id: { type: 'string', description: 'window jobs of a split job: the split job\'s id (window ids are <parent>~<index>)' },
       progress: { ...ref('SplitProgress'), description: 'split jobs: live while running, final once finished' },
+      waiting: { type: 'string', description: 'a queued job held back: why (e.g. the budget is spent)' },
+    },
+  },
+  DryRunOutcome: {
+    type: 'object', required: ['job_id', 'would', 'substrate', 'estimated_cost_usd'],
+    properties: {
+      job_id: { type: 'string' }, would: { type: 'string', enum: ['run', 'wait', 'fail'] },
+      substrate: nullable({ type: 'string' }), estimated_cost_usd: nullable({ type: 'number' }),
+      reason: { type: 'string', description: 'would wait: why' },
+      error: { type: 'object', description: 'would fail: the error (code, message, path)', properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } } },
+    },
+  },
+  CostsReport: {
+    type: 'object', required: ['period', 'spent_usd', 'reserved_usd', 'budget', 'forecast_usd'],
+    properties: {
+      period: { type: 'object', properties: { day: { type: 'string' }, month: { type: 'string' } } },
+      spent_usd: { type: 'object', required: ['total', 'by_substrate', 'today'], description: 'this UTC month; `today` this UTC day' },
+      reserved_usd: { type: 'number', description: 'estimates of paid jobs in flight' },
+      budget: nullable({ type: 'object', description: 'the configured budget plus `limits`: per limit its spend, what is left, used ratio and alert level' }),
+      forecast_usd: { type: 'number', description: 'the month\'s spend at its average rate so far' },
     },
   },
   ListPage: {
@@ -304,9 +324,11 @@ export const openApiDocument = {
     '/v1/jobs': {
       post: {
         operationId: 'submitJobs',
-        summary: 'Submit one job, or a batch of up to 10,000',
+        summary: 'Submit one job, or a batch of up to 10,000 (with dry_run: only say where each would run and its cost estimate)',
+        parameters: queryParameters(SubmitQuery),
         requestBody: { required: true, content: json({ oneOf: [ref('Job'), ref('JobBatch')] }) },
         responses: {
+          200: { description: 'dry run: one DryRunOutcome, or {jobs: [DryRunOutcome]} for a batch', content: json({ oneOf: [ref('DryRunOutcome'), { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: ref('DryRunOutcome') } } }] }) },
           202: { description: 'accepted', content: json({ oneOf: [ref('SubmitOutcome'), ref('BatchOutcome')] }) },
           400: errorReply('INVALID_JSON, or INVALID_JOB with the path at fault (e.g. jobs[3].program.imm)'),
           401: unauthorized,
@@ -478,6 +500,16 @@ export const openApiDocument = {
         responses: {
           200: { description: 'metrics', content: json(ref('MetricsReport')) },
           400: errorReply('INVALID_REQUEST: limit out of range'),
+          401: unauthorized,
+        },
+      },
+    },
+    '/v1/costs': {
+      get: {
+        operationId: 'getCosts',
+        summary: 'Spend this UTC month and day by substrate, the budget with what is left of each limit, and the month\'s forecast (docs/costs.md)',
+        responses: {
+          200: { description: 'costs', content: json(ref('CostsReport')) },
           401: unauthorized,
         },
       },

@@ -286,6 +286,9 @@ class SplitRun {
       // a private parent's windows stay on trusted substrates; its verification level applies to every window
       ...(parent.private === true ? { private: true } : {}),
       ...(parent.verify === undefined ? {} : { verify: parent.verify }),
+      // the parent's cost cap is shared out like its duration; its budget behaviour applies to every window
+      ...(parent.max_cost_usd === undefined ? {} : { max_cost_usd: parent.max_cost_usd * share }),
+      ...(parent.on_budget === undefined ? {} : { on_budget: parent.on_budget }),
     };
   }
 

@@ -83,6 +83,24 @@ export interface JobStore {
   /** Recent per-job metric records, newest first. */
   recentMetrics(limit: number): Promise<MetricRecord[]>;
 
+  /**
+   * Gives leased jobs back as queued without counting the attempt (they did
+   * not run), ready again at now + delayMs. Each one's view shows `waiting`
+   * (the reason) until it is taken again. Used when the budget is spent.
+   * Ignored for stale leases.
+   */
+  defer(items: Deferral[]): Promise<void>;
+
+  /**
+   * Adds spend to the totals of each item's substrate for the UTC day and
+   * month holding `at` (docs/costs.md). The totals are shared by every
+   * dispatcher on the store and kept as long as the store keeps its jobs.
+   */
+  addSpend(items: SpendItem[]): Promise<void>;
+
+  /** Spend of the UTC day and month holding `at` (epoch ms). */
+  spendTotals(at: number): Promise<SpendTotals>;
+
   /** Counts for /metrics and backpressure. */
   depth(): Promise<QueueDepth>;
 
@@ -127,9 +145,38 @@ export interface Retry {
   delayMs: number;
 }
 
+export interface Deferral {
+  lease: Lease;
+  delayMs: number;
+  /** why the job waits, shown in its view (`waiting`) */
+  reason: string;
+}
+
+export interface SpendItem {
+  substrate: string;
+  usd: number;
+  /** epoch ms: which day and month the spend counts towards */
+  at: number;
+}
+
+export interface SpendSums {
+  total: number;
+  by_substrate: Record<string, number>;
+}
+
+/** Spend of one UTC day (`YYYY-MM-DD`) and one UTC month (`YYYY-MM`). */
+export interface SpendTotals {
+  day: string;
+  month: string;
+  spent_day: SpendSums;
+  spent_month: SpendSums;
+}
+
 export interface JobView {
   job_id: string;
   status: JobStatus;
+  /** a queued job held back (e.g. the budget is spent): why */
+  waiting?: string;
   attempts: number;
   priority: number;
   created_at: string;

@@ -12,7 +12,7 @@ test('defaults apply when neither flags nor file say otherwise', () => {
     port: 8080, host: '127.0.0.1', dataDir: '.data', logLevel: 'info', token: undefined, redisUrl: undefined,
     policy: 'cost-latency', allowPrivateDataUrls: false, allowHosts: [], threads: undefined, allowInsecureListen: false, leaseMs: undefined, metricsLimit: undefined,
     store: 'sqlite', fsync: 'normal', resultTtlMs: undefined, maxResults: undefined, maxResultBytes: undefined,
-    openVolunteers: false, privateByDefault: false, allowUnverified: false, maxQueuedJobs: undefined, maxQueuedBytes: undefined,
+    openVolunteers: false, privateByDefault: false, allowUnverified: false, maxQueuedJobs: undefined, maxQueuedBytes: undefined, budget: undefined,
   });
 });
 
@@ -76,7 +76,7 @@ test('config problems name the key', () => {
     [{ prot: 1 }, 'prot'], [{ port: 70000 }, 'port'], [{ port: 1.5 }, 'port'], [{ host: '' }, 'host'],
     [{ log_level: 'loud' }, 'log_level'], [{ token_env: 'not a name' }, 'token_env'], [{ redis_url: 'http://x' }, 'redis_url'],
     [{ policy: 'cheap' }, 'policy'], [{ allow_private_data_urls: 'yes' }, 'allow_private_data_urls'],
-    [{ allow_hosts: [1] }, 'allow_hosts'], [{ threads: 2000 }, 'threads'], [{ token: 'x' }, 'token'],
+    [{ allow_hosts: [1] }, 'allow_hosts[0]'], [{ threads: 2000 }, 'threads'], [{ token: 'x' }, 'token'],
   ];
   for (const [config, key] of cases) {
     assert.throws(() => checkConfig(config, 'f.json'), (err: unknown) => err instanceof UsageError && err.path === key && err.message.includes(`"${key}"`), key);

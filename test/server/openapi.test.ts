@@ -9,7 +9,7 @@ import { call, serveDispatcher, type Served } from './harness.js';
 const ROUTES: Array<[HTTPMethods, string]> = [
   ['POST', '/v1/jobs'], ['GET', '/v1/jobs'], ['GET', '/v1/jobs/{id}'], ['DELETE', '/v1/jobs/{id}'],
   ['GET', '/v1/jobs/{id}/result'], ['GET', '/v1/jobs/{id}/events'], ['PUT', '/v1/blobs'], ['GET', '/v1/blobs/{id}'], ['HEAD', '/v1/blobs/{id}'],
-  ['GET', '/v1/substrates'], ['GET', '/v1/metrics'], ['GET', '/metrics'], ['GET', '/healthz'], ['GET', '/readyz'],
+  ['GET', '/v1/substrates'], ['GET', '/v1/metrics'], ['GET', '/v1/costs'], ['GET', '/metrics'], ['GET', '/healthz'], ['GET', '/readyz'],
   ['GET', '/openapi.json'], ['GET', '/v1/dashboard'], ['GET', '/v1/dashboard/stream'],
   ['GET', '/v1/nodes'], ['DELETE', '/v1/nodes/{id}'], ['GET', '/v1/nodes/bans'],
   ['POST', '/v1/nodes/tokens'], ['GET', '/v1/nodes/tokens'], ['DELETE', '/v1/nodes/tokens/{id}'],

@@ -262,6 +262,46 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       assert.equal((await store.getResult(id('a')))?.attempts, 3);
     }));
 
+    it('defer gives a job back without counting the attempt and shows why it waits until taken again', () => withStore({}, async ({ store, id, pass }) => {
+      await store.enqueue([jobSpec(id('a'), { max_attempts: 1 }), jobSpec(id('b'))]);
+      const [a, b] = await store.take(2, LONG_MS);
+      await store.defer([{ lease: a!, delayMs: SHORT_DELAY_MS, reason: 'budget spent' }, { lease: { ...b!, token: 'forged' }, delayMs: 0, reason: 'no' }]);
+      const view = await store.get(id('a'));
+      assert.equal(view?.status, 'queued');
+      assert.equal(view?.attempts, 0, 'a deferred attempt is not counted');
+      assert.equal(view?.waiting, 'budget spent');
+      assert.equal((await store.get(id('b')))?.status, 'running', 'a stale lease is ignored');
+      assert.equal((await store.get(id('b')))?.waiting, undefined);
+      assert.deepEqual(counts(await store.depth()), { queued: 0, delayed: 1, running: 1 });
+      await pass(PAST_SHORT_DELAY_MS);
+      const [again] = await store.take(1, LONG_MS);
+      assert.equal(again?.job.job_id, id('a'));
+      assert.equal(again?.attempt, 1, 'its only allowed attempt is still there');
+      assert.equal((await store.get(id('a')))?.waiting, undefined);
+      await store.retryLater([{ lease: again!, error: attemptError(1, 'x'), delayMs: 0 }]);
+      assert.equal((await store.get(id('a')))?.waiting, undefined, 'a later requeue is not a budget wait');
+    }));
+
+    it('addSpend totals spend per substrate for the UTC day and month, and spendTotals reads them', () => withStore({}, async ({ store }) => {
+      const day1 = Date.parse('2031-03-30T23:59:00Z');
+      const day2 = Date.parse('2031-03-31T00:01:00Z');
+      const nextMonth = Date.parse('2031-04-01T00:00:00Z');
+      await store.addSpend([
+        { substrate: 'lambda', usd: 0.25, at: day1 },
+        { substrate: 'lambda', usd: 0.5, at: day2 },
+        { substrate: 'fly', usd: 1, at: day2 },
+        { substrate: 'fly', usd: 0, at: day2 },
+      ]);
+      await store.addSpend([{ substrate: 'fly', usd: 0.125, at: day2 }, { substrate: 'fly', usd: 2, at: nextMonth }]);
+      const t = await store.spendTotals(day2);
+      assert.equal(t.day, '2031-03-31');
+      assert.equal(t.month, '2031-03');
+      assert.deepEqual(t.spent_day, { total: 1.625, by_substrate: { lambda: 0.5, fly: 1.125 } });
+      assert.deepEqual(t.spent_month, { total: 1.875, by_substrate: { lambda: 0.75, fly: 1.125 } });
+      assert.deepEqual((await store.spendTotals(nextMonth)).spent_month, { total: 2, by_substrate: { fly: 2 } });
+      assert.deepEqual((await store.spendTotals(Date.parse('2031-05-01T00:00:00Z'))).spent_day, { total: 0, by_substrate: {} });
+    }));
+
     it('retryLater ignores stale leases and finished jobs', () => withStore({}, async ({ store, id }) => {
       await store.enqueue([jobSpec(id('a'))]);
       const [lease] = await store.take(1, LONG_MS);

@@ -65,6 +65,7 @@ async function serve(settings: ServeSettings, nodeToken: string | undefined, clo
     ...joinSecret(settings),
     privateByDefault: settings.privateByDefault,
     allowUnverified: settings.allowUnverified,
+    ...(settings.budget === undefined ? {} : { budget: settings.budget }),
     ...(settings.maxQueuedJobs === undefined ? {} : { maxQueuedJobs: settings.maxQueuedJobs }),
     ...(settings.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: settings.maxQueuedBytes }),
     logger,

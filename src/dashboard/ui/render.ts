@@ -14,6 +14,7 @@ export function renderFrame(frame: DashboardFrame): void {
   setMetric('jobs-failed', String(frame.totals.failed));
   setMetric('nodes-connected', String(frame.nodes_connected));
   setMetric('cost-usd', trim(frame.totals.cost_usd, 6));
+  renderBudget(frame);
   const ready = frame.dispatchers.filter((d) => d.ready).length;
   byId('dispatcher-count').textContent = `${frame.dispatchers.length} dispatcher${frame.dispatchers.length === 1 ? '' : 's'}, ${ready} ready · ${formatBytes(frame.totals.bytes)} processed`;
   renderSubstrates(frame);
@@ -21,6 +22,16 @@ export function renderFrame(frame: DashboardFrame): void {
   renderNodes(frame);
   renderSplits(frame);
   renderFailures(frame);
+}
+
+/** Budget KPI: the tightest limit left, the limit shown (daily, else monthly), the month's spend; warn at 80%, bad at 100%. */
+function renderBudget(frame: DashboardFrame): void {
+  const b = frame.budget;
+  const limit = b === null ? null : b.daily_usd ?? b.monthly_usd;
+  setMetric('budget-usd', limit === null ? '—' : trim(limit, 6));
+  setMetric('budget-remaining-usd', b === null || b.remaining_usd === null ? '—' : trim(b.remaining_usd, 6));
+  setMetric('spend-month-usd', b === null ? '0' : trim(b.spent_month_usd, 6));
+  byId('budget-kpi').className = b === null || b.alert === 0 ? 'kpi' : b.alert === 100 ? 'kpi bad' : 'kpi warn';
 }
 
 /** A number as text without trailing zeros (the data-metric contract: the text is the number). */

@@ -2,10 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { PacketFSError } from '../../errors.js';
 import type { JobStatus } from '../../job/types.js';
 import type { ServedDispatcher } from '../served-dispatcher.js';
-import { DEFAULT_PAGE_LIMIT, ListJobsQuery, ResultQuery, queryReader } from '../../schema/query-schema.js';
+import { DEFAULT_PAGE_LIMIT, ListJobsQuery, ResultQuery, SubmitQuery, queryReader } from '../../schema/query-schema.js';
 
 /** Largest `{"jobs":[…]}` batch one request may carry. */
 export const MAX_BATCH_JOBS = 10_000;
+const submitQuery = queryReader(SubmitQuery);
 const listQuery = queryReader(ListJobsQuery);
 const resultQuery = queryReader(ResultQuery);
 
@@ -26,6 +27,10 @@ export function registerJobRoutes(scope: FastifyInstance, dispatcher: ServedDisp
       throw new PacketFSError('INVALID_JOB', 'request body must be a job object or {"jobs":[…]}');
     }
     const batch = batchOf(body);
+    // ?dry_run=1: where each job would run and its estimated cost; nothing is enqueued (docs/costs.md)
+    if (submitQuery.parse(request.query).dry_run === true) {
+      return reply.code(200).send(batch === null ? await dispatcher.dryRunJob(body) : { jobs: await dispatcher.dryRunJobs(batch) });
+    }
     if (batch === null) {
       const outcome = await dispatcher.submitJob(body);
       return reply.code(202).send(outcome);

@@ -4,7 +4,7 @@ import { DEFAULT_PAGE_LIMIT, MetricsQuery, queryReader } from '../../schema/quer
 
 const metricsQuery = queryReader(MetricsQuery);
 
-/** /v1/substrates and /v1/metrics: what the dispatcher can run on and how it went. */
+/** /v1/substrates, /v1/metrics and /v1/costs: what the dispatcher can run on, how it went and what it cost. */
 export function registerSubstrateRoutes(scope: FastifyInstance, dispatcher: ServedDispatcher): void {
   scope.get('/v1/substrates', async () => ({ substrates: await dispatcher.listSubstrates() }));
 
@@ -12,4 +12,6 @@ export function registerSubstrateRoutes(scope: FastifyInstance, dispatcher: Serv
     const { limit = DEFAULT_PAGE_LIMIT } = metricsQuery.parse(request.query);
     return dispatcher.getMetrics(limit);
   });
+
+  scope.get('/v1/costs', async () => dispatcher.getCosts());
 }

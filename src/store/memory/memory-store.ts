@@ -1,8 +1,9 @@
 import { PacketFSError } from '../../errors.js';
 import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } from '../../job/types.js';
 import type {
-  Amendment, Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
+  Amendment, Completion, Deferral, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, SpendItem, SpendTotals, StoreOptions,
 } from '../job-store.js';
+import { spendIncrements, spendKeys, spendTotalsOf } from '../spend-periods.js';
 import { Fifo } from './fifo.js';
 import { MinHeap } from './min-heap.js';
 import { ReadyQueue } from './ready-queue.js';
@@ -66,6 +67,8 @@ interface JobEntry {
   resultExpiresAt: number;
   /** estimated memory of the result record (resultBytesEstimate), counted while kept */
   resultBytes: number;
+  /** set by defer(): why the job waits; shown while it stays queued with the attempts it had then */
+  waiting?: { reason: string; attempts: number };
 }
 
 const NO_ERRORS: readonly AttemptError[] = Object.freeze([]);
@@ -103,6 +106,8 @@ export class MemoryJobStore implements JobStore {
   private tokenSeq = 0;
   /** base64 characters of inline data held by jobs not yet terminal (what this store keeps in memory for them) */
   private inlineBytes = 0;
+  /** spend totals: period key (spend-periods.ts) → substrate → USD */
+  private readonly spend = new Map<string, Map<string, number>>();
   private closed = false;
 
   constructor(opts: StoreOptions & { now?: () => number } = {}) {
@@ -250,6 +255,35 @@ export class MemoryJobStore implements JobStore {
         this.readyCount++;
       }
     }
+  }
+
+  async defer(items: Deferral[]): Promise<void> {
+    const now = this.now();
+    for (const item of items) {
+      const entry = this.holder(item.lease);
+      if (entry === undefined) continue;
+      this.runningCount--;
+      entry.token = null;
+      entry.status = 'queued';
+      entry.attempts--;
+      entry.waiting = { reason: item.reason, attempts: entry.attempts };
+      entry.delayed = true;
+      this.delayed.push(now + Math.max(0, item.delayMs), entry);
+      this.delayedCount++;
+    }
+  }
+
+  async addSpend(items: SpendItem[]): Promise<void> {
+    for (const [key, bySubstrate] of spendIncrements(items)) {
+      let row = this.spend.get(key);
+      if (row === undefined) this.spend.set(key, row = new Map());
+      for (const [substrate, usd] of bySubstrate) row.set(substrate, (row.get(substrate) ?? 0) + usd);
+    }
+  }
+
+  async spendTotals(at: number): Promise<SpendTotals> {
+    const keys = spendKeys(at);
+    return spendTotalsOf(at, this.spend.get(keys.day) ?? [], this.spend.get(keys.month) ?? []);
   }
 
   async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
@@ -432,9 +466,11 @@ export function resultBytesEstimate(r: ResultRecord): number {
 }
 
 function viewOf(entry: JobEntry): JobView {
+  const waiting = entry.status === 'queued' && entry.waiting?.attempts === entry.attempts ? entry.waiting.reason : undefined;
   return {
     job_id: entry.id,
     status: entry.status,
+    ...(waiting === undefined ? {} : { waiting }),
     attempts: entry.attempts,
     priority: entry.priority,
     created_at: entry.createdAt,

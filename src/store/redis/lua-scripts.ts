@@ -64,6 +64,7 @@ function loadAll() {
     take: loadScript(dir, 'take-10.lua'),
     complete: loadScript(dir, 'complete-10.lua'),
     retryLater: loadScript(dir, 'retry-later-10.lua'),
+    defer: loadScript(dir, 'defer-10.lua'),
     extendLeases: loadScript(dir, 'extend-leases-1.lua'),
     cancel: loadScript(dir, 'cancel-10.lua'),
     recordRejected: loadScript(dir, 'record-rejected-10.lua'),

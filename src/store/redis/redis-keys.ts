@@ -43,6 +43,8 @@ export interface RedisKeys {
   snapshotIndex: string;
   /** dashboard: one dispatcher's live snapshot, expiring on its own */
   snapshot(dispatcherId: string): string;
+  /** spend of one period (`d:YYYY-MM-DD`, `m:YYYY-MM`): hash substrate → USD (docs/costs.md) */
+  spend(period: string): string;
 }
 
 export function redisKeys(prefix: string, queueName: string): RedisKeys {
@@ -78,5 +80,6 @@ export function redisKeys(prefix: string, queueName: string): RedisKeys {
     ingressSeq: `{${ingress}}:seq`,
     snapshotIndex: `${q}dash:dispatchers`,
     snapshot: (dispatcherId) => `${q}dash:snapshot:${dispatcherId}`,
+    spend: (period) => `${q}spend:${period}`,
   };
 }

@@ -3,8 +3,9 @@ import { PacketFSError, type ErrorBody } from '../../errors.js';
 import { TERMINAL_STATUSES, type JobSpec, type JobStatus, type MetricRecord, type ResultRecord } from '../../job/types.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type {
-  Amendment, Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
+  Amendment, Completion, Deferral, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, SpendItem, SpendTotals, StoreOptions,
 } from '../job-store.js';
+import { spendIncrements, spendKeys, spendTotalsOf } from '../spend-periods.js';
 import { metricOf } from '../terminal-records.js';
 import { LegacyIngress } from './legacy-ingress.js';
 import { preloadScripts, scripts } from './lua-scripts.js';
@@ -260,6 +261,37 @@ export class RedisJobStore implements JobStore {
     await this.run('retryLater', args);
   }
 
+  async defer(items: Deferral[]): Promise<void> {
+    if (items.length === 0) return;
+    const args: (string | number)[] = [this.keys.jobPrefix];
+    for (const item of items) {
+      args.push(item.lease.job.job_id, item.lease.token, Math.max(0, Math.round(item.delayMs)), item.reason);
+    }
+    await this.run('defer', args);
+  }
+
+  /** HINCRBYFLOAT per (period, substrate): atomic across dispatchers; period hashes expire long after their period. */
+  async addSpend(items: SpendItem[]): Promise<void> {
+    const increments = spendIncrements(items);
+    if (increments.size === 0) return;
+    await this.guard(async () => {
+      const pipe = this.redis.pipeline();
+      for (const [period, bySubstrate] of increments) {
+        const key = this.keys.spend(period);
+        for (const [substrate, usd] of bySubstrate) pipe.hincrbyfloat(key, substrate, usd);
+        pipe.pexpire(key, period.startsWith('d:') ? SPEND_DAY_KEEP_MS : SPEND_MONTH_KEEP_MS);
+      }
+      for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+    });
+  }
+
+  async spendTotals(at: number): Promise<SpendTotals> {
+    const keys = spendKeys(at);
+    const [day, month] = await this.guard(() => Promise.all([this.redis.hgetall(this.keys.spend(keys.day)), this.redis.hgetall(this.keys.spend(keys.month))]));
+    const pairs = (h: Record<string, string>) => Object.entries(h).map(([substrate, usd]) => [substrate, Number(usd)] as const);
+    return spendTotalsOf(at, pairs(day), pairs(month));
+  }
+
   async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
     const [outcome, field, item] = await this.run('cancel', [this.keys.jobPrefix, jobId, this.resultTtlMs]) as
       ['cancelled' | 'not_found' | 'finished', string?, string?];
@@ -420,7 +452,7 @@ export class RedisJobStore implements JobStore {
     const replies = await this.guard(async () => {
       const pipe = this.redis.pipeline();
       for (const id of ids) {
-        pipe.hmget(this.keys.jobPrefix + id, 'st', 'att', 'meta', 'errs');
+        pipe.hmget(this.keys.jobPrefix + id, 'st', 'att', 'meta', 'errs', 'wait');
         pipe.get(this.keys.result(id));
       }
       return (await pipe.exec()) ?? [];
@@ -429,16 +461,18 @@ export class RedisJobStore implements JobStore {
       const [hashErr, fields] = replies[2 * i]!;
       const [resultErr, result] = replies[2 * i + 1]!;
       if (hashErr || resultErr) throw storeError(hashErr ?? resultErr);
-      const [st, att, meta, errs] = fields as (string | null)[];
+      const [st, att, meta, errs, wait] = fields as (string | null)[];
       if (st === null || st === undefined || !meta) {
         // no job of ours, but a result: the original dispatcher ran it
         return typeof result === 'string' ? viewOfRecord(readStoredResult(result, id)) : null;
       }
       const m = JSON.parse(meta) as ViewMeta;
       const status = st as JobStatus;
+      const waiting = status === 'queued' ? waitingReason(wait, att) : undefined;
       return {
         job_id: id,
         status,
+        ...(waiting === undefined ? {} : { waiting }),
         attempts: Number(att),
         priority: m.p,
         created_at: m.c,
@@ -472,6 +506,17 @@ export class RedisJobStore implements JobStore {
       }
     })();
   }
+}
+
+/** spend hashes outlive their period: a day's for 40 days, a month's for 400 */
+const SPEND_DAY_KEEP_MS = 40 * 86_400_000;
+const SPEND_MONTH_KEEP_MS = 400 * 86_400_000;
+
+/** the `wait` field is "<attempts>|<reason>" (defer-10.lua); it counts only while the job has those attempts */
+function waitingReason(wait: string | null | undefined, att: string | null | undefined): string | undefined {
+  if (typeof wait !== 'string') return undefined;
+  const bar = wait.indexOf('|');
+  return bar > 0 && wait.slice(0, bar) === att ? wait.slice(bar + 1) : undefined;
 }
 
 function positiveInt(v: number, name: string): number {

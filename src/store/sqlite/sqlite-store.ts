@@ -3,8 +3,9 @@ import { PacketFSError } from '../../errors.js';
 import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } from '../../job/types.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type {
-  Amendment, Completion, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, StoreOptions,
+  Amendment, Completion, Deferral, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, SpendItem, SpendTotals, StoreOptions,
 } from '../job-store.js';
+import { SpendTable } from './spend-table.js';
 import { MinHeap } from '../memory/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
 import { ResultWaiters } from '../memory/result-waiters.js';
@@ -127,6 +128,13 @@ export class SqliteJobStore implements JobStore {
   /** inline data of unfinished jobs, for QueueDepth.inline_bytes (the queue bound of max_queued_bytes) */
   private inlineBytes = 0;
   private readonly leases = new MinHeap<RunningEntry>();
+  /**
+   * Why deferred jobs wait (defer()), with the attempts they had then: shown
+   * while the job is queued with that count. In memory only: one process
+   * holds the store, and after a restart the dispatcher defers again.
+   */
+  private readonly waits = new Map<string, { reason: string; attempts: number }>();
+  private readonly spend: SpendTable;
   private readonly waiters = new ResultWaiters<ResultRecord>();
   private readyCount = 0;
   private seq = 0;
@@ -167,6 +175,7 @@ export class SqliteJobStore implements JobStore {
     this.maxResults = Math.floor(nonNegative(opts.maxResults ?? SQLITE_DEFAULT_MAX_RESULTS, 'maxResults'));
     this.maxResultBytes = nonNegative(opts.maxResultBytes ?? SQLITE_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');
     this.sql = prepareStatements(db);
+    this.spend = new SpendTable(db);
 
     this.enqueueTx = db.transaction((jobs: JobSpec[], now: number) => this.writeEnqueue(jobs, now));
     this.takeTx = db.transaction((seqs: number[]) => {
@@ -301,6 +310,7 @@ export class SqliteJobStore implements JobStore {
     for (const entry of entries) {
       this.running.delete(entry.id);
       this.inlineBytes -= entry.inline;
+      if (this.waits.size > 0) this.waits.delete(entry.id);
     }
     for (const row of rows) this.waiters.resolve(row.result.job_id, row.result);
     this.schedulePruneIfOver();
@@ -347,6 +357,35 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
+  async defer(items: Deferral[]): Promise<void> {
+    const now = this.now();
+    const writes: Requeue[] = [];
+    const moves = new Map<RunningEntry, { readyAt: number; reason: string }>();
+    for (const item of items) {
+      const entry = this.holder(item.lease);
+      if (entry === undefined || moves.has(entry)) continue;
+      const readyAt = now + Math.max(1, item.delayMs);
+      // the row still holds the attempts before this lease (leases are not written)
+      writes.push({ seq: entry.seq, state: STATE.delayed, attempts: entry.attempts - 1, dueAt: readyAt, errors: JSON.stringify(entry.errors) });
+      moves.set(entry, { readyAt, reason: item.reason });
+    }
+    if (writes.length === 0) return;
+    this.write(() => this.requeueTx(writes));
+    for (const [entry, { readyAt, reason }] of moves) {
+      this.running.delete(entry.id);
+      this.waits.set(entry.id, { reason, attempts: entry.attempts - 1 });
+      this.queueInMemory(entry.seq, entry.priority, readyAt);
+    }
+  }
+
+  async addSpend(items: SpendItem[]): Promise<void> {
+    if (items.length > 0) this.write(() => this.spend.write(items));
+  }
+
+  async spendTotals(at: number): Promise<SpendTotals> {
+    return this.spend.totals(at);
+  }
+
   async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
     const now = this.now();
     const row = this.sql.byId.get(jobId) as JobRow | undefined;
@@ -372,6 +411,7 @@ export class SqliteJobStore implements JobStore {
       this.lanes.noteRemoved(row.priority);
     }
     this.inlineBytes -= row.inline;
+    this.waits.delete(jobId);
     this.waiters.resolve(jobId, record);
     return 'cancelled';
   }
@@ -549,9 +589,11 @@ export class SqliteJobStore implements JobStore {
 
   private viewOf(row: JobRow): JobView {
     const running = row.done === 0 ? this.running.get(row.id) : undefined;
+    const wait = row.done === 0 && running === undefined ? this.waits.get(row.id) : undefined;
     return {
       job_id: row.id,
       status: running === undefined ? STATUS_OF[row.state] as JobStatus : 'running',
+      ...(wait !== undefined && wait.attempts === row.attempts ? { waiting: wait.reason } : {}),
       attempts: running === undefined ? row.attempts : running.attempts,
       priority: row.priority,
       created_at: row.created_at,
