@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type } from '../schema/type.js';
 import { PacketFSError } from '../errors.js';
 import { fieldPath } from '../job/field-path.js';
 import { SubstrateEntrySchema, type SubstrateEntry } from '../schema/config-schema.js';

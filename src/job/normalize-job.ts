@@ -9,7 +9,7 @@ import { metadataCopy } from './metadata.js';
 import { isoTime } from '../util/iso-time.js';
 import { normalizeSplit } from '../split/split-spec.js';
 import { JobSchema } from '../schema/job-schema.js';
-import { validator } from '../schema/validator.js';
+import { compiledValidator } from '../schema/compiled-validator.js';
 
 /**
  * Wire job (contracts §2, the original ComputeJob field names) → JobSpec:
@@ -31,7 +31,7 @@ export interface NormalizeJobOptions extends JobLimits {
   privateByDefault?: boolean;
 }
 
-const jobs = validator(JobSchema, { code: 'INVALID_JOB' });
+const jobs = compiledValidator(JobSchema, { code: 'INVALID_JOB' });
 
 export function normalizeJob(input: unknown, opts?: NormalizeJobOptions): JobSpec {
   return normalizeJobAt(input, opts?.path ?? '', opts);

@@ -1,4 +1,5 @@
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import type { Static, TLiteral, TUnion } from '@sinclair/typebox';
+import { Type } from './type.js';
 
 /**
  * packetfs.config.json as one TypeBox schema: the `serve` keys (they mirror

@@ -1,4 +1,5 @@
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import type { Static, TLiteral, TSchema, TUnion } from '@sinclair/typebox';
+import { Type } from './type.js';
 import { OP_NAMES, type OpName } from '../ops/types.js';
 import { DEFAULT_LIMITS } from '../job/limits.js';
 import { MAX_SPLIT_WINDOW_BYTES, MIN_WINDOW_BYTES } from '../split/split-spec.js';
@@ -66,16 +67,16 @@ export const ProgramSchema = Type.Object({
   operations: Type.Optional(opList('alias of ops')),
   instructions: Type.Optional(opList('alias of ops')),
   data: Type.Optional(Type.String({
-    contentEncoding: 'base64', errorMessage: 'data must be a base64 string',
+    contentEncoding: 'base64', errorMessage: 'data must be a base64 string', examples: ['AAECAwQFBgc='],
     description: `inline bytes, base64 (standard or URL-safe, padding optional); at most ${DEFAULT_LIMITS.maxInlineBytes} decoded bytes (else 413)`,
   })),
   data_url: Type.Optional(Type.String({
-    maxLength: MAX_DATA_URL_CHARS, pattern: DATA_URL_PATTERN,
+    maxLength: MAX_DATA_URL_CHARS, pattern: DATA_URL_PATTERN, examples: ['https://data.example.com/file.bin', '/v1/blobs/0123456789abcdef0123456789abcdef'],
     errorMessage: `data_url must be an absolute http(s) URL or /v1/blobs/<blob id>, at most ${MAX_DATA_URL_CHARS} characters`,
     description: 'http(s) URL fetched with Range, or /v1/blobs/<id>',
   })),
   blob: Type.Optional(Type.String({
-    pattern: BLOB_ID_PATTERN, errorMessage: 'blob must be a blob id: 1..128 characters of A-Z a-z 0-9 _ -',
+    pattern: BLOB_ID_PATTERN, errorMessage: 'blob must be a blob id: 1..128 characters of A-Z a-z 0-9 _ -', examples: ['0123456789abcdef0123456789abcdef'],
     description: 'blob id from PUT /v1/blobs',
   })),
   offset: Type.Optional(Type.Integer({
@@ -89,7 +90,7 @@ export const ProgramSchema = Type.Object({
     description: `default: to the end; a window past the end fails the job; over ${DEFAULT_LIMITS.maxWindowBytes} bytes is 413 (split jobs excepted)`,
   })),
   fnv_state: Type.Optional(Type.String({
-    pattern: FNV_STATE_PATTERN, errorMessage: 'fnv_state must be 16 hex digits (a 64-bit FNV-1a state)',
+    pattern: FNV_STATE_PATTERN, errorMessage: 'fnv_state must be 16 hex digits (a 64-bit FNV-1a state)', examples: ['cbf29ce484222325'],
     description: 'FNV-1a 64 state to continue from',
   })),
   single: Type.Optional(Type.Boolean({
@@ -118,7 +119,7 @@ export const SplitSchema = Type.Union([
 
 export const JobSchema = Type.Object({
   job_id: Type.Optional(Type.String({
-    pattern: JOB_ID_PATTERN, errorMessage: 'job_id must be 1..128 characters of A-Z a-z 0-9 . _ : -',
+    pattern: JOB_ID_PATTERN, errorMessage: 'job_id must be 1..128 characters of A-Z a-z 0-9 . _ : -', examples: ['report-2024-05-01.part:7'],
     description: 'idempotency key: resubmitting returns the existing job; default a random UUID',
   })),
   program: ProgramSchema,
@@ -136,7 +137,7 @@ export const JobSchema = Type.Object({
   timeout_s: Type.Optional(seconds({ default: 300 })),
   timeout_seconds: Type.Optional(seconds({ description: 'alias of timeout_s (give one)' })),
   created_at: Type.Optional(Type.String({
-    pattern: ISO_8601_PATTERN,
+    pattern: ISO_8601_PATTERN, examples: ['2024-05-01T12:00:00Z', '2024-05-01 12:00:00.123456+02:00', '2024-05-01'],
     errorMessage: 'created_at must be an ISO-8601 date-time string, e.g. 2024-05-01T12:00:00Z',
     description: 'default: when the job is submitted; stored as UTC ISO-8601',
   })),
@@ -146,7 +147,7 @@ export const JobSchema = Type.Object({
   })),
   substrates: Type.Optional(Type.Union([
     Type.Array(Type.String({
-      pattern: SUBSTRATE_NAME_PATTERN, errorMessage: 'a substrate name must be 1..64 characters of a-z 0-9 _ -',
+      pattern: SUBSTRATE_NAME_PATTERN, errorMessage: 'a substrate name must be 1..64 characters of a-z 0-9 _ -', examples: ['local', 'lambda-eu'],
     }), { minItems: 1, maxItems: MAX_SUBSTRATES, errorMessage: `substrates must be null or an array of 1..${MAX_SUBSTRATES} substrate names` }),
     Type.Null(),
   ], {

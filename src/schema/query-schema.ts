@@ -1,4 +1,5 @@
-import { Type, type Static, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion } from '@sinclair/typebox';
+import type { Static, TLiteral, TObject, TProperties, TSchema, TUnion } from '@sinclair/typebox';
+import { Type } from './type.js';
 import { PacketFSError } from '../errors.js';
 import { toOpenApiSchema } from './to-openapi.js';
 import { validator, type Validator } from './validator.js';
