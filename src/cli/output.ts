@@ -1,13 +1,14 @@
 import type { ResultRecord } from '../job/types.js';
 import type { OpResult } from '../ops/types.js';
+import { cliIo } from './cli-io.js';
 
-/** Human and JSON output of the client commands. Everything goes to stdout; errors go through main. */
+/** Human and JSON output of the client commands. Everything goes to the run's stdout; errors go through runCli. */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  cliIo().stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 export function printLine(line: string): void {
-  process.stdout.write(line + '\n');
+  cliIo().stdout.write(line + '\n');
 }
 
 /** e.g. `job 3f2… succeeded on local in 0.4 ms: crc32c=3808858755 (9 bytes)` */

@@ -15,6 +15,7 @@ import { registerBlob } from './commands/blob.js';
 import { registerTop } from './commands/top.js';
 import { registerCosts } from './commands/costs.js';
 import { UsageError } from './usage-error.js';
+import { cliIo, processIo, withCliIo, type CliIo } from './cli-io.js';
 
 /**
  * Exit codes: 0 ok, 1 the operation failed, 2 the command line (or config
@@ -28,8 +29,12 @@ export function buildProgram(): Command {
   const program = new Command('packetfs')
     .description('PacketFS Compute: run byte-op jobs on local threads, browsers and clouds')
     .version(version)
-    // commander's own error lines are replaced by ours (see runCli); help and version still print
-    .configureOutput({ outputError: () => {} })
+    // commander's own error lines are replaced by ours (see runCli); help and version still print, to this run's streams
+    .configureOutput({
+      outputError: () => {},
+      writeOut: (text) => { cliIo().stdout.write(text); },
+      writeErr: (text) => { cliIo().stderr.write(text); },
+    })
     .exitOverride()
     .showSuggestionAfterError(true);
   registerServe(program);
@@ -48,20 +53,27 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI and returns the exit code; every error is one line on stderr. */
-export async function runCli(argv: string[]): Promise<number> {
-  try {
-    await buildProgram().parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.exitCode === 0) return 0;   // --help, --version
-      process.stderr.write(`packetfs: INVALID_REQUEST: ${err.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ')}\n`);
-      return EXIT_USAGE;
+/**
+ * Runs the CLI and returns the exit code; every error is one line on
+ * stderr. `io` is where it writes (the process's streams by default; tests
+ * pass their own and run commands in process, see cli-io.ts).
+ */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const { value, exitCode } = await withCliIo(io, async () => {
+    try {
+      await buildProgram().parseAsync(argv);
+      return 0;
+    } catch (err) {
+      if (err instanceof CommanderError) {
+        if (err.exitCode === 0) return 0;   // --help, --version
+        io.stderr.write(`packetfs: INVALID_REQUEST: ${err.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ')}\n`);
+        return EXIT_USAGE;
+      }
+      io.stderr.write(`packetfs: ${errorLine(err)}\n`);
+      return err instanceof UsageError || isDataDirError(err) ? EXIT_USAGE : EXIT_FAILURE;
     }
-    process.stderr.write(`packetfs: ${errorLine(err)}\n`);
-    return err instanceof UsageError || isDataDirError(err) ? EXIT_USAGE : EXIT_FAILURE;
-  }
+  });
+  return value !== 0 ? value : exitCode;
 }
 
 function isDataDirError(err: unknown): boolean {

@@ -1,3 +1,5 @@
+import { cliIo } from './cli-io.js';
+
 /**
  * A one-line progress bar for a terminal: bytes done of total, rate, ETA,
  * and an optional suffix (windows). It redraws in place with \r on a TTY
@@ -21,7 +23,7 @@ export class ProgressBar {
   private drawn = false;
   private finished = false;
 
-  constructor(private readonly label: string, private readonly out: ProgressSink = process.stderr, private readonly now: () => number = Date.now) {
+  constructor(private readonly label: string, private readonly out: ProgressSink = cliIo().stderr, private readonly now: () => number = Date.now) {
     this.startedAt = now();
   }
 

@@ -1,6 +1,7 @@
 import type { ResultPoll } from '../sdk/client.js';
 import { PacketFSError } from '../errors.js';
 import { describeResult, printJson, printLine } from './output.js';
+import { setExitCode } from './cli-io.js';
 
 /**
  * Prints what a result poll found. A job that failed or was cancelled sets
@@ -15,5 +16,5 @@ export function reportPoll(jobId: string, poll: ResultPoll, json: boolean): void
   }
   if (json) printJson(poll.record);
   else printLine(describeResult(poll.record));
-  if (poll.record.status !== 'succeeded') process.exitCode = 1;
+  if (poll.record.status !== 'succeeded') setExitCode(1);
 }

@@ -1,5 +1,6 @@
 import { PacketFSError } from '../errors.js';
-import { formatIPv4, inCidr, parseCidr, parseIPv4, parseIPv6, type Cidr } from './ip-address.js';
+import type ipaddr from 'ipaddr.js';
+import { embeddedIPv4, inCidr, parseCidr, parseIPv4, parseIPv6, type Cidr, type IpAddress } from './ip-address.js';
 
 /**
  * The SSRF address policy: which addresses a data_url may reach. Runtime-
@@ -29,10 +30,14 @@ export interface AddressPolicyOptions {
 
 interface Range { cidr: Cidr; why: string }
 
-function range(text: string, why: string): Range {
+function builtIn(text: string): Cidr {
   const cidr = parseCidr(text);
   if (cidr === null) throw new Error(`bad built-in CIDR ${text}`);
-  return { cidr, why };
+  return cidr;
+}
+
+function range(text: string, why: string): Range {
+  return { cidr: builtIn(text), why };
 }
 
 const REFUSED_V4: Range[] = [
@@ -61,15 +66,15 @@ const REFUSED_V6: Range[] = [
 ];
 
 /** IPv6 ranges that carry an IPv4 address; the embedded address is judged like a plain one. */
-const EMBEDDINGS: Array<{ cidr: Cidr; name: string; extract(bytes: Uint8Array): Uint8Array }> = [
-  { cidr: parseCidr('::ffff:0:0/96')!, name: 'IPv4-mapped', extract: (b) => b.subarray(12) },
-  { cidr: parseCidr('::ffff:0:0:0/96')!, name: 'IPv4-translated', extract: (b) => b.subarray(12) },
-  { cidr: parseCidr('64:ff9b::/96')!, name: 'NAT64', extract: (b) => b.subarray(12) },
-  { cidr: parseCidr('2002::/16')!, name: '6to4', extract: (b) => b.subarray(2, 6) },
+const EMBEDDINGS: Array<{ cidr: Cidr; name: string; extract(address: ipaddr.IPv6): ipaddr.IPv4 }> = [
+  { cidr: builtIn('::ffff:0:0/96'), name: 'IPv4-mapped', extract: (a) => embeddedIPv4(a, 12) },
+  { cidr: builtIn('::ffff:0:0:0/96'), name: 'IPv4-translated', extract: (a) => embeddedIPv4(a, 12) },
+  { cidr: builtIn('64:ff9b::/96'), name: 'NAT64', extract: (a) => embeddedIPv4(a, 12) },
+  { cidr: builtIn('2002::/16'), name: '6to4', extract: (a) => embeddedIPv4(a, 2) },
   // Teredo stores the client's IPv4 address inverted in the last 32 bits.
-  { cidr: parseCidr('2001::/32')!, name: 'Teredo', extract: (b) => b.subarray(12).map((x) => x ^ 0xff) },
-  // Deprecated IPv4-compatible form (::a.b.c.d); :: and ::1 are caught before this.
-  { cidr: parseCidr('::/96')!, name: 'IPv4-compatible', extract: (b) => b.subarray(12) },
+  { cidr: builtIn('2001::/32'), name: 'Teredo', extract: (a) => embeddedIPv4(a, 12, true) },
+  // Deprecated IPv4-compatible form (::7f00:1); :: and ::1 are caught before this.
+  { cidr: builtIn('::/96'), name: 'IPv4-compatible', extract: (a) => embeddedIPv4(a, 12) },
 ];
 
 export function createAddressPolicy(opts: AddressPolicyOptions = {}): AddressPolicy {
@@ -85,11 +90,11 @@ export function createAddressPolicy(opts: AddressPolicyOptions = {}): AddressPol
 
   const refusal = (address: string, family: 4 | 6): string | null => {
     if (opts.allowPrivate) return null;
-    const bytes = family === 4 ? parseIPv4(address) : parseIPv6(address);
-    if (bytes === null) return 'unparseable';
-    const embedded = bytes.length === 16 ? embeddedIPv4(bytes) : null;
-    const allowed = allowedRanges.some((cidr) => inCidr(bytes, cidr) || (embedded !== null && inCidr(embedded.v4, cidr)));
-    return allowed ? null : classify(bytes);
+    const parsed = family === 4 ? parseIPv4(address) : parseIPv6(address);
+    if (parsed === null) return 'unparseable';
+    const embedded = parsed.kind() === 'ipv6' ? embeddedAddress(parsed as ipaddr.IPv6) : null;
+    const allowed = allowedRanges.some((cidr) => inCidr(parsed, cidr) || (embedded !== null && inCidr(embedded.v4, cidr)));
+    return allowed ? null : classify(parsed);
   };
 
   return {
@@ -103,23 +108,23 @@ function normaliseHostName(host: string): string {
   return host.trim().toLowerCase().replace(/\.$/, '');
 }
 
-function embeddedIPv4(bytes: Uint8Array): { v4: Uint8Array; name: string } | null {
-  if (REFUSED_V6.slice(0, 2).some((r) => inCidr(bytes, r.cidr))) return null;
+function embeddedAddress(address: ipaddr.IPv6): { v4: ipaddr.IPv4; name: string } | null {
+  if (REFUSED_V6.slice(0, 2).some((r) => inCidr(address, r.cidr))) return null;
   for (const embedding of EMBEDDINGS) {
-    if (inCidr(bytes, embedding.cidr)) return { v4: embedding.extract(bytes), name: embedding.name };
+    if (inCidr(address, embedding.cidr)) return { v4: embedding.extract(address), name: embedding.name };
   }
   return null;
 }
 
 /** Why an address is refused by default, or null for an ordinary public address. */
-function classify(bytes: Uint8Array): string | null {
-  if (bytes.length === 4) return REFUSED_V4.find((r) => inCidr(bytes, r.cidr))?.why ?? null;
-  const embedded = embeddedIPv4(bytes);
+function classify(address: IpAddress): string | null {
+  if (address.kind() === 'ipv4') return REFUSED_V4.find((r) => inCidr(address, r.cidr))?.why ?? null;
+  const embedded = embeddedAddress(address as ipaddr.IPv6);
   if (embedded !== null) {
     const why = classify(embedded.v4);
-    return why === null ? null : `the ${embedded.name} form of ${formatIPv4(embedded.v4)} (${why})`;
+    return why === null ? null : `the ${embedded.name} form of ${embedded.v4.toString()} (${why})`;
   }
-  return REFUSED_V6.find((r) => inCidr(bytes, r.cidr))?.why ?? null;
+  return REFUSED_V6.find((r) => inCidr(address, r.cidr))?.why ?? null;
 }
 
 export function forbiddenAddress(host: string, address: string, why: string): PacketFSError {

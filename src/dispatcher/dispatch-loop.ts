@@ -5,7 +5,7 @@ import type { ExecOutcome, ExecRequest, Substrate } from '../substrates/substrat
 import type { SubstrateRegistry } from '../scheduler/registry.js';
 import { expectedCostUsd } from '../scheduler/pricing.js';
 import type { Logger } from '../logger.js';
-import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
+import { Backoff, backoffDelayMs, type BackoffPolicy } from '../util/backoff.js';
 import { attemptError, failedRecord, succeededRecord } from './result-records.js';
 import { metricOf } from '../store/terminal-records.js';
 import { withStoreRetries } from '../util/store-retries.js';
@@ -47,7 +47,8 @@ export interface DispatchLoopOptions {
   idlePollMs?: number;
   /** how long after a batch's latest deadline we stop waiting for a substrate that does not answer */
   graceMs?: number;
-  backoff?: BackoffOptions;
+  /** delay before retrying a job on the substrate it failed on; default JOB_RETRY_BACKOFF */
+  backoff?: BackoffPolicy;
   now?: () => number;
   /** jobs it owns (split parents) are handed to it instead of a substrate; their leases stay tracked here */
   coordinator?: LeaseCoordinator;
@@ -66,6 +67,14 @@ export interface LeaseCoordinator {
 
 type LoopState = 'idle' | 'running' | 'draining' | 'stopped';
 
+/**
+ * 200 ms × 2^(attempt−1), capped at 30 s, equal jitter: a burst of failures
+ * from one broken substrate does not come back as a synchronized burst.
+ */
+export const JOB_RETRY_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 30_000, jitter: 'equal' };
+/** between failed store round trips (several dispatchers may share the store: jittered) */
+const STORE_TAKE_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 2_000, jitter: 'equal' };
+
 export class DispatchLoop {
   private state: LoopState = 'idle';
   private readonly store: JobStore;
@@ -76,7 +85,7 @@ export class DispatchLoop {
   private readonly leaseMs: number;
   private readonly idlePollMs: number;
   private readonly graceMs: number;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: BackoffPolicy;
   private readonly now: () => number;
   private readonly coordinator: LeaseCoordinator | undefined;
   private readonly budget: BudgetGate | undefined;
@@ -99,7 +108,7 @@ export class DispatchLoop {
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.idlePollMs = opts.idlePollMs ?? 50;
     this.graceMs = opts.graceMs ?? 2_000;
-    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.backoff = opts.backoff ?? JOB_RETRY_BACKOFF;
     this.now = opts.now ?? Date.now;
     this.coordinator = opts.coordinator;
     this.budget = opts.budget;
@@ -153,7 +162,7 @@ export class DispatchLoop {
   }
 
   private async run(): Promise<void> {
-    let storeFailures = 0;
+    const storeBackoff = new Backoff(STORE_TAKE_BACKOFF);
     while (this.state === 'running') {
       if (this.held.length > 0) {
         const retry = this.held;
@@ -168,11 +177,12 @@ export class DispatchLoop {
       let leases: Lease[];
       try {
         leases = await this.store.take(Math.min(free, this.batchSize), this.leaseMs);
-        storeFailures = 0;
+        storeBackoff.reset();
       } catch (err) {
-        storeFailures++;
-        if (storeFailures === 1 || storeFailures % 50 === 0) this.logger.warn({ err: toErrorBody(err), failures: storeFailures }, 'store take failed; retrying');
-        await this.waitForWake(Math.min(2_000, 100 * storeFailures));
+        const delay = storeBackoff.next();
+        const failures = storeBackoff.attempts;
+        if (failures === 1 || failures % 50 === 0) this.logger.warn({ err: toErrorBody(err), failures }, 'store take failed; retrying');
+        await this.waitForWake(delay);
         continue;
       }
       if (leases.length === 0) {
@@ -369,7 +379,7 @@ export class DispatchLoop {
     const avoid = new Set(failedSubstrates(lease) ?? []);
     avoid.add(failedOn);
     const alternative = this.registry.rank(lease.job, avoid).some((r) => !avoid.has(r.substrate.name));
-    return alternative ? 0 : retryDelayMs(lease.attempt, this.backoff);
+    return alternative ? 0 : backoffDelayMs(this.backoff, lease.attempt - 1);
   }
 
   private async extendLeases(): Promise<void> {

@@ -31,7 +31,7 @@ import { BudgetGate } from '../budget/budget-gate.js';
 import { checkBudget } from '../budget/budget-config.js';
 import { costsReport, type CostsReport } from '../budget/costs-report.js';
 import { dryRun, type DryRunOutcome } from '../budget/dry-run.js';
-import { budgetMetrics } from '../budget/budget-metrics.js';
+import { BudgetMetrics } from '../budget/budget-metrics.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -60,6 +60,7 @@ export class Dispatcher implements DispatcherApi {
   private readonly logger: Logger;
   /** budgets and job cost caps (docs/costs.md) */
   readonly budget: BudgetGate;
+  private readonly budgetMetrics: BudgetMetrics;
   private closing = false;
   private closed: Promise<void> | null = null;
   private readonly startedAt = new Date().toISOString();
@@ -70,6 +71,7 @@ export class Dispatcher implements DispatcherApi {
     stats: LiveStats; feedIntervalMs: number | undefined; budget: BudgetGate;
   }) {
     this.budget = parts.budget;
+    this.budgetMetrics = new BudgetMetrics(parts.budget.ledger);
     this.nodeService = parts.nodeService;
     this.nodes = parts.nodeService?.pool;
     this.split = parts.split;
@@ -308,7 +310,7 @@ export class Dispatcher implements DispatcherApi {
       verification: this.nodeService.verificationStats(),
       nodes: this.nodeService.listNodes().map((n) => ({ kind: n.kind, state: n.state })),
     };
-    return this.telemetry.render(depth, this.registry.views(), nodes) + budgetMetrics(this.budget.ledger);
+    return (await this.telemetry.render(depth, this.registry.views(), nodes)) + (await this.budgetMetrics.render());
   }
 
   /** SIGTERM path: stop taking work; in-flight batches finish and their results are stored. */

@@ -1,7 +1,9 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ResultRecord } from '../job/types.js';
 import type { QueueDepth } from '../store/job-store.js';
 import type { SubstrateView } from './api.js';
 import type { VerificationStats } from '../substrates/node-pool/node-verifier.js';
+import { processMetrics } from './process-metrics.js';
 
 /** What the node pool and its verifier add to /metrics. */
 export interface NodeTelemetry {
@@ -10,122 +12,157 @@ export interface NodeTelemetry {
   nodes: Array<{ kind: string; state: string }>;
 }
 
+/** The part of a substrate's view that /metrics reports. */
+export type SubstrateGauges = Pick<SubstrateView, 'name' | 'in_flight' | 'healthy'>;
+
 /**
- * In-process counters and histograms for GET /metrics (Prometheus text
- * format 0.0.4). Counts only results this process wrote, so with several
- * dispatchers on one Redis each exports its own share and Prometheus sums them.
+ * The dispatcher's metrics for GET /metrics (Prometheus text format 0.0.4),
+ * kept by prom-client, plus the process metrics (CPU, memory, event-loop
+ * lag, GC) every dispatcher in the process shares. Counts only results this
+ * process wrote, so with several dispatchers on one Redis each exports its
+ * own share and Prometheus sums them.
+ *
+ * Names, help texts and labels are an interface (dashboards and alerts use
+ * them; test/dispatcher/telemetry.test.ts pins them). Counters and
+ * histograms grow as results are recorded; the gauges (queue depth,
+ * substrates, nodes) and the verifier's totals are set from a snapshot at
+ * each render. Each Telemetry has its own registries, so several
+ * dispatchers in one process (tests, benches) do not mix their counts.
  */
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300];
 
-class Histogram {
-  readonly counts = new Array<number>(SECONDS_BUCKETS.length).fill(0);
-  sum = 0;
-  count = 0;
-  observe(seconds: number): void {
-    this.sum += seconds;
-    this.count++;
-    for (let i = 0; i < SECONDS_BUCKETS.length; i++) {
-      if (seconds <= SECONDS_BUCKETS[i]!) { this.counts[i]!++; return; }
-    }
-  }
-}
-
-interface SubstrateCounters {
-  byStatus: Map<string, number>;
-  exec: Histogram;
-  queue: Histogram;
-  bytes: number;
-  cost: number;
-}
-
 export class Telemetry {
-  private readonly perSubstrate = new Map<string, SubstrateCounters>();
-  private readonly attemptFailures = new Map<string, number>();
+  private readonly registry = new Registry();
+  /** only rendered when a node pool runs, as before prom-client */
+  private readonly nodeRegistry = new Registry();
+
+  private readonly jobs = new Counter({
+    name: 'packetfs_jobs_total', help: 'Jobs finished by this dispatcher, by substrate and final status.',
+    labelNames: ['substrate', 'status'] as const, registers: [this.registry],
+  });
+
+  private readonly execSeconds = new Histogram({
+    name: 'packetfs_job_exec_seconds', help: 'Execution time of finished jobs.',
+    labelNames: ['substrate'] as const, buckets: SECONDS_BUCKETS, registers: [this.registry],
+  });
+
+  private readonly queueSeconds = new Histogram({
+    name: 'packetfs_job_queue_seconds', help: 'Time from submission to dispatch of finished jobs.',
+    labelNames: ['substrate'] as const, buckets: SECONDS_BUCKETS, registers: [this.registry],
+  });
+
+  private readonly bytes = new Counter({
+    name: 'packetfs_bytes_processed_total', help: 'Bytes of data windows processed.',
+    labelNames: ['substrate'] as const, registers: [this.registry],
+  });
+
+  private readonly cost = new Counter({
+    name: 'packetfs_cost_usd_total', help: 'Estimated cost of finished jobs in US dollars.',
+    labelNames: ['substrate'] as const, registers: [this.registry],
+  });
+
+  private readonly attemptFailures = new Counter({
+    name: 'packetfs_attempt_failures_total', help: 'Failed attempts (retried or final), by substrate and error code.',
+    labelNames: ['substrate', 'code'] as const, registers: [this.registry],
+  });
+
+  private readonly queueDepth = new Gauge({
+    name: 'packetfs_queue_depth', help: 'Jobs in the store by state.',
+    labelNames: ['state'] as const, registers: [this.registry],
+  });
+
+  private readonly inFlight = new Gauge({
+    name: 'packetfs_substrate_in_flight', help: 'Jobs running on each substrate.',
+    labelNames: ['substrate'] as const, registers: [this.registry],
+  });
+
+  private readonly healthy = new Gauge({
+    name: 'packetfs_substrate_healthy', help: '1 when the substrate passed its last health probe.',
+    labelNames: ['substrate'] as const, registers: [this.registry],
+  });
+
+  private readonly verified = new Counter({
+    name: 'packetfs_verified_results_total', help: 'Volunteer results accepted, by how they were verified.',
+    labelNames: ['method'] as const, registers: [this.nodeRegistry],
+  });
+
+  private readonly verificationExecutions = new Counter({
+    name: 'packetfs_verification_executions_total', help: 'Executions spent on volunteer jobs, on nodes and on the trusted arbiter.',
+    labelNames: ['where'] as const, registers: [this.nodeRegistry],
+  });
+
+  private readonly wrongCaught = new Counter({
+    name: 'packetfs_wrong_results_caught_total', help: 'Volunteer results found wrong or malformed.', registers: [this.nodeRegistry],
+  });
+
+  private readonly banned = new Counter({
+    name: 'packetfs_nodes_banned_total', help: 'Nodes banned for lying.', registers: [this.nodeRegistry],
+  });
+
+  private readonly corrected = new Counter({
+    name: 'packetfs_results_corrected_total', help: 'Stored results replaced after re-verification.', registers: [this.nodeRegistry],
+  });
+
+  private readonly nodesConnected = new Gauge({
+    name: 'packetfs_nodes_connected', help: 'Connected volunteer nodes by kind and reputation state.',
+    labelNames: ['kind', 'state'] as const, registers: [this.nodeRegistry],
+  });
 
   /** `onResult` also sees every result recorded (the dashboard's live stats) */
   constructor(private readonly onResult: (r: ResultRecord) => void = () => {}) {}
 
   recordResult(r: ResultRecord): void {
     this.onResult(r);
-    const key = r.substrate ?? 'none';
-    let c = this.perSubstrate.get(key);
-    if (!c) {
-      c = { byStatus: new Map(), exec: new Histogram(), queue: new Histogram(), bytes: 0, cost: 0 };
-      this.perSubstrate.set(key, c);
-    }
-    c.byStatus.set(r.status, (c.byStatus.get(r.status) ?? 0) + 1);
-    c.exec.observe(r.exec_time_ms / 1000);
-    c.queue.observe(r.queue_time_ms / 1000);
-    c.bytes += r.bytes_processed;
-    c.cost += r.cost_usd;
+    const substrate = r.substrate ?? 'none';
+    this.jobs.inc({ substrate, status: r.status });
+    this.execSeconds.observe({ substrate }, r.exec_time_ms / 1000);
+    this.queueSeconds.observe({ substrate }, r.queue_time_ms / 1000);
+    this.bytes.inc({ substrate }, r.bytes_processed);
+    this.cost.inc({ substrate }, r.cost_usd);
   }
 
   recordAttemptFailure(substrate: string, code: string): void {
-    const key = `${substrate}\u0000${code}`;
-    this.attemptFailures.set(key, (this.attemptFailures.get(key) ?? 0) + 1);
+    this.attemptFailures.inc({ substrate, code });
   }
 
-  render(depth: QueueDepth | null, substrates: SubstrateView[], nodes?: NodeTelemetry): string {
-    const out: string[] = [];
-    out.push('# HELP packetfs_jobs_total Jobs finished by this dispatcher, by substrate and final status.', '# TYPE packetfs_jobs_total counter');
-    for (const [s, c] of this.perSubstrate) {
-      for (const [status, n] of c.byStatus) out.push(`packetfs_jobs_total{substrate="${esc(s)}",status="${status}"} ${n}`);
+  async render(depth: QueueDepth | null, substrates: readonly SubstrateGauges[], nodes?: NodeTelemetry): Promise<string> {
+    this.queueDepth.reset();
+    if (depth !== null) {
+      this.queueDepth.set({ state: 'queued' }, depth.queued);
+      this.queueDepth.set({ state: 'delayed' }, depth.delayed);
+      this.queueDepth.set({ state: 'running' }, depth.running);
     }
-    histogram(out, 'packetfs_job_exec_seconds', 'Execution time of finished jobs.', this.perSubstrate, (c) => c.exec);
-    histogram(out, 'packetfs_job_queue_seconds', 'Time from submission to dispatch of finished jobs.', this.perSubstrate, (c) => c.queue);
-    out.push('# HELP packetfs_bytes_processed_total Bytes of data windows processed.', '# TYPE packetfs_bytes_processed_total counter');
-    for (const [s, c] of this.perSubstrate) out.push(`packetfs_bytes_processed_total{substrate="${esc(s)}"} ${c.bytes}`);
-    out.push('# HELP packetfs_cost_usd_total Estimated cost of finished jobs in US dollars.', '# TYPE packetfs_cost_usd_total counter');
-    for (const [s, c] of this.perSubstrate) out.push(`packetfs_cost_usd_total{substrate="${esc(s)}"} ${c.cost}`);
-    out.push('# HELP packetfs_attempt_failures_total Failed attempts (retried or final), by substrate and error code.', '# TYPE packetfs_attempt_failures_total counter');
-    for (const [key, n] of this.attemptFailures) {
-      const [s, code] = key.split('\u0000');
-      out.push(`packetfs_attempt_failures_total{substrate="${esc(s!)}",code="${esc(code!)}"} ${n}`);
+    this.inFlight.reset();
+    this.healthy.reset();
+    for (const v of substrates) {
+      this.inFlight.set({ substrate: v.name }, v.in_flight);
+      this.healthy.set({ substrate: v.name }, v.healthy ? 1 : 0);
     }
-    if (depth) {
-      out.push('# HELP packetfs_queue_depth Jobs in the store by state.', '# TYPE packetfs_queue_depth gauge');
-      out.push(`packetfs_queue_depth{state="queued"} ${depth.queued}`, `packetfs_queue_depth{state="delayed"} ${depth.delayed}`, `packetfs_queue_depth{state="running"} ${depth.running}`);
+    const parts = [await this.registry.metrics()];
+    if (nodes !== undefined) {
+      this.setNodeMetrics(nodes);
+      parts.push(await this.nodeRegistry.metrics());
     }
-    out.push('# HELP packetfs_substrate_in_flight Jobs running on each substrate.', '# TYPE packetfs_substrate_in_flight gauge');
-    for (const v of substrates) out.push(`packetfs_substrate_in_flight{substrate="${esc(v.name)}"} ${v.in_flight}`);
-    out.push('# HELP packetfs_substrate_healthy 1 when the substrate passed its last health probe.', '# TYPE packetfs_substrate_healthy gauge');
-    for (const v of substrates) out.push(`packetfs_substrate_healthy{substrate="${esc(v.name)}"} ${v.healthy ? 1 : 0}`);
-    if (nodes !== undefined) renderNodes(out, nodes);
-    return out.join('\n') + '\n';
+    parts.push(await processMetrics().metrics());
+    return parts.join('');
   }
-}
 
-function renderNodes(out: string[], { verification: v, nodes }: NodeTelemetry): void {
-  out.push('# HELP packetfs_verified_results_total Volunteer results accepted, by how they were verified.', '# TYPE packetfs_verified_results_total counter');
-  for (const [method, n] of Object.entries(v.byMethod)) out.push(`packetfs_verified_results_total{method="${method}"} ${n}`);
-  out.push('# HELP packetfs_verification_executions_total Executions spent on volunteer jobs, on nodes and on the trusted arbiter.', '# TYPE packetfs_verification_executions_total counter');
-  out.push(`packetfs_verification_executions_total{where="node"} ${v.nodeExecutions}`, `packetfs_verification_executions_total{where="arbiter"} ${v.arbiterExecutions}`);
-  out.push('# HELP packetfs_wrong_results_caught_total Volunteer results found wrong or malformed.', '# TYPE packetfs_wrong_results_caught_total counter', `packetfs_wrong_results_caught_total ${v.wrongCaught}`);
-  out.push('# HELP packetfs_nodes_banned_total Nodes banned for lying.', '# TYPE packetfs_nodes_banned_total counter', `packetfs_nodes_banned_total ${v.convicted}`);
-  out.push('# HELP packetfs_results_corrected_total Stored results replaced after re-verification.', '# TYPE packetfs_results_corrected_total counter', `packetfs_results_corrected_total ${v.corrected}`);
-  const counts = new Map<string, number>();
-  for (const n of nodes) counts.set(`${n.kind}\u0000${n.state}`, (counts.get(`${n.kind}\u0000${n.state}`) ?? 0) + 1);
-  out.push('# HELP packetfs_nodes_connected Connected volunteer nodes by kind and reputation state.', '# TYPE packetfs_nodes_connected gauge');
-  for (const [key, n] of counts) {
-    const [kind, state] = key.split('\u0000');
-    out.push(`packetfs_nodes_connected{kind="${esc(kind!)}",state="${esc(state!)}"} ${n}`);
+  /** The verifier keeps its own running totals; the counters mirror them. */
+  private setNodeMetrics({ verification: v, nodes }: NodeTelemetry): void {
+    this.verified.reset();
+    for (const [method, n] of Object.entries(v.byMethod)) this.verified.inc({ method }, n);
+    this.verificationExecutions.reset();
+    this.verificationExecutions.inc({ where: 'node' }, v.nodeExecutions);
+    this.verificationExecutions.inc({ where: 'arbiter' }, v.arbiterExecutions);
+    setTotal(this.wrongCaught, v.wrongCaught);
+    setTotal(this.banned, v.convicted);
+    setTotal(this.corrected, v.corrected);
+    this.nodesConnected.reset();
+    for (const n of nodes) this.nodesConnected.inc({ kind: n.kind, state: n.state });
   }
 }
 
-function histogram(out: string[], name: string, help: string, per: Map<string, SubstrateCounters>, pick: (c: SubstrateCounters) => Histogram): void {
-  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
-  for (const [s, c] of per) {
-    const h = pick(c);
-    let cumulative = 0;
-    for (let i = 0; i < SECONDS_BUCKETS.length; i++) {
-      cumulative += h.counts[i]!;
-      out.push(`${name}_bucket{substrate="${esc(s)}",le="${SECONDS_BUCKETS[i]}"} ${cumulative}`);
-    }
-    out.push(`${name}_bucket{substrate="${esc(s)}",le="+Inf"} ${h.count}`);
-    out.push(`${name}_sum{substrate="${esc(s)}"} ${h.sum}`, `${name}_count{substrate="${esc(s)}"} ${h.count}`);
-  }
-}
-
-export function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+function setTotal(counter: Counter, total: number): void {
+  counter.reset();
+  counter.inc(total);
 }

@@ -8,6 +8,10 @@ import type { NodeView } from '../substrates/node-pool/node-pool.js';
 import type { VerificationStats } from '../substrates/node-pool/node-verifier.js';
 import type { MintedToken, MintRequest } from '../trust/node-access.js';
 import type { TokenRecord } from '../trust/node-ledger.js';
+import { backoffDelayMs, type BackoffPolicy } from '../util/backoff.js';
+
+/** between reconnects of a dropped event stream: 200 ms doubling, jittered (a restart drops every client) */
+const STREAM_RETRY_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 3_200, jitter: 'equal' };
 
 export interface NodesReport {
   nodes: NodeView[];
@@ -172,7 +176,7 @@ export class Client implements DispatcherApi {
       } finally {
         clearTimeout(timer);
       }
-      await new Promise((r) => setTimeout(r, 200 * (drops + 1)));
+      await new Promise((r) => setTimeout(r, backoffDelayMs(STREAM_RETRY_BACKOFF, drops)));
     }
   }
 

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { PacketFSError } from '../errors.js';
+import { REDACTED_PATHS, redactUrlSignatures } from '../logger.js';
 import type { ServedDispatcher } from './served-dispatcher.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
 import { registerBlobPreflight, trackRoutes } from './method-routing.js';
@@ -43,7 +44,6 @@ export const DEFAULT_BODY_LIMIT_BYTES = 64 * MiB;
 export const DEFAULT_BLOB_LIMIT_BYTES = 1024 * MiB;
 
 /** Anything that could carry the token is censored before a log line is written. */
-const REDACTED_PATHS = ['req.headers.authorization', 'headers.authorization', 'request.headers.authorization', 'token'];
 
 export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -116,16 +116,13 @@ export async function startServer(dispatcher: ServedDispatcher, opts: ServerOpti
 
 export { assertListenAllowed } from './loopback.js';
 
-/** A signed blob URL's signature is a bearer capability for that blob: keep it out of request logs too. */
-const URL_SIGNATURE = /([?&]sig=)[^&#]*/g;
-
 function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === undefined || logger === false) return false;
   const base = (logger === true ? {} : logger) as { redact?: string[] | { paths: string[] }; serializers?: Record<string, unknown> };
   const given = Array.isArray(base.redact) ? base.redact : base.redact?.paths ?? [];
   const req = (request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
     method: request.method,
-    url: request.url.replace(URL_SIGNATURE, '$1[redacted]'),
+    url: redactUrlSignatures(request.url),
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { serveDispatcher, type Served } from '../server/harness.js';
-import { runCli } from './run-cli.js';
+import { runCli, runCliProcess } from './run-cli.js';
 
 describe('packetfs client commands', () => {
   let served: Served;
@@ -87,8 +87,8 @@ describe('packetfs client commands', () => {
     assert.match(unknown.stderr, /^packetfs: NOT_FOUND: /);
   });
 
-  test('PACKETFS_SERVER is the default server', async () => {
-    const run = await runCli(['substrates', '--json'], { PACKETFS_SERVER: served.url });
+  test('PACKETFS_SERVER is the default server (a real process: the environment is its own)', async () => {
+    const run = await runCliProcess(['substrates', '--json'], { PACKETFS_SERVER: served.url });
     assert.equal(run.code, 0, run.stderr);
   });
 });

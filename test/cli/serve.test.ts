@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listeningUrl, runCli, spawnCli } from './run-cli.js';
+import { listeningUrl, runCli, runCliProcess, spawnCli } from './run-cli.js';
 
 const SERVE_LINE = /^packetfs listening on (http:\/\/127\.0\.0\.1:\d+) \(store: sqlite \/\S+\/packetfs\.db, substrates: local, browser, volunteer\)$/m;
 
@@ -41,7 +41,7 @@ describe('packetfs serve', () => {
       assert.equal((await fetch(`${url}/v1/substrates`)).status, 401);
       assert.equal((await fetch(`${url}/v1/substrates`, { headers: { authorization: 'Bearer from-env' } })).status, 200);
       assert.equal((await fetch(`${url}/healthz`)).status, 200);
-      const viaCli = await runCli(['substrates', '--json', '--server', url], { PACKETFS_TOKEN: 'from-env' });
+      const viaCli = await runCliProcess(['substrates', '--json', '--server', url], { PACKETFS_TOKEN: 'from-env' });
       assert.equal(viaCli.code, 0, viaCli.stderr);
       child.kill('SIGINT');
       assert.equal(await exitCode(child), 0);
@@ -56,7 +56,7 @@ describe('packetfs serve', () => {
       await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
       return path;
     };
-    const cases: Array<[string[], RegExp, Record<string, string>?]> = [
+    const cases: Array<[string[], RegExp]> = [
       [['--config', await write('typo.json', { prot: 8080 })], /unknown key "prot"/],
       [['--config', await write('type.json', { port: '8080' })], /"port" must be an integer from 0 to 65535, got "8080"/],
       [['--config', await write('threads.json', { threads: 0 })], /"threads" must be an integer from 1 to 1024/],
@@ -67,8 +67,8 @@ describe('packetfs serve', () => {
       [['--config', await write('unset.json', { token_env: 'PACKETFS_TEST_UNSET_VAR' })], /PACKETFS_TEST_UNSET_VAR is not set/],
       [['--host', '0.0.0.0', '--port', '0'], /refusing to listen on non-loopback host 0\.0\.0\.0 without a token/],
     ];
-    for (const [args, message, env] of cases) {
-      const run = await runCli(['serve', '--data-dir', join(dir, 'unused'), ...args], env);
+    for (const [args, message] of cases) {
+      const run = await runCli(['serve', '--data-dir', join(dir, 'unused'), ...args]);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, /^packetfs: INVALID_REQUEST: /, args.join(' '));
       assert.match(run.stderr, message, args.join(' '));

@@ -4,7 +4,7 @@ import { readFrames } from '../../src/dashboard/frame-stream.js';
 import type { DashboardFrame } from '../../src/dashboard/snapshot.js';
 import { PacketFSError } from '../../src/errors.js';
 import { ensureBrowserAssets } from '../browser/chromium.js';
-import { runCli } from '../cli/run-cli.js';
+import { runCli, runCliProcess } from '../cli/run-cli.js';
 import { eventually } from '../helpers/redis-server.js';
 import { RawNode } from '../nodes/raw-node.js';
 import { call, NINE_DIGITS_B64, serveDispatcher, type Served } from '../server/harness.js';
@@ -104,7 +104,7 @@ describe('dashboard routes (memory store, with a token)', () => {
   });
 
   test('packetfs top prints the same numbers once, plain in a pipe, and refuses without the token', async () => {
-    const plain = await runCli(['top', '--once', '--server', served.url], { PACKETFS_TOKEN: token });
+    const plain = await runCliProcess(['top', '--once', '--server', served.url], { PACKETFS_TOKEN: token });
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /^packetfs top — /);
     assert.match(plain.stdout, /succeeded 20 {3}failed 1 /);

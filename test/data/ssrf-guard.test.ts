@@ -31,7 +31,9 @@ describe('createAddressPolicy (default: refuse what is not plainly public)', () 
     ['::ffff:7f00:1', 6, /IPv4-mapped form of 127\.0\.0\.1/],
     ['::ffff:a9fe:a9fe', 6, /IPv4-mapped form of 169\.254\.169\.254 \(link-local\)/],
     ['0:0:0:0:0:ffff:0a00:0001', 6, /IPv4-mapped form of 10\.0\.0\.1/],
-    ['::127.0.0.1', 6, /IPv4-compatible form of 127\.0\.0\.1/],
+    // ipaddr.js reads the deprecated dotted form as IPv4-mapped; the hex form stays IPv4-compatible
+    ['::127.0.0.1', 6, /IPv4-(mapped|compatible) form of 127\.0\.0\.1 \(loopback\)/],
+    ['::7f00:1', 6, /IPv4-compatible form of 127\.0\.0\.1 \(loopback\)/],
     ['64:ff9b::10.0.0.1', 6, /NAT64 form of 10\.0\.0\.1/],
     ['2002:c0a8:0101::1', 6, /6to4 form of 192\.168\.1\.1/],
     ['2001:0:4136:e378:8000:63bf:80ff:fffe', 6, /Teredo form of 127\.0\.0\.1/],
@@ -57,6 +59,8 @@ describe('createAddressPolicy (default: refuse what is not plainly public)', () 
   test('refuses what it cannot parse', () => {
     assert.equal(policy.check('not-an-ip', 4), false);
     assert.equal(policy.check('1.2.3', 4), false);
+    // shorthand, hex and zero-padded IPv4 are ambiguous: refused, not guessed
+    for (const odd of ['127.1', '0x7f.0.0.1', '010.0.0.1', '2130706433']) assert.equal(policy.check(odd, 4), false, odd);
   });
 
   test('allowPrivate allows everything', () => {
@@ -89,8 +93,9 @@ describe('createAddressPolicy (default: refuse what is not plainly public)', () 
 
 describe('parseIPv6', () => {
   test('expands compressed forms and embedded IPv4', () => {
-    assert.deepEqual(Array.from(parseIPv6('::ffff:1.2.3.4')!), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 1, 2, 3, 4]);
-    assert.deepEqual(Array.from(parseIPv6('[2001:db8::1]')!), [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    assert.deepEqual(parseIPv6('::ffff:1.2.3.4')!.toByteArray(), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 1, 2, 3, 4]);
+    assert.deepEqual(parseIPv6('[2001:db8::1]')!.toByteArray(), [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    assert.deepEqual(parseIPv6('fe80::1%eth0')!.toByteArray(), [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
   });
   test('rejects malformed text', () => {
     for (const bad of ['1::2::3', '12345::', '1:2:3:4:5:6:7:8:9', ':::', 'g::1', '::1.2.3.256', '1.2.3.4']) {

@@ -9,6 +9,7 @@ import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import type { DispatcherOptions } from '../../src/dispatcher/options.js';
 import { silentLogger } from '../../src/logger.js';
 import { ScriptedSubstrate } from '../helpers/scripted-substrate.js';
+import { until } from '../helpers/eventually.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const crcJob = (extra: Record<string, unknown> = {}) => ({ program: { op: 'crc32c', data: b64('123456789') }, ...extra });
@@ -142,7 +143,7 @@ describe('dispatcher', () => {
     const d = await make({ local: false, substrates: [gate] });
     const running = await d.submitJob(crcJob());
     const queued = await d.submitJob(crcJob());
-    await waitFor(async () => (await d.getJob(running.job_id))!.status === 'running');
+    await until('the job to run', async () => (await d.getJob(running.job_id))!.status === 'running');
     assert.equal(await d.cancel(queued.job_id), 'cancelled');
     assert.equal(await d.cancel(running.job_id), 'cancelled');
     gate.release();
@@ -161,7 +162,7 @@ describe('dispatcher', () => {
     const gate = new ScriptedSubstrate('gate', { max_concurrent_jobs: 1 }).hold();
     const d = await make({ local: false, substrates: [gate] });
     const first = await d.submitJob(crcJob({ job_id: 'first' }));
-    await waitFor(async () => (await d.getJob(first.job_id))!.status === 'running');
+    await until('the job to run', async () => (await d.getJob(first.job_id))!.status === 'running');
     await d.submitJobs([crcJob({ job_id: 'low', priority: -5 }), crcJob({ job_id: 'mid' }), crcJob({ job_id: 'high', priority: 9 })]);
     gate.release();
     for (const id of ['first', 'high', 'mid', 'low']) await d.getResult(id, { wait: 10 });
@@ -198,7 +199,7 @@ describe('dispatcher', () => {
     const gate = new ScriptedSubstrate('gate').hold();
     const d = await make({ local: false, substrates: [gate] });
     const { job_id } = await d.submitJob(crcJob());
-    await waitFor(async () => (await d.getJob(job_id))!.status === 'running');
+    await until('the job to run', async () => (await d.getJob(job_id))!.status === 'running');
     const draining = d.drain();
     await assert.rejects(d.submitJob(crcJob()), (e: { code: string }) => e.code === 'SHUTTING_DOWN');
     gate.release();
@@ -217,10 +218,3 @@ describe('dispatcher', () => {
   });
 });
 
-async function waitFor(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

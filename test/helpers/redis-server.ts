@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+export { eventually } from './eventually.js';
+
 /**
  * A private redis-server for one test file: a free loopback port, no
  * persistence, so no state is shared between files or runs.
@@ -91,17 +93,3 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-/**
- * Polls `probe` until it returns something other than undefined. For
- * conditions reached in the background (ingress, lease expiry, reconnection):
- * the deadline is generous and only bounds a broken build, never judges speed.
- */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodePool, type NodeTransport } from '../../src/substrates/node-pool/node-pool.js';
+import { until } from '../helpers/eventually.js';
 import type { ExecRequest } from '../../src/substrates/substrate.js';
 
 /** A transport that records what the pool sends. */
@@ -100,7 +101,7 @@ test('a connection that does not register in time is closed with 4408', async ()
   try {
     const transport = fakeTransport();
     pool.connect(transport);
-    while (transport.closedWith === null) await new Promise((r) => setTimeout(r, 10));
+    await until('the unregistered connection to close', () => transport.closedWith !== null);
     assert.equal(transport.closedWith, 4408);
     assert.equal(pool.connectionCount, 0);
   } finally {

@@ -4,19 +4,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { serveDispatcher, type Served } from '../server/harness.js';
 import type { ServerOptions } from '../../src/server/server.js';
 import { expectedSum } from './served.js';
+import { BUILT_CLI } from '../cli/run-cli.js';
+import { until } from '../helpers/eventually.js';
 
-/** `packetfs worker` as users run it, from source. */
+/** `packetfs worker` as users run it, built. */
 function startWorker(coordinator: string, slots: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--coordinator', coordinator, '--slots', String(slots), '--log-level', 'warn'],
+  return spawn(process.execPath, [BUILT_CLI, 'worker', '--coordinator', coordinator, '--slots', String(slots), '--log-level', 'warn'],
     { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PACKETFS_NODE_TOKEN: 'node-secret' } });
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -28,7 +22,7 @@ test('packetfs worker processes run pinned jobs; one killed mid-run loses nothin
   const workers = [0, 1, 2].map(() => startWorker(served.url.replace('http', 'ws'), 4));
   try {
     const volunteer = async () => (await served.dispatcher.listSubstrates()).find((s) => s.name === 'volunteer')!;
-    await until(async () => (await volunteer()).capabilities.max_concurrent_jobs === 12, 'three workers to register');
+    await until('three workers to register', async () => (await volunteer()).capabilities.max_concurrent_jobs === 12, 20_000);
     const blob = Buffer.alloc(64 * 1024);
     for (let i = 0; i < blob.length; i++) blob[i] = i % 251;
     const info = await served.dispatcher.blobs.put(blob);
@@ -38,7 +32,7 @@ test('packetfs worker processes run pinned jobs; one killed mid-run loses nothin
       : { job_id: `w-${i}`, substrates: ['volunteer'], program: { op: 'add', imm: i % 256, data: Buffer.from(`job ${i}`).toString('base64') } });
     await served.dispatcher.submitJobs(jobs);
     // kill one worker once work is flowing through it
-    await until(async () => (await served.dispatcher.listJobs({ status: 'succeeded', limit: 1 })).jobs.length > 0, 'first results');
+    await until('first results', async () => (await served.dispatcher.listJobs({ status: 'succeeded', limit: 1 })).jobs.length > 0, 20_000);
     workers[0]!.kill('SIGKILL');
     const records = await Promise.all(jobs.map((j) => served.dispatcher.getResult(j.job_id, { wait: 40 })));
     for (let i = 0; i < total; i++) {
@@ -73,10 +67,10 @@ test('a worker reconnects when the dispatcher restarts', { timeout: 55_000 }, as
   const port = new URL(served.url).port;
   const worker = startWorker(served.url.replace('http', 'ws'), 2);
   try {
-    await until(() => served.dispatcher.nodes!.views().length === 1, 'the worker to register');
+    await until('the worker to register', () => served.dispatcher.nodes!.views().length === 1, 20_000);
     await served.close();
     served = await serveDispatcher({ dispatcher: { threads: 1, nodeToken: 'node-secret' }, server: { port: Number(port) } as ServerOptions });
-    await until(() => served.dispatcher.nodes!.views().length === 1, 'the worker to reconnect');
+    await until('the worker to reconnect', () => served.dispatcher.nodes!.views().length === 1, 20_000);
     await served.dispatcher.submitJob({ job_id: 'after-restart', substrates: ['volunteer'], program: { op: 'crc32c', data: Buffer.from('123456789').toString('base64') } });
     const r = await served.dispatcher.getResult('after-restart', { wait: 10 });
     assert.deepEqual(r?.result, { crc32c: 3808858755, bytes: 9 });

@@ -75,9 +75,9 @@ function counteqJob(id: string, i: number) {
 
 describe('two packetfs serve processes on one Redis', () => {
   it('jobs submitted to A run on both, each exactly once, and B serves their results', { timeout: 60_000 }, async () => {
-    const total = 20_000;
-    for (let i = 0; i < total; i += 2_000) {
-      const jobs = Array.from({ length: 2_000 }, (_, j) => counteqJob(`spread-${i + j}`, i + j));
+    const total = 6_000;
+    for (let i = 0; i < total; i += 1_000) {
+      const jobs = Array.from({ length: 1_000 }, (_, j) => counteqJob(`spread-${i + j}`, i + j));
       const res = await postJobs(a.url, jobs);
       assert.equal(res.status, 202);
     }
@@ -86,7 +86,7 @@ describe('two packetfs serve processes on one Redis', () => {
     assert.equal(byA + byB, total, 'each job ran to a result once');
     assert.ok(byA > 0 && byB > 0, `both dispatchers worked (A ${byA}, B ${byB})`);
 
-    for (const i of [0, 1, 63, 64, 12_345, total - 1]) {
+    for (const i of [0, 1, 63, 64, 4_321, total - 1]) {
       const res = await fetch(`${b.url}/v1/jobs/spread-${i}/result`);
       assert.equal(res.status, 200);
       const record = await res.json() as { status: string; result: { count: number; bytes: number } };

@@ -100,6 +100,9 @@ describe('package:lambda', () => {
     assert.match(listing, /^package\.json\s/m);
     const tested = (await run('python3', ['-m', 'zipfile', '-t', zipPath])).stdout;
     assert.match(tested, /Done testing/);
+    // Lambda must be able to read the files: a Unix regular file, rw-r--r--, deflated
+    const modes = (await run('python3', ['-c', 'import sys, zipfile; print(" ".join(f"{i.filename}:{i.external_attr >> 16:o}:{i.compress_type}" for i in zipfile.ZipFile(sys.argv[1]).infolist()))', zipPath])).stdout.trim();
+    assert.equal(modes, 'handler.js:100644:8 package.json:100644:8');
     const extracted = path.join(dir, 'out');
     await run('python3', ['-m', 'zipfile', '-e', zipPath, extracted]);
     const { handler } = await import(pathToFileURL(path.join(extracted, 'handler.js')).href) as { handler: Handler };

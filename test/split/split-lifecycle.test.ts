@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/logger.js';
 import { childJobId } from '../../src/split/split-spec.js';
 import { ScriptedSubstrate } from '../helpers/scripted-substrate.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { until } from '../helpers/eventually.js';
 import { refCounteq, refCrc32c, refFnv64 } from '../ops/reference.js';
 
 /**
@@ -133,7 +134,7 @@ describe('split job lifecycle', () => {
     server.gate = new Promise((r) => { release = r; });
     try {
       await d.submitJob({ job_id: 'resized', program: { op: 'crc32c', data_url: server.url }, split: { window_bytes: 10_000 } });
-      await until(() => server.windowRequests >= 1, 'the first window request');
+      await until('the first window request', () => server.windowRequests >= 1);
       server.data = pattern(25_000, 2);
       release();
       const record = await d.getResult('resized', { wait: 20 });
@@ -152,7 +153,7 @@ describe('split job lifecycle', () => {
     server.gate = new Promise((r) => { release = r; });
     try {
       await d.submitJob({ job_id: 'cancel-me', program: { op: 'crc32c', data_url: server.url }, split: { window_bytes: 1000 } });
-      await until(() => server.windowRequests >= 1, 'windows to start');
+      await until('windows to start', () => server.windowRequests >= 1);
       const running = await d.getJob('cancel-me');
       assert.equal(running?.status, 'running');
       assert.equal(running.progress?.windows_total, 200);
@@ -205,13 +206,6 @@ describe('split job lifecycle', () => {
   });
 });
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('split jobs on the Redis store, across a dispatcher restart', () => {
   let redis: RedisServer;
@@ -234,11 +228,7 @@ describe('split jobs on the Redis store, across a dispatcher restart', () => {
     server.delayMs = 50;
     await first.submitJob({ job_id: 'resumed', program: { ops: ['crc32c', 'fnv64'], data_url: server.url }, split: { window_bytes: 2_000 } });
     // stop the dispatcher once two windows are done
-    const deadline = Date.now() + 20_000;
-    while (((await first.getJob('resumed'))?.progress?.windows_done ?? 0) < 2) {
-      if (Date.now() > deadline) throw new Error('windows did not finish');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await until('two windows to finish', async () => ((await first.getJob('resumed'))?.progress?.windows_done ?? 0) >= 2, 20_000);
     const doneBefore = (await first.getJob(childJobId('resumed', 0)))?.result?.completed_at;
     await first.close();
     const second = await Dispatcher.create({ ...opts, threads: 1 });

@@ -5,6 +5,7 @@ import { serveDispatcher, type Served } from '../server/harness.js';
 import { LocalSubstrate } from '../../src/substrates/local/local-substrate.js';
 import { CloudflareSubstrate } from '../../src/substrates/cloudflare/cloudflare-substrate.js';
 import { startVolunteer, type Volunteer } from '../../src/runtimes/node-volunteer/volunteer-client.js';
+import { until } from '../helpers/eventually.js';
 import { silentLogger } from '../../src/logger.js';
 import { WORKERD_MODULE_RULES, bundlePath, ensureBundles } from '../runtimes/runtime-fixtures.js';
 import { refCrc32c, refXor } from '../ops/reference.js';
@@ -33,11 +34,7 @@ describe('a split job over local threads, a volunteer and workerd', () => {
     cloudflare = new CloudflareSubstrate({ name: 'workerd', url: workerUrl, publicOrigin: served.url, limits: { max_concurrent_jobs: 2, concurrency: 2 } });
     served.dispatcher.registry.add(cloudflare);
     volunteer = startVolunteer({ coordinator: served.url, slots: 2, logger: silentLogger, allowPrivate: true });
-    const deadline = Date.now() + 20_000;
-    while (!(await served.dispatcher.listSubstrates()).some((s) => s.name === 'volunteer' && s.capabilities.max_concurrent_jobs === 2)) {
-      if (Date.now() > deadline) throw new Error('the volunteer did not register');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until('the volunteer to register', async () => (await served.dispatcher.listSubstrates()).some((s) => s.name === 'volunteer' && s.capabilities.max_concurrent_jobs === 2), 20_000);
   });
   after(async () => {
     await volunteer?.stop(1000);

@@ -1,25 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli as runCliInProcess } from '../../src/cli/program.js';
 import { serveDispatcher } from '../server/harness.js';
 import { RawNode } from '../nodes/raw-node.js';
+import { runCli } from '../cli/run-cli.js';
 
-/** Runs `packetfs …` in this process, capturing what it prints. */
-async function packetfs(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => { stdout += chunk; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => { stderr += chunk; return true; }) as typeof process.stderr.write;
-  try {
-    const code = await runCliInProcess(['node', 'packetfs', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const packetfs = (...args: string[]) => runCli(args);
 
 test('packetfs nodes token create / list / revoke, nodes list and ban', async () => {
   const served = await serveDispatcher({ dispatcher: { threads: 1, requireNodeCredential: true, joinSecret: 'cli-token' }, server: { token: 'cli-token' } });

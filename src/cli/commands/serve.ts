@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DB_FILE } from '../../store/sqlite/schema.js';
 import { Dispatcher } from '../../dispatcher/dispatcher.js';
-import { createLogger } from '../../logger.js';
+import { createLogger, pinoOptions } from '../../logger.js';
 import { isLoopbackHost } from '../../server/loopback.js';
 import { assertListenAllowed, startServer, type RunningServer } from '../../server/server.js';
 import { byteSize, durationMs, integerIn, oneOf, redisUrl } from '../arg-parsers.js';
@@ -132,16 +132,10 @@ function joinSecret(settings: ServeSettings): { joinSecret?: string } {
   return settings.token === undefined ? {} : { joinSecret: settings.token };
 }
 
-/** Fastify's pino logger, writing lines shaped like the dispatcher's (level names, ISO time) to stderr. */
+/** Fastify's pino logger, set up like the dispatcher's (src/logger.ts), on stderr. */
 function httpLogger(level: ServeSettings['logLevel']): object | false {
   if (level === 'silent') return false;
-  return {
-    level,
-    stream: process.stderr,
-    base: null,
-    formatters: { level: (label: string) => ({ level: label }) },
-    timestamp: () => `,"time":"${new Date().toISOString()}"`,
-  };
+  return { ...pinoOptions(level), stream: process.stderr };
 }
 
 /** Stop accepting HTTP, let the dispatcher finish or release in-flight work, then close everything. */

@@ -5,8 +5,11 @@ import type { DashboardFrame } from '../../dashboard/snapshot.js';
 import { withClientOptions, type ClientFlags } from '../client-options.js';
 import { printLine } from '../output.js';
 import { topLines } from '../top-screen.js';
+import { cliIo, type CliStream } from '../cli-io.js';
+import { Backoff, type BackoffPolicy } from '../../util/backoff.js';
 
-const MAX_BACKOFF_MS = 10_000;
+/** a person watches the countdown: no jitter */
+const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 10_000, jitter: 'none' };
 
 /**
  * `packetfs top`: the dashboard's live numbers in a terminal, from the same
@@ -21,16 +24,17 @@ export function registerTop(program: Command): void {
     .option('--once', 'print one frame and exit')
     .option('--json', 'print frames as JSON (one per line)')
     .action(async (flags: ClientFlags & { once?: boolean; json?: boolean }) => {
-      const tty = process.stdout.isTTY === true && flags.json !== true && flags.once !== true;
+      const stdout = cliIo().stdout;
+      const tty = stdout.isTTY === true && flags.json !== true && flags.once !== true;
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const screen = tty ? new Screen() : null;
+      const screen = tty ? new Screen(stdout) : null;
       try {
         await follow(flags, controller, (frame) => {
-          if (flags.json) process.stdout.write(JSON.stringify(frame) + '\n');
-          else if (screen !== null) screen.draw(topLines(frame, process.stdout.columns || 100));
+          if (flags.json) stdout.write(JSON.stringify(frame) + '\n');
+          else if (screen !== null) screen.draw(topLines(frame, stdout.columns || 100));
           else printLine(topLines(frame).join('\n') + '\n');
           if (flags.once) controller.abort();
         }, screen);
@@ -44,43 +48,45 @@ export function registerTop(program: Command): void {
 
 /** Reads frames until aborted; on a TTY a dropped stream is retried with backoff, elsewhere it ends the command. */
 async function follow(flags: ClientFlags, controller: AbortController, onFrame: (f: DashboardFrame) => void, screen: Screen | null): Promise<void> {
-  let backoffMs = 500;
+  const backoff = new Backoff(RECONNECT_BACKOFF);
   while (!controller.signal.aborted) {
+    let why = 'the stream ended';
     try {
       await readFrames({ baseUrl: flags.server, signal: controller.signal, ...(flags.token ? { token: flags.token } : {}) }, (frame) => {
-        backoffMs = 500;
+        backoff.reset();
         onFrame(frame);
       });
       if (controller.signal.aborted) return;
       if (screen === null) throw new PacketFSError('UNREACHABLE', 'the dashboard stream ended');
     } catch (err) {
       if (screen === null || (err instanceof PacketFSError && err.code === 'UNAUTHORIZED')) throw err;
-      screen.status(`reconnecting in ${backoffMs / 1000} s: ${(err as Error).message}`);
+      why = (err as Error).message;
     }
-    await new Promise((resolve) => setTimeout(resolve, backoffMs));
-    backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+    const delayMs = backoff.next();
+    screen?.status(`reconnecting in ${delayMs / 1000} s: ${why}`);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
 }
 
 /** The alternate screen: each frame overwrites the last line by line (no flicker), the cursor hidden meanwhile. */
 class Screen {
-  constructor() {
-    process.stdout.write('\x1b[?1049h\x1b[?25l');
+  constructor(private readonly out: CliStream) {
+    out.write('\x1b[?1049h\x1b[?25l');
   }
 
   draw(lines: string[]): void {
-    const width = process.stdout.columns || 100;
-    const height = process.stdout.rows || 40;
+    const width = this.out.columns || 100;
+    const height = this.out.rows || 40;
     const shown = lines.slice(0, height - 1).map((l) => `${l.length > width ? l.slice(0, width) : l}\x1b[K`);
-    process.stdout.write(`\x1b[H${shown.join('\n')}\n\x1b[J`);
+    this.out.write(`\x1b[H${shown.join('\n')}\n\x1b[J`);
   }
 
   status(text: string): void {
-    process.stdout.write(`\x1b[H${text}\x1b[K`);
+    this.out.write(`\x1b[H${text}\x1b[K`);
   }
 
   close(): void {
-    process.stdout.write('\x1b[?25h\x1b[?1049l');
+    this.out.write('\x1b[?25h\x1b[?1049l');
   }
 }
 

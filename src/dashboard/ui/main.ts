@@ -4,6 +4,7 @@ import { ThroughputChart } from './chart.js';
 import { byId } from './dom.js';
 import { hideJob, jobIdFromHash, showJob } from './job-detail.js';
 import { renderFrame } from './render.js';
+import { Backoff, type BackoffPolicy } from '../../util/backoff.js';
 
 /**
  * The dashboard page. One fetch()-read SSE stream (GET /v1/dashboard/stream)
@@ -14,10 +15,11 @@ import { renderFrame } from './render.js';
  * only in the Authorization header, and is never written to a URL or the console.
  */
 const TOKEN_KEY = 'packetfs.dashboard.token';
-const MAX_BACKOFF_MS = 10_000;
+/** a person watches the state: no jitter */
+const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 10_000, jitter: 'none' };
 
 let controller: AbortController | null = null;
-let backoffMs = 1000;
+const backoff = new Backoff(RECONNECT_BACKOFF);
 let retryTimer: number | undefined;
 const chart = new ThroughputChart(byId('chart'));
 
@@ -45,7 +47,7 @@ function connect(): void {
   const t = token();
   readFrames({ baseUrl: location.origin, signal: mine.signal, ...(t === null ? {} : { token: t }) }, (frame) => {
     if (document.body.dataset.connection !== 'live') setConnection('live', 'live');
-    backoffMs = 1000;
+    backoff.reset();
     renderFrame(frame);
     chart.update(frame);
   }).then(() => {
@@ -62,8 +64,7 @@ function connect(): void {
 
 function retry(why: string): void {
   setConnection('error', `reconnecting: ${why}`);
-  retryTimer = window.setTimeout(connect, backoffMs);
-  backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+  retryTimer = window.setTimeout(connect, backoff.next());
 }
 
 function lock(error: string | null): void {

@@ -2,6 +2,7 @@ import { normalizeProgram } from '../../job/normalize-program.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
 import { failedOutcome } from '../node-worker/execute-program.js';
 import type { BrowserCapabilities } from './capabilities.js';
+import { Backoff, type BackoffPolicy } from '../../util/backoff.js';
 import {
   CLOSE_CODES, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, encodeNodeMessage, parseDispatcherMessage,
   type Assignment, type DispatcherMessage, type NodeMessage, type NodeResult,
@@ -28,8 +29,8 @@ export interface NodeClientOptions {
  */
 export type NodeClientState = 'connecting' | 'registered' | 'draining' | 'closed';
 
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
+/** 500 ms doubling to 30 s, jittered: a dispatcher restart drops every browser at once */
+const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, jitter: 'equal' };
 /** Close codes by which the dispatcher says "do not come back as you are". */
 const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CLOSE_CODES.unauthorized, CLOSE_CODES.invalidMessage, CLOSE_CODES.tooBig]);
 
@@ -46,7 +47,7 @@ export class NodeClient {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private registeredAt = 0;
   private inFlight = 0;
-  private reconnectDelay = RECONNECT_MIN_MS;
+  private readonly reconnectBackoff = new Backoff(RECONNECT_BACKOFF);
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private firstRegistration: { resolve(id: string): void; reject(err: Error): void } | null = null;
 
@@ -114,7 +115,7 @@ export class NodeClient {
     this.nodeId = nodeId;
     this.maxMessageBytes = maxMessageBytes;
     this.maxBatch = maxBatch;
-    this.reconnectDelay = RECONNECT_MIN_MS;
+    this.reconnectBackoff.reset();
     this.registeredAt = Date.now();
     this.setState('registered');
     clearInterval(this.heartbeat);
@@ -186,8 +187,7 @@ export class NodeClient {
       return;
     }
     this.setState('connecting');
-    this.reconnectTimer = setTimeout(() => this.open(), this.reconnectDelay);
-    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
+    this.reconnectTimer = setTimeout(() => this.open(), this.reconnectBackoff.next());
   }
 
   private failFirstRegistration(err: Error): void {

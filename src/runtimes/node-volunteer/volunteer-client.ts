@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { PacketFSError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { version } from '../../version.js';
+import { Backoff } from '../../util/backoff.js';
 import type { WindowContext } from '../../data/window.js';
 import { executeProgram } from '../node-worker/execute-program.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
@@ -64,7 +65,7 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
   let socket: WebSocket | null = null;
   let heartbeat: NodeJS.Timeout | null = null;
   let reconnectTimer: NodeJS.Timeout | null = null;
-  let failures = 0;
+  const reconnectBackoff = new Backoff({ baseMs: minBackoff, maxMs: maxBackoff, jitter: 'full' });
   let stopping = false;
   let outbox: NodeResult[] = [];
   let flushQueued = false;
@@ -124,7 +125,7 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
       if (msg === null) return;
       switch (msg.type) {
         case 'registered':
-          failures = 0;
+          reconnectBackoff.reset();
           log.info({ event: 'registered', node: msg.node_id, slots }, `registered with ${url} as ${msg.node_id}`);
           if (heartbeat) clearInterval(heartbeat);
           heartbeat = setInterval(() => send({ type: 'heartbeat', free_slots: Math.max(0, slots - running.size) }), msg.heartbeat_ms);
@@ -151,8 +152,7 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
           `the coordinator refused this worker (${code}): ${reason.toString() || 'no reason given'}`));
         return;
       }
-      const ceiling = Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures++, 20));
-      const delay = Math.round(Math.random() * ceiling);
+      const delay = reconnectBackoff.next();
       log.info({ event: 'reconnecting', code, delay_ms: delay }, `disconnected (${code}); reconnecting in ${delay} ms`);
       reconnectTimer = setTimeout(connect, delay);
     });

@@ -7,6 +7,7 @@ import { readLegacyEntry } from './legacy-entry.js';
 import { scripts } from './lua-scripts.js';
 import { isUnavailable } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
+import { backoffDelayMs, type BackoffPolicy } from '../../util/backoff.js';
 
 /**
  * The original's ingress, kept working: jobs LPUSHed onto `<prefix>:jobs:queue`
@@ -64,6 +65,8 @@ type IngressState = 'idle' | 'running' | 'stopped';
 
 /** most abandoned entries taken over at once; more wait for the next reclaim */
 const RECLAIM_MAX = 100_000;
+/** after a failed round: 100 ms doubling to 2 s, jittered (several dispatchers share the list) */
+const INGRESS_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 2_000, jitter: 'equal' };
 
 export class LegacyIngress {
   private state: IngressState = 'idle';
@@ -189,7 +192,7 @@ export class LegacyIngress {
         if (failures === 1 || !isUnavailable(err)) {
           this.opts.logger.warn({ store: 'redis', err: (err as Error).message }, 'ingress from the original job list paused');
         }
-        await this.pause(Math.min(2000, 50 * 2 ** Math.min(failures, 6)));
+        await this.pause(backoffDelayMs(INGRESS_BACKOFF, failures - 1));
       }
     }
   }

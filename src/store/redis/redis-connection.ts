@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { PacketFSError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { backoffDelayMs } from '../../util/backoff.js';
 
 /**
  * Opening the store's Redis connection, and turning what ioredis throws into
@@ -36,7 +37,7 @@ export async function openRedis(url: string, opts: ConnectionOptions, logger: Lo
       commandTimeout: opts.commandTimeoutMs ?? 5000,
       connectTimeout: Math.min(opts.connectTimeoutMs ?? 10_000, 5000),
       // 50 ms, 100 ms, 200 ms … capped, with jitter so many dispatchers do not reconnect in lockstep
-      retryStrategy: (times) => Math.round(Math.min(maxDelay, 50 * 2 ** Math.min(times, 16)) * (0.75 + Math.random() / 4)),
+      retryStrategy: (times) => backoffDelayMs({ baseMs: 50, maxMs: maxDelay, jitter: 'equal' }, times - 1),
     });
   } catch (err) {
     throw new PacketFSError('INVALID_REQUEST', `not a usable Redis URL: ${(err as Error).message}`, { path: 'redis', cause: err });
