@@ -164,7 +164,13 @@ const schemas = {
     type: 'object', required: ['period', 'spent_usd', 'reserved_usd', 'budget', 'forecast_usd'],
     properties: {
       period: { type: 'object', properties: { day: { type: 'string' }, month: { type: 'string' } } },
-      spent_usd: { type: 'object', required: ['total', 'by_substrate', 'today'], description: 'this UTC month; `today` this UTC day' },
+      spent_usd: {
+        type: 'object', required: ['total', 'by_substrate', 'today'], description: 'this UTC month; `today` this UTC day',
+        properties: {
+          total: { type: 'number' }, by_substrate: { type: 'object', additionalProperties: { type: 'number' } },
+          today: { type: 'object', required: ['total', 'by_substrate'], properties: { total: { type: 'number' }, by_substrate: { type: 'object', additionalProperties: { type: 'number' } } } },
+        },
+      },
       reserved_usd: { type: 'number', description: 'estimates of paid jobs in flight' },
       budget: nullable({ type: 'object', description: 'the configured budget plus `limits`: per limit its spend, what is left, used ratio and alert level' }),
       forecast_usd: { type: 'number', description: 'the month\'s spend at its average rate so far' },
@@ -524,7 +530,7 @@ export const openApiDocument = {
             content: json({
               type: 'object', required: ['at', 'dispatchers', 'totals', 'jobs_per_second', 'substrates'],
               properties: {
-                at: isoTime, dispatchers: { type: 'array', items: { type: 'object' } }, totals: { type: 'object' },
+                at: { type: 'number', description: 'when the frame was made, ms since the epoch' }, dispatchers: { type: 'array', items: { type: 'object' } }, totals: { type: 'object' },
                 jobs_per_second: { type: 'number' }, substrates: { type: 'array', items: { type: 'object' } },
               },
             }),
