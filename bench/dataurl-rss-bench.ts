@@ -18,7 +18,7 @@ export async function benchDataUrlRss(opts: { jobs?: number; fileMiB?: number } 
   const fileBytes = (opts.fileMiB ?? 128) * 1024 * 1024;
   const chunk = Buffer.alloc(1024 * 1024);
   for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 0xff;
-  const files = createServer((req, res) => {
+  const files = createServer((_req, res) => {
     res.writeHead(200, { 'content-length': String(fileBytes) });
     let sent = 0;
     const pump = (): void => {

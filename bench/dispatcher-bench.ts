@@ -34,7 +34,7 @@ export async function benchInProcess(opts: { jobs?: number; batch?: number; lone
     const latencies: number[] = [];
     for (let i = 0; i < jobs.length; i += 97) {
       const r = await d.getResult(jobs[i]!.job_id);
-      if (!r || r.status !== 'succeeded') throw new Error(`job ${jobs[i]!.job_id} did not succeed: ${JSON.stringify(r)}`);
+      if (r?.status !== 'succeeded') throw new Error(`job ${jobs[i]!.job_id} did not succeed: ${JSON.stringify(r)}`);
       latencies.push(Date.parse(r.completed_at) - (submittedAt.get(i - (i % batch)) ?? wall0));
     }
     const lone = [];

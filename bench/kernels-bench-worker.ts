@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadNativeCrc32c } from '../src/runtimes/node/crc32c-native.js';
-import { nativeAddon } from '../src/runtimes/node/native-addon.js';
-import { installNativeKernels } from '../src/runtimes/node/native-kernels.js';
+import { loadNativeCrc32c } from '../src/ops/node/crc32c-native.js';
+import { nativeAddon } from '../src/ops/node/native-addon.js';
+import { installNativeKernels } from '../src/ops/node/native-kernels.js';
 import { measureKernels, type ExtraKernel, type KernelRow } from './kernels-measure.js';
 
 /**

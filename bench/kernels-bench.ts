@@ -60,7 +60,7 @@ export async function benchKernels(opts: { sizeMiB?: number; blobMiB?: number } 
     add('node main', measureNodeKernels(sizeMiB));
     add('node worker', await measureKernelsInWorker(sizeMiB));
     add('chromium worker', await inChromium(root, work, sizeMiB, notes));
-    add('workerd', await inWorkerd(root, sizeMiB >= 32 ? 32 : sizeMiB));
+    add('workerd', await inWorkerd(root, Math.min(sizeMiB, 32)));
     const { blob, file } = await blobJobs(blobMiB, work);
     if (c !== null && limit !== null) {
       // The limit is the best the C code did: once before the JavaScript runs, once after, so a burst of load does not make it.

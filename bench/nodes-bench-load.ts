@@ -39,15 +39,12 @@ function open(i: number, rejoin = 0): Promise<void> {
 }
 
 function answer(job: Assignment): object {
-  function lie(job: Assignment): object {
-  const honest = answer(job) as { result: { count: number; bytes: number } };
-  const r = honest.result;
-  return { ...honest, result: 'count' in r ? { count: (r.count + 1) % (r.bytes + 1), bytes: r.bytes } : r };
-}
-
-const t0 = performance.now();
+  const t0 = performance.now();
   let bytes = decoded.get(job.program.data!);
-  if (bytes === undefined) decoded.set(job.program.data!, bytes = Buffer.from(job.program.data!, 'base64'));
+  if (bytes === undefined) {
+    bytes = Buffer.from(job.program.data!, 'base64');
+    decoded.set(job.program.data!, bytes);
+  }
   const out = runOps(job.program.ops, bytes, job.program.fnv_state);
   return { assignment_id: job.assignment_id, ok: true, result: job.program.single ? out[0] : out, bytes_processed: bytes.length, exec_time_ms: performance.now() - t0 };
 }

@@ -38,7 +38,10 @@ export interface RuntimesBenchResult {
   rows: RuntimeBench[];
 }
 
-type Post = (body: { jobs: Array<{ job_id: string; program: any }> }) => Promise<{ results: Array<{ success: boolean; result: any; error?: unknown }> }>;
+/** The compute API's request and reply, as far as this bench reads them (tiny counteq jobs and crc32c windows). */
+type WireProgram = { op?: string; imm?: number; data?: string; data_url?: string; offset?: number; length?: number };
+type WireResult = { count?: number; crc32c?: number };
+type Post = (body: { jobs: Array<{ job_id: string; program: WireProgram }> }) => Promise<{ results: Array<{ success: boolean; result: WireResult; error?: unknown }> }>;
 
 const MiB = 1024 * 1024;
 const BLOB_WINDOWS = 64;
@@ -58,6 +61,7 @@ export async function benchRuntimes(opts: { tiny?: number; windows?: number } = 
   try {
     const direct: Post = async ({ jobs }) => ({
       results: await Promise.all(jobs.map(async ({ program }) => {
+        if (program.data_url === undefined || program.offset === undefined || program.length === undefined) throw new Error('the direct path reads data_url windows only');
         const window = await fetchRangeWith(fetch, program.data_url, program.offset, program.length, { maxBytes: MiB });
         return { success: true, result: { crc32c: crc32cPure(window) } };
       })),
@@ -109,7 +113,7 @@ async function benchTiny(post: Post, n: number, batch: number): Promise<number> 
   return Math.round(n / ((performance.now() - t0) / 1000));
 }
 
-type CrcJob = { job_id: string; timeout_s: number; program: unknown; expected: number };
+type CrcJob = { job_id: string; timeout_s: number; program: WireProgram; expected: number };
 
 async function benchCrc(post: Post, crcJobs: CrcJob[]): Promise<number> {
   const wire = crcJobs.map(({ expected: _expected, ...job }) => job);
@@ -123,7 +127,7 @@ async function benchCrc(post: Post, crcJobs: CrcJob[]): Promise<number> {
 }
 
 /** Posts `jobs` in batches of `batch`, four requests in flight; every job must succeed. */
-async function runAll<J extends { job_id: string; program: unknown }>(post: Post, jobs: J[], batch: number, check: (job: J, result: any) => void): Promise<void> {
+async function runAll<J extends { job_id: string; program: WireProgram }>(post: Post, jobs: J[], batch: number, check: (job: J, result: WireResult) => void): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < jobs.length) {

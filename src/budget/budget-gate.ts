@@ -102,7 +102,7 @@ export class BudgetGate implements PlacementGate {
   }
 
   /** the error of a job that asked on_budget "fail" when the budget is spent */
-  static budgetError(limit: Limit, reason: string): PacketFSError {
+  static budgetError(reason: string): PacketFSError {
     return new PacketFSError('BUDGET_EXCEEDED', `${reason}, and the job asked on_budget "fail"`, { path: 'on_budget' });
   }
 

@@ -38,7 +38,7 @@ export function dryRun(job: JobSpec, registry: SubstrateRegistry, gate: BudgetGa
       return { ...base, would: 'fail', substrate: null, estimated_cost_usd: null, error: verdict.error.toJSON() };
     case 'budget':
       return job.on_budget === 'fail'
-        ? { ...base, would: 'fail', substrate: null, estimated_cost_usd: null, error: BudgetGate.budgetError(verdict.limit, verdict.reason).toJSON() }
+        ? { ...base, would: 'fail', substrate: null, estimated_cost_usd: null, error: BudgetGate.budgetError(verdict.reason).toJSON() }
         : { ...base, would: 'wait', substrate: null, estimated_cost_usd: null, reason: `${verdict.reason}: waiting for budget` };
     case 'busy':
       return { ...base, would: 'wait', substrate: null, estimated_cost_usd: null, reason: 'every substrate that fits is busy or unhealthy right now' };

@@ -1,5 +1,5 @@
 import { PacketFSError } from '../errors.js';
-import { indexPath } from '../job/field-path.js';
+import { indexPath } from '../schema/field-path.js';
 import type { PricingModel } from '../scheduler/capabilities.js';
 import type { Substrate } from '../substrates/substrate.js';
 import type { RemotePricing, RemoteSubstrateOptions } from '../substrates/http-compute/remote-substrate.js';
@@ -87,6 +87,11 @@ export function buildSubstrates(entries: readonly SubstrateEntry[], opts: BuildO
           ...common, url: entry.url,
           ...(token !== undefined ? { idToken: { token } } : entry.metadata_url === undefined ? {} : { idToken: { metadataUrl: entry.metadata_url } }),
         });
+      }
+      default: {
+        // the config checker admits only the types above; this keeps the switch exhaustive when one is added
+        const unknownType: never = entry;
+        throw new PacketFSError('INVALID_REQUEST', `${at}.type ${JSON.stringify((unknownType as { type: unknown }).type)} is not a substrate type`, { path: `${at}.type` });
       }
     }
   });

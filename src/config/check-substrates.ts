@@ -1,6 +1,6 @@
 import { Type } from '../schema/type.js';
 import { PacketFSError } from '../errors.js';
-import { fieldPath } from '../job/field-path.js';
+import { fieldPath } from '../schema/field-path.js';
 import { SubstrateEntrySchema, type SubstrateEntry } from '../schema/config-schema.js';
 import { validator } from '../schema/validator.js';
 

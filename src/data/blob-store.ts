@@ -6,7 +6,7 @@ import { PacketFSError } from '../errors.js';
 import { crc32c } from '../ops/index.js';
 import { blobFilePath, openBlobFile, readBlobRange } from './blob-file-reader.js';
 import { assertBlobId, BLOB_ID_PATTERN } from './own-blob-url.js';
-import { installNativeCrc32c } from '../runtimes/node/crc32c-native.js';
+import { installNativeCrc32c } from '../ops/node/crc32c-native.js';
 
 export { createFileBlobReader } from './blob-file-reader.js';
 export { ownBlobMatcher, isBlobId, BLOB_ID_PATTERN } from './own-blob-url.js';

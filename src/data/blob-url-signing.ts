@@ -59,5 +59,6 @@ let processSigner: BlobUrlSigner | null = null;
  * with it, so a signed URL is valid exactly where the blob is served.
  */
 export function processBlobUrlSigner(): BlobUrlSigner {
-  return (processSigner ??= createBlobUrlSigner());
+  processSigner ??= createBlobUrlSigner();
+  return processSigner;
 }

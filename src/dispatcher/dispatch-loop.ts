@@ -6,7 +6,7 @@ import type { SubstrateRegistry } from '../scheduler/registry.js';
 import { expectedCostUsd } from '../scheduler/pricing.js';
 import type { Logger } from '../logger.js';
 import { Backoff, backoffDelayMs, type BackoffPolicy } from '../util/backoff.js';
-import { attemptError, failedRecord, succeededRecord } from './result-records.js';
+import { attemptError, failedRecord, succeededRecord } from '../store/result-records.js';
 import { metricOf } from '../store/terminal-records.js';
 import { withStoreRetries } from '../util/store-retries.js';
 import type { Telemetry } from './telemetry.js';
@@ -218,32 +218,31 @@ export class DispatchLoop {
     this.budget?.begin();
     const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!), this.budget);
     const now = this.now();
-    let failures: Array<{ lease: Lease; error: ErrorBody }> | null = null;
-    let deferrals: Deferral[] | null = null;
+    const failures: Array<{ lease: Lease; error: ErrorBody }> = [];
+    const deferrals: Deferral[] = [];
     for (const u of unplaced) {
       const lease = leases[u.index]!;
       if (!this.registry.canEverRun(lease.job)) {
-        (failures ??= []).push({ lease, error: this.registry.noSubstrateError(lease.job).toJSON() });
+        failures.push({ lease, error: this.registry.noSubstrateError(lease.job).toJSON() });
         continue;
       }
       const verdict = this.budget?.wasRefused(lease.job) === true ? this.budget.verdict(lease.job, this.registry.declared()) : null;
       if (verdict === null || verdict.kind === 'busy') {
         this.held.push(lease);
       } else if (verdict.kind === 'cap') {
-        (failures ??= []).push({ lease, error: verdict.error.toJSON() });
+        failures.push({ lease, error: verdict.error.toJSON() });
       } else if (lease.job.on_budget === 'fail') {
-        (failures ??= []).push({ lease, error: BudgetGate.budgetError(verdict.limit, verdict.reason).toJSON() });
+        failures.push({ lease, error: BudgetGate.budgetError(verdict.reason).toJSON() });
       } else {
-        (deferrals ??= []).push({ lease, delayMs: this.budgetRecheckMs, reason: `${verdict.reason}: waiting for budget` });
+        deferrals.push({ lease, delayMs: this.budgetRecheckMs, reason: `${verdict.reason}: waiting for budget` });
       }
     }
     for (const [substrate, indexes] of groups) this.runBatch(substrate, indexes.map((i) => leases[i]!), now);
-    if (failures) {
+    if (failures.length > 0) {
       this.track(failures.map((f) => f.lease), this.settleFailures(failures, now));
     }
-    if (deferrals) {
-      const items = deferrals;
-      this.track(items.map((d) => d.lease), this.withStoreRetries(() => this.store.defer(items)));
+    if (deferrals.length > 0) {
+      this.track(deferrals.map((d) => d.lease), this.withStoreRetries(() => this.store.defer(deferrals)));
     }
   }
 

@@ -15,7 +15,7 @@ import type { DispatcherApi, JobListQuery, JobStatusView, MetricsReport, SubmitO
 import { SplitCoordinator } from '../split/split-coordinator.js';
 import { createSizeOf } from '../split/source-size.js';
 import { listWithoutChildren } from '../split/list-without-children.js';
-import { parentIdOf } from '../split/split-spec.js';
+import { parentIdOf } from '../job/split-spec.js';
 import type { SplitProgress } from '../split/split-progress.js';
 import { DispatchLoop } from './dispatch-loop.js';
 import type { DispatcherOptions } from './options.js';
@@ -120,14 +120,15 @@ export class Dispatcher implements DispatcherApi {
     const substrates = [...(opts.substrates ?? [])];
     let local: Substrate | null = null;
     if (opts.local !== false) {
-      substrates.unshift(local = new LocalSubstrate({
+      local = new LocalSubstrate({
         blobDir,
         allowPrivate: opts.allowPrivateDataUrls ?? false,
         allowHosts: opts.allowHosts ?? [],
         ownOrigins: opts.publicOrigins ?? [],
         maxWindowBytes: opts.maxWindowBytes ?? 256 * 1024 * 1024,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
-      }));
+      });
+      substrates.unshift(local);
     }
     let wakeLoop = (): void => {};
     const nodeService = opts.nodes === false ? undefined : await NodeService.create({
@@ -267,7 +268,8 @@ export class Dispatcher implements DispatcherApi {
     const substrates: Record<string, SubstrateAggregate> = {};
     for (const m of metrics) {
       const key = m.substrate ?? 'none';
-      const a = (substrates[key] ??= { jobs: 0, succeeded: 0, failed: 0, avg_exec_time_ms: 0, total_cost_usd: 0, bytes_processed: 0 });
+      substrates[key] ??= { jobs: 0, succeeded: 0, failed: 0, avg_exec_time_ms: 0, total_cost_usd: 0, bytes_processed: 0 };
+      const a = substrates[key];
       a.jobs++;
       if (m.success) a.succeeded++; else if (m.status === 'failed') a.failed++;
       a.avg_exec_time_ms += m.exec_time_ms;

@@ -14,7 +14,7 @@ import { NodeAccess, type MintedToken, type MintRequest } from '../trust/node-ac
 import { FileNodeLedger, type BanRecord, type NodeLedger, type TokenRecord } from '../trust/node-ledger.js';
 import type { ReputationPolicy } from '../trust/reputation.js';
 import { DEFAULT_REPUTATION_POLICY } from '../trust/reputation.js';
-import { correctedRecord } from './result-records.js';
+import { correctedRecord } from '../store/result-records.js';
 
 /**
  * Everything about volunteer nodes a dispatcher runs: the pool they connect

@@ -1,13 +1,13 @@
 import type { JobSpec } from './types.js';
-import { DEFAULT_LIMITS, type JobLimits } from './limits.js';
+import { DEFAULT_LIMITS, type JobLimits } from '../schema/limits.js';
 import { JOB_DEFAULTS } from './defaults.js';
-import { fieldPath, indexPath } from './field-path.js';
+import { fieldPath, indexPath } from '../schema/field-path.js';
 import { invalidJob, tooLarge } from './invalid-job.js';
 import { normalizeCheckedProgram } from './normalize-program.js';
 import { isPlainObject } from './range-checks.js';
 import { metadataCopy } from './metadata.js';
 import { isoTime } from '../util/iso-time.js';
-import { normalizeSplit } from '../split/split-spec.js';
+import { normalizeSplit } from './split-spec.js';
 import { JobSchema } from '../schema/job-schema.js';
 import { compiledValidator } from '../schema/compiled-validator.js';
 

@@ -1,6 +1,6 @@
 import type { OpSpec, OpResult } from '../ops/types.js';
 import type { ErrorBody, ErrorCode } from '../errors.js';
-import type { SplitSpec } from '../split/split-spec.js';
+import type { SplitSpec } from './split-spec.js';
 import type { SplitProgress } from '../split/split-progress.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ProgramSpec } from '../job/types.js';
+import type { ProgramSpec } from './types.js';
 
 /**
  * The window length of a program when the dispatcher knows it without

@@ -1,8 +1,7 @@
 import type { Static, TLiteral, TSchema, TUnion } from '@sinclair/typebox';
 import { Type } from './type.js';
 import { OP_NAMES, type OpName } from '../ops/types.js';
-import { DEFAULT_LIMITS } from '../job/limits.js';
-import { MAX_SPLIT_WINDOW_BYTES, MIN_WINDOW_BYTES } from '../split/split-spec.js';
+import { DEFAULT_LIMITS } from './limits.js';
 
 /**
  * The job wire format (contracts §2, the original ComputeJob field names) as
@@ -22,6 +21,10 @@ export const MAX_ATTEMPTS = 100;
 export const MAX_PRIORITY = 1000;
 /** a cost cap above this is a typo, not a budget */
 export const MAX_COST_USD = 1_000_000;
+/** Fewest bytes a fixed split window may have; 1 keeps tiny test data splittable. */
+export const MIN_WINDOW_BYTES = 1;
+/** Most bytes in one split window: what one substrate holds in memory for one job at most. */
+export const MAX_SPLIT_WINDOW_BYTES = 256 * 1024 * 1024;
 /** URLs travel in every queued job and result; anything longer is a mistake or an attack. */
 export const MAX_DATA_URL_CHARS = 4096;
 export const JOB_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';

@@ -2,8 +2,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { ValueErrorType, Errors, type ValueError } from '@sinclair/typebox/errors';
 import { Check } from '@sinclair/typebox/value';
 import { PacketFSError, type ErrorCode } from '../errors.js';
-import { fieldPath, indexPath } from '../job/field-path.js';
-import { unknownFieldMessage } from '../job/invalid-job.js';
+import { fieldPath, indexPath } from './field-path.js';
+import { unknownFieldMessage } from './unknown-field.js';
 import { Type } from './type.js';
 
 /**

@@ -23,8 +23,7 @@ export async function* readServerEvents(body: ReadableStream<Uint8Array>): Async
       if (done) return;
       buffer += decoder.decode(value, { stream: true });
       if (buffer.length > MAX_EVENT_CHARS) throw new Error(`event stream sent an event over ${MAX_EVENT_CHARS} characters`);
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
+      for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
         const line = buffer.slice(0, newline).replace(/\r$/, '');
         buffer = buffer.slice(newline + 1);
         if (line === '') {
@@ -32,7 +31,7 @@ export async function* readServerEvents(body: ReadableStream<Uint8Array>): Async
           event = 'message';
           data = [];
         } else if (line.startsWith(':')) {
-          continue;
+          // a comment line (keep-alive): nothing to read
         } else if (line.startsWith('event:')) {
           event = line.slice(6).trim();
         } else if (line.startsWith('data:')) {

@@ -7,7 +7,7 @@ import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from 
 import { registerBlobPreflight, trackRoutes } from './method-routing.js';
 import { installBearerAuth } from './auth.js';
 import { parseJsonBody } from './json-body.js';
-import { assertListenAllowed } from './loopback.js';
+import { assertListenAllowed } from '../util/loopback.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerJobEventRoutes } from './routes/job-events.js';
 import { blobRoutes } from './routes/blobs.js';
@@ -114,7 +114,7 @@ export async function startServer(dispatcher: ServedDispatcher, opts: ServerOpti
   return { url: `http://${host}:${address.port}`, close: () => app.close() };
 }
 
-export { assertListenAllowed } from './loopback.js';
+export { assertListenAllowed } from '../util/loopback.js';
 
 function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === undefined || logger === false) return false;

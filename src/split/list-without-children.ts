@@ -1,5 +1,5 @@
 import type { JobStore, ListPage, ListQuery } from '../store/job-store.js';
-import { parentIdOf } from './split-spec.js';
+import { parentIdOf } from '../job/split-spec.js';
 
 /** Store pages read at most per listing while skipping window jobs; a page may then come back short, with a cursor. */
 const MAX_PAGES = 20;

@@ -56,7 +56,10 @@ export class ProgressBoard {
   /** Calls `listener` on every change of this job's progress until the returned function is called. */
   subscribe(jobId: string, listener: Listener): () => void {
     let set = this.listeners.get(jobId);
-    if (set === undefined) this.listeners.set(jobId, set = new Set());
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(jobId, set);
+    }
     set.add(listener);
     return () => {
       set.delete(listener);

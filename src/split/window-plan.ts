@@ -1,6 +1,6 @@
 import type { SubstrateView } from '../dispatcher/api.js';
 import { PacketFSError } from '../errors.js';
-import { MAX_SPLIT_WINDOWS, MAX_SPLIT_WINDOW_BYTES, type SplitSpec } from './split-spec.js';
+import { MAX_SPLIT_WINDOWS, MAX_SPLIT_WINDOW_BYTES, type SplitSpec } from '../job/split-spec.js';
 
 /**
  * How a split job's range becomes windows. For "auto" (docs/split.md):

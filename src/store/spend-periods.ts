@@ -41,7 +41,10 @@ export function spendIncrements(items: ReadonlyArray<{ substrate: string; usd: n
     const keys = spendKeys(item.at);
     for (const key of [keys.day, keys.month]) {
       let row = out.get(key);
-      if (row === undefined) out.set(key, row = new Map());
+      if (row === undefined) {
+        row = new Map();
+        out.set(key, row);
+      }
       row.set(item.substrate, (row.get(item.substrate) ?? 0) + item.usd);
     }
   }

@@ -55,7 +55,7 @@ describe('scanBlobRange', () => {
   it('queues concurrent scans behind each other so they never share the arena', async () => {
     const windows = [[0, null], [5, 2_000_000], [100_000, 700_001]] as const;
     const got = await Promise.all(windows.map(([o, l]) => scanOps(o, l)));
-    windows.forEach(([o, l], i) => assert.deepEqual(got[i]!.results, runOps(ALL_OPS, data.subarray(o, l === null ? undefined : o + l))));
+    for (const [i, [o, l]] of windows.entries()) assert.deepEqual(got[i]!.results, runOps(ALL_OPS, data.subarray(o, l === null ? undefined : o + l)));
   });
 
   it('rejects windows past the end, over the cap, and missing blobs', async () => {

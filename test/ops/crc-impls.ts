@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { compileKernelsModule, setCrc32cImplementation, useHostKernels, useWasmKernels } from '../../src/ops/index.js';
-import { installNativeCrc32c } from '../../src/runtimes/node/crc32c-native.js';
-import { installNativeKernels } from '../../src/runtimes/node/native-kernels.js';
+import { installNativeCrc32c } from '../../src/ops/node/crc32c-native.js';
+import { installNativeKernels } from '../../src/ops/node/native-kernels.js';
 
 /**
  * Every kernel implementation the vectors must pass under: pure TypeScript

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { afterEach, describe, it } from 'node:test';
 import { restoreDefaultKernels } from './crc-impls.js';
 import { crc32c, crc32cPure, setCrc32cImplementation } from '../../src/ops/index.js';
-import { installNativeCrc32c, installedNativeCrc32c } from '../../src/runtimes/node/crc32c-native.js';
+import { installNativeCrc32c, installedNativeCrc32c } from '../../src/ops/node/crc32c-native.js';
 import { prng, randomBytes } from './reference.js';
 
 const binding = createRequire(import.meta.url)('@node-rs/crc32') as typeof import('@node-rs/crc32');

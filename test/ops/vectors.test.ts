@@ -35,7 +35,7 @@ for (const impl of CRC_IMPLS) {
       for (const w of vectors.windows) {
         const window = blob.subarray(w.offset, w.offset + w.length);
         const results = runOps(OP_NAMES.map((op) => ({ op, imm: 42 })), window);
-        OP_NAMES.forEach((op, i) => assertResult(results[i]!, w.results[op]!, w.length, `window ${w.offset}+${w.length} ${op}`));
+        for (const [i, op] of OP_NAMES.entries()) assertResult(results[i]!, w.results[op]!, w.length, `window ${w.offset}+${w.length} ${op}`);
       }
     });
 

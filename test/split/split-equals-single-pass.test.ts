@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import { silentLogger } from '../../src/logger.js';
-import { childJobId } from '../../src/split/split-spec.js';
+import { childJobId } from '../../src/job/split-spec.js';
 import { refAdd, refCounteq, refCrc32c, refFnv64, refXor } from '../ops/reference.js';
 import { loadBlob, loadOpsVectors } from '../ops/vectors.js';
 

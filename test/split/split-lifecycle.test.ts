@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import type { DispatcherOptions } from '../../src/dispatcher/options.js';
 import { silentLogger } from '../../src/logger.js';
-import { childJobId } from '../../src/split/split-spec.js';
+import { childJobId } from '../../src/job/split-spec.js';
 import { ScriptedSubstrate } from '../helpers/scripted-substrate.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { until } from '../helpers/eventually.js';

@@ -185,14 +185,14 @@ describe('memory store building blocks', () => {
     assert.equal(heap.peekKey(), Infinity);
     assert.equal(heap.pop(), undefined);
     const keys = [50, 3, 3, 99, 0, 42, 7, 7, 7, 1, 1000, 64, 2, 8, 5];
-    keys.forEach((k, i) => heap.push(k, `${k}:${i}`));
+    for (const [i, k] of keys.entries()) heap.push(k, `${k}:${i}`);
     assert.equal(heap.size, keys.length);
     assert.equal(heap.peekKey(), 0);
     const popped: number[] = [];
     while (heap.size > 0) popped.push(Number((heap.pop() as string).split(':')[0]));
     assert.deepEqual(popped, [...keys].sort((a, b) => a - b));
 
-    keys.forEach((k, i) => heap.push(k, `${k}:${i}`));
+    for (const [i, k] of keys.entries()) heap.push(k, `${k}:${i}`);
     heap.retain((v) => Number(v.split(':')[0]) % 2 === 1);
     const odd: number[] = [];
     while (heap.size > 0) odd.push(Number((heap.pop() as string).split(':')[0]));

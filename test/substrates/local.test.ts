@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { BlobStore } from '../../src/data/blob-store.js';
 import type { ProgramSpec } from '../../src/job/types.js';
 import { OP_NAMES, runOps, type OpResult, type OpSpec } from '../../src/ops/index.js';
-import { isRetryableCode } from '../../src/runtimes/node-worker/execute-program.js';
+import { isRetryableCode } from '../../src/errors.js';
 import { LocalSubstrate } from '../../src/substrates/local/local-substrate.js';
 import type { ExecOutcome, ExecRequest } from '../../src/substrates/substrate.js';
 import { DATA, startDataServer, type DataServer } from '../data/http-fixtures.js';
@@ -98,10 +98,10 @@ describe('LocalSubstrate', () => {
     vectors.windows.forEach((w, i) => {
       const results = resultOf(outcomes[i]);
       assert.ok(Array.isArray(results));
-      OP_NAMES.forEach((op, k) => assert.deepEqual(results[k], { ...w.results[op], bytes: w.length }, `window ${w.offset}+${w.length} ${op}`));
+      for (const [k, op] of OP_NAMES.entries()) assert.deepEqual(results[k], { ...w.results[op], bytes: w.length }, `window ${w.offset}+${w.length} ${op}`);
     });
     const whole = resultOf(outcomes[vectors.windows.length]) as OpResult[];
-    OP_NAMES.forEach((op, k) => assert.deepEqual(whole[k], { ...vectors.whole_blob_imm42[op], bytes: blob.length }));
+    for (const [k, op] of OP_NAMES.entries()) assert.deepEqual(whole[k], { ...vectors.whole_blob_imm42[op], bytes: blob.length });
   });
 
   it('inline windows honour offset and length, and fnv_state chains', async () => {
@@ -164,7 +164,7 @@ describe('LocalSubstrate', () => {
     }
     const outcomes = await pool.execute(batch);
     assert.equal(outcomes.length, 5000);
-    outcomes.forEach((outcome, i) => assert.deepEqual(resultOf(outcome), expected[i], `job ${i}`));
+    for (const [i, outcome] of outcomes.entries()) assert.deepEqual(resultOf(outcome), expected[i], `job ${i}`);
     assert.equal(pool.capabilities().available_slots, 2048);
   });
 

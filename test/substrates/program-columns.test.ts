@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { packPrograms, unpackPrograms } from '../../src/runtimes/node-worker/program-columns.js';
+import { packPrograms, unpackPrograms } from '../../src/substrates/local/program-columns.js';
 import type { ProgramSpec } from '../../src/job/types.js';
 
 describe('program columns (local pool batch encoding)', () => {

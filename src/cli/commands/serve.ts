@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { DB_FILE } from '../../store/sqlite/schema.js';
 import { Dispatcher } from '../../dispatcher/dispatcher.js';
 import { createLogger, pinoOptions } from '../../logger.js';
-import { isLoopbackHost } from '../../server/loopback.js';
+import { isLoopbackHost } from '../../util/loopback.js';
 import { assertListenAllowed, startServer, type RunningServer } from '../../server/server.js';
 import { byteSize, durationMs, integerIn, oneOf, redisUrl } from '../arg-parsers.js';
 import { DEFAULT_CONFIG_FILE, FSYNC_MODES, LOG_LEVELS, loadConfig, POLICIES, STORE_KINDS } from '../config.js';

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { createLogger } from '../../logger.js';
 import { nodeSocketUrl, startVolunteer } from '../../runtimes/node-volunteer/volunteer-client.js';
 import { flagEnabled } from '../../runtimes/worker-core/worker-env.js';
-import { assertListenAllowed } from '../../server/loopback.js';
+import { assertListenAllowed } from '../../util/loopback.js';
 import { integerIn, oneOf } from '../arg-parsers.js';
 import { LOG_LEVELS, type LogLevelName } from '../config.js';
 import { printLine } from '../output.js';

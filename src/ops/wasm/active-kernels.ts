@@ -6,7 +6,7 @@ import { instantiateKernels, type WasmKernels } from './wasm-kernels.js';
  * the WebAssembly kernels, instantiated synchronously when this module is
  * first imported, or null where the runtime cannot run them (then every op
  * uses its pure TypeScript kernel); `host` holds kernels a host runtime
- * plugs in (Node's native addon: src/runtimes/node/native-kernels.ts), which
+ * plugs in (Node's native addon: src/ops/node/native-kernels.ts), which
  * go first for counteq/xor/add. useWasmKernels and useHostKernels swap them,
  * also for tests and benches that compare implementations.
  */
@@ -67,7 +67,8 @@ let plainArena: Uint8Array | null = null;
  */
 export function kernelArena(): Uint8Array {
   if (active !== null) return active.arena;
-  return (plainArena ??= new Uint8Array(1 << 20));
+  plainArena ??= new Uint8Array(1 << 20);
+  return plainArena;
 }
 
 /** What counteq/xor/add run on in this thread (fnv64 and crc32c: docs/kernels.md), for health reports. */

@@ -104,10 +104,10 @@ export class NodeClient {
       return;
     }
     switch (msg.type) {
-      case 'registered': return this.onRegistered(msg.node_id, msg.heartbeat_ms, msg.max_message_bytes, msg.max_batch);
-      case 'assign': return this.onAssign(msg.jobs);
-      case 'drain': return this.onDrain();
-      case 'error': return this.failFirstRegistration(new Error(`the dispatcher refused this node: ${msg.code}: ${msg.message}`));
+      case 'registered': this.onRegistered(msg.node_id, msg.heartbeat_ms, msg.max_message_bytes, msg.max_batch); break;
+      case 'assign': this.onAssign(msg.jobs); break;
+      case 'drain': this.onDrain(); break;
+      case 'error': this.failFirstRegistration(new Error(`the dispatcher refused this node: ${msg.code}: ${msg.message}`)); break;
     }
   }
 

@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { silentLogger, type Logger } from '../../logger.js';
-import { assertListenAllowed } from '../../server/loopback.js';
-import { installNativeKernels } from '../node/native-kernels.js';
+import { assertListenAllowed } from '../../util/loopback.js';
+import { installNativeKernels } from '../../ops/node/native-kernels.js';
 import { errorReply, handleComputeRequest, headerRecord, type WorkerEnv } from '../worker-core/index.js';
 import { createNodeWorkerEnv } from './node-worker-env.js';
 

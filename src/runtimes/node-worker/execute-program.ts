@@ -16,7 +16,6 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** All a runtime needs of an ExecRequest (an ExecRequest is one). */
 export type ProgramRequest = Pick<ExecRequest, 'program' | 'deadline'>;
 
-export { isRetryableCode };
 
 /** The ok:false outcome for anything thrown, classified by its code. */
 export function failedOutcome(err: unknown, execTimeMs: number): ExecOutcome {

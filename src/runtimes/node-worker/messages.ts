@@ -1,4 +1,4 @@
-import type { ProgramColumns } from './program-columns.js';
+import type { ProgramColumns } from '../../substrates/local/program-columns.js';
 
 /**
  * The message protocol between the local substrate (main thread) and its

@@ -2,10 +2,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createNodeWindowContext } from '../../data/node-window-context.js';
 import type { ProgramSpec } from '../../job/types.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
-import { installNativeKernels } from '../node/native-kernels.js';
+import { installNativeKernels } from '../../ops/node/native-kernels.js';
 import { executeInline, executeProgram } from './execute-program.js';
 import type { FromWorker, PoolWorkerData, ToWorker } from './messages.js';
-import { unpackPrograms } from './program-columns.js';
+import { unpackPrograms } from '../../substrates/local/program-columns.js';
 
 /**
  * Entry of a local-pool worker thread. Each 'batch' message carries many
@@ -58,7 +58,10 @@ function runBatch(id: number, programs: ProgramSpec[], deadlines: Float64Array):
   for (let i = 0; i < programs.length; i++) {
     const program = programs[i]!;
     if (program.data !== undefined) outcomes[i] = executeInline(program, deadlines[i]!, ctx);
-    else (ioIndexes ??= []).push(i);
+    else {
+      ioIndexes ??= [];
+      ioIndexes.push(i);
+    }
   }
   Atomics.store(running, 0, 0);
   if (ioIndexes === null) {

@@ -44,7 +44,7 @@ export async function runJobs(jobs: ComputeJob[], env: WorkerEnv): Promise<JobRe
   const results = new Array<JobResponse>(jobs.length);
   const stateless: number[] = [];
   const stateful: number[] = [];
-  jobs.forEach((job, i) => (job.state_key === undefined ? stateless : stateful).push(i));
+  for (const [i, job] of jobs.entries()) (job.state_key === undefined ? stateless : stateful).push(i);
   const runner = createJobRunner(env);
   const pending: Array<Promise<void>> = [];
   if (stateful.length > 0) pending.push(runStateful(stateful.map((i) => jobs[i]!), env).then((out) => {

@@ -276,7 +276,10 @@ export class MemoryJobStore implements JobStore {
   async addSpend(items: SpendItem[]): Promise<void> {
     for (const [key, bySubstrate] of spendIncrements(items)) {
       let row = this.spend.get(key);
-      if (row === undefined) this.spend.set(key, row = new Map());
+      if (row === undefined) {
+        row = new Map();
+        this.spend.set(key, row);
+      }
       for (const [substrate, usd] of bySubstrate) row.set(substrate, (row.get(substrate) ?? 0) + usd);
     }
   }

@@ -50,7 +50,10 @@ export class ResultWaiters {
       waiter = { resolve, timer: setTimeout(() => this.settle(jobId, waiter, null), timeoutMs) };
     });
     let set = this.waiting.get(jobId);
-    if (set === undefined) this.waiting.set(jobId, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      this.waiting.set(jobId, set);
+    }
     set.add(waiter);
     this.startPolling();
     // first look only now, after subscribing and registering, so a result

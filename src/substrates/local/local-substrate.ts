@@ -7,7 +7,7 @@ import type { Capabilities } from '../../scheduler/capabilities.js';
 import type { ExecOutcome, ExecRequest, HealthReport, Substrate } from '../substrate.js';
 import { spawnWorker } from './spawn-worker.js';
 import { splitBatch } from './split-batch.js';
-import { packPrograms } from '../../runtimes/node-worker/program-columns.js';
+import { packPrograms } from './program-columns.js';
 
 export interface LocalSubstrateOptions extends WorkerDataOptions {
   /** worker threads; default os.availableParallelism() */

@@ -26,8 +26,12 @@ export class ArbiterQueue {
     const batch = this.pending;
     this.pending = [];
     this.substrate.execute(batch.map((p) => p.req)).then(
-      (outcomes) => batch.forEach((p, i) => p.resolve(outcomes[i] ?? broken(`the arbiter returned ${outcomes.length} outcomes for ${batch.length} jobs`))),
-      (err: unknown) => batch.forEach((p) => p.resolve(broken(err instanceof Error ? err.message : String(err)))),
+      (outcomes) => {
+        for (const [i, p] of batch.entries()) p.resolve(outcomes[i] ?? broken(`the arbiter returned ${outcomes.length} outcomes for ${batch.length} jobs`));
+      },
+      (err: unknown) => {
+        for (const p of batch) p.resolve(broken(err instanceof Error ? err.message : String(err)));
+      },
     );
   }
 }

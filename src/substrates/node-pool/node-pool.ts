@@ -626,7 +626,10 @@ export class NodePool {
     let hoarders: Set<PoolNode> | null = null;
     for (const held of this.held.values()) {
       if (held.onSettle === null) {
-        if (now - held.overdueAt > this.hoardTimeoutMs && !held.node.conn.gone) (hoarders ??= new Set()).add(held.node);
+        if (now - held.overdueAt > this.hoardTimeoutMs && !held.node.conn.gone) {
+          hoarders ??= new Set();
+          hoarders.add(held.node);
+        }
         continue;
       }
       if (now > held.deadline + DEADLINE_GRACE_MS) {

@@ -309,7 +309,10 @@ export class NodeVerifier {
     if (this.arbiter === null) return;
     const bytes = inlineBytes(req.program);
     let journal = this.journals.get(node.id);
-    if (journal === undefined) this.journals.set(node.id, journal = []);
+    if (journal === undefined) {
+      journal = [];
+      this.journals.set(node.id, journal);
+    }
     journal.push({ req, result, bytes });
     this.journalBytes += bytes;
     // A long-lived node keeps its newest results re-verifiable; the oldest age out in blocks (cheaper than one shift per result).

@@ -1,7 +1,7 @@
 import type { AttemptError, ResultRecord, Verification } from '../job/types.js';
 import type { TrustClass } from '../scheduler/capabilities.js';
 import type { ErrorBody } from '../errors.js';
-import type { Lease } from '../store/job-store.js';
+import type { Lease } from './job-store.js';
 import type { ExecOutcome } from '../substrates/substrate.js';
 import { isoTime } from '../util/iso-time.js';
 

@@ -5,6 +5,6 @@
  */
 import { installNativeKernels } from './native-kernels.js';
 
-export * from '../../ops/index.js';
+export * from '../index.js';
 
 installNativeKernels();

@@ -1,4 +1,4 @@
-import { useHostKernels } from '../../ops/wasm/active-kernels.js';
+import { useHostKernels } from '../wasm/active-kernels.js';
 import { installNativeCrc32c } from './crc32c-native.js';
 import { nativeAddon } from './native-addon.js';
 
@@ -11,7 +11,7 @@ import { nativeAddon } from './native-addon.js';
  */
 export function installNativeKernels(): { kernels: boolean; crc32c: boolean } {
   const addon = nativeAddon();
-  const kernels = addon !== null && addon.avx2;
-  if (kernels) useHostKernels({ counteq: addon.counteq, xorBytes: addon.xorBytes, addSum: addon.addSum });
+  const kernels = addon?.avx2 === true;
+  if (kernels && addon !== null) useHostKernels({ counteq: addon.counteq, xorBytes: addon.xorBytes, addSum: addon.addSum });
   return { kernels, crc32c: installNativeCrc32c() };
 }

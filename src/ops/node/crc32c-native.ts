@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { setCrc32cImplementation, type Crc32cFunction } from '../../ops/index.js';
+import { setCrc32cImplementation, type Crc32cFunction } from '../index.js';
 import { nativeAddon } from './native-addon.js';
 
 /**
