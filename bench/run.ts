@@ -55,6 +55,10 @@ const suites: Record<string, Suite> = {
       { what: 'JSON.parse of the body', 'median ms': r.jsonParse.medianMs, 'best ms': r.jsonParse.bestMs, 'jobs/s': r.jsonParse.jobsPerSec },
       { what: 'normalizeJobs (validate + normalise)', 'median ms': r.validate.medianMs, 'best ms': r.validate.bestMs, 'jobs/s': r.validate.jobsPerSec },
       { what: 'HTTP POST to 202 (serve, memory store)', 'median ms': r.httpSubmit.medianMs, 'best ms': '', 'jobs/s': r.httpSubmit.jobsPerSec },
+      ...(r.baseline === null ? [] : [
+        { what: 'normalizeJobs, this build (interleaved)', 'median ms': r.baseline.this.medianMs, 'best ms': r.baseline.this.bestMs, 'jobs/s': Math.round(r.batch / (r.baseline.this.medianMs / 1000)) },
+        { what: 'normalizeJobs, VALIDATE_BASELINE build', 'median ms': r.baseline.baseline.medianMs, 'best ms': r.baseline.baseline.bestMs, 'jobs/s': Math.round(r.batch / (r.baseline.baseline.medianMs / 1000)) },
+      ]),
     ]));
     return r;
   },

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { normalizeJobs } from '../src/job/index.js';
 import { summarize } from './stats.js';
@@ -15,6 +16,10 @@ import { startServeProcess } from './serve-process.js';
  * floor every submit pays anyway.
  * submit: POST of one 10,000-job body to a `packetfs serve` child (memory
  * store) until its 202 — parse, validate and enqueue — 20 times in a row.
+ * baseline: with VALIDATE_BASELINE=<another build's dist/src/job/index.js>
+ * (e.g. the commit before the schemas), that build's normalizeJobs runs
+ * interleaved with this one's on the same parsed batches, in this process,
+ * so the two are compared under the same load.
  */
 export async function benchValidate(opts: { batch?: number; runs?: number; posts?: number } = {}) {
   const n = opts.batch ?? 10_000;
@@ -32,6 +37,7 @@ export async function benchValidate(opts: { batch?: number; runs?: number; posts
     parse.push(parsedAt - t);
     validate.push(done - parsedAt);
   }
+  const baseline = process.env.VALIDATE_BASELINE === undefined ? null : await interleaved(body, process.env.VALIDATE_BASELINE, runs);
   const submit = await benchSubmit(n, opts.posts ?? 20);
   const rate = (ms: number) => Math.round(n / (ms / 1000));
   const v = summarize(validate);
@@ -41,7 +47,27 @@ export async function benchValidate(opts: { batch?: number; runs?: number; posts
     validate: { medianMs: v.p50, bestMs: Math.min(...validate), jobsPerSec: rate(v.p50) },
     jsonParse: { medianMs: p.p50, bestMs: Math.min(...parse), jobsPerSec: rate(p.p50) },
     httpSubmit: { medianMs: submit.p50, p99Ms: submit.p99, jobsPerSec: rate(submit.p50) },
+    baseline,
   };
+}
+
+type Normalize = (inputs: unknown) => unknown[];
+
+/** This build's normalizeJobs and another build's, alternating which goes first, on fresh parses of the same body. */
+async function interleaved(body: string, baselinePath: string, runs: number) {
+  const other = (await import(pathToFileURL(baselinePath).href)) as { normalizeJobs: Normalize };
+  const times: Record<'this' | 'baseline', number[]> = { this: [], baseline: [] };
+  const sides: Array<['this' | 'baseline', Normalize]> = [['this', normalizeJobs], ['baseline', other.normalizeJobs]];
+  for (let i = 0; i < runs + 5; i++) {
+    for (const [side, normalize] of i % 2 === 0 ? sides : [...sides].reverse()) {
+      const parsed = (JSON.parse(body) as { jobs: unknown[] }).jobs;
+      const t = performance.now();
+      normalize(parsed);
+      if (i >= 5) times[side].push(performance.now() - t);
+    }
+  }
+  const stats = (xs: number[]) => ({ medianMs: summarize(xs).p50, bestMs: Math.min(...xs) });
+  return { this: stats(times.this), baseline: stats(times.baseline) };
 }
 
 async function benchSubmit(n: number, posts: number) {
