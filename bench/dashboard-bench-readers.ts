@@ -20,7 +20,9 @@ function open(): void {
   let ready = 0;
   for (let i = 0; i < count; i++) {
     void readFrames({ baseUrl: url!, signal: mine.signal }, () => {
-      if (frames[i]++ === 0 && ++ready === count) process.stdout.write('ready\n');
+      const seen = (frames[i] ?? 0) + 1;
+      frames[i] = seen;
+      if (seen === 1 && ++ready === count) process.stdout.write('ready\n');
     }).catch((err: unknown) => {
       process.stderr.write(`stream ${i}: ${(err as Error).message}\n`);
       process.exit(1);

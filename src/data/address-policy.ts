@@ -23,9 +23,9 @@ export interface AddressPolicy {
 
 export interface AddressPolicyOptions {
   /** allow every address (a trusted network, tests) */
-  allowPrivate?: boolean;
+  allowPrivate?: boolean | undefined;
   /** exact host names, IP addresses or CIDRs such as 10.0.0.0/8 that are allowed although private */
-  allowHosts?: string[];
+  allowHosts?: string[] | undefined;
 }
 
 interface Range { cidr: Cidr; why: string }

@@ -7,14 +7,14 @@ import { DEFAULT_MAX_WINDOW_BYTES, type WindowContext } from './window.js';
 
 export interface NodeWindowContextOptions {
   /** the blob store's data directory; without it blob jobs fail with BLOB_NOT_FOUND */
-  blobDir?: string;
+  blobDir?: string | undefined;
   /** let data_url reach private, loopback and link-local addresses (SSRF guard off) */
-  allowPrivate?: boolean;
+  allowPrivate?: boolean | undefined;
   /** host names or CIDRs allowed although private */
-  allowHosts?: string[];
+  allowHosts?: string[] | undefined;
   /** origins the dispatcher is reached at, so absolute /v1/blobs/<id> URLs on them are read from disk */
-  ownOrigins?: string[];
-  maxWindowBytes?: number;
+  ownOrigins?: string[] | undefined;
+  maxWindowBytes?: number | undefined;
   /** the job's deadline; a timeout reason turns into TIMEOUT */
   signal?: AbortSignal;
 }

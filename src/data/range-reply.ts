@@ -36,7 +36,7 @@ export interface RangeRequest {
   length: number | null;
   /** largest window we agree to hold in memory */
   maxBytes: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 const DATA_URL_PATH = 'program.data_url';

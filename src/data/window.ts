@@ -187,7 +187,7 @@ async function withBlobPath<T>(path: string, read: () => Promise<T>): Promise<T>
  * address, and only the first address is vetted (where a guard exists at all).
  */
 export async function fetchRangeWith(fetchImpl: typeof fetch, url: string, offset: number, length: number | null,
-  opts: { signal?: AbortSignal; maxBytes: number }): Promise<Uint8Array> {
+  opts: { signal?: AbortSignal | undefined; maxBytes: number }): Promise<Uint8Array> {
   return withFetchedReply(fetchImpl, url, offset, length, opts, readRangeReply);
 }
 

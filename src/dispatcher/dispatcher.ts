@@ -225,7 +225,7 @@ export class Dispatcher implements DispatcherApi {
     if (job.verify === 'none' && !this.allowUnverified) {
       throw new PacketFSError('INVALID_JOB', 'verify "none" is not allowed on this dispatcher (the operator must set allow_unverified)', { path: `${prefix}verify` });
     }
-    if (job.private === true && !this.registry.canEverRun(job) && this.registry.canEverRun({ ...job, private: undefined })) {
+    if (job.private === true && !this.registry.canEverRun(job) && this.registry.canEverRun(withoutPrivate(job))) {
       throw new PacketFSError('INVALID_JOB', 'a private job never runs on untrusted substrates (browser, volunteer), and its substrates allow nothing else', { path: `${prefix}private` });
     }
   }
@@ -365,4 +365,11 @@ function trustedLocal(registry: SubstrateRegistry): Substrate | null {
 async function connectRedis(url: string, opts: StoreOptions & { logger: Logger }): Promise<JobStore> {
   const { RedisJobStore } = await import('../store/redis/redis-store.js');
   return RedisJobStore.connect(url, opts);
+}
+
+/** The same job as if it had not asked to be private. */
+function withoutPrivate(job: JobSpec): JobSpec {
+  const copy = { ...job };
+  delete copy.private;
+  return copy;
 }

@@ -116,7 +116,7 @@ export async function startServer(dispatcher: ServedDispatcher, opts: ServerOpti
 
 export { assertListenAllowed } from '../util/loopback.js';
 
-function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
+function loggerOptions(logger: ServerOptions['logger']): NonNullable<FastifyServerOptions['logger']> {
   if (logger === undefined || logger === false) return false;
   const base = (logger === true ? {} : logger) as { redact?: string[] | { paths: string[] }; serializers?: Record<string, unknown> };
   const given = Array.isArray(base.redact) ? base.redact : base.redact?.paths ?? [];
@@ -127,5 +127,5 @@ function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['l
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,
   });
-  return { ...base, serializers: { ...base.serializers, req }, redact: { paths: [...given, ...REDACTED_PATHS], censor: '[redacted]' } } as FastifyServerOptions['logger'];
+  return { ...base, serializers: { ...base.serializers, req }, redact: { paths: [...given, ...REDACTED_PATHS], censor: '[redacted]' } } as NonNullable<FastifyServerOptions['logger']>;
 }

@@ -7,6 +7,7 @@ import { serveDispatcher, type Served } from '../server/harness.js';
 import { ensureBrowserAssets, launchChromium } from './chromium.js';
 import { startHoldServer } from './hold-server.js';
 import { mixedJobs } from './jobs.js';
+import { until } from '../helpers/eventually.js';
 
 /**
  * Volunteer tabs in real headless Chromium against a real dispatcher:
@@ -40,14 +41,6 @@ async function openVolunteer(query = ''): Promise<Page> {
 
 function metrics(page: Page): Promise<PageMetrics> {
   return page.evaluate(() => (window as unknown as { packetfs: { getMetrics(): PageMetrics } }).packetfs.getMetrics());
-}
-
-/** Polls until `cond` holds; fails the test (with `what`) after 20 s. */
-async function waitUntil(cond: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !cond(); waited += 50) {
-    if (waited > 20_000) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function submit(jobs: unknown[]): Promise<string[]> {
@@ -96,7 +89,7 @@ test('closing a tab with 200 jobs in flight on it: every job finishes on another
     const ids = await submit(jobs);
     await first.waitForFunction(() => (window as unknown as { packetfs: { getMetrics(): PageMetrics } }).packetfs.getMetrics().inFlight === 200,
       null, { timeout: 20_000 });
-    await waitUntil(() => hold.requests > 0, 'the first tab fetches its windows');
+    await until('the first tab fetches its windows', () => hold.requests > 0, 20_000);
 
     second = await openVolunteer();
     await first.close();

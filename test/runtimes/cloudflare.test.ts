@@ -136,10 +136,10 @@ describe('cloudflare worker bundle under workerd', () => {
     ] });
     assert.equal(status, 200);
     const [ok, badImm, relative] = body.results as JobResponse[];
-    assert.ok(ok!.success);
-    assert.ok(!badImm!.success && !badImm!.retryable);
+    assert.ok(ok?.success);
+    assert.ok(badImm !== undefined && !badImm.success && !badImm.retryable);
     assert.deepEqual([badImm.error.code, badImm.error.path], ['INVALID_JOB', 'program.imm']);
-    assert.ok(!relative!.success);
+    assert.ok(relative !== undefined && !relative.success);
     assert.deepEqual([relative.error.code, relative.error.path], ['INVALID_JOB', 'program.data_url']);
   });
 

@@ -158,7 +158,7 @@ describe('SQLite store under a real serve', () => {
 
     const info = await runCli(['store', 'info', '--data-dir', dir, '--json']);
     assert.equal(info.code, 0, info.stderr);
-    const parsed = JSON.parse(info.stdout) as { path: string; bytes: number; counts: Record<string, number> };
+    const parsed = JSON.parse(info.stdout) as { path: string; bytes: number; counts: { queued: number; succeeded: number } };
     assert.equal(parsed.path, join(dir, 'packetfs.db'));
     assert.ok(parsed.bytes > 0);
     assert.equal(parsed.counts.queued + parsed.counts.succeeded, 2);

@@ -14,7 +14,7 @@ export interface NodeClientOptions {
   url: string;
   slots: number;
   capabilities: BrowserCapabilities;
-  token?: string;
+  token?: string | undefined;
   /** runs jobs, answering per slice (WorkerPool.runParts) */
   runParts(jobs: PoolJob[]): PoolPart[];
   /** every outcome reported to the dispatcher, for the page's counters */

@@ -9,10 +9,10 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_WINDOW_BYTES, type WorkerEnv } from
  */
 export interface NodeWorkerEnvOptions {
   runtime: string;
-  token?: string;
-  allowPrivate?: boolean;
-  maxBodyBytes?: number;
-  maxWindowBytes?: number;
+  token?: string | undefined;
+  allowPrivate?: boolean | undefined;
+  maxBodyBytes?: number | undefined;
+  maxWindowBytes?: number | undefined;
 }
 
 export function createNodeWorkerEnv(opts: NodeWorkerEnvOptions): WorkerEnv {

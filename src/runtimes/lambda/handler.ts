@@ -52,7 +52,7 @@ async function httpHandler(event: HttpEvent, env: WorkerEnv): Promise<HttpResult
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers.set(name, value);
   const hasBody = method !== 'GET' && method !== 'HEAD' && typeof event.body === 'string';
   const body = hasBody ? (event.isBase64Encoded ? Buffer.from(event.body!, 'base64') : event.body!) : undefined;
-  const response = await handleComputeRequest(new Request(`https://lambda${path}`, { method, headers, body }), env);
+  const response = await handleComputeRequest(new Request(`https://lambda${path}`, { method, headers, ...(body === undefined ? {} : { body }) }), env);
   return { statusCode: response.status, headers: headerRecord(response.headers), body: await response.text() };
 }
 

@@ -8,11 +8,11 @@ import type { ProgramColumns } from '../../substrates/local/program-columns.js';
 
 /** Data-access options every worker gets as workerData (the same for the whole pool). */
 export interface WorkerDataOptions {
-  blobDir?: string;
-  allowPrivate?: boolean;
-  allowHosts?: string[];
-  ownOrigins?: string[];
-  maxWindowBytes?: number;
+  blobDir?: string | undefined;
+  allowPrivate?: boolean | undefined;
+  allowHosts?: string[] | undefined;
+  ownOrigins?: string[] | undefined;
+  maxWindowBytes?: number | undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ export interface WorkerEnv {
   /** reported by GET /health: 'cloudflare', 'lambda', 'http', 'vercel' */
   runtime: string;
   /** when set, POST /compute needs `Authorization: Bearer <token>` */
-  token?: string;
+  token?: string | undefined;
   /** let data_url reach private, loopback and link-local addresses (trusted networks, tests) */
   allowPrivate?: boolean;
   /** largest request body accepted */

@@ -13,7 +13,7 @@ export interface HttpComputeClientOptions {
   substrate: string;
   /** runtime base URL; requests go to <url>/compute and <url>/health */
   url: string;
-  authorization?: AuthorizationSource;
+  authorization?: AuthorizationSource | undefined;
   /** largest reply read, bytes; default 64 MiB */
   maxReplyBytes?: number;
   /** how long a health probe may take; default 5 s */

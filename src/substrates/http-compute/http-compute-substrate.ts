@@ -6,7 +6,7 @@ import type { RemoteJob } from './remote-job.js';
 export interface HttpComputeSubstrateOptions extends RemoteSubstrateOptions {
   /** the deployed runtime's base URL */
   url: string;
-  authorization?: AuthorizationSource;
+  authorization?: AuthorizationSource | undefined;
 }
 
 /** A bearer token that is fixed for the process lifetime (read from the environment at load time). */
