@@ -7,6 +7,7 @@ import { benchRuntimes } from './runtimes-bench.js';
 import { benchBrowser } from './browser-bench.js';
 import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
+import { profileRedis } from './redis-profile.js';
 import { benchRetention, benchSqlite } from './sqlite-bench.js';
 import { benchDashboard } from './dashboard-bench.js';
 import { table } from './stats.js';
@@ -90,6 +91,18 @@ const suites: Record<string, Suite> = {
   redis: async () => {
     const r = await benchRedis();
     console.log(`\nRedis ${r.redisVersion}: PacketFS vs BullMQ ${r.bullmqVersion}, 100,000 64-byte counteq jobs, end to end\n` + redisBenchTable(r.rows));
+    return r;
+  },
+  // scale-out (issue 11): 1-3 dispatchers on one redis-server and on a 3-master cluster (3 shards), BullMQ in the same run
+  'redis-scale': async () => {
+    const r = await benchRedis({ jobs: Number(process.env.BENCH_JOBS ?? 50_000), producers: ['store'], topologies: ['standalone', 'cluster'] });
+    console.log(`\nRedis ${r.redisVersion}: scale-out, PacketFS vs BullMQ ${r.bullmqVersion}, 64-byte counteq jobs, end to end\n` + redisBenchTable(r.rows));
+    return r;
+  },
+  'redis-profile': async () => {
+    const r = await profileRedis(Number(process.env.BENCH_JOBS ?? 100_000));
+    console.log(`\nRedis store alone, per job (${r.jobs.toLocaleString('en')} jobs, batches of 1,000)\n` + table(r.rows.map((x) => ({ ...x })))
+      + `\nbytes per finished job: ${r.bytesPerFinishedJob}; ${JSON.stringify(r.keyBytes)}`);
     return r;
   },
   runtimes: async () => {

@@ -102,7 +102,11 @@ export class BudgetLedger {
 
   /** reads the shared totals from the store (after this process's pending writes landed) */
   async refresh(): Promise<void> {
-    await this.writes;
+    // every write issued so far must have landed: spend recorded after this point is kept in duringRead
+    for (let w = this.writes; ; w = this.writes) {
+      await w;
+      if (w === this.writes) break;
+    }
     this.duringRead = [];
     try {
       const read = await this.store.spendTotals(this.now());
@@ -246,6 +250,7 @@ function limitsOf(budget: BudgetConfig | undefined): Limit[] {
   return out;
 }
 
+/** USD for reports: 9 significant digits (a spot job can cost a billionth of a dollar) and no float noise */
 export function round(usd: number): number {
-  return Math.round(usd * 1e6) / 1e6;
+  return Number(usd.toPrecision(9));
 }

@@ -43,6 +43,16 @@ export function redisUrl(value: string): string {
   return value;
 }
 
+/** `host:port[,host:port…]`: the seed nodes of a Redis Cluster. */
+export function clusterNodes(value: string): string[] {
+  const nodes = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const bad = nodes.find((n) => !CLUSTER_NODE.test(n));
+  if (nodes.length === 0 || bad !== undefined) throw new InvalidArgumentError(`expected host:port[,host:port…]${bad === undefined ? '' : `, got '${bad}'`}`);
+  return nodes;
+}
+
+export const CLUSTER_NODE = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+
 export function opName(value: string): OpName {
   if (!OP_NAMES.includes(value as OpName)) throw new InvalidArgumentError(`expected one of ${OP_NAMES.join(', ')}`);
   return value as OpName;

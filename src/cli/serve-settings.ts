@@ -14,6 +14,9 @@ export interface ServeFlags {
   logLevel?: LogLevelName;
   token?: string;
   redis?: string;
+  redisCluster?: string[];
+  redisShards?: number;
+  redisWaitReplicas?: number;
   policy?: 'cost-latency' | 'classic';
   allowPrivateDataUrls?: boolean;
   threads?: number;
@@ -39,6 +42,10 @@ export interface ServeSettings {
   logLevel: LogLevelName;
   token: string | undefined;
   redisUrl: string | undefined;
+  /** Redis Cluster seed nodes (instead of redisUrl) */
+  redisCluster: string[] | undefined;
+  redisShards: number | undefined;
+  redisWaitReplicas: number | undefined;
   policy: 'cost-latency' | 'classic';
   allowPrivateDataUrls: boolean;
   allowHosts: string[];
@@ -65,8 +72,14 @@ export interface ServeSettings {
 export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env: NodeJS.ProcessEnv): ServeSettings {
   const redisUrl = flags.redis ?? config.redis_url;
   const store = flags.store ?? config.store;
+  const fromConfig = config.redis_cluster;
+  const redisCluster = flags.redisCluster ?? (typeof fromConfig === 'string' ? fromConfig.split(',').map((n) => n.trim()) : fromConfig);
   if (redisUrl !== undefined && store !== undefined) {
     throw new UsageError(`--store ${store} and --redis choose two different job stores; give one of them`, flags.store === undefined ? 'store' : '--store');
+  }
+  if (redisCluster !== undefined && (redisUrl !== undefined || store !== undefined)) {
+    const other = redisUrl !== undefined ? '--redis' : `--store ${store}`;
+    throw new UsageError(`--redis-cluster and ${other} choose two different job stores; give one of them`, flags.redisCluster === undefined ? 'redis_cluster' : '--redis-cluster');
   }
   return {
     port: flags.port ?? config.port ?? 8080,
@@ -75,6 +88,9 @@ export function resolveServeSettings(flags: ServeFlags, config: ServeConfig, env
     logLevel: flags.logLevel ?? config.log_level ?? 'info',
     token: resolveToken(flags.token, config.token_env, env),
     redisUrl,
+    redisCluster,
+    redisShards: flags.redisShards ?? config.redis_shards,
+    redisWaitReplicas: flags.redisWaitReplicas ?? config.redis_wait_replicas,
     policy: flags.policy ?? config.policy ?? 'cost-latency',
     allowPrivateDataUrls: flags.allowPrivateDataUrls ?? config.allow_private_data_urls ?? false,
     allowHosts: config.allow_hosts ?? [],

@@ -8,7 +8,8 @@ import { CloudRunSubstrate } from '../substrates/cloudrun/cloudrun-substrate.js'
 import { FlySubstrate } from '../substrates/fly/fly-substrate.js';
 import { LambdaSubstrate } from '../substrates/lambda/lambda-substrate.js';
 import { VercelSubstrate } from '../substrates/vercel/vercel-substrate.js';
-import type { PricingEntry, SubstrateEntry } from '../schema/config-schema.js';
+import { SpotSubstrate } from '../substrates/spot/spot-substrate.js';
+import type { PricingEntry, SpotEntry, SubstrateEntry } from '../schema/config-schema.js';
 
 export interface BuildOptions {
   /** origin under which runtimes reach this dispatcher's /v1/blobs (config `public_origin`) */
@@ -36,6 +37,7 @@ export function buildSubstrates(entries: readonly SubstrateEntry[], opts: BuildO
       return value;
     };
     const optionalSecret = (name: string | undefined, field: string): string | undefined => (name === undefined ? undefined : secret(name, field));
+    if (entry.type === 'spot') return buildSpot(entry, at, opts, secret, optionalSecret);
     const common: RemoteSubstrateOptions = {
       name: entry.name,
       ...(opts.publicOrigin === undefined ? {} : { publicOrigin: opts.publicOrigin }),
@@ -51,19 +53,11 @@ export function buildSubstrates(entries: readonly SubstrateEntry[], opts: BuildO
         return entry.type === 'cloudflare' ? new CloudflareSubstrate(o) : new VercelSubstrate(o);
       }
       case 'lambda': {
-        const c = entry.credentials_env;
-        const sessionToken = c === undefined ? undefined : optionalSecret(c.session_token, 'credentials_env.session_token');
         return new LambdaSubstrate({
           ...common, region: entry.region, functionName: entry.function_name,
           ...(entry.qualifier === undefined ? {} : { qualifier: entry.qualifier }),
           ...(entry.endpoint === undefined ? {} : { endpoint: entry.endpoint }),
-          ...(c === undefined ? {} : {
-            credentials: {
-              accessKeyId: secret(c.access_key_id, 'credentials_env.access_key_id'),
-              secretAccessKey: secret(c.secret_access_key, 'credentials_env.secret_access_key'),
-              ...(sessionToken === undefined ? {} : { sessionToken }),
-            },
-          }),
+          ...awsCredentials(entry.credentials_env, secret, optionalSecret),
         });
       }
       case 'fly': {
@@ -95,6 +89,49 @@ export function buildSubstrates(entries: readonly SubstrateEntry[], opts: BuildO
       }
     }
   });
+}
+
+function buildSpot(
+  entry: SpotEntry, at: string, opts: BuildOptions,
+  secret: (name: string, field: string) => string, optionalSecret: (name: string | undefined, field: string) => string | undefined,
+): SpotSubstrate {
+  const coordinatorUrl = entry.coordinator_url ?? (opts.publicOrigin === undefined ? undefined : opts.publicOrigin.replace(/^http/, 'ws'));
+  if (coordinatorUrl === undefined) {
+    throw new PacketFSError('INVALID_REQUEST', `${at}.coordinator_url is needed (or public_origin): the URL spot instances reach this dispatcher at`, { path: `${at}.coordinator_url` });
+  }
+  return new SpotSubstrate({
+    name: entry.name, region: entry.region, imageId: entry.image_id, instanceType: entry.instance_type,
+    maxInstances: entry.max_instances, coordinatorUrl,
+    ...(entry.slots_per_instance === undefined ? {} : { slotsPerInstance: entry.slots_per_instance }),
+    ...(entry.idle_terminate_s === undefined ? {} : { idleTerminateMs: entry.idle_terminate_s * 1000 }),
+    ...(entry.boot_timeout_s === undefined ? {} : { bootTimeoutMs: entry.boot_timeout_s * 1000 }),
+    ...(entry.max_price_usd === undefined ? {} : { maxPriceUsd: entry.max_price_usd }),
+    ...(entry.subnet_id === undefined ? {} : { subnetId: entry.subnet_id }),
+    ...(entry.security_group_ids === undefined ? {} : { securityGroupIds: entry.security_group_ids }),
+    ...(entry.key_name === undefined ? {} : { keyName: entry.key_name }),
+    ...(entry.iam_instance_profile === undefined ? {} : { iamInstanceProfile: entry.iam_instance_profile }),
+    ...(entry.worker_command === undefined ? {} : { workerCommand: entry.worker_command }),
+    ...(entry.endpoint === undefined ? {} : { endpoint: entry.endpoint }),
+    ...(entry.max_memory_mb === undefined ? {} : { maxMemoryMb: entry.max_memory_mb }),
+    ...(entry.latency_ms === undefined ? {} : { latencyMs: entry.latency_ms }),
+    ...awsCredentials(entry.credentials_env, secret, optionalSecret),
+  });
+}
+
+/** AWS static credentials from the variables `credentials_env` names; none: the SDK's own chain */
+function awsCredentials(
+  c: SpotEntry['credentials_env'],
+  secret: (name: string, field: string) => string, optionalSecret: (name: string | undefined, field: string) => string | undefined,
+): { credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } {
+  if (c === undefined) return {};
+  const sessionToken = optionalSecret(c.session_token, 'credentials_env.session_token');
+  return {
+    credentials: {
+      accessKeyId: secret(c.access_key_id, 'credentials_env.access_key_id'),
+      secretAccessKey: secret(c.secret_access_key, 'credentials_env.secret_access_key'),
+      ...(sessionToken === undefined ? {} : { sessionToken }),
+    },
+  };
 }
 
 /** Config pricing (flat, all optional) → the adapter's override; fields left out keep the type's defaults. */

@@ -43,7 +43,7 @@ export function checkSubstrates(value: unknown, path = 'substrates'): SubstrateE
 
 /** A pricing model needs its own rate; rates of another model are a sign of a typo. */
 function checkPricing(entry: SubstrateEntry, at: string): void {
-  const p = entry.pricing;
+  const p = entry.type === 'spot' ? undefined : entry.pricing;
   if (p?.model === undefined) {
     if (p !== undefined && ['usd_per_hour', 'usd_per_invocation', 'usd_per_gb_second', 'usd_per_request'].some((k) => k in p)) {
       throw invalid(fieldPath(fieldPath(at, 'pricing'), 'model'), 'pricing.model is required when rates are given (free, per_hour, per_invocation, per_gb_second)');

@@ -38,6 +38,11 @@ export interface SnapshotSources {
   draining(): boolean;
 }
 
+function storeWarning(store: JobStore): { store_warning?: string } {
+  const warning = store.durabilityWarning?.() ?? null;
+  return warning === null ? {} : { store_warning: warning.slice(0, 512) };
+}
+
 /** One dispatcher's snapshot: its LiveStats plus what the registry, the node pool and the store say now. */
 export async function collectSnapshot(src: SnapshotSources): Promise<DispatcherSnapshot> {
   const [depth, ready] = await Promise.all([src.store.depth().catch(() => null), src.ready().catch(() => false)]);
@@ -57,6 +62,7 @@ export async function collectSnapshot(src: SnapshotSources): Promise<DispatcherS
     ready,
     draining: src.draining(),
     store: src.store.kind,
+    ...storeWarning(src.store),
     depth,
     totals: { ...src.stats.totals },
     series_end: series.end,

@@ -43,6 +43,7 @@ export function mergeSnapshots(snapshots: readonly DispatcherSnapshot[], now: nu
     if (s.depth !== null && (newest === null || s.at > newest.at)) newest = s;
     dispatchers.push({
       id: s.id, host: s.host, pid: s.pid, started_at: s.started_at, ready: s.ready, draining: s.draining, store: s.store,
+      ...(s.store_warning === undefined ? {} : { store_warning: s.store_warning }),
       age_ms: Math.max(0, now - s.at),
       jobs_per_second: rate(s.series_succeeded, s.series_failed),
       in_flight: s.substrates.reduce((sum, row) => sum + row.in_flight, 0),

@@ -49,6 +49,7 @@ function snapshotOf(o: Obj): DispatcherSnapshot {
     ready: bool(o.ready, 'ready'),
     draining: bool(o.draining, 'draining'),
     store: str(o.store, 'store', 32),
+    ...(o.store_warning === undefined ? {} : { store_warning: str(o.store_warning, 'store_warning', 512) }),
     depth: o.depth === null ? null : depthOf(obj(o.depth, 'depth')),
     totals: totalsOf(obj(o.totals, 'totals')),
     series_end: int(o.series_end, 'series_end'),

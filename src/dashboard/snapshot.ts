@@ -98,6 +98,8 @@ export interface DispatcherSnapshot {
   ready: boolean;
   draining: boolean;
   store: string;
+  /** the store can lose acknowledged jobs on a restart (JobStore.durabilityWarning); absent when not */
+  store_warning?: string;
   depth: QueueCounts | null;
   totals: Totals;
   /** epoch second of the last entry of the series (the current, partial second) */
@@ -125,6 +127,7 @@ export interface DispatcherRow {
   ready: boolean;
   draining: boolean;
   store: string;
+  store_warning?: string;
   /** how old its last snapshot is, ms */
   age_ms: number;
   jobs_per_second: number;

@@ -32,6 +32,7 @@ import { checkBudget } from '../budget/budget-config.js';
 import { costsReport, type CostsReport } from '../budget/costs-report.js';
 import { dryRun, type DryRunOutcome } from '../budget/dry-run.js';
 import { BudgetMetrics } from '../budget/budget-metrics.js';
+import { isNodeHosted } from '../substrates/spot/spot-substrate.js';
 
 const MAX_WAIT_S = 3600;
 
@@ -148,6 +149,8 @@ export class Dispatcher implements DispatcherApi {
       ...(opts.reputation === undefined ? {} : { reputation: opts.reputation }),
     });
     if (nodeService !== undefined) substrates.push(...nodeService.substrates);
+    // spot instances join the node pool: their substrate needs it (and join tokens) before it starts
+    if (nodeService !== undefined) for (const s of substrates) if (isNodeHosted(s)) s.attachNodes(nodeService);
     for (const s of substrates) {
       await s.start?.();
       registry.add(s);
@@ -300,10 +303,11 @@ export class Dispatcher implements DispatcherApi {
     return jobs.map((job) => dryRun(job, this.registry, this.budget));
   }
 
-  async ready(): Promise<{ ready: boolean; store: boolean; substrates: number }> {
+  async ready(): Promise<{ ready: boolean; store: boolean; substrates: number; store_warning?: string }> {
     const store = await this.store.ready().catch(() => false);
     const substrates = this.registry.views().filter((v) => v.healthy && v.circuit !== 'open').length;
-    return { ready: store && substrates > 0 && !this.closing, store, substrates };
+    const warning = this.store.durabilityWarning?.() ?? null;
+    return { ready: store && substrates > 0 && !this.closing, store, substrates, ...(warning === null ? {} : { store_warning: warning }) };
   }
 
   async prometheus(): Promise<string> {
@@ -349,7 +353,13 @@ async function openStore(opts: DispatcherOptions, dataDir: string, logger: Logge
     ...(opts.maxResults === undefined ? {} : { maxResults: opts.maxResults }),
     ...(opts.maxResultBytes === undefined ? {} : { maxResultBytes: opts.maxResultBytes }),
   };
-  if (opts.redisUrl) return connectRedis(opts.redisUrl, { ...storeOpts, logger });
+  const redisOpts = {
+    ...storeOpts, logger,
+    ...(opts.redisShards === undefined ? {} : { shards: opts.redisShards }),
+    ...(opts.redisWaitReplicas === undefined ? {} : { waitReplicas: opts.redisWaitReplicas }),
+  };
+  if (opts.redisCluster !== undefined) return connectRedis({ cluster: opts.redisCluster }, redisOpts);
+  if (opts.redisUrl) return connectRedis({ url: opts.redisUrl }, redisOpts);
   const kind = opts.storeKind ?? (opts.dataDir === undefined ? 'memory' : 'sqlite');
   if (kind === 'memory') return new MemoryJobStore(storeOpts);
   const { SqliteJobStore } = await import('../store/sqlite/sqlite-store.js');
@@ -362,9 +372,9 @@ function trustedLocal(registry: SubstrateRegistry): Substrate | null {
 }
 
 /** Loaded on demand so the embedded default never loads a Redis client. */
-async function connectRedis(url: string, opts: StoreOptions & { logger: Logger }): Promise<JobStore> {
+async function connectRedis(where: { url: string } | { cluster: string[] }, opts: StoreOptions & { logger: Logger; shards?: number; waitReplicas?: number }): Promise<JobStore> {
   const { RedisJobStore } = await import('../store/redis/redis-store.js');
-  return RedisJobStore.connect(url, opts);
+  return 'url' in where ? RedisJobStore.connect(where.url, opts) : RedisJobStore.connectCluster(where.cluster, opts);
 }
 
 /** The same job as if it had not asked to be private. */

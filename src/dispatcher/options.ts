@@ -19,6 +19,12 @@ export interface DispatcherOptions {
   fsync?: 'normal' | 'always';
   /** a Redis URL selects the Redis store (wins over storeKind) */
   redisUrl?: string;
+  /** Redis Cluster seed nodes (host:port) select the Redis store on a cluster (wins over redisUrl) */
+  redisCluster?: string[];
+  /** Redis store: hash-tagged shards of the queue; default 1, 3 on a cluster */
+  redisShards?: number;
+  /** Redis store: replicas a write must reach before it is acknowledged; default 0, 1 on a cluster */
+  redisWaitReplicas?: number;
   /** an already built store (tests, embedding); wins over redisUrl */
   store?: JobStore;
   /** scheduling policy; default 'cost-latency' */

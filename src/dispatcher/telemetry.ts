@@ -23,15 +23,27 @@ export type SubstrateGauges = Pick<SubstrateView, 'name' | 'in_flight' | 'health
  * own share and Prometheus sums them.
  *
  * Names, help texts and labels are an interface (dashboards and alerts use
- * them; test/dispatcher/telemetry.test.ts pins them). Counters and
- * histograms grow as results are recorded; the gauges (queue depth,
- * substrates, nodes) and the verifier's totals are set from a snapshot at
- * each render. Each Telemetry has its own registries, so several
+ * them; test/dispatcher/telemetry.test.ts pins them). The histograms
+ * observe each result as it is recorded. The counters of finished jobs are
+ * running totals in plain maps (prom-client hashes the labels on every inc,
+ * too dear on the hot path), copied into their prom-client counters at each
+ * render, like the gauges (queue depth, substrates, nodes) and the
+ * verifier's totals. Each Telemetry has its own registries, so several
  * dispatchers in one process (tests, benches) do not mix their counts.
  */
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300];
 
+/** What one substrate's finished jobs add up to between scrapes. */
+interface SubstrateTotals {
+  byStatus: Map<ResultRecord['status'], number>;
+  bytes: number;
+  cost: number;
+}
+
 export class Telemetry {
+  private readonly totals = new Map<string, SubstrateTotals>();
+  /** key: substrate NUL code */
+  private readonly failureCounts = new Map<string, number>();
   private readonly registry = new Registry();
   /** only rendered when a node pool runs, as before prom-client */
   private readonly nodeRegistry = new Registry();
@@ -114,18 +126,42 @@ export class Telemetry {
   recordResult(r: ResultRecord): void {
     this.onResult(r);
     const substrate = r.substrate ?? 'none';
-    this.jobs.inc({ substrate, status: r.status });
+    let t = this.totals.get(substrate);
+    if (t === undefined) {
+      t = { byStatus: new Map(), bytes: 0, cost: 0 };
+      this.totals.set(substrate, t);
+    }
+    t.byStatus.set(r.status, (t.byStatus.get(r.status) ?? 0) + 1);
+    t.bytes += r.bytes_processed;
+    t.cost += r.cost_usd;
     this.execSeconds.observe({ substrate }, r.exec_time_ms / 1000);
     this.queueSeconds.observe({ substrate }, r.queue_time_ms / 1000);
-    this.bytes.inc({ substrate }, r.bytes_processed);
-    this.cost.inc({ substrate }, r.cost_usd);
   }
 
   recordAttemptFailure(substrate: string, code: string): void {
-    this.attemptFailures.inc({ substrate, code });
+    const key = `${substrate}\u0000${code}`;
+    this.failureCounts.set(key, (this.failureCounts.get(key) ?? 0) + 1);
+  }
+
+  /** Copies the running totals into their prom-client counters. */
+  private copyTotals(): void {
+    this.jobs.reset();
+    this.bytes.reset();
+    this.cost.reset();
+    for (const [substrate, t] of this.totals) {
+      for (const [status, n] of t.byStatus) this.jobs.inc({ substrate, status }, n);
+      this.bytes.inc({ substrate }, t.bytes);
+      this.cost.inc({ substrate }, t.cost);
+    }
+    this.attemptFailures.reset();
+    for (const [key, n] of this.failureCounts) {
+      const cut = key.indexOf('\u0000');
+      this.attemptFailures.inc({ substrate: key.slice(0, cut), code: key.slice(cut + 1) }, n);
+    }
   }
 
   async render(depth: QueueDepth | null, substrates: readonly SubstrateGauges[], nodes?: NodeTelemetry): Promise<string> {
+    this.copyTotals();
     this.queueDepth.reset();
     if (depth !== null) {
       this.queueDepth.set({ state: 'queued' }, depth.queued);

@@ -9,12 +9,14 @@ import { Type } from './type.js';
  * the file: `*_env` keys name the environment variables that hold them.
  * `{path}`, `{key}` and `{json}` in messages are filled in by validator.ts.
  */
-export const SUBSTRATE_TYPES = ['cloudflare', 'lambda', 'fly', 'cloudrun', 'vercel'] as const;
+export const SUBSTRATE_TYPES = ['cloudflare', 'lambda', 'fly', 'cloudrun', 'vercel', 'spot'] as const;
 export const PRICING_MODELS = ['free', 'per_hour', 'per_invocation', 'per_gb_second'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export const POLICIES = ['cost-latency', 'classic'] as const;
 export const STORE_KINDS = ['sqlite', 'memory'] as const;
 export const FSYNC_MODES = ['normal', 'always'] as const;
+/** one Redis Cluster node, host:port (the CLI's --redis-cluster reads the same) */
+const CLUSTER_NODE = '(?:[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):\\d{1,5}';
 /** the runtimes take at most this many jobs per request */
 const MAX_REMOTE_BATCH = 1000;
 
@@ -77,11 +79,25 @@ export const SubstrateEntrySchema = Type.Union([
     id_token_env: Type.Optional(envName()),
     metadata_url: Type.Optional(httpUrl()),
   }),
+  // spot prices come from EC2 (DescribeSpotPriceHistory), so no pricing block; see docs/spot.md
+  object({
+    type: Type.Literal('spot'), name: common.name, latency_ms: common.latency_ms,
+    region: str(), image_id: str(), instance_type: str(), max_instances: int(1, 1000),
+    slots_per_instance: Type.Optional(int(1, 1024)), idle_terminate_s: Type.Optional(int(1, 86_400)), boot_timeout_s: Type.Optional(int(10, 86_400)),
+    max_price_usd: Type.Optional(usd()), subnet_id: Type.Optional(str()), key_name: Type.Optional(str()), iam_instance_profile: Type.Optional(str()),
+    worker_command: Type.Optional(str()),
+    security_group_ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255, ...must('a security group id') }), { maxItems: 16, ...must('an array of security group ids') })),
+    /** ws(s):// URL the instances reach this dispatcher's node socket at; default from public_origin */
+    coordinator_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[Ww][Ss][Ss]?://[^@/?#\\s]+(?:[/?#]\\S*)?$', ...must('a ws:// or wss:// URL of this dispatcher') })),
+    endpoint: Type.Optional(httpUrl()), max_memory_mb: Type.Optional(int(1, 1_048_576)),
+    credentials_env: Type.Optional(object({ access_key_id: envName(), secret_access_key: envName(), session_token: Type.Optional(envName()) })),
+  }),
 ], { errorMessage: `{path} must be an object with a "type" (${SUBSTRATE_TYPES.join(', ')})`, discriminator: 'type', discriminatorMessage: `{path} must be one of ${SUBSTRATE_TYPES.join(', ')}` });
 
 export type SubstrateEntry = Static<typeof SubstrateEntrySchema>;
 export type SubstrateType = SubstrateEntry['type'];
 export type PricingEntry = Static<typeof PricingSchema>;
+export type SpotEntry = Extract<SubstrateEntry, { type: 'spot' }>;
 
 // --- the budget section (docs/costs.md): messages name the full path (budget.per_substrate.lambda.daily_usd)
 /** a limit above this is a typo, not a budget */
@@ -112,6 +128,15 @@ export const ServeConfigSchema = Type.Object({
   log_level: keyOneOf(LOG_LEVELS),
   token_env: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', ...key('the name of an environment variable') })),
   redis_url: Type.Optional(Type.String({ pattern: '^rediss?://', ...key('a redis:// or rediss:// URL') })),
+  /** Redis Cluster seed nodes: ["host:port", …] or "host:port,host:port" */
+  redis_cluster: Type.Optional(Type.Union([
+    Type.String({ pattern: `^${CLUSTER_NODE}(?:\\s*,\\s*${CLUSTER_NODE})*$` }),
+    Type.Array(Type.String({ pattern: `^${CLUSTER_NODE}$` }), { minItems: 1 }),
+  ], key('host:port nodes, as an array of strings or one comma-separated string'))),
+  /** hash-tagged shards the queue is split into on a Redis Cluster (default 3) */
+  redis_shards: keyInt(1, 64),
+  /** replicas a write must reach before it is acknowledged (default 1 on a Redis Cluster, 0 standalone) */
+  redis_wait_replicas: keyInt(0, 16),
   policy: keyOneOf(POLICIES),
   allow_private_data_urls: keyBool(),
   allow_hosts: Type.Optional(Type.Array(

@@ -204,6 +204,19 @@ export class Client implements DispatcherApi {
     return (await this.json<{ substrates: SubstrateView[] }>('GET', '/v1/substrates')).substrates;
   }
 
+  /**
+   * The server's readiness report (GET /readyz), also when it is not ready
+   * (HTTP 503 carries the same report): whether the store is reachable and
+   * durable, how many substrates are healthy.
+   */
+  async readiness(): Promise<ReadinessReport> {
+    const response = await this.request('GET', '/readyz');
+    if (!response.ok && response.status !== 503) throw await errorFrom(response);
+    const body = await response.json() as ReadinessReport;
+    return { ready: body.ready === true, store: body.store === true, substrates: Number(body.substrates) || 0,
+      ...(typeof body.store_warning === 'string' ? { store_warning: body.store_warning } : {}) };
+  }
+
   async getCosts(): Promise<CostsReport> {
     return this.json<CostsReport>('GET', '/v1/costs');
   }
@@ -271,6 +284,15 @@ export class Client implements DispatcherApi {
       throw new PacketFSError('UNREACHABLE', `cannot reach the PacketFS server at ${this.baseUrl}: ${detail}`, { status: 503, cause: err });
     }
   }
+}
+
+/** GET /readyz: see ReadyReport in src/server/served-dispatcher.ts. */
+export interface ReadinessReport {
+  ready: boolean;
+  store: boolean;
+  substrates: number;
+  /** the store can lose acknowledged jobs on a restart */
+  store_warning?: string;
 }
 
 async function errorFrom(response: Response): Promise<PacketFSError> {

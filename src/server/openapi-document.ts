@@ -254,6 +254,7 @@ const schemas = {
     properties: {
       ready: { type: 'boolean' }, store: { type: 'boolean', description: 'job store reachable' },
       substrates: { type: 'integer', description: 'healthy substrates' },
+      store_warning: { type: 'string', description: 'present when the store can lose acknowledged jobs on a restart (e.g. Redis without appendonly)' },
       error: { $ref: '#/components/schemas/Error/properties/error', description: 'present when not ready' },
     },
   },

@@ -30,4 +30,6 @@ export interface ReadyReport {
   ready: boolean;
   store: boolean;
   substrates: number;
+  /** the store's settings can lose acknowledged jobs (e.g. Redis without appendonly); ready is not affected */
+  store_warning?: string;
 }

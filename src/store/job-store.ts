@@ -107,6 +107,13 @@ export interface JobStore {
   /** false when the backing service is unreachable (for /readyz). */
   ready(): Promise<boolean>;
 
+  /**
+   * Stores backed by a service whose settings can lose acknowledged jobs on
+   * a restart (Redis without appendonly) say so here, for the log, /readyz,
+   * `packetfs substrates` and the dashboard; null when nothing is at risk.
+   */
+  durabilityWarning?(): string | null;
+
   close(): Promise<void>;
 }
 

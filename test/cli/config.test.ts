@@ -10,6 +10,7 @@ test('defaults apply when neither flags nor file say otherwise', () => {
   const settings = resolveServeSettings({}, {}, {});
   assert.deepEqual(settings, {
     port: 8080, host: '127.0.0.1', dataDir: '.data', logLevel: 'info', token: undefined, redisUrl: undefined,
+    redisCluster: undefined, redisShards: undefined, redisWaitReplicas: undefined,
     policy: 'cost-latency', allowPrivateDataUrls: false, allowHosts: [], threads: undefined, allowInsecureListen: false, leaseMs: undefined, metricsLimit: undefined,
     store: 'sqlite', fsync: 'normal', resultTtlMs: undefined, maxResults: undefined, maxResultBytes: undefined,
     openVolunteers: false, privateByDefault: false, allowUnverified: false, maxQueuedJobs: undefined, maxQueuedBytes: undefined, budget: undefined,
@@ -82,4 +83,15 @@ test('config problems name the key', () => {
     assert.throws(() => checkConfig(config, 'f.json'), (err: unknown) => err instanceof UsageError && err.path === key && err.message.includes(`"${key}"`), key);
   }
   assert.throws(() => checkConfig([], 'f.json'), UsageError);
+});
+
+test('Redis Cluster settings: nodes from the flag or the file (array or comma list), checked; exclusive with --redis and --store', () => {
+  const config = checkConfig({ redis_cluster: '10.0.0.1:7000, 10.0.0.2:7000', redis_shards: 6, redis_wait_replicas: 2 }, 'cluster.json');
+  const settings = resolveServeSettings({}, config, {});
+  assert.deepEqual([settings.redisCluster, settings.redisShards, settings.redisWaitReplicas], [['10.0.0.1:7000', '10.0.0.2:7000'], 6, 2]);
+  assert.deepEqual(resolveServeSettings({}, checkConfig({ redis_cluster: ['h:1'] }, 'c.json'), {}).redisCluster, ['h:1']);
+  assert.throws(() => checkConfig({ redis_cluster: ['no-port'] }, 'c.json'), (err: UsageError) => err.path === 'redis_cluster');
+  assert.throws(() => checkConfig({ redis_shards: 65 }, 'c.json'), (err: UsageError) => err.path === 'redis_shards');
+  assert.throws(() => resolveServeSettings({ redisCluster: ['h:1'], redis: 'redis://x' }, {}, {}), (err: UsageError) => err.path === '--redis-cluster');
+  assert.throws(() => resolveServeSettings({}, { redis_cluster: ['h:1'], store: 'memory' }, {}), (err: UsageError) => err.path === 'redis_cluster');
 });

@@ -27,7 +27,7 @@ it('the npm pack tarball installs into an empty folder and `packetfs serve` runs
   const { stdout: packed } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { maxBuffer: 64 * 1024 * 1024 });
   const [info] = JSON.parse(packed) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const files = info!.files.map((f) => f.path);
-  for (const needed of ['dist/src/cli/main.js', 'dist/browser/browser-runtime.js', 'dist/runtimes/cloudflare/worker.js', 'src/store/redis/lua/enqueue-10.lua', 'README.md']) {
+  for (const needed of ['dist/src/cli/main.js', 'dist/browser/browser-runtime.js', 'dist/runtimes/cloudflare/worker.js', 'src/store/redis/lua/enqueue-15.lua', 'README.md']) {
     assert.ok(files.includes(needed), `the tarball lacks ${needed}`);
   }
   assert.equal(files.filter((f) => f.startsWith('dist/test/') || f.startsWith('test/')).length, 0, 'tests do not ship');

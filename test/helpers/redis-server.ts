@@ -7,12 +7,13 @@ export { eventually } from './eventually.js';
 
 /**
  * A private redis-server for one test file: a free loopback port, no
- * persistence, so no state is shared between files or runs.
+ * persistence (unless `aof` is given), so no state is shared between files or runs.
  *
  *   stop()    graceful shutdown (SIGTERM), waits for the exit
  *   kill()    SIGKILL, like a crash
  *   restart() starts it again on the same port (an outage that ends); the
- *             data is gone, as after a real restart without persistence
+ *             data is gone, as after a real restart without persistence —
+ *             with `aof`, it is read back from the append-only file
  */
 export interface RedisServer {
   url: string;
@@ -24,16 +25,29 @@ export interface RedisServer {
 
 const CANDIDATES = [process.env.REDIS_SERVER_BIN, '/usr/bin/redis-server', '/usr/local/bin/redis-server', '/opt/homebrew/bin/redis-server'];
 
-export async function startRedis(): Promise<RedisServer> {
+export interface RedisOptions {
+  /** append-only file in this directory, fsynced on every write (appendfsync always) */
+  aof?: { dir: string };
+}
+
+/** The redis-server binary the tests start. */
+export function redisServerBin(): string {
   const bin = CANDIDATES.find((p): p is string => p !== undefined && existsSync(p));
   if (bin === undefined) {
     throw new Error('redis-server not found (looked in /usr/bin, /usr/local/bin, /opt/homebrew/bin and $REDIS_SERVER_BIN): install Redis 7 (apt-get install redis-server) to run the Redis store tests');
   }
+  return bin;
+}
+
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
+  const bin = redisServerBin();
   const port = await freePort();
   let child: ChildProcess | null = null;
 
   async function launch(): Promise<void> {
-    const proc = spawn(bin!, ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--port', String(port), '--protected-mode', 'yes'], {
+    const persistence = opts.aof === undefined ? ['--appendonly', 'no']
+      : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', opts.aof.dir];
+    const proc = spawn(bin!, ['--save', '', ...persistence, '--bind', '127.0.0.1', '--port', String(port), '--protected-mode', 'yes'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child = proc;
@@ -70,7 +84,7 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -15,8 +15,10 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServe(redisUrl: string, dataDir: string, extra: string[] = []): Promise<ServeProcess> {
-  const child = spawnCli(['serve', '--redis', redisUrl, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra]);
+/** `redis`: a Redis URL (--redis), or the seed nodes of a Redis Cluster (--redis-cluster). */
+export async function startServe(redis: string | string[], dataDir: string, extra: string[] = []): Promise<ServeProcess> {
+  const store = typeof redis === 'string' ? ['--redis', redis] : ['--redis-cluster', redis.join(',')];
+  const child = spawnCli(['serve', ...store, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra]);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let url: string;
   try {

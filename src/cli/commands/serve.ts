@@ -5,7 +5,7 @@ import { Dispatcher } from '../../dispatcher/dispatcher.js';
 import { createLogger, pinoOptions } from '../../logger.js';
 import { isLoopbackHost } from '../../util/loopback.js';
 import { assertListenAllowed, startServer, type RunningServer } from '../../server/server.js';
-import { byteSize, durationMs, integerIn, oneOf, redisUrl } from '../arg-parsers.js';
+import { byteSize, clusterNodes, durationMs, integerIn, oneOf, redisUrl } from '../arg-parsers.js';
 import { DEFAULT_CONFIG_FILE, FSYNC_MODES, LOG_LEVELS, loadConfig, POLICIES, STORE_KINDS } from '../config.js';
 import { cloudSubstrates, resolveServeSettings, type CloudSubstrates, type ServeFlags, type ServeSettings } from '../serve-settings.js';
 import { printLine } from '../output.js';
@@ -23,6 +23,9 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--store <kind>', 'embedded job store: sqlite (durable, <data-dir>/packetfs.db) or memory (default sqlite)').argParser(oneOf(STORE_KINDS)))
     .addOption(new Option('--fsync <mode>', 'SQLite commits: normal survives a crash of the process, always (fsync per commit) also power loss (default normal)').argParser(oneOf(FSYNC_MODES)))
     .addOption(new Option('--redis <url>', 'Redis job store URL, shared by several dispatchers (instead of --store)').env('REDIS_URL').argParser(redisUrl))
+    .addOption(new Option('--redis-cluster <nodes>', 'Redis Cluster job store: seed nodes host:port[,host:port…] (instead of --store/--redis)').env('REDIS_CLUSTER_NODES').argParser(clusterNodes))
+    .addOption(new Option('--redis-shards <n>', 'Redis Cluster: hash-tagged shards the queue is split into (default 3)').argParser(integerIn(1, 64)))
+    .addOption(new Option('--redis-wait-replicas <n>', 'replicas a write must reach (WAIT) before it is acknowledged (default 1 with --redis-cluster, else 0)').argParser(integerIn(0, 16)))
     .addOption(new Option('--policy <policy>', 'scheduling policy (default cost-latency)').argParser(oneOf(POLICIES)))
     .option('--allow-private-data-urls', 'let data_url reach private and loopback addresses')
     .addOption(new Option('--threads <n>', 'local worker threads (default: one per core)').argParser(integerIn(1, 1024)))
@@ -36,8 +39,8 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--max-queued-bytes <n>', 'answer 503 QUEUE_FULL past this much inline data in unfinished jobs (default 268435456)').argParser(integerIn(1024, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--metrics-limit <n>', 'metric records kept in the store (default 10000)').argParser(integerIn(0, 10_000_000)))
     .addOption(new Option('--result-ttl <duration>', 'how long results are kept, e.g. 3600, 30m, 24h, 7d (default 24h)').argParser(durationMs))
-    .addOption(new Option('--max-results <n>', 'most results kept, oldest dropped first (default 1000000 sqlite, 100000 memory)').argParser(integerIn(0, Number.MAX_SAFE_INTEGER)))
-    .addOption(new Option('--max-result-bytes <size>', 'most bytes of results kept, e.g. 512MiB (default 1GiB sqlite, 256MiB memory)').argParser(byteSize))
+    .addOption(new Option('--max-results <n>', 'most results kept, oldest dropped first (default 1000000 sqlite, 100000 memory, 10000000 redis)').argParser(integerIn(0, Number.MAX_SAFE_INTEGER)))
+    .addOption(new Option('--max-result-bytes <size>', 'most bytes of results kept, e.g. 512MiB (default 1GiB sqlite, 256MiB memory, 4GiB redis)').argParser(byteSize))
     .action(async (flags: ServeFlags & { nodeToken?: string }) => {
       const config = await loadConfig(flags.config ?? DEFAULT_CONFIG_FILE, flags.config !== undefined);
       const settings = resolveServeSettings(flags, config, process.env);
@@ -70,6 +73,9 @@ async function serve(settings: ServeSettings, nodeToken: string | undefined, clo
     ...(settings.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: settings.maxQueuedBytes }),
     logger,
     ...(settings.redisUrl === undefined ? {} : { redisUrl: settings.redisUrl }),
+    ...(settings.redisCluster === undefined ? {} : { redisCluster: settings.redisCluster }),
+    ...(settings.redisShards === undefined ? {} : { redisShards: settings.redisShards }),
+    ...(settings.redisWaitReplicas === undefined ? {} : { redisWaitReplicas: settings.redisWaitReplicas }),
     storeKind: settings.store,
     fsync: settings.fsync,
     ...(settings.resultTtlMs === undefined ? {} : { resultTtlMs: settings.resultTtlMs }),
@@ -93,7 +99,7 @@ async function serve(settings: ServeSettings, nodeToken: string | undefined, clo
     throw err;
   }
   const substrates = (await dispatcher.listSubstrates()).map((s) => s.name).join(', ');
-  const store = settings.redisUrl !== undefined ? 'redis' : settings.store === 'sqlite' ? `sqlite ${join(resolve(settings.dataDir), DB_FILE)}` : 'memory';
+  const store = settings.redisCluster !== undefined ? 'redis cluster' : settings.redisUrl !== undefined ? 'redis' : settings.store === 'sqlite' ? `sqlite ${join(resolve(settings.dataDir), DB_FILE)}` : 'memory';
   printLine(`packetfs listening on ${server.url} (store: ${store}, substrates: ${substrates})`);
 
   let stopping = false;

@@ -8,9 +8,13 @@ export function registerSubstrates(program: Command): void {
     .description('list substrates with health, load and score')
     .option('--json', 'print JSON')
     .action(async (flags: ClientFlags & { json?: boolean }) => {
-      const substrates = await clientFrom(flags).listSubstrates();
-      if (flags.json) printJson({ substrates });
+      const client = clientFrom(flags);
+      const [substrates, readiness] = await Promise.all([client.listSubstrates(), client.readiness()]);
+      const warning = readiness.store_warning;
+      if (flags.json) printJson({ substrates, ...(warning === undefined ? {} : { store_warning: warning }) });
       else printLine(formatTable(['NAME', 'TYPE', 'HEALTHY', 'CIRCUIT', 'IN_FLIGHT', 'SLOTS', 'LATENCY_MS', 'SCORE'], substrates.map(row)));
+      // the job store can lose acknowledged jobs: said on stderr, so scripts reading the table are not disturbed
+      if (warning !== undefined && !flags.json) process.stderr.write(`warning: ${warning}\n`);
     });
 }
 

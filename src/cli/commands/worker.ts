@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { createLogger } from '../../logger.js';
 import { nodeSocketUrl, startVolunteer } from '../../runtimes/node-volunteer/volunteer-client.js';
+import { startSpotVolunteer } from '../../runtimes/node-volunteer/spot-volunteer.js';
 import { flagEnabled } from '../../runtimes/worker-core/worker-env.js';
 import { assertListenAllowed } from '../../util/loopback.js';
 import { integerIn, oneOf } from '../arg-parsers.js';
@@ -18,6 +19,8 @@ interface WorkerFlags {
   allowPrivateDataUrls?: boolean;
   allowInsecureListen?: boolean;
   logLevel?: LogLevelName;
+  spot?: boolean;
+  imdsUrl?: string;
 }
 
 export function registerWorker(program: Command): void {
@@ -32,6 +35,8 @@ export function registerWorker(program: Command): void {
     .option('--allow-insecure-listen', 'with --http: allow a non-loopback host without a token (env PACKETFS_ALLOW_INSECURE_LISTEN=1), e.g. behind Cloud Run IAM')
     .option('--allow-private-data-urls', 'let data_url reach private and loopback addresses')
     .addOption(new Option('--log-level <level>', 'log level (default info)').argParser(oneOf(LOG_LEVELS)))
+    .option('--spot', 'volunteer on an EC2 spot instance: watch the instance metadata for the interruption notice and drain before it (docs/spot.md)')
+    .option('--imds-url <url>', 'instance metadata endpoint with --spot (default http://169.254.169.254)')
     .action(async (flags: WorkerFlags) => {
       if (flags.http) await serveHttp(flags);
       else await volunteer(flags);
@@ -47,13 +52,16 @@ async function volunteer(flags: WorkerFlags): Promise<void> {
   }
   const logger = createLogger(flags.logLevel ?? 'info');
   const token = flags.token ?? process.env.PACKETFS_NODE_TOKEN;
-  const node = startVolunteer({
+  if (flags.imdsUrl !== undefined && !flags.spot) throw new UsageError('--imds-url needs --spot', '--imds-url');
+  if (flags.imdsUrl !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(flags.imdsUrl)) throw new UsageError('--imds-url must be an http:// origin such as http://169.254.169.254', '--imds-url');
+  const options = {
     coordinator: flags.coordinator,
     logger,
     ...(token === undefined ? {} : { token }),
     ...(flags.slots === undefined ? {} : { slots: flags.slots }),
     ...(flags.allowPrivateDataUrls ? { allowPrivate: true } : {}),
-  });
+  };
+  const node = flags.spot ? startSpotVolunteer({ ...options, ...(flags.imdsUrl === undefined ? {} : { imdsUrl: flags.imdsUrl }) }) : startVolunteer(options);
   let signals = 0;
   const onSignal = (): void => {
     // a second signal means "now": skip finishing the running jobs

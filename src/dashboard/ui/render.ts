@@ -61,7 +61,7 @@ function renderDispatchers(frame: DashboardFrame): void {
     el('td', {}, d.draining ? pill('draining', 'warn') : d.ready ? pill('ready', 'ok') : pill('not ready', 'bad')),
     el('td', { class: 'n' }, formatRate(d.jobs_per_second)),
     el('td', { class: 'n' }, formatCount(d.in_flight)),
-    el('td', {}, d.store),
+    d.store_warning === undefined ? el('td', {}, d.store) : el('td', { title: d.store_warning }, d.store, ' ', pill('not durable', 'warn')),
     el('td', {}, formatAge(d.age_ms)),
   ));
   fillRows(byId('dispatchers'), rows, 6, 'no dispatcher');

@@ -33,6 +33,13 @@ export interface Volunteer {
   readonly done: Promise<void>;
   /** finishes running jobs (up to graceMs), sends their results and bye, and stops reconnecting */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * stop() for a machine about to go away (a spot interruption): from now on
+   * every new assignment is handed back at once (a retryable failure, so the
+   * dispatcher runs it elsewhere without waiting); running jobs get graceMs
+   * to finish; what is still running then is handed back by leaving.
+   */
+  drain(graceMs: number): Promise<void>;
 }
 
 /** Close codes after which reconnecting cannot help. */
@@ -67,6 +74,7 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
   let reconnectTimer: NodeJS.Timeout | null = null;
   const reconnectBackoff = new Backoff({ baseMs: minBackoff, maxMs: maxBackoff, jitter: 'full' });
   let stopping = false;
+  let draining = false;
   let outbox: NodeResult[] = [];
   let flushQueued = false;
   const running = new Set<Promise<void>>();
@@ -131,7 +139,10 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
           heartbeat = setInterval(() => send({ type: 'heartbeat', free_slots: Math.max(0, slots - running.size) }), msg.heartbeat_ms);
           break;
         case 'assign':
-          for (const job of msg.jobs) run(job);
+          for (const job of msg.jobs) {
+            if (draining) answer(job, { ok: false, retryable: true, exec_time_ms: 0, error: { code: 'SUBSTRATE_FAILED', message: 'this node is draining (its machine is being reclaimed)' } });
+            else run(job);
+          }
           break;
         case 'drain':
           log.info({ event: 'drain' }, 'the dispatcher asked to drain');
@@ -179,8 +190,13 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
     return done;
   };
 
+  const drain = (graceMs: number): Promise<void> => {
+    draining = true;
+    return stop(graceMs);
+  };
+
   connect();
-  return { done, stop };
+  return { done, stop, drain };
 }
 
 /** ws://host:port → ws://host:port/v1/nodes/ws; http(s) becomes ws(s). */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { toErrorBody, type ErrorBody } from '../../errors.js';
 import type { JobSpec } from '../../job/types.js';
 import type { Logger } from '../../logger.js';
@@ -76,7 +76,7 @@ export class LegacyIngress {
   private pending: ClaimedEntry[] = [];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly target: IngressTarget,
     private readonly opts: IngressOptions,
@@ -130,20 +130,18 @@ export class LegacyIngress {
       // so one entry Redis cannot take does not hold up the others
       dead.push(...await this.isolate(read));
     }
-    const pipe = this.redis.pipeline();
+    // the dead letters and the processing hash are in different slots (a Cluster cannot pipeline them together):
+    // dead letters first, so an entry leaves the processing hash only once it is recorded somewhere
     if (dead.length > 0) {
       const at = new Date().toISOString();
-      pipe.lpush(this.keys.invalid, ...dead.map(({ entry, error }) => JSON.stringify({
+      await this.redis.lpush(this.keys.invalid, ...dead.map(({ entry, error }) => JSON.stringify({
         entry: entry.raw.length > MAX_DEAD_ENTRY_CHARS ? entry.raw.slice(0, MAX_DEAD_ENTRY_CHARS) : entry.raw,
         ...(entry.raw.length > MAX_DEAD_ENTRY_CHARS ? { truncated_from: entry.raw.length } : {}),
         error, at, ingress_number: Number(entry.number),
       })));
-      pipe.ltrim(this.keys.invalid, 0, MAX_DEAD_LETTERS - 1);
+      await this.redis.ltrim(this.keys.invalid, 0, MAX_DEAD_LETTERS - 1);
     }
-    pipe.hdel(this.keys.ingressProcessing, ...entries.map((e) => e.number));
-    const replies = await pipe.exec();
-    const failed = replies?.find(([err]) => err !== null);
-    if (failed) throw failed[0];
+    await this.redis.hdel(this.keys.ingressProcessing, ...entries.map((e) => e.number));
   }
 
   private async isolate(read: { entry: ClaimedEntry; outcome: ReturnType<typeof readLegacyEntry> }[]) {

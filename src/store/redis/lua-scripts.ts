@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * The store's Lua scripts, one file each in ./lua, named `<name>-<numKeys>.lua`
@@ -21,7 +22,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     if (keys.length !== this.numKeys) throw new Error(`${this.name}: expected ${this.numKeys} keys, got ${keys.length}`);
     try {
       // one array, not spread arguments: a batch of 10,000 jobs is 50,000 of them
@@ -60,17 +61,18 @@ function loadScript(dir: string, file: string): LuaScript {
 function loadAll() {
   const dir = luaDir();
   return {
-    enqueue: loadScript(dir, 'enqueue-10.lua'),
-    take: loadScript(dir, 'take-10.lua'),
-    complete: loadScript(dir, 'complete-10.lua'),
-    retryLater: loadScript(dir, 'retry-later-10.lua'),
-    defer: loadScript(dir, 'defer-10.lua'),
-    extendLeases: loadScript(dir, 'extend-leases-1.lua'),
-    cancel: loadScript(dir, 'cancel-10.lua'),
-    recordRejected: loadScript(dir, 'record-rejected-10.lua'),
-    sweepExpired: loadScript(dir, 'sweep-expired-10.lua'),
+    enqueue: loadScript(dir, 'enqueue-15.lua'),
+    take: loadScript(dir, 'take-15.lua'),
+    complete: loadScript(dir, 'complete-15.lua'),
+    retryLater: loadScript(dir, 'retry-later-15.lua'),
+    extendLeases: loadScript(dir, 'extend-leases-2.lua'),
+    cancel: loadScript(dir, 'cancel-15.lua'),
+    recordRejected: loadScript(dir, 'record-rejected-15.lua'),
+    sweepExpired: loadScript(dir, 'sweep-expired-15.lua'),
+    defer: loadScript(dir, 'defer-15.lua'),
     depth: loadScript(dir, 'depth-3.lua'),
-    list: loadScript(dir, 'list-1.lua'),
+    peek: loadScript(dir, 'peek-3.lua'),
+    list: loadScript(dir, 'list-2.lua'),
     reclaimOutbox: loadScript(dir, 'reclaim-outbox-1.lua'),
     ingressClaim: loadScript(dir, 'ingress-claim-3.lua'),
     ingressReclaim: loadScript(dir, 'ingress-reclaim-1.lua'),
@@ -82,12 +84,12 @@ export type Scripts = ReturnType<typeof loadAll>;
 /**
  * Puts every script in Redis's script cache (SCRIPT LOAD), so the first
  * EVALSHA of a big batch is not refused and sent a second time as EVAL.
- * Called on every (re)connection: a restarted Redis has an empty cache.
+ * Called on every (re)connection: a restarted Redis has an empty cache. On a
+ * Cluster, every master gets them (each has its own cache).
  */
-export async function preloadScripts(redis: Redis): Promise<void> {
-  const pipe = redis.pipeline();
-  for (const script of Object.values(scripts())) pipe.script('LOAD', script.source);
-  await pipe.exec();
+export async function preloadScripts(redis: RedisClient): Promise<void> {
+  const targets: RedisClient[] = redis.isCluster ? (redis as Cluster).nodes('master') : [redis];
+  await Promise.all(targets.map((node) => Promise.all(Object.values(scripts()).map((script) => node.script('LOAD', script.source)))));
 }
 
 let loaded: Scripts | undefined;

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { PacketFSError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { backoffDelayMs } from '../../util/backoff.js';
@@ -25,6 +25,12 @@ export interface ConnectionOptions {
   maxReconnectDelayMs?: number;
 }
 
+/** A standalone connection or a Redis Cluster client: the store uses only what both offer. */
+export type RedisClient = Redis | Cluster;
+
+/** 50 ms, 100 ms, 200 ms … capped at maxDelay, with jitter so many dispatchers do not reconnect in lockstep */
+const backoff = (maxDelay: number) => (times: number) => backoffDelayMs({ baseMs: 50, maxMs: maxDelay, jitter: 'equal' }, times - 1);
+
 export async function openRedis(url: string, opts: ConnectionOptions, logger: Logger): Promise<Redis> {
   const maxDelay = opts.maxReconnectDelayMs ?? 2000;
   let redis: Redis;
@@ -36,26 +42,73 @@ export async function openRedis(url: string, opts: ConnectionOptions, logger: Lo
       autoResendUnfulfilledCommands: false,
       commandTimeout: opts.commandTimeoutMs ?? 5000,
       connectTimeout: Math.min(opts.connectTimeoutMs ?? 10_000, 5000),
-      // 50 ms, 100 ms, 200 ms … capped, with jitter so many dispatchers do not reconnect in lockstep
-      retryStrategy: (times) => backoffDelayMs({ baseMs: 50, maxMs: maxDelay, jitter: 'equal' }, times - 1),
+      retryStrategy: backoff(maxDelay),
+      // commands issued in the same tick share one write (the store reads many keys with Promise.all)
+      enableAutoPipelining: true,
     });
   } catch (err) {
     throw new PacketFSError('INVALID_REQUEST', `not a usable Redis URL: ${(err as Error).message}`, { path: 'redis', cause: err });
   }
   watchConnection(redis, logger, 'redis');
+  await firstConnection(redis, opts, `Redis at ${redactUrl(url)}`);
+  return redis;
+}
+
+/**
+ * A Redis Cluster client on the given seed nodes ("host:port"; the others
+ * are discovered). The same outage behaviour as a standalone connection
+ * (fail fast, reconnect with backoff), plus what a cluster needs: MOVED/ASK
+ * redirections and CLUSTERDOWN/TRYAGAIN during a failover are retried by
+ * ioredis for a short while, commands go to masters only (a replica may lag
+ * behind), and commands for the same node issued in one tick share a write.
+ */
+export async function openRedisCluster(nodes: string[], opts: ConnectionOptions, logger: Logger): Promise<Cluster> {
+  const maxDelay = opts.maxReconnectDelayMs ?? 2000;
+  const seeds = nodes.map((node) => {
+    const m = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(node.trim());
+    const port = m === null ? NaN : Number(m[2]);
+    if (m === null || port < 1 || port > 65535) {
+      throw new PacketFSError('INVALID_REQUEST', `a Redis Cluster node is host:port, got '${node}'`, { path: 'redis_cluster' });
+    }
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+  if (seeds.length === 0) throw new PacketFSError('INVALID_REQUEST', 'give at least one Redis Cluster node (host:port)', { path: 'redis_cluster' });
+  const cluster = new Cluster(seeds, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    scaleReads: 'master',
+    maxRedirections: 16,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    clusterRetryStrategy: backoff(maxDelay),
+    slotsRefreshTimeout: 2000,
+    redisOptions: {
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: opts.commandTimeoutMs ?? 5000,
+      connectTimeout: Math.min(opts.connectTimeoutMs ?? 10_000, 5000),
+    },
+  });
+  watchConnection(cluster, logger, 'redis-cluster');
+  await firstConnection(cluster, opts, `Redis Cluster at ${nodes.join(',')}`);
+  return cluster;
+}
+
+async function firstConnection(redis: RedisClient, opts: ConnectionOptions, what: string): Promise<void> {
   const timeoutMs = opts.connectTimeoutMs ?? 10_000;
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
       redis.once('ready', () => { clearTimeout(timer); resolve(); });
-      // a failed first attempt is retried by retryStrategy; the 'ready' event or the timer decides
+      // a failed first attempt is retried by the retry strategy; the 'ready' event or the timer decides
       redis.connect().catch(() => {});
     });
   } catch (err) {
     redis.disconnect();
-    throw new PacketFSError('STORE_UNAVAILABLE', `cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+    throw new PacketFSError('STORE_UNAVAILABLE', `cannot reach ${what}: ${(err as Error).message}`, { cause: err });
   }
-  return redis;
 }
 
 /**
@@ -63,7 +116,7 @@ export async function openRedis(url: string, opts: ConnectionOptions, logger: Lo
  * 'error' listener is also what keeps ioredis's errors from being thrown as
  * unhandled 'error' events.
  */
-export function watchConnection(redis: Redis, logger: Logger, role: string): void {
+export function watchConnection(redis: RedisClient, logger: Logger, role: string): void {
   let down = false;
   redis.on('error', (err: Error) => {
     if (down) return;

@@ -15,10 +15,18 @@ import type { JobStatus } from '../../job/types.js';
  * is moved into can share one atomic script, in a cluster too.
  */
 export interface RedisKeys {
-  /** prefix of job hashes: `<this><job_id>` */
-  jobPrefix: string;
-  /** the 10 keys of every state-changing script, in the order of lua/includes/queue-keys.lua */
+  /** the 15 keys of every state-changing script, in the order of lua/includes/queue-keys.lua */
   queue: readonly string[];
+  /** HASH job_id -> packed state (job-state.ts) */
+  state: string;
+  /** HASH job_id -> attempt errors JSON */
+  errs: string;
+  /** HASH job_id -> "<attempts>|<reason>" of a deferred job (defer-15.lua) */
+  waits: string;
+  /** LIST of finished jobs, oldest first (retention order) */
+  finished: string;
+  /** STRING: bytes of the result records of the jobs in `finished` */
+  resultBytes: string;
   ready: string;
   delayed: string;
   leases: string;
@@ -47,8 +55,13 @@ export interface RedisKeys {
   spend(period: string): string;
 }
 
-export function redisKeys(prefix: string, queueName: string): RedisKeys {
-  const q = `${prefix}:{${queueName}}:`;
+/**
+ * The keys of one queue shard: `tag` is the shard's hash tag (queue-shards.ts;
+ * the queue name itself when the queue is not sharded). The original's keys,
+ * the ingress keys and the done channel are the queue's, shared by its shards.
+ */
+export function redisKeys(prefix: string, queueName: string, tag = queueName): RedisKeys {
+  const q = `${prefix}:{${tag}}:`;
   const active = `${q}idx:active`;
   const index: Record<JobStatus, string> = {
     queued: active,
@@ -62,24 +75,33 @@ export function redisKeys(prefix: string, queueName: string): RedisKeys {
   const leases = `${q}leases`;
   const outbox = `${q}outbox`;
   const ingress = `${prefix}:jobs:queue`;
+  const state = `${q}state`;
+  const errs = `${q}errs`;
+  const waits = `${q}waits`;
+  const finished = `${q}finished`;
+  const resultBytes = `${q}finished:bytes`;
   return {
-    jobPrefix: `${q}job:`,
     queue: [ready, delayed, leases, active, index.succeeded, index.failed, index.cancelled,
-      `${q}seq`, outbox, `${q}expiring`],
+      `${q}seq`, outbox, finished, state, `${q}specs`, errs, resultBytes, waits],
+    state,
+    resultBytes,
+    errs,
+    waits,
+    finished,
     ready,
     delayed,
     leases,
     index,
     outbox,
-    done: `${q}done`,
+    done: `${prefix}:{${queueName}}:done`,
     result: (jobId) => `${prefix}:results:${jobId}`,
     metrics: `${prefix}:metrics`,
     ingress,
     invalid: `${prefix}:jobs:invalid`,
     ingressProcessing: `{${ingress}}:processing:${queueName}`,
     ingressSeq: `{${ingress}}:seq`,
-    snapshotIndex: `${q}dash:dispatchers`,
-    snapshot: (dispatcherId) => `${q}dash:snapshot:${dispatcherId}`,
-    spend: (period) => `${q}spend:${period}`,
+    snapshotIndex: `${prefix}:{${queueName}}:dash:dispatchers`,
+    snapshot: (dispatcherId) => `${prefix}:{${queueName}}:dash:snapshot:${dispatcherId}`,
+    spend: (period) => `${prefix}:{${queueName}}:spend:${period}`,
   };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { SnapshotBoard } from '../snapshot-board.js';
 
 /** At most this many dispatchers are read back (a bound on one read, not on the deployment). */
@@ -13,7 +13,7 @@ const MAX_PEERS = 64;
  * Both keys carry the queue's hash tag, so they sit in one Cluster slot.
  */
 export class RedisSnapshotBoard implements SnapshotBoard {
-  constructor(private readonly redis: Redis, private readonly keys: { index: string; snapshot(id: string): string }) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: { index: string; snapshot(id: string): string }) {}
 
   async publish(dispatcherId: string, snapshot: string, ttlMs: number): Promise<void> {
     await this.redis.multi()

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { PacketFSError, type ErrorBody } from '../../errors.js';
 import { TERMINAL_STATUSES, type JobSpec, type JobStatus, type MetricRecord, type ResultRecord } from '../../job/types.js';
 import { silentLogger, type Logger } from '../../logger.js';
@@ -10,11 +10,15 @@ import { metricOf } from '../terminal-records.js';
 import { LegacyIngress } from './legacy-ingress.js';
 import { preloadScripts, scripts } from './lua-scripts.js';
 import { RedisSnapshotBoard } from './redis-snapshot-board.js';
-import { openRedis, storeError, watchConnection, type ConnectionOptions } from './redis-connection.js';
+import { openRedis, openRedisCluster, storeError, watchConnection, type ConnectionOptions, type RedisClient } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
-import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxItem } from './result-outbox.js';
+import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxField, type OutboxItem } from './result-outbox.js';
 import { ResultWaiters } from './result-waiters.js';
 import { readStoredResult, viewOfRecord } from './stored-result.js';
+import { parseJobState, stateTail } from './job-state.js';
+import { checkPersistence, type PersistenceReport } from './persistence-check.js';
+import { MAX_SHARDS, shardOf, shardTags } from './queue-shards.js';
+import { waitForReplicas } from './replication.js';
 
 /**
  * The Redis JobStore: many dispatcher processes share one queue.
@@ -27,13 +31,17 @@ import { readStoredResult, viewOfRecord } from './stored-result.js';
  *             by member)
  *   leases    ZSET score = lease expiry; take() reclaims expired ones
  *   delayed   ZSET score = ready time; take() promotes due ones
- *   job:<id>  HASH spec, status, attempts, errors… (dropped resultTtlMs after
- *             the job finishes)
+ *   state     HASH id -> packed state (job-state.ts): status, attempts, seq…
+ *   specs     HASH id -> JobSpec JSON while the job is unfinished
+ *   errs      HASH id -> attempt errors, for jobs that have some
+ *   finished  LIST finished jobs, oldest first: expiry and retention bounds
+ *             (maxResults, maxResultBytes) prune from its head
  *   idx:*     ZSET per terminal status, and one for queued + running jobs,
  *             score = enqueue seq, for list()
  *   outbox    HASH results on their way to the original's keys
  * Every batch operation is one Lua script call (EVALSHA), so one round trip
- * carries a whole batch. A lease token is "<seq>.<attempt>": taking the job
+ * carries a whole batch, and inside it each structure is read and written
+ * with one command per batch, not one per job. A lease token is "<seq>.<attempt>": taking the job
  * again makes older tokens stale, and a stale token completes, retries or
  * extends nothing. The first terminal write wins, decided in the script.
  *
@@ -45,6 +53,14 @@ import { readStoredResult, viewOfRecord } from './stored-result.js';
  * after the deciding script (result-outbox.ts explains why and what it
  * guarantees). Jobs LPUSHed onto `<prefix>:jobs:queue` are moved into the
  * queue by a background loop (legacy-ingress.ts).
+ *
+ * Redis Cluster (connectCluster): the queue is split into `shards` sets of
+ * these keys, each under its own hash tag (queue-shards.ts), a job living in
+ * the shard its id hashes to; every call touching several jobs runs one
+ * script per shard involved, in parallel, and take() draws from every shard.
+ * Results go through the outbox, and with waitReplicas an acknowledgement
+ * (enqueue, a delivered result) waits until the write reached that many
+ * replicas (replication.ts).
  *
  * Outages: calls fail at once with STORE_UNAVAILABLE while Redis is away,
  * ready() answers false, and the same client reconnects with backoff;
@@ -73,14 +89,23 @@ export interface RedisStoreOptions extends StoreOptions, ConnectionOptions {
    * Lease-expiry failures, cancels and ingress rejections use the outbox either way.
    */
   outbox?: boolean;
-  /** period of outbox recovery and index sweeping; default 5 s */
+  /** period of outbox recovery, expiry and retention pruning; default 5 s */
   maintenanceMs?: number;
   /** fallback poll period of waitForResult; default 1 s */
   resultPollMs?: number;
+  /** hash-tagged shards the queue is split into (Redis Cluster: spread over the masters); default 1, 3 with connectCluster */
+  shards?: number;
+  /** replicas a write must reach before it is acknowledged (WAIT); default 0, 1 with connectCluster */
+  waitReplicas?: number;
+  /** how long WAIT waits for them; default 2 s */
+  waitTimeoutMs?: number;
   logger?: Logger;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** default retention bounds: ~6 GB of Redis memory at ~600 bytes per finished job, and 4 GiB of result JSON */
+export const REDIS_DEFAULT_MAX_RESULTS = 10_000_000;
+export const REDIS_DEFAULT_MAX_RESULT_BYTES = 4 * 1024 ** 3;
 /** most expired leases / due delayed jobs one take() handles, besides what it leases */
 const TAKE_SWEEP_MAX = 1000;
 const SWEEP_BATCH = 5000;
@@ -88,50 +113,94 @@ const SWEEP_BATCH = 5000;
 const LIST_SCAN_MAX = 10_000;
 const CURSOR = /^s(\d{1,16})$/;
 
-interface ViewMeta {
-  p: number;
-  c: string;
-  s: string[] | null;
+interface Shard {
+  index: number;
+  keys: RedisKeys;
 }
 
 export class RedisJobStore implements JobStore {
   readonly kind = 'redis';
   readonly snapshots: RedisSnapshotBoard;
 
+  /** the queue's keys: shard 0's queue keys, and the original's keys, done channel and dashboard keys shared by all shards */
   private readonly keys: RedisKeys;
+  private readonly shards: Shard[];
   private readonly resultTtlMs: number;
   private readonly metricsLimit: number;
+  private readonly maxResults: number;
+  private readonly maxResultBytes: number;
   private readonly outboxStaleMs: number;
   private readonly outbox: boolean;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
   private readonly logger: Logger;
   private readonly waiters: ResultWaiters;
   private readonly ingress: LegacyIngress | null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
   private maintenanceRun: Promise<void> | null = null;
+  private persistence: PersistenceReport | null = null;
+  /** masters seen with fewer replicas than waitReplicas (each logged once per process) */
+  private readonly degraded = new Set<string>();
+  private readonly onDegraded = (node: string, connected: number) => {
+    if (this.degraded.has(node)) return;
+    this.degraded.add(node);
+    this.logger.warn({ store: 'redis', node, replicas: connected, wanted: this.waitReplicas },
+      'a Redis master has fewer replicas than --redis-wait-replicas: its writes are acknowledged without them until a replica attaches');
+  };
   private closed = false;
 
   static async connect(url: string, opts: RedisStoreOptions = {}): Promise<RedisJobStore> {
-    const redis = await openRedis(url, opts, opts.logger ?? silentLogger);
+    return RedisJobStore.open(await openRedis(url, opts, opts.logger ?? silentLogger), opts);
+  }
+
+  /**
+   * The store on a Redis Cluster (seed nodes "host:port"): results through
+   * the outbox (their keys are in other slots), the queue in `shards`
+   * shards (default 3), acknowledgements after 1 replica has the write
+   * (waitReplicas; 0 for a cluster without replicas).
+   */
+  static async connectCluster(nodes: string[], opts: RedisStoreOptions = {}): Promise<RedisJobStore> {
+    const cluster = await openRedisCluster(nodes, opts, opts.logger ?? silentLogger);
+    return RedisJobStore.open(cluster, { shards: 3, waitReplicas: 1, ...opts, outbox: true });
+  }
+
+  private static async open(redis: RedisClient, opts: RedisStoreOptions): Promise<RedisJobStore> {
+    let store: RedisJobStore;
     try {
-      return new RedisJobStore(redis, opts);
+      store = new RedisJobStore(redis, opts);
     } catch (err) {
       redis.disconnect();
       throw err;
     }
+    await store.checkPersistence();
+    return store;
   }
 
-  private constructor(private readonly redis: Redis, opts: RedisStoreOptions) {
-    this.keys = redisKeys(opts.prefix ?? 'packetfs', opts.queueName ?? 'default');
+  private constructor(private readonly redis: RedisClient, opts: RedisStoreOptions) {
+    const prefix = opts.prefix ?? 'packetfs';
+    const queueName = opts.queueName ?? 'default';
+    const shardCount = opts.shards ?? 1;
+    if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > MAX_SHARDS) {
+      throw new PacketFSError('INVALID_REQUEST', `shards must be an integer 1..${MAX_SHARDS}, got ${shardCount}`, { path: 'redis_shards' });
+    }
+    this.shards = shardTags(queueName, shardCount).map((tag, index) => ({ index, keys: redisKeys(prefix, queueName, tag) }));
+    this.keys = this.shards[0]!.keys;
     this.snapshots = new RedisSnapshotBoard(redis, { index: this.keys.snapshotIndex, snapshot: this.keys.snapshot });
     this.resultTtlMs = positiveInt(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
     this.metricsLimit = nonNegativeInt(opts.metricsLimit ?? 10_000, 'metricsLimit');
+    this.maxResults = nonNegativeInt(opts.maxResults ?? REDIS_DEFAULT_MAX_RESULTS, 'maxResults');
+    this.maxResultBytes = nonNegativeInt(opts.maxResultBytes ?? REDIS_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');
     this.outboxStaleMs = nonNegativeInt(opts.outboxStaleMs ?? 10_000, 'outboxStaleMs');
     this.outbox = opts.outbox ?? false;
+    this.waitReplicas = nonNegativeInt(opts.waitReplicas ?? 0, 'waitReplicas');
+    this.waitTimeoutMs = positiveInt(opts.waitTimeoutMs ?? 2000, 'waitTimeoutMs');
     this.logger = opts.logger ?? silentLogger;
     this.waiters = new ResultWaiters({
       openSubscriber: () => {
         // a subscriber may queue its SUBSCRIBE until connected: it is re-sent after every reconnection anyway
-        const sub = redis.duplicate({ lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+        const sub = redis.isCluster
+          ? (redis as Cluster).duplicate(undefined, { enableOfflineQueue: true, lazyConnect: false })
+          : (redis as Redis).duplicate({ lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
         watchConnection(sub, this.logger, 'redis-subscriber');
         return sub;
       },
@@ -158,20 +227,43 @@ export class RedisJobStore implements JobStore {
 
   async enqueue(jobs: JobSpec[]): Promise<EnqueueOutcome[]> {
     if (jobs.length === 0) return [];
-    const args: (string | number)[] = [this.keys.jobPrefix];
-    for (const job of jobs) {
-      const meta: ViewMeta = { p: job.priority, c: job.created_at, s: job.substrates };
-      args.push(job.job_id, JSON.stringify(job), JSON.stringify(meta), job.priority, job.max_attempts);
-    }
-    const reply = await this.run('enqueue', args) as (number | string)[];
-    return jobs.map((job, i) => ({ job_id: job.job_id, created: reply[2 * i] === 1, status: reply[2 * i + 1] as JobStatus }));
+    // one shard: the script numbers the jobs itself; several: one range for the batch, so list() order is global
+    const base = this.shards.length === 1 ? null : await this.guard(() => this.redis.incrby(this.keys.queue[7]!, jobs.length)) - jobs.length;
+    const replies = await this.perShard(jobs, (job) => job.job_id, async (shard, part) => {
+      const args: (string | number)[] = [];
+      for (const { item: job, at } of part) args.push(job.job_id, JSON.stringify(job), job.priority, stateTail(job), base === null ? '' : base + at + 1);
+      const reply = await this.run(shard, 'enqueue', args) as (number | string)[];
+      await this.replicated(shard);
+      return part.map((_, i) => ({ created: reply[2 * i] === 1, status: reply[2 * i + 1] as JobStatus }));
+    });
+    return jobs.map((job, i) => ({ job_id: job.job_id, ...replies[i]! }));
   }
 
   async take(max: number, leaseMs: number): Promise<Lease[]> {
     const want = max >= 1 ? Math.floor(max) : 0;
-    const [field, expired, flat] = await this.run('take',
-      [this.keys.jobPrefix, want, Math.max(0, Math.round(leaseMs)), this.resultTtlMs, TAKE_SWEEP_MAX]) as [string, string, (string | number)[]];
-    if (field !== '') await this.deliver(field, parseOutboxValue(expired));
+    const lease = Math.max(0, Math.round(leaseMs));
+    if (this.shards.length === 1) return this.takeFrom(this.shards[0]!, want, lease);
+    // Sharded: look at what every shard would hand out next, pick the best `want` across them (priority, then
+    // the queue-wide enqueue seq; due retries and expired leases first), and take exactly that many from each.
+    // Every shard is served in the order its jobs came, and priorities hold across shards.
+    const peeks = await Promise.all(this.shards.map((shard) =>
+      this.run(shard, 'peek', [want], [shard.keys.ready, shard.keys.delayed, shard.keys.leases]) as Promise<[string[], number]>));
+    const share = new Array<number>(this.shards.length).fill(0);
+    let left = want;
+    peeks.forEach(([, due], i) => { const k = Math.min(left, due); share[i] = k; left -= k; });
+    const heads: { shard: number; score: number; member: string }[] = [];
+    peeks.forEach(([flat], i) => { for (let j = 0; j < flat.length; j += 2) heads.push({ shard: i, member: flat[j]!, score: Number(flat[j + 1]) }); });
+    heads.sort((a, b) => a.score - b.score || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+    for (let j = 0; j < heads.length && left > 0; j++, left--) share[heads[j]!.shard]!++;
+    // every shard runs take, also with nothing to lease: it is what reclaims expired leases and promotes due retries
+    const leases = (await Promise.all(this.shards.map((shard, i) => this.takeFrom(shard, share[i]!, lease)))).flat();
+    leases.sort((a, b) => b.job.priority - a.job.priority || seqOf(a) - seqOf(b));
+    return leases;
+  }
+
+  private async takeFrom(shard: Shard, want: number, leaseMs: number): Promise<Lease[]> {
+    const [field, expired, flat] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as [string, string, (string | number)[]];
+    if (field !== '') await this.deliver([{ outbox: shard.keys.outbox, field }], parseOutboxValue(expired));
     const leases: Lease[] = new Array(flat.length / 5);
     for (let i = 0, j = 0; i < flat.length; i += 5, j++) {
       const attempt = Number(flat[i + 1]);
@@ -189,29 +281,35 @@ export class RedisJobStore implements JobStore {
 
   async extendLeases(leases: Lease[], leaseMs: number): Promise<boolean[]> {
     if (leases.length === 0) return [];
-    const args: (string | number)[] = [this.keys.jobPrefix, Math.max(0, Math.round(leaseMs))];
-    for (const lease of leases) args.push(lease.job.job_id, lease.token);
-    const flags = await this.run('extendLeases', args, [this.keys.leases]) as number[];
-    return flags.map((f) => f === 1);
+    return this.perShard(leases, (lease) => lease.job.job_id, async (shard, part) => {
+      const args: (string | number)[] = [Math.max(0, Math.round(leaseMs))];
+      for (const { item } of part) args.push(item.job.job_id, item.token);
+      const flags = await this.run(shard, 'extendLeases', args, [shard.keys.leases, shard.keys.state]) as number[];
+      return flags.map((f) => f === 1);
+    });
   }
 
   async complete(items: Completion[]): Promise<boolean[]> {
     if (items.length === 0) return [];
-    const args: (string | number)[] = [this.keys.jobPrefix, this.resultTtlMs, this.outbox ? '' : this.keys.result(''),
-      this.keys.metrics, this.metricsLimit, this.keys.done];
-    const delivered: OutboxItem[] = new Array(items.length);
-    items.forEach((item, i) => {
+    const records: OutboxItem[] = items.map((item) => {
       const status = item.result.status;
       if (status !== 'succeeded' && status !== 'failed') {
         throw new PacketFSError('INTERNAL', `complete() takes succeeded or failed results, got '${status}' for ${item.lease.job.job_id}`);
       }
-      const out = { id: item.lease.job.job_id, record: JSON.stringify(item.result), metric: JSON.stringify(item.metric) };
-      delivered[i] = out;
-      args.push(out.id, item.lease.token, status, out.record, out.metric);
+      return { id: item.lease.job.job_id, record: JSON.stringify(item.result), metric: JSON.stringify(item.metric) };
     });
-    const [field, flags] = await this.run('complete', args) as [string, number[]];
-    if (field !== '') await this.deliver(field, delivered.filter((_, i) => flags[i] === 1));
-    return flags.map((f) => f === 1);
+    const fields: OutboxField[] = [];
+    const flags = await this.perShard(items, (item) => item.lease.job.job_id, async (shard, part) => {
+      const args: (string | number)[] = [this.resultTtlMs, this.outbox ? '' : this.keys.result(''),
+        this.keys.metrics, this.metricsLimit, this.keys.done];
+      for (const { item, at } of part) args.push(records[at]!.id, item.lease.token, item.result.status, records[at]!.record, records[at]!.metric);
+      const [field, won] = await this.run(shard, 'complete', args) as [string, number[]];
+      if (field !== '') fields.push({ outbox: shard.keys.outbox, field });
+      return won.map((f) => f === 1);
+    });
+    // one delivery for every shard's winners, in input order: the metrics list keeps the order results came in
+    if (fields.length > 0) await this.deliver(fields, records.filter((_, i) => flags[i]));
+    return flags;
   }
 
   /**
@@ -223,66 +321,57 @@ export class RedisJobStore implements JobStore {
   async amend(items: Amendment[]): Promise<boolean[]> {
     if (items.length === 0) return [];
     const stored = await this.guard(() => this.readResults(items.map((i) => i.result.job_id)));
-    const replies = await this.guard(async () => {
-      const pipe = this.redis.pipeline();
-      items.forEach((item, i) => {
-        const old = stored[i];
-        if (old === null || old === undefined || old.status !== 'succeeded') return;
-        pipe.set(this.keys.result(item.result.job_id), JSON.stringify(item.result), 'KEEPTTL', 'XX');
-        pipe.lpos(this.keys.metrics, JSON.stringify(metricOf(old)));
-      });
-      return (await pipe.exec()) ?? [];
-    });
-    const written: boolean[] = new Array(items.length).fill(false);
-    const fix = this.redis.pipeline();
-    let r = 0;
-    items.forEach((item, i) => {
+    const written = await this.guard(() => Promise.all(items.map(async (item, i) => {
       const old = stored[i];
-      if (old === null || old === undefined || old.status !== 'succeeded') return;
-      const [setErr, ok] = replies[r++]!;
-      const [, position] = replies[r++]!;
-      written[i] = !setErr && ok === 'OK';
-      if (written[i] && typeof position === 'number') fix.lset(this.keys.metrics, position, JSON.stringify(item.metric));
-    });
+      if (old === null || old === undefined || old.status !== 'succeeded') return false;
+      const [ok, position] = await Promise.all([
+        this.redis.set(this.keys.result(item.result.job_id), JSON.stringify(item.result), 'KEEPTTL', 'XX'),
+        this.redis.lpos(this.keys.metrics, JSON.stringify(metricOf(old))),
+      ]);
+      if (ok !== 'OK') return false;
+      // A metric trimmed or moved meanwhile is simply not replaced: the result record is what counts.
+      if (typeof position === 'number') await this.redis.lset(this.keys.metrics, position, JSON.stringify(item.metric)).catch(() => undefined);
+      return true;
+    })));
     // Announced like a first result, so waiters in other processes (and anything following the channel) see the new record.
     const amended = items.filter((_, i) => written[i]).map((item) => item.result.job_id);
-    if (amended.length > 0) fix.publish(this.keys.done, JSON.stringify(amended));
-    // A metric trimmed or moved meanwhile is simply not replaced: the result record is what counts.
-    if (fix.length > 0) await this.guard(() => fix.exec()).catch(() => undefined);
+    if (amended.length > 0) await this.redis.publish(this.keys.done, JSON.stringify(amended)).catch(() => undefined);
     return written;
   }
 
   async retryLater(items: Retry[]): Promise<void> {
     if (items.length === 0) return;
-    const args: (string | number)[] = [this.keys.jobPrefix];
-    for (const item of items) {
-      args.push(item.lease.job.job_id, item.lease.token, Math.max(0, Math.round(item.delayMs)), JSON.stringify(item.error));
-    }
-    await this.run('retryLater', args);
+    await this.perShard(items, (item) => item.lease.job.job_id, async (shard, part) => {
+      const args: (string | number)[] = [];
+      for (const { item } of part) {
+        args.push(item.lease.job.job_id, item.lease.token, Math.max(0, Math.round(item.delayMs)), JSON.stringify(item.error));
+      }
+      await this.run(shard, 'retryLater', args);
+      return part.map(() => undefined);
+    });
   }
 
   async defer(items: Deferral[]): Promise<void> {
     if (items.length === 0) return;
-    const args: (string | number)[] = [this.keys.jobPrefix];
-    for (const item of items) {
-      args.push(item.lease.job.job_id, item.lease.token, Math.max(0, Math.round(item.delayMs)), item.reason);
-    }
-    await this.run('defer', args);
+    await this.perShard(items, (item) => item.lease.job.job_id, async (shard, part) => {
+      const args: (string | number)[] = [];
+      for (const { item } of part) args.push(item.lease.job.job_id, item.lease.token, Math.max(0, Math.round(item.delayMs)), item.reason);
+      await this.run(shard, 'defer', args);
+      return part.map(() => undefined);
+    });
   }
 
   /** HINCRBYFLOAT per (period, substrate): atomic across dispatchers; period hashes expire long after their period. */
   async addSpend(items: SpendItem[]): Promise<void> {
     const increments = spendIncrements(items);
     if (increments.size === 0) return;
-    await this.guard(async () => {
-      const pipe = this.redis.pipeline();
-      for (const [period, bySubstrate] of increments) {
-        const key = this.keys.spend(period);
-        for (const [substrate, usd] of bySubstrate) pipe.hincrbyfloat(key, substrate, usd);
-        pipe.pexpire(key, period.startsWith('d:') ? SPEND_DAY_KEEP_MS : SPEND_MONTH_KEEP_MS);
-      }
-      for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
-    });
+    await this.guard(() => Promise.all([...increments].flatMap(([period, bySubstrate]) => {
+      const key = this.keys.spend(period);
+      return [
+        ...[...bySubstrate].map(([substrate, usd]) => this.redis.hincrbyfloat(key, substrate, usd)),
+        this.redis.pexpire(key, period.startsWith('d:') ? SPEND_DAY_KEEP_MS : SPEND_MONTH_KEEP_MS),
+      ];
+    })));
   }
 
   async spendTotals(at: number): Promise<SpendTotals> {
@@ -293,9 +382,10 @@ export class RedisJobStore implements JobStore {
   }
 
   async cancel(jobId: string): Promise<'cancelled' | 'not_found' | 'finished'> {
-    const [outcome, field, item] = await this.run('cancel', [this.keys.jobPrefix, jobId, this.resultTtlMs]) as
+    const shard = this.shardFor(jobId);
+    const [outcome, field, item] = await this.run(shard, 'cancel', [jobId, this.resultTtlMs]) as
       ['cancelled' | 'not_found' | 'finished', string?, string?];
-    if (outcome === 'cancelled') await this.deliver(field!, parseOutboxValue(`[${item!}]`));
+    if (outcome === 'cancelled') await this.deliver([{ outbox: shard.keys.outbox, field: field! }], parseOutboxValue(`[${item!}]`));
     return outcome;
   }
 
@@ -307,20 +397,23 @@ export class RedisJobStore implements JobStore {
   async recordRejected(items: { jobId: string; error: ErrorBody }[]): Promise<void> {
     if (items.length === 0) return;
     const now = new Date().toISOString();
-    const args: (string | number)[] = [this.keys.jobPrefix, this.resultTtlMs];
-    const outbox: OutboxItem[] = items.map(({ jobId, error }) => {
-      const record: ResultRecord = {
-        job_id: jobId, status: 'failed', success: false, substrate: null, result: null,
-        exec_time_ms: 0, queue_time_ms: 0, bytes_processed: 0, cost_usd: 0, attempts: 0,
-        error, completed_at: now,
-      };
-      const meta: ViewMeta = { p: 0, c: now, s: null };
-      const out = { id: jobId, record: JSON.stringify(record), metric: JSON.stringify(metricOf(record)) };
-      args.push(jobId, JSON.stringify(meta), outboxItemJson(out));
-      return out;
+    const base = this.shards.length === 1 ? null : await this.guard(() => this.redis.incrby(this.keys.queue[7]!, items.length)) - items.length;
+    await this.perShard(items, (item) => item.jobId, async (shard, part) => {
+      const args: (string | number)[] = [this.resultTtlMs, now];
+      const outbox: OutboxItem[] = part.map(({ item: { jobId, error }, at }) => {
+        const record: ResultRecord = {
+          job_id: jobId, status: 'failed', success: false, substrate: null, result: null,
+          exec_time_ms: 0, queue_time_ms: 0, bytes_processed: 0, cost_usd: 0, attempts: 0,
+          error, completed_at: now,
+        };
+        const out = { id: jobId, record: JSON.stringify(record), metric: JSON.stringify(metricOf(record)) };
+        args.push(jobId, outboxItemJson(out), base === null ? '' : base + at + 1);
+        return out;
+      });
+      const [field, flat] = await this.run(shard, 'recordRejected', args) as [string, (number | string)[]];
+      if (field !== '') await this.deliver([{ outbox: shard.keys.outbox, field }], outbox.filter((_, i) => flat[2 * i] === 1));
+      return part.map(() => undefined);
     });
-    const [field, flat] = await this.run('recordRejected', args) as [string, (number | string)[]];
-    if (field !== '') await this.deliver(field, outbox.filter((_, i) => flat[2 * i] === 1));
   }
 
   async get(jobId: string): Promise<JobView | null> {
@@ -338,13 +431,19 @@ export class RedisJobStore implements JobStore {
     return this.guard(() => this.waiters.wait(jobId, timeoutMs));
   }
 
+  /**
+   * One page, newest first by enqueue seq. With several shards each shard's
+   * page is read and the pages merged (seqs are numbered for the whole queue,
+   * see enqueue). A shard whose scan stopped at its cap before finding a full
+   * page cuts the merged page at the seq where it stopped, so nothing is
+   * skipped or shown twice across pages.
+   */
   async list(query: ListQuery): Promise<ListPage> {
     const limit = query.limit;
     if (!Number.isInteger(limit) || limit < 1) {
       throw new PacketFSError('INVALID_REQUEST', `limit must be a positive integer, got ${String(limit)}`, { path: 'limit' });
     }
-    const index = this.keys.index[query.status];
-    if (index === undefined) {
+    if (this.keys.index[query.status] === undefined) {
       throw new PacketFSError('INVALID_REQUEST', `unknown status '${String(query.status)}'`, { path: 'status' });
     }
     let before = '+inf';
@@ -354,16 +453,23 @@ export class RedisJobStore implements JobStore {
       before = m[1]!;
     }
     const holds = query.status === 'queued' || query.status === 'running' ? 'queued,running' : query.status;
-    const [flat, lastScanned, exhausted] = await this.run('list',
-      [this.keys.jobPrefix, query.status, before, limit, holds, LIST_SCAN_MAX], [index]) as [string[], string, number];
-    const ids: string[] = [];
-    for (let i = 0; i < flat.length && ids.length < limit; i += 2) ids.push(flat[i]!);
-    // a full page and one more match: more follow; no more matches but the
-    // scan stopped at its cap: maybe more follow, from where it stopped
+    const pages = await Promise.all(this.shards.map((shard) => this.run(shard, 'list',
+      [query.status, before, limit, holds, LIST_SCAN_MAX], [shard.keys.index[query.status], shard.keys.state]) as Promise<[string[], string, number]>));
+    let matches: { id: string; seq: number }[] = [];
+    let cut = -Infinity;
+    for (const [flat, lastScanned, exhausted] of pages) {
+      for (let i = 0; i < flat.length; i += 2) matches.push({ id: flat[i]!, seq: Number(flat[i + 1]) });
+      // no more than a page of matches, yet the scan stopped at its cap: more may follow below where it stopped
+      if (flat.length / 2 <= limit && exhausted === 0 && lastScanned !== '') cut = Math.max(cut, Number(lastScanned));
+    }
+    matches.sort((a, b) => b.seq - a.seq);
     let next: string | null = null;
-    if (flat.length / 2 > limit) next = `s${flat[2 * limit - 1]}`;
-    else if (exhausted === 0 && lastScanned !== '') next = `s${lastScanned}`;
-    const jobs = (await this.views(ids)).filter((v): v is JobView => v !== null);
+    if (cut > -Infinity) {
+      matches = matches.filter((m) => m.seq >= cut);
+      if (matches.length <= limit) next = `s${cut}`;
+    }
+    if (matches.length > limit) next = `s${matches[limit - 1]!.seq}`;
+    const jobs = (await this.views(matches.slice(0, limit).map((m) => m.id))).filter((v): v is JobView => v !== null);
     return { jobs, next_cursor: next };
   }
 
@@ -382,14 +488,43 @@ export class RedisJobStore implements JobStore {
   }
 
   async depth(): Promise<QueueDepth> {
-    const [queued, delayed, running] = await this.run('depth', [], [this.keys.ready, this.keys.delayed, this.keys.leases]) as number[];
-    return { queued: queued!, delayed: delayed!, running: running! };
+    const counts = await Promise.all(this.shards.map((shard) =>
+      this.run(shard, 'depth', [], [shard.keys.ready, shard.keys.delayed, shard.keys.leases]) as Promise<number[]>));
+    const sum = (k: number) => counts.reduce((total, c) => total + c[k]!, 0);
+    return { queued: sum(0), delayed: sum(1), running: sum(2) };
+  }
+
+  /** What Redis's persistence settings mean for acknowledged jobs, as last read (on connect and every maintenance period). */
+  persistenceReport(): PersistenceReport | null {
+    return this.persistence;
+  }
+
+  durabilityWarning(): string | null {
+    return this.persistence?.warning ?? null;
+  }
+
+  /** Reads Redis's persistence settings; warns in the log when they change to (or start as) not durable. */
+  private async checkPersistence(): Promise<void> {
+    let report: PersistenceReport;
+    try {
+      report = await checkPersistence(this.redis);
+    } catch {
+      return; // Redis away: the next maintenance period reads them again
+    }
+    const before = this.persistence;
+    this.persistence = report;
+    if (before?.settings === report.settings) return;
+    if (report.warning !== null) this.logger.warn({ store: 'redis', persistence: report.settings }, report.warning);
+    else if (before !== null) this.logger.info({ store: 'redis', persistence: report.settings }, 'Redis persistence is now durable');
   }
 
   async ready(): Promise<boolean> {
     if (this.closed || this.redis.status !== 'ready') return false;
     try {
-      return (await this.redis.ping()) === 'PONG';
+      if (!this.redis.isCluster) return (await this.redis.ping()) === 'PONG';
+      // a cluster is ready when every shard's master answers
+      await Promise.all(this.shards.map((shard) => this.redis.exists(shard.keys.queue[7]!)));
+      return true;
     } catch {
       return false;
     }
@@ -409,9 +544,41 @@ export class RedisJobStore implements JobStore {
     }
   }
 
-  /** Runs one of the queue scripts (the 11 queue keys unless `keys` is given), errors as PacketFSErrors. */
-  private run(name: keyof ReturnType<typeof scripts>, args: (string | number)[], keys: readonly string[] = this.keys.queue): Promise<unknown> {
+  private shardFor(jobId: string): Shard {
+    return this.shards[shardOf(jobId, this.shards.length)]!;
+  }
+
+  /**
+   * Splits `items` by the shard of their job, runs `fn` once per shard
+   * involved (in parallel) and puts the answers back in input order. `at` is
+   * an item's position in `items`.
+   */
+  private async perShard<T, R>(items: T[], idOf: (item: T) => string, fn: (shard: Shard, part: { item: T; at: number }[]) => Promise<R[]>): Promise<R[]> {
+    if (this.shards.length === 1) return fn(this.shards[0]!, items.map((item, at) => ({ item, at })));
+    const parts = new Map<Shard, { item: T; at: number }[]>();
+    items.forEach((item, at) => {
+      const shard = this.shardFor(idOf(item));
+      const part = parts.get(shard);
+      if (part === undefined) parts.set(shard, [{ item, at }]);
+      else part.push({ item, at });
+    });
+    const out: R[] = new Array(items.length);
+    await Promise.all([...parts].map(async ([shard, part]) => {
+      const answers = await fn(shard, part);
+      part.forEach(({ at }, i) => { out[at] = answers[i]!; });
+    }));
+    return out;
+  }
+
+  /** Runs one of the queue scripts on a shard (its 15 queue keys unless `keys` is given), errors as PacketFSErrors. */
+  private run(shard: Shard, name: keyof ReturnType<typeof scripts>, args: (string | number)[], keys: readonly string[] = shard.keys.queue): Promise<unknown> {
     return this.guard(() => scripts()[name].run(this.redis, keys, args));
+  }
+
+  /** With waitReplicas: returns once the shard's writes so far reached that many replicas (replication.ts). */
+  private replicated(shard: Shard): Promise<void> {
+    if (this.waitReplicas === 0) return Promise.resolve();
+    return this.guard(() => waitForReplicas(this.redis, [shard.keys.queue[0]!], this.waitReplicas, this.waitTimeoutMs, this.onDegraded));
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -428,77 +595,110 @@ export class RedisJobStore implements JobStore {
    * does not fail the caller: the decision is stored and the outbox entry is
    * delivered by maintenance once Redis answers again.
    */
-  private async deliver(field: string, items: OutboxItem[]): Promise<void> {
+  private async deliver(fields: OutboxField[], items: OutboxItem[]): Promise<void> {
     try {
-      await deliverOutbox(this.redis, this.keys, field, items, { resultTtlMs: this.resultTtlMs, metricsLimit: this.metricsLimit });
+      await deliverOutbox(this.redis, this.keys, fields, items, {
+        resultTtlMs: this.resultTtlMs, metricsLimit: this.metricsLimit, replicas: this.waitReplicas, waitTimeoutMs: this.waitTimeoutMs,
+        onDegraded: this.onDegraded,
+      });
     } catch (err) {
       this.logger.warn({ store: 'redis', err: (err as Error).message, jobs: items.length }, 'result delivery deferred to outbox recovery');
     }
   }
 
+  /** Result records of the given jobs (single-key reads sent together: on a Cluster the keys are in many slots). */
   private async readResults(ids: string[]): Promise<(ResultRecord | null)[]> {
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.get(this.keys.result(id));
-    const replies = await pipe.exec();
-    return (replies ?? []).map(([err, value], i) => {
-      if (err) throw err;
-      return typeof value === 'string' ? readStoredResult(value, ids[i]!) : null;
-    });
+    const values = await Promise.all(ids.map((id) => this.redis.get(this.keys.result(id))));
+    return values.map((value, i) => (typeof value === 'string' ? readStoredResult(value, ids[i]!) : null));
   }
 
-  /** Views of the given jobs in one round trip; null for unknown ones. */
+  /** Views of the given jobs in one round trip per node; null for unknown ones. */
   private async views(ids: string[]): Promise<(JobView | null)[]> {
     if (ids.length === 0) return [];
-    const replies = await this.guard(async () => {
-      const pipe = this.redis.pipeline();
-      for (const id of ids) {
-        pipe.hmget(this.keys.jobPrefix + id, 'st', 'att', 'meta', 'errs', 'wait');
-        pipe.get(this.keys.result(id));
-      }
-      return (await pipe.exec()) ?? [];
-    });
+    const [states, results] = await this.guard(() => Promise.all([
+      this.perShard(ids, (id) => id, async (shard, part) => {
+        const names = part.map(({ item }) => item);
+        const [st, er, wt] = await Promise.all([this.redis.hmget(shard.keys.state, ...names), this.redis.hmget(shard.keys.errs, ...names),
+          this.redis.hmget(shard.keys.waits, ...names)]);
+        return names.map((_, i) => ({ state: st[i] ?? null, errs: er[i] ?? null, wait: wt[i] ?? null }));
+      }),
+      Promise.all(ids.map((id) => this.redis.get(this.keys.result(id)))),
+    ]));
     return ids.map((id, i) => {
-      const [hashErr, fields] = replies[2 * i]!;
-      const [resultErr, result] = replies[2 * i + 1]!;
-      if (hashErr || resultErr) throw storeError(hashErr ?? resultErr);
-      const [st, att, meta, errs, wait] = fields as (string | null)[];
-      if (st === null || st === undefined || !meta) {
+      const { state: raw, errs: errors, wait } = states[i]!;
+      const result = results[i];
+      const state = typeof raw === 'string' ? parseJobState(raw) : null;
+      // a finished job whose result key is gone has expired or was pruned: unknown, as once it is swept
+      const finished = state !== null && TERMINAL_STATUSES.includes(state.status);
+      if (state === null || (finished && typeof result !== 'string')) {
         // no job of ours, but a result: the original dispatcher ran it
-        return typeof result === 'string' ? viewOfRecord(readStoredResult(result, id)) : null;
+        return state === null && typeof result === 'string' ? viewOfRecord(readStoredResult(result, id)) : null;
       }
-      const m = JSON.parse(meta) as ViewMeta;
-      const status = st as JobStatus;
-      const waiting = status === 'queued' ? waitingReason(wait, att) : undefined;
+      const waiting = state.status === 'queued' ? waitingReason(wait, state.attempts) : undefined;
       return {
         job_id: id,
-        status,
+        status: state.status,
         ...(waiting === undefined ? {} : { waiting }),
-        attempts: Number(att),
-        priority: m.p,
-        created_at: m.c,
-        substrates: m.s,
-        errors: errs ? JSON.parse(errs) : [],
-        result: TERMINAL_STATUSES.includes(status) && typeof result === 'string' ? readStoredResult(result, id) : null,
+        attempts: state.attempts,
+        priority: state.priority,
+        created_at: state.createdAt,
+        substrates: state.substrates,
+        errors: errors ? JSON.parse(errors) : [],
+        result: finished && typeof result === 'string' ? readStoredResult(result, id) : null,
       };
     });
   }
 
   /**
+   * Forgets finished jobs whose results expired or that are beyond
+   * maxResults / maxResultBytes (per shard), oldest first, in batches, until
+   * caught up (at full speed thousands of results expire every second). Runs
+   * in the background every maintenanceMs; returns how many jobs were forgotten.
+   */
+  async pruneNow(): Promise<number> {
+    return this.guard(() => this.prune());
+  }
+
+  /** Finished jobs whose results are retained, and the bytes of their records (what the retention bounds count). */
+  async retained(): Promise<{ results: number; bytes: number }> {
+    const per = await this.guard(() => Promise.all(this.shards.map((shard) =>
+      Promise.all([this.redis.llen(shard.keys.finished), this.redis.get(shard.keys.resultBytes)]))));
+    return { results: per.reduce((n, [r]) => n + r, 0), bytes: per.reduce((n, [, b]) => n + Number(b ?? 0), 0) };
+  }
+
+  private async prune(): Promise<number> {
+    // the bounds are split evenly over the shards (job ids spread evenly over them)
+    const n = this.shards.length;
+    const counts = await Promise.all(this.shards.map(async (shard) => {
+      let total = 0;
+      for (let round = 0; round < 1000 && !this.closed; round++) {
+        const [swept, pruned] = await scripts().sweepExpired.run(this.redis, shard.keys.queue,
+          [SWEEP_BATCH, Math.ceil(this.maxResults / n), Math.ceil(this.maxResultBytes / n), this.outbox ? '' : this.keys.result('')]) as [number, string[]];
+        // outbox mode (Cluster): result keys live in other slots, so pruned ones are deleted from here
+        if (pruned.length > 0) await Promise.all(pruned.map((id) => this.redis.unlink(this.keys.result(id))));
+        total += swept;
+        if (swept < SWEEP_BATCH) break;
+      }
+      return total;
+    }));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
    * Background upkeep, one run at a time: delivers outbox entries abandoned
-   * by a writer that died or lost Redis, and drops expired jobs from the
-   * status indexes. Failures (Redis away) wait for the next period.
+   * by a writer that died or lost Redis, prunes finished jobs (pruneNow) and
+   * re-reads the persistence settings. Failures (Redis away) wait for the next period.
    */
   private maintain(): void {
     if (this.maintenanceRun !== null || this.closed) return;
     this.maintenanceRun = (async () => {
       try {
-        const flat = await scripts().reclaimOutbox.run(this.redis, [this.keys.outbox], [this.outboxStaleMs, 100]) as string[];
-        for (let i = 0; i < flat.length; i += 2) await this.deliver(flat[i]!, parseOutboxValue(flat[i + 1]!));
-        // rounds until caught up: at full speed thousands of results expire every second
-        for (let round = 0; round < 1000 && !this.closed; round++) {
-          const swept = await scripts().sweepExpired.run(this.redis, this.keys.queue, [SWEEP_BATCH]) as number;
-          if (swept < SWEEP_BATCH) break;
+        for (const shard of this.shards) {
+          const flat = await scripts().reclaimOutbox.run(this.redis, [shard.keys.outbox], [this.outboxStaleMs, 100]) as string[];
+          for (let i = 0; i < flat.length; i += 2) await this.deliver([{ outbox: shard.keys.outbox, field: flat[i]! }], parseOutboxValue(flat[i + 1]!));
         }
+        await this.prune();
+        await this.checkPersistence();
       } catch {
         // Redis unreachable: the connection watcher has logged it; the next period retries
       } finally {
@@ -512,11 +712,16 @@ export class RedisJobStore implements JobStore {
 const SPEND_DAY_KEEP_MS = 40 * 86_400_000;
 const SPEND_MONTH_KEEP_MS = 400 * 86_400_000;
 
-/** the `wait` field is "<attempts>|<reason>" (defer-10.lua); it counts only while the job has those attempts */
-function waitingReason(wait: string | null | undefined, att: string | null | undefined): string | undefined {
-  if (typeof wait !== 'string') return undefined;
+/** a waits entry is "<attempts>|<reason>" (defer-15.lua); it counts only while the job has those attempts */
+function waitingReason(wait: string | null, attempts: number): string | undefined {
+  if (wait === null) return undefined;
   const bar = wait.indexOf('|');
-  return bar > 0 && wait.slice(0, bar) === att ? wait.slice(bar + 1) : undefined;
+  return bar > 0 && wait.slice(0, bar) === String(attempts) ? wait.slice(bar + 1) : undefined;
+}
+
+/** The enqueue seq in a lease token ("<seq>.<attempt>"). */
+function seqOf(lease: Lease): number {
+  return Number(lease.token.slice(0, lease.token.indexOf('.')));
 }
 
 function positiveInt(v: number, name: string): number {

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
+import { waitForReplicas } from './replication.js';
 
 /**
  * The outbox: how results reach the original's keys without ever being lost.
@@ -11,7 +12,7 @@ import type { RedisKeys } from './redis-keys.js';
  * decides a terminal write (complete, cancel, take's lease expiry) files the
  * winners' result and metric JSON in the queue's outbox hash, atomically
  * with the decision. Right after it, in
- * one pipelined round trip, deliver() copies them out — SET the result with
+ * one auto-pipelined round trip per node, deliver() copies them out — SET the result with
  * its TTL, LPUSH + LTRIM the metrics — publishes the ids for waiters, and
  * deletes the outbox field last.
  *
@@ -41,23 +42,42 @@ export function parseOutboxValue(value: string): OutboxItem[] {
   return parsed.map((p) => ({ id: p.id, record: JSON.stringify(p.r), metric: JSON.stringify(p.m) }));
 }
 
+/** One filed outbox entry: the shard's outbox hash and the field. */
+export interface OutboxField {
+  outbox: string;
+  field: string;
+}
+
 export interface DeliveryOptions {
   resultTtlMs: number;
   metricsLimit: number;
+  /** replicas each written result must reach before the outbox field is dropped (Redis Cluster failover); 0: none */
+  replicas: number;
+  waitTimeoutMs: number;
+  /** told when a master has fewer replicas than `replicas` (see waitForReplicas) */
+  onDegraded?: (node: string, connected: number) => void;
 }
 
-/** Copies one outbox field's items to the original's keys, announces them, then drops the field: one round trip. */
-export async function deliverOutbox(redis: Redis, keys: RedisKeys, field: string, items: OutboxItem[], opts: DeliveryOptions): Promise<void> {
-  const pipe = redis.pipeline();
-  for (const item of items) pipe.set(keys.result(item.id), item.record, 'PX', opts.resultTtlMs);
+/**
+ * Copies outbox items to the original's keys (metrics in the items' order),
+ * announces them, then drops the fields they were filed under (one per
+ * shard involved). The result keys are spread over the cluster's slots,
+ * so these are single-key commands sent together (auto-pipelined per node),
+ * not one pipeline. With `replicas`, the field is dropped only once the
+ * results have reached that many replicas: a master that dies before then
+ * leaves the field, and outbox recovery writes the results again.
+ */
+export async function deliverOutbox(redis: RedisClient, keys: RedisKeys, fields: readonly OutboxField[], items: OutboxItem[], opts: DeliveryOptions): Promise<void> {
+  const writes: Promise<unknown>[] = items.map((item) => redis.set(keys.result(item.id), item.record, 'PX', opts.resultTtlMs));
   if (opts.metricsLimit > 0 && items.length > 0) {
     // chunked: one LPUSH per few thousand keeps the argument spread well inside V8's limits
-    for (let i = 0; i < items.length; i += 4096) pipe.lpush(keys.metrics, ...items.slice(i, i + 4096).map((it) => it.metric));
-    pipe.ltrim(keys.metrics, 0, opts.metricsLimit - 1);
+    for (let i = 0; i < items.length; i += 4096) writes.push(redis.lpush(keys.metrics, ...items.slice(i, i + 4096).map((it) => it.metric)));
+    writes.push(redis.ltrim(keys.metrics, 0, opts.metricsLimit - 1));
   }
-  pipe.hdel(keys.outbox, field);
-  if (items.length > 0) pipe.publish(keys.done, JSON.stringify(items.map((i) => i.id)));
-  const replies = await pipe.exec();
-  const failed = replies?.find(([err]) => err !== null);
-  if (failed) throw failed[0];
+  await Promise.all(writes);
+  await waitForReplicas(redis, [...items.map((item) => keys.result(item.id)), keys.metrics], opts.replicas, opts.waitTimeoutMs, opts.onDegraded);
+  await Promise.all([
+    ...fields.map(({ outbox, field }) => redis.hdel(outbox, field)),
+    items.length > 0 ? redis.publish(keys.done, JSON.stringify(items.map((i) => i.id))) : undefined,
+  ]);
 }

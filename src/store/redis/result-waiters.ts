@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { ResultRecord } from '../../job/types.js';
 import type { Logger } from '../../logger.js';
 
@@ -19,7 +19,7 @@ import type { Logger } from '../../logger.js';
  */
 export interface WaiterOptions {
   /** opens the dedicated subscriber connection (called once, lazily) */
-  openSubscriber: () => Redis;
+  openSubscriber: () => RedisClient;
   channel: string;
   /** reads results by id (null where there is none yet), one round trip */
   fetch: (ids: string[]) => Promise<(ResultRecord | null)[]>;
@@ -34,7 +34,7 @@ interface Waiter {
 
 export class ResultWaiters {
   private readonly waiting = new Map<string, Set<Waiter>>();
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private subscribed: Promise<unknown> | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private closed = false;

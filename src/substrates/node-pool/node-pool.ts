@@ -199,6 +199,8 @@ export interface NodeFilter {
   excludeIds?: ReadonlySet<string>;
   excludeNetworks?: ReadonlySet<string>;
   trustedOnly?: boolean;
+  /** only nodes that joined with a credential of this label prefix (the spot substrate's own instances) */
+  labelPrefix?: string;
 }
 
 export class NodePool {
@@ -682,6 +684,7 @@ function passes(node: PoolNode, filter: NodeFilter): boolean {
   if (filter.trustedOnly === true && !node.reputation.trusted) return false;
   if (filter.excludeIds?.has(node.id)) return false;
   if (filter.excludeNetworks?.has(node.network)) return false;
+  if (filter.labelPrefix !== undefined && !(node.credential.label ?? '').startsWith(filter.labelPrefix)) return false;
   return true;
 }
 

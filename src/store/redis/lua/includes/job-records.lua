@@ -1,33 +1,35 @@
 --[[
   Terminal transitions and the records a store writes on its own. Needs the
-  queue-keys and clock includes. The record shapes mirror
-  src/store/memory/terminal-records.ts: they are built here, not in
-  TypeScript, because the decision (cancel, last lease expired) and the
-  record must land in Redis atomically.
+  queue-keys, job-state and clock includes. The record shapes mirror
+  src/store/terminal-records.ts: they are built here, not in TypeScript,
+  because the decision (cancel, last lease expired) and the record must land
+  in Redis atomically.
 ]]
 
--- Terminal transitions of one script call, collected so the sorted sets are
--- updated once per batch (flushFinished) while each job hash is updated at once.
+-- Terminal transitions of one script call, collected so every set, list and
+-- hash is written once per batch (flushFinished).
 local function newFinished()
   return { leases = {}, ready = {}, delayed = {}, active = {},
-    succeeded = {}, failed = {}, cancelled = {}, expiring = {} }
+    succeeded = {}, failed = {}, cancelled = {}, finished = {}, state = {}, specs = {}, bytes = 0 }
 end
 
--- Moves a job from `from` (queued|running) to the terminal status `to`: out
--- of the ready/delayed/leases sets, into the status index, spec emptied, hash
--- kept for ttl ms. The set updates wait in `fin` until flushFinished(fin).
-local function finishJob(fin, key, id, from, to, seq, ttl, now)
-  if from == 'running' then
+-- Moves a job (state string v, parsed st/att/seq) to the terminal status `to`:
+-- out of the ready/delayed/leases sets, into the status index, spec dropped,
+-- state kept until its result (of `bytes` bytes) expires at now + ttl.
+local function finishJob(fin, id, v, st, att, seq, to, ttl, now, bytes)
+  if st == 'r' then
     push(fin.leases, id)
   else
     push(fin.ready, readyMember(seq, id))
     push(fin.delayed, id)
   end
+  local expiry = now + ttl
   push(fin.active, id)
   push(fin[to], seq, id)
-  push(fin.expiring, now + ttl, id)
-  redis.call('HSET', key, 'st', to, 'spec', '')
-  redis.call('PEXPIRE', key, ttl)
+  push(fin.finished, expiry .. '|' .. bytes .. '|' .. id)
+  fin.bytes = fin.bytes + bytes
+  push(fin.state, id, restate(v, CODE[to], att, seq, expiry))
+  push(fin.specs, id)
 end
 
 local function flushFinished(fin)
@@ -38,7 +40,11 @@ local function flushFinished(fin)
   zaddMany(DONE.succeeded, fin.succeeded)
   zaddMany(DONE.failed, fin.failed)
   zaddMany(DONE.cancelled, fin.cancelled)
-  zaddMany(EXPIRING, fin.expiring)
+  for i = 1, #fin.finished, 1000 do redis.call('RPUSH', FINISHED, unpack(fin.finished, i, math.min(i + 999, #fin.finished))) end
+  if fin.bytes > 0 then redis.call('INCRBY', RESULT_BYTES, fin.bytes) end
+  hsetMany(STATE, fin.state)
+  hdelMany(SPECS, fin.specs)
+  if #fin.specs > 0 and redis.call('EXISTS', WAITS) == 1 then hdelMany(WAITS, fin.specs) end
 end
 
 -- errs is a JSON array string (or false); appends one JSON object to it.
@@ -61,8 +67,9 @@ local function storeOutcome(id, status, code, message, attempts, errs, queueMs, 
 end
 
 -- The outbox item of one result: the shape of outboxItemJson in result-outbox.ts.
+-- job ids are [A-Za-z0-9._:-] (checked before they reach Redis), so they need no escaping.
 local function outboxItem(id, record, metric)
-  return '{"id":' .. cjson.encode(id) .. ',"r":' .. record .. ',"m":' .. metric .. '}'
+  return '{"id":"' .. id .. '","r":' .. record .. ',"m":' .. metric .. '}'
 end
 
 -- Writes results to the original's keys inside the deciding script, what
@@ -76,7 +83,7 @@ local function deliverNow(resultPrefix, ttl, metricsKey, metricsLimit, doneChann
     for i = 1, #metrics, 1000 do redis.call('LPUSH', metricsKey, unpack(metrics, i, math.min(i + 999, #metrics))) end
     redis.call('LTRIM', metricsKey, 0, metricsLimit - 1)
   end
-  redis.call('PUBLISH', doneChannel, cjson.encode(ids))
+  redis.call('PUBLISH', doneChannel, '["' .. table.concat(ids, '","') .. '"]')
 end
 
 -- Files the batch's outbox items under a fresh field; '' when there are none.

@@ -1,0 +1,57 @@
+--[[
+  complete: terminal results for leased jobs. The first terminal write wins:
+  an item counts only if the job is still running under that lease's token.
+  The winners' result records and metrics are either
+    - written here, atomically with the decision (ARGV[2] not empty): SET
+      <ARGV[2]><job_id> with the result ttl, LPUSH + LTRIM the metrics list,
+      PUBLISH the ids. The original's keys are outside the queue's hash tag,
+      which a standalone Redis allows and a Cluster does not; or
+    - filed under one outbox field (ARGV[2] empty, for Redis Cluster); the
+      caller copies them to the original's keys and then deletes the field
+      (see result-outbox.ts), so a crash in between loses nothing.
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
+  ARGV[1] result ttl ms
+  ARGV[2] result key prefix (`<prefix>:results:`), '' to use the outbox
+  ARGV[3] metrics list key
+  ARGV[4] metrics limit (0: no metrics kept)
+  ARGV[5] done channel
+  ARGV[6..] groups of 5: job_id, lease token, status (succeeded|failed), result JSON, metric JSON
+  Returns: { outbox field ('' if none was filed), flags }, flags 1|0 per item in input order
+]]
+--- @include "queue-keys"
+--- @include "job-state"
+--- @include "clock"
+--- @include "job-records"
+
+local ttl, resultPrefix = tonumber(ARGV[1]), ARGV[2]
+local now = nowMs()
+local ids = {}
+for i = 6, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
+local vs = hmgetMany(STATE, ids)
+local flags = {}
+local won, records, metrics = {}, {}, {}
+local fin = newFinished()
+local decided = {}
+for j, id in ipairs(ids) do
+  local i = 5 * j + 1
+  local v = vs[j]
+  local st, att, seq = parseState(v)
+  if st == 'r' and not decided[id] and seq .. '.' .. att == ARGV[i + 1] then
+    decided[id] = true
+    finishJob(fin, id, v, st, att, seq, ARGV[i + 2], ttl, now, #ARGV[i + 3])
+    push(won, id)
+    push(records, ARGV[i + 3])
+    push(metrics, ARGV[i + 4])
+    push(flags, 1)
+  else
+    push(flags, 0)
+  end
+end
+flushFinished(fin)
+if resultPrefix ~= '' then
+  deliverNow(resultPrefix, ttl, ARGV[3], tonumber(ARGV[4]), ARGV[5], won, records, metrics)
+  return { '', flags }
+end
+local items = {}
+for j = 1, #won do push(items, outboxItem(won[j], records[j], metrics[j])) end
+return { outboxPut(now, items), flags }

@@ -1,0 +1,96 @@
+--[[
+  take: leases up to `max` ready jobs, highest priority first, then oldest.
+  First, in the same atomic step, it
+    - reclaims expired leases (at most ARGV[4]): each records a LEASE_EXPIRED
+      attempt error; a job on its last allowed attempt fails (result + metric
+      go to the outbox), any other goes back to ready;
+    - promotes delayed jobs whose time has come (at most ARGV[4]).
+  KEYS: the 15 queue keys (see includes/queue-keys.lua)
+  ARGV[1] max leases
+  ARGV[2] lease length ms
+  ARGV[3] result ttl ms (for jobs failed by lease expiry)
+  ARGV[4] most expired leases / due delayed jobs handled per call
+  Returns: { outbox field ('' if none), that field's value ('' if none), leases },
+    leases a flat list of
+    5 per lease: spec JSON, attempt, seq, enqueued-at ms, errors JSON ('' if none).
+    The lease token is "<seq>.<attempt>": unique per job incarnation and attempt.
+]]
+--- @include "queue-keys"
+--- @include "job-state"
+--- @include "clock"
+--- @include "job-records"
+
+local max, leaseMs, ttl, sweepMax = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = nowMs()
+local items = {}
+local at = nil
+local fin = newFinished()
+local requeued, states, newErrs = {}, {}, {}
+
+local expired = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, sweepMax)
+if #expired > 0 then
+  zremMany(LEASES, expired)
+  local vs = hmgetMany(STATE, expired)
+  local es = errsOf(expired)
+  for j, id in ipairs(expired) do
+    local v = vs[j]
+    local st, att, seq, enq, prio, maxAtt = parseState(v)
+    if st == 'r' then
+      at = at or isoTime(now)
+      local message = 'lease of attempt ' .. att .. ' expired before the job was completed (its runner stopped or stalled)'
+      local errs = appendError(es[j], '{"attempt":' .. att .. ',"substrate":null,"code":"LEASE_EXPIRED","message":' ..
+        cjson.encode(message) .. ',"at":"' .. at .. '"}')
+      push(newErrs, id, errs)
+      if att >= tonumber(maxAtt) then
+        local item = storeOutcome(id, 'failed', 'LEASE_EXPIRED', message, att, errs, now - tonumber(enq), at)
+        push(items, item)
+        finishJob(fin, id, v, st, att, seq, 'failed', ttl, now, #item)
+      else
+        push(states, id, restate(v, 'q', att, seq, enq))
+        push(requeued, -tonumber(prio), readyMember(seq, id))
+      end
+    end
+  end
+end
+
+local due = redis.call('ZRANGEBYSCORE', DELAYED, '-inf', now, 'LIMIT', 0, sweepMax)
+if #due > 0 then
+  zremMany(DELAYED, due)
+  local vs = hmgetMany(STATE, due)
+  for j, id in ipairs(due) do
+    local st, _, seq, _, prio = parseState(vs[j])
+    if st == 'q' then push(requeued, -tonumber(prio), readyMember(seq, id)) end
+  end
+end
+hsetMany(ERRS, newErrs)
+hsetMany(STATE, states)
+flushFinished(fin)
+zaddMany(READY, requeued)
+
+local leases = {}
+if max > 0 then
+  local popped = redis.call('ZPOPMIN', READY, max)
+  local ids = {}
+  for i = 1, #popped, 2 do ids[#ids + 1] = string.sub(popped[i], 17) end
+  local vs = hmgetMany(STATE, ids)
+  local sp = hmgetMany(SPECS, ids)
+  local es = errsOf(ids)
+  local running, expiries = {}, {}
+  for j, id in ipairs(ids) do
+    local v = vs[j]
+    local st, att, seq, enq = parseState(v)
+    if st == 'q' and sp[j] then
+      att = att + 1
+      push(running, id, restate(v, 'r', att, seq, enq))
+      push(expiries, now + leaseMs, id)
+      push(leases, sp[j], att)
+      push(leases, seq, enq)
+      push(leases, es[j] or '')
+    end
+  end
+  hsetMany(STATE, running)
+  zaddMany(LEASES, expiries)
+end
+
+local field = outboxPut(now, items)
+return { field, field == '' and '' or '[' .. table.concat(items, ',') .. ']', leases }
