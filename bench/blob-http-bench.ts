@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,12 @@ import { siblingModule } from './sibling-module.js';
  * each; the machine's cores are shared by both processes (and by whatever
  * else runs), so the numbers are a floor. The same requests go, in the same
  * run, to the plainest Node file server (blob-peer-server.ts: pipe to a file
- * + fsync, createReadStream per Range) as the peer.
+ * + fsync, createReadStream per Range) as the peer. Beside MB/s: each
+ * server's CPU ms per MiB in each phase (from /proc, robust to other load),
+ * and the disk's durable write rate (write + fsync from memory) as the
+ * ceiling of any PUT that promises durability.
  */
-export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number } = {}) {
+export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number; rounds?: number } = {}) {
   const blobBytes = (opts.blobMiB ?? 256) * 1024 * 1024;
   const windowBytes = (opts.windowMiB ?? 8) * 1024 * 1024;
   const dir = await mkdtemp(join(tmpdir(), 'pfs-blob-bench-'));
@@ -27,11 +30,18 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
     // rounds alternate between the two servers, so both see the same background load
     const ours: Rates[] = [];
     const theirs: Rates[] = [];
-    for (let round = 0; round < 3; round++) {
-      ours.push(await measure(serve.url, blobBytes, windowBytes, round, (id) => id));
-      theirs.push(await measure(peer.url, blobBytes, windowBytes, round, () => 'peer.bin'));
+    const disk: number[] = [];
+    for (let round = 0; round < (opts.rounds ?? 3); round++) {
+      ours.push(await measure(serve.url, serve.child.pid!, blobBytes, windowBytes, round, (id) => id));
+      theirs.push(await measure(peer.url, peer.pid, blobBytes, windowBytes, round, () => 'peer.bin'));
+      disk.push(await diskWriteFsync(dir, blobBytes));
     }
-    return { blobMiB: blobBytes / 1024 / 1024, windowMiB: windowBytes / 1024 / 1024, packetfs: best(ours, windowBytes), peer: best(theirs, windowBytes) };
+    return {
+      blobMiB: blobBytes / 1024 / 1024, windowMiB: windowBytes / 1024 / 1024,
+      packetfs: best(ours, windowBytes), peer: best(theirs, windowBytes),
+      /** write(2) of the blob from memory + one fsync, in this process: the ceiling of any durable PUT to this disk */
+      diskFsyncMBPerSec: Math.round(Math.max(...disk)),
+    };
   } finally {
     peer.stop();
     await serve.stop();
@@ -39,7 +49,8 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
   }
 }
 
-interface Rates { put: number; ranged: number; whole: number }
+/** MB/s per phase, and the server process's CPU ms (user + system) per MiB moved in it */
+interface Rates { put: number; ranged: number; whole: number; putCpu: number; rangedCpu: number; wholeCpu: number }
 
 function best(rounds: Rates[], windowBytes: number) {
   const ranged = Math.max(...rounds.map((r) => r.ranged));
@@ -48,36 +59,71 @@ function best(rounds: Rates[], windowBytes: number) {
     rangeGetMBPerSec: Math.round(ranged),
     wholeGetMBPerSec: Math.round(Math.max(...rounds.map((r) => r.whole))),
     windowRequestMs: Number((windowBytes / (ranged * 1e6) * 1000).toFixed(2)),
+    // CPU per byte barely moves with other load on the machine, unlike MB/s: the fairer comparison on shared cores
+    putCpuMsPerMiB: Number(Math.min(...rounds.map((r) => r.putCpu)).toFixed(3)),
+    rangeGetCpuMsPerMiB: Number(Math.min(...rounds.map((r) => r.rangedCpu)).toFixed(3)),
+    wholeGetCpuMsPerMiB: Number(Math.min(...rounds.map((r) => r.wholeCpu)).toFixed(3)),
   };
 }
 
-async function startPeer(dir: string): Promise<{ url: string; stop(): void }> {
+async function startPeer(dir: string): Promise<{ url: string; pid: number; stop(): void }> {
   const mod = siblingModule(import.meta.url, 'blob-peer-server');
   const child = spawn(process.execPath, [...mod.execArgv, mod.path, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim())));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
-async function measure(base: string, blobBytes: number, windowBytes: number, round: number, idOf: (putId: string) => string): Promise<Rates> {
+async function measure(base: string, pid: number, blobBytes: number, windowBytes: number, round: number, idOf: (putId: string) => string): Promise<Rates> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const body = Buffer.alloc(blobBytes);
     for (let i = 0; i < body.length; i += 4096) body.writeUInt32LE((i * 2654435761 + round) >>> 0, i);
+    const mib = blobBytes / 1024 / 1024;
+    let cpu0 = await cpuMsOf(pid);
     let t0 = performance.now();
     const blobId = idOf(await putBlob(base, agent, body));
     const put = blobBytes / ((performance.now() - t0) / 1000) / 1e6;
+    const putCpu = (await cpuMsOf(pid) - cpu0) / mib;
+    cpu0 = await cpuMsOf(pid);
     t0 = performance.now();
     for (let at = 0; at < blobBytes; at += windowBytes) {
       await getBytes(base, agent, blobId, `bytes=${at}-${Math.min(blobBytes, at + windowBytes) - 1}`);
     }
     const ranged = blobBytes / ((performance.now() - t0) / 1000) / 1e6;
+    const rangedCpu = (await cpuMsOf(pid) - cpu0) / mib;
+    cpu0 = await cpuMsOf(pid);
     t0 = performance.now();
     await getBytes(base, agent, blobId, undefined);
     const whole = blobBytes / ((performance.now() - t0) / 1000) / 1e6;
-    return { put, ranged, whole };
+    const wholeCpu = (await cpuMsOf(pid) - cpu0) / mib;
+    return { put, ranged, whole, putCpu, rangedCpu, wholeCpu };
   } finally {
     agent.destroy();
   }
+}
+
+/** user + system CPU ms of a process so far (Linux /proc; clock ticks of 10 ms). */
+async function cpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The disk's own rate for a durable write of `bytes` from memory (4 MiB writes, one fsync), MB/s. */
+async function diskWriteFsync(dir: string, bytes: number): Promise<number> {
+  const path = join(dir, 'disk-limit.bin');
+  const chunk = Buffer.alloc(4 * 1024 * 1024, 7);
+  const t0 = performance.now();
+  const handle = await open(path, 'w');
+  try {
+    for (let at = 0; at < bytes; at += chunk.length) await handle.write(chunk, 0, Math.min(chunk.length, bytes - at));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  const rate = bytes / ((performance.now() - t0) / 1000) / 1e6;
+  await rm(path, { force: true });
+  return rate;
 }
 
 function putBlob(base: string, agent: Agent, body: Buffer): Promise<string> {
@@ -113,4 +159,8 @@ function getBytes(base: string, agent: Agent, id: string, range: string | undefi
     req.on('error', reject);
     req.end();
   });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await benchBlobHttp({ rounds: Number(process.env.BENCH_ROUNDS ?? 3) }), null, 2));
 }

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { runOps } from '../src/ops/index.js';
-import type { Assignment } from '../src/substrates/node-pool/protocol.js';
+import type { Assignment } from '../src/node-protocol/index.js';
 
 /**
  * The load side of the node scale benchmark (forked by nodes-bench.ts):

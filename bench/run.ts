@@ -100,9 +100,9 @@ const suites: Record<string, Suite> = {
   },
   browser: async () => {
     const r = await benchBrowser();
-    console.log(`\none headless Chromium tab as a volunteer (${r.workers} workers)\n` + table([
-      { 'crc32c windows': r.crc32c.windows, 'crc32c MB/s (1 MiB blob windows)': r.crc32c.mbPerSec, 'tiny jobs': r.tiny.jobs, 'tiny jobs/s': r.tiny.jobsPerSec },
-    ]));
+    console.log(`\none headless Chromium tab as a volunteer (${r.workers} workers): crc32c over blob windows vs the tab's plain read of them\n` + table(r.crc32c.map((c) => ({
+      'window MiB': c.windowBytes / 1024 / 1024, windows: c.windows, 'crc32c MB/s (tab, via dispatcher)': c.mbPerSec, 'plain read MB/s (tab, limit)': c.tabReadMbPerSec,
+    }))) + `\ntiny jobs: ${r.tiny.jobs} at ${Math.round(r.tiny.jobsPerSec)} jobs/s`);
     return r;
   },
   dashboard: async () => {
@@ -133,7 +133,8 @@ const suites: Record<string, Suite> = {
     console.log(`\nblob store over HTTP, loopback, one keep-alive connection, ${r.blobMiB} MiB blob (best of 3)\n` + table(
       ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
         server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
-      }))));
+        'CPU ms/MiB PUT': x.putCpuMsPerMiB, 'CPU ms/MiB Range GET': x.rangeGetCpuMsPerMiB, 'CPU ms/MiB whole GET': x.wholeGetCpuMsPerMiB,
+      }))) + `\ndisk, write + fsync of the same bytes from memory (durable-PUT ceiling): ${r.diskFsyncMBPerSec} MB/s`);
     return r;
   },
   split: async () => {

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { PacketFSError } from '../errors.js';
 import { crc32c } from '../ops/index.js';
 import { blobFilePath, openBlobFile, readBlobRange } from './blob-file-reader.js';
+import { sendFileRange, type ChunkSink } from './file-range-sender.js';
 import { assertBlobId, BLOB_ID_PATTERN } from './own-blob-url.js';
 import { installNativeCrc32c } from '../ops/node/crc32c-native.js';
 
@@ -15,6 +16,14 @@ export interface BlobInfo {
   blob_id: string;
   size: number;
   crc32c: number;
+}
+
+/** An opened blob range; see BlobStore.openRange. */
+export interface BlobRange {
+  /** copies the range to `out`, then closes the file; rejects when a write fails */
+  writeTo(out: ChunkSink): Promise<void>;
+  /** closes the file without sending */
+  close(): Promise<void>;
 }
 
 export interface BlobStoreOptions {
@@ -29,7 +38,9 @@ const UPLOAD_PREFIX = '.upload-';
 const META_PREFIX = '.meta-';
 /** Uploads are written in runs of at least this many bytes. */
 const WRITE_BYTES = 4 * 1024 * 1024;
-/** Read size of blob streams served over HTTP. */
+/** An upload's written bytes are flushed to disk in the background every this many bytes. */
+const SYNC_BYTES = 32 * 1024 * 1024;
+/** Read size of openReadStream's streams. */
 const READ_BYTES = 1024 * 1024;
 const MAX_CACHED_INFOS = 10_000;
 /** Temp files older than this are leftovers of a crash (no upload takes this long to stall). */
@@ -96,9 +107,17 @@ export class BlobStore {
   /**
    * Streams a body to disk, hashing as it goes; refuses with PAYLOAD_TOO_LARGE
    * past either limit. Incoming chunks (64 KiB from a socket) are gathered
-   * into WRITE_BYTES runs and each run is written while the next one is
-   * hashed, so hashing and disk writes overlap and a 1 GiB upload costs a few
-   * hundred writes, not sixteen thousand.
+   * into WRITE_BYTES runs and each run is written (writev, no concatenated
+   * copy) while the next one is hashed, so hashing and disk writes overlap
+   * and a 1 GiB upload costs a few hundred writes, not sixteen thousand.
+   *
+   * Durability (what a 201 promises): the blob is on stable storage — its
+   * bytes fsync'd before the rename that commits it, and the directory
+   * fsync'd after — so a blob id once returned survives a power loss with
+   * exactly the bytes it names. To keep that from costing a whole extra pass
+   * at the end, the bytes already written are flushed in the background
+   * every SYNC_BYTES while the rest still arrives (fdatasync of a file
+   * being appended to is safe), so the final fsync only has the tail left.
    */
   async put(body: AsyncIterable<Uint8Array> | Uint8Array): Promise<BlobInfo> {
     const temp = join(this.dir, `${UPLOAD_PREFIX}${randomBytes(8).toString('hex')}`);
@@ -117,12 +136,23 @@ export class BlobStore {
     let run: Uint8Array[] = [];
     let runBytes = 0;
     let writing: Promise<void> = Promise.resolve();
+    let syncing: Promise<void> = Promise.resolve();
+    let writtenBytes = 0;
+    let syncedUpTo = 0;
     const flush = async (): Promise<void> => {
       const parts = run;
+      const bytes = runBytes;
       run = [];
       runBytes = 0;
       await writing;
-      writing = writeAll(handle, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+      writing = writevAll(handle, parts, bytes).then(() => {
+        writtenBytes += bytes;
+        if (writtenBytes - syncedUpTo < SYNC_BYTES) return;
+        syncedUpTo = writtenBytes;
+        // one background flush at a time: the next waits for this one
+        syncing = syncing.then(() => handle.datasync());
+        syncing.catch(() => undefined);
+      });
       // a failed write must surface even if no later flush awaits it
       writing.catch(() => undefined);
     };
@@ -145,6 +175,7 @@ export class BlobStore {
       }
       if (runBytes > 0) await flush();
       await writing;
+      await syncing;
 
       const info: BlobInfo = { blob_id: sha.digest('hex').slice(0, 32), size, crc32c: crc };
       const path = this.pathOf(info.blob_id);
@@ -163,6 +194,7 @@ export class BlobStore {
       closed = true;
       await this.writeSidecar(info);
       await rename(temp, path);
+      await syncDirectory(this.dir);
       release();
       this.remember(info.blob_id, size);
       this.cacheInfo(info);
@@ -170,6 +202,7 @@ export class BlobStore {
     } catch (err) {
       release();
       await writing.catch(() => undefined);
+      await syncing.catch(() => undefined);
       if (!closed) await handle.close().catch(() => undefined);
       await rm(temp, { force: true });
       throw err;
@@ -204,8 +237,39 @@ export class BlobStore {
     return readBlobRange(this.dir, id, offset, length, this.maxBlobBytes);
   }
 
-  /** A stream of bytes start..endInclusive (endInclusive = start - 1 for an empty range), for HTTP replies. */
+  /**
+   * Bytes start..endInclusive of a blob, opened and checked now, copied to a
+   * socket later by writeTo (file-range-sender.ts): the HTTP route answers
+   * BLOB_NOT_FOUND or WINDOW_OUT_OF_RANGE before it sends any header. The
+   * caller must call writeTo or close once.
+   */
+  async openRange(id: string, start: number, endInclusive: number): Promise<BlobRange> {
+    const { handle } = await this.openChecked(id, start, endInclusive);
+    return {
+      writeTo: async (out) => {
+        try {
+          await sendFileRange(handle, start, endInclusive, out);
+        } finally {
+          await handle.close();
+        }
+      },
+      close: () => handle.close(),
+    };
+  }
+
+  /** A stream of bytes start..endInclusive (endInclusive = start - 1 for an empty range). */
   async openReadStream(id: string, start: number, endInclusive: number): Promise<NodeJS.ReadableStream> {
+    const { handle } = await this.openChecked(id, start, endInclusive);
+    if (endInclusive < start) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    // The stream owns the handle from here and closes it at its end (autoClose).
+    return handle.createReadStream({ start, end: endInclusive, highWaterMark: READ_BYTES });
+  }
+
+  /** Opens a blob for a range read after checking the range against its (cached) size. */
+  private async openChecked(id: string, start: number, endInclusive: number): Promise<{ handle: FileHandle }> {
     // the size comes from the (immutable) blob's info, so a request costs an open, the reads and a close
     const info = this.infos.get(id) ?? await this.stat(id);
     let handle: FileHandle;
@@ -216,22 +280,14 @@ export class BlobStore {
       this.infos.delete(id);
       throw err;
     }
-    let handedOver = false;
-    try {
-      const { size } = info;
-      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) ||
-          start < 0 || endInclusive < start - 1 || endInclusive >= size) {
-        throw new PacketFSError('WINDOW_OUT_OF_RANGE',
-          `bytes ${start}-${endInclusive} are outside blob ${id} (${size} bytes)`, { path: 'range' });
-      }
-      if (endInclusive < start) return Readable.from([]);
-      handedOver = true;
-      // The stream owns the handle from here and closes it at its end (autoClose).
-      // 1 MiB reads: a 64 KiB default costs a thread-pool round trip and a socket write per 64 KiB.
-      return handle.createReadStream({ start, end: endInclusive, highWaterMark: READ_BYTES });
-    } finally {
-      if (!handedOver) await handle.close();
+    const { size } = info;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) ||
+        start < 0 || endInclusive < start - 1 || endInclusive >= size) {
+      await handle.close();
+      throw new PacketFSError('WINDOW_OUT_OF_RANGE',
+        `bytes ${start}-${endInclusive} are outside blob ${id} (${size} bytes)`, { path: 'range' });
     }
+    return { handle };
   }
 
   /** The blob's file path; throws for malformed ids so no path can escape the directory. */
@@ -302,11 +358,30 @@ export class BlobStore {
   }
 }
 
-async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
-    written += bytesWritten;
+/** Appends every part with writev; a short write (rare) continues where it stopped. */
+async function writevAll(handle: FileHandle, parts: Uint8Array[], bytes: number): Promise<void> {
+  let { bytesWritten } = await handle.writev(parts);
+  while (bytesWritten < bytes) {
+    let skip = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const part of parts) {
+      if (skip >= part.length) { skip -= part.length; continue; }
+      rest.push(skip > 0 ? part.subarray(skip) : part);
+      skip = 0;
+    }
+    parts = rest;
+    bytes -= bytesWritten;
+    ({ bytesWritten } = await handle.writev(parts));
+  }
+}
+
+/** fsync of a directory: makes the renames in it durable. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

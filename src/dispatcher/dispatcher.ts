@@ -240,10 +240,26 @@ export class Dispatcher implements DispatcherApi {
     if (parentId !== null) view.parent_id = parentId;
     // A finished job's progress is the one in its result: a live entry here may be stale (the job
     // was submitted here but run by another dispatcher sharing the store) and is dropped.
-    if (view.result !== null) this.split.progress.delete(jobId);
-    const progress: SplitProgress | undefined = view.result === null ? this.split.progress.get(jobId) : view.result.progress;
-    if (progress !== undefined) view.progress = progress;
+    if (view.result !== null) {
+      this.split.progress.delete(jobId);
+      view.result = await this.withShelvedProgress(view.result);
+      if (view.result.progress !== undefined) view.progress = view.result.progress;
+      return view;
+    }
+    // Running here: this process's board is live. Elsewhere: the coordinator's last batch on the
+    // store's shelf. Queued and submitted here: zeros until a coordinator starts.
+    const progress: SplitProgress | undefined | null = this.split.runsHere(jobId)
+      ? this.split.progress.get(jobId)
+      : await this.store.progress.read(jobId) ?? this.split.progress.get(jobId);
+    if (progress !== undefined && progress !== null) view.progress = progress;
     return view;
+  }
+
+  /** A cancelled split parent's record is written by the store, without progress: its last progress is on the shelf. */
+  private async withShelvedProgress(record: ResultRecord): Promise<ResultRecord> {
+    if (record.status !== 'cancelled' || record.progress !== undefined) return record;
+    const progress = await this.store.progress.read(record.job_id);
+    return progress === null ? record : { ...record, progress };
   }
 
   async getResult(jobId: string, opts: { wait?: number } = {}): Promise<ResultRecord | null> {
@@ -251,7 +267,8 @@ export class Dispatcher implements DispatcherApi {
     if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_S) {
       throw new PacketFSError('INVALID_REQUEST', `wait must be a number of seconds 0..${MAX_WAIT_S}`, { path: 'wait' });
     }
-    return wait > 0 ? this.store.waitForResult(jobId, wait * 1000) : this.store.getResult(jobId);
+    const record = wait > 0 ? await this.store.waitForResult(jobId, wait * 1000) : await this.store.getResult(jobId);
+    return record === null ? null : this.withShelvedProgress(record);
   }
 
   /** Cancelling a split job here stops its run at once, which cancels its windows (another process's run notices within its poll). */

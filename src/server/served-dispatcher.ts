@@ -1,4 +1,5 @@
 import type { DispatcherApi } from '../dispatcher/api.js';
+import type { BlobRange } from '../data/blob-store.js';
 
 /**
  * What the HTTP server needs from a dispatcher. The in-process `Dispatcher`
@@ -17,7 +18,7 @@ export interface ServedDispatcher extends DispatcherApi {
 export interface ServedBlobStore {
   put(body: AsyncIterable<Uint8Array> | Uint8Array): Promise<BlobInfo>;
   stat(id: string): Promise<BlobInfo | null>;
-  openReadStream(id: string, start: number, endInclusive: number): Promise<NodeJS.ReadableStream>;
+  openRange(id: string, start: number, endInclusive: number): Promise<BlobRange>;
 }
 
 export interface BlobInfo {

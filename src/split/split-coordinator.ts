@@ -2,6 +2,7 @@ import { PacketFSError, toErrorBody, type ErrorBody } from '../errors.js';
 import type { JobSpec, ResultRecord } from '../job/types.js';
 import type { OpResult } from '../ops/types.js';
 import type { JobStore, Lease } from '../store/job-store.js';
+import type { ProgressEntry } from '../store/progress-shelf.js';
 import type { SubstrateView } from '../dispatcher/api.js';
 import { attemptError } from '../store/result-records.js';
 import { metricOf } from '../store/terminal-records.js';
@@ -40,7 +41,11 @@ import type { SizeOf, SourceSize } from './source-size.js';
  * deterministic ids and resumes where this run stopped).
  *
  * Progress lives on the ProgressBoard of this process while the run lasts
- * and goes into the parent's result record at the end.
+ * (events streams here follow it at once) and goes into the parent's result
+ * record at the end. For the other dispatchers sharing the store, changed
+ * progress is also published to the store's progress shelf in one batch
+ * every PROGRESS_FLUSH_MS (never once per window); a cancelled parent's last
+ * progress stays there as long as its result record.
  */
 export interface SplitCoordinatorOptions {
   store: JobStore;
@@ -56,6 +61,8 @@ export interface SplitCoordinatorOptions {
 }
 
 type StopReason = 'cancelled' | 'stopping';
+/** How a run ended: its result written, the parent cancelled, or the lease given back. */
+type RunEnd = 'written' | 'cancelled' | 'given-back';
 
 /** Outstanding windows per slot of the usable substrates: enough to keep every slot busy while results are folded. */
 const OUTSTANDING_PER_SLOT = 2;
@@ -63,6 +70,10 @@ const MIN_OUTSTANDING = 4;
 const MAX_OUTSTANDING = 1024;
 /** How long one store wait for a child's result lasts before the run looks around (cancel, stop). */
 const CHILD_WAIT_MS = 2_000;
+/** Changed progress goes to the store's shelf at most this often, all runs in one batch. */
+const PROGRESS_FLUSH_MS = 250;
+/** A shelf entry lives this long unless written again (unchanged progress is re-written every third of it). */
+const PROGRESS_TTL_MS = 30_000;
 
 export class SplitCoordinator {
   readonly progress = new ProgressBoard();
@@ -75,6 +86,11 @@ export class SplitCoordinator {
   private readonly pollMs: number;
   private readonly now: () => number;
   private stopping = false;
+  /** runs whose progress changed since the last flush to the shelf */
+  private readonly dirty = new Set<string>();
+  private lastFullFlush = 0;
+  private flushTimer: ReturnType<typeof setInterval> | null = null;
+  private flushing = false;
 
   constructor(opts: SplitCoordinatorOptions) {
     this.store = opts.store;
@@ -101,25 +117,97 @@ export class SplitCoordinator {
     }
     const controller = new AbortController();
     this.runs.set(jobId, controller);
+    this.startFlushing();
+    let end: RunEnd = 'written';
     try {
-      await new SplitRun(this, lease, controller.signal).execute();
+      end = await new SplitRun(this, lease, controller.signal).execute();
     } catch (err) {
       this.logger.error({ err: toErrorBody(err), job_id: jobId }, 'split job run failed unexpectedly');
     } finally {
+      const last = this.progress.get(jobId);
       this.runs.delete(jobId);
+      this.dirty.delete(jobId);
       this.progress.delete(jobId);
+      if (this.runs.size === 0) this.stopFlushing();
+      await this.settleShelf(jobId, end, last);
+    }
+  }
+
+  /** This process runs the job's split now: its board has the live progress. */
+  runsHere(jobId: string): boolean {
+    return this.runs.has(jobId);
+  }
+
+  /** @internal a run's progress changed; the next flush publishes it */
+  changed(jobId: string): void {
+    this.dirty.add(jobId);
+  }
+
+  /**
+   * After a run: a written result carries the final progress (the shelf entry
+   * goes); a cancelled parent's record does not, so its last progress stays
+   * on the shelf as long as results do; a run given back leaves its entry to
+   * the next taker (or to expiry).
+   */
+  private async settleShelf(jobId: string, end: RunEnd, last: SplitProgress | undefined): Promise<void> {
+    try {
+      if (end === 'written') await this.store.progress.remove([jobId]);
+      else if (end === 'cancelled' && last !== undefined) await this.store.progress.keepFinal({ job_id: jobId, progress: last });
+    } catch (err) {
+      this.logger.warn({ err: toErrorBody(err), job_id: jobId }, 'could not update the split progress shelf');
+    }
+  }
+
+  private startFlushing(): void {
+    if (this.flushTimer !== null) return;
+    this.flushTimer = setInterval(() => void this.flush(), PROGRESS_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  private stopFlushing(): void {
+    if (this.flushTimer === null) return;
+    clearInterval(this.flushTimer);
+    this.flushTimer = null;
+  }
+
+  /** One batch: every changed run, or every run when their entries are a third of the way to expiry. */
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    const now = this.now();
+    const all = now - this.lastFullFlush >= PROGRESS_TTL_MS / 3;
+    const ids = all ? [...this.runs.keys()] : [...this.dirty];
+    if (ids.length === 0) return;
+    if (all) this.lastFullFlush = now;
+    this.dirty.clear();
+    const entries: ProgressEntry[] = [];
+    for (const id of ids) {
+      const progress = this.progress.get(id);
+      if (progress !== undefined) entries.push({ job_id: id, progress });
+    }
+    this.flushing = true;
+    try {
+      await this.store.progress.publish(entries, PROGRESS_TTL_MS);
+    } catch (err) {
+      // the store is down for now: publish them again next time
+      for (const e of entries) this.dirty.add(e.job_id);
+      this.logger.warn({ err: toErrorBody(err) }, 'could not publish split progress');
+    } finally {
+      this.flushing = false;
     }
   }
 
   /** The parent was cancelled in this process: stop its run at once (it cancels its children). */
   cancelled(jobId: string): void {
-    this.runs.get(jobId)?.abort('cancelled' satisfies StopReason);
-    this.progress.delete(jobId);
+    const run = this.runs.get(jobId);
+    // a running one keeps its board entry until it ends: its last progress goes to the shelf then
+    if (run === undefined) this.progress.delete(jobId);
+    else run.abort('cancelled' satisfies StopReason);
   }
 
   /** Dispatcher shutting down: every run gives its lease back; children stay queued for the next taker. */
   stop(): void {
     this.stopping = true;
+    this.stopFlushing();
     for (const controller of this.runs.values()) controller.abort('stopping' satisfies StopReason);
   }
 
@@ -174,7 +262,7 @@ class SplitRun {
     signal.addEventListener('abort', () => this.notify?.(), { once: true });
   }
 
-  async execute(): Promise<void> {
+  async execute(): Promise<RunEnd> {
     let plan: Plan | null = null;
     try {
       plan = await this.plan();
@@ -182,16 +270,21 @@ class SplitRun {
       await this.checkUnchanged(plan, null);
       const folded = foldWindowResults(results, this.job.program.single);
       await this.write(this.succeeded(plan, folded));
+      return 'written';
     } catch (err) {
       if (this.signal.aborted) {
         // stopping leaves the windows queued for whoever takes the parent next; a cancel ends them
-        if (this.signal.reason === 'stopping') await this.owner.giveBack(this.lease);
-        else await this.cancelChildren();
-        return;
+        if (this.signal.reason === 'stopping') {
+          await this.owner.giveBack(this.lease);
+          return 'given-back';
+        }
+        await this.cancelChildren();
+        return 'cancelled';
       }
       await this.cancelChildren();
       const error = plan === null ? toErrorBody(err) : await this.describeFailure(plan, err);
       await this.write(this.failed(error));
+      return 'written';
     }
   }
 
@@ -384,6 +477,7 @@ class SplitRun {
 
   private publish(): void {
     this.deps.progress.set(this.job.job_id, this.progress);
+    this.owner.changed(this.job.job_id);
   }
 
   private succeeded(plan: Plan, result: OpResult | OpResult[]): ResultRecord {

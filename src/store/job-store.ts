@@ -1,4 +1,5 @@
 import type { SnapshotBoard } from './snapshot-board.js';
+import type { ProgressShelf } from './progress-shelf.js';
 import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } from '../job/types.js';
 
 /**
@@ -22,6 +23,9 @@ export interface JobStore {
 
   /** Present when several dispatchers can share this store: where they leave their dashboard snapshots. */
   readonly snapshots?: SnapshotBoard;
+
+  /** Live progress of split parents, shared by every dispatcher on this store (progress-shelf.ts). */
+  readonly progress: ProgressShelf;
 
   /**
    * Stores jobs as queued. A job whose job_id already exists is not stored

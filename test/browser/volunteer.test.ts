@@ -112,3 +112,34 @@ test('closing a tab with 200 jobs in flight on it: every job finishes on another
     await hold.close();
   }
 });
+
+test('a tab answers each job as it finishes: inline jobs free their slots while windows of the same batch are still held', async () => {
+  const body = randomBytes(16 * 1024);
+  const hold = await startHoldServer(body);
+  const page = await openVolunteer('&slotsPerWorker=8');
+  try {
+    const nodeId = (await metrics(page)).nodeId;
+    const nodeView = () => served.dispatcher.nodes!.views().find((n) => n.node_id === nodeId)!;
+    // interleaved, so each worker's slice of the batch holds both kinds
+    const jobs = Array.from({ length: 8 }, (_, i) => (i % 2 === 0
+      ? { program: { op: 'crc32c', data_url: hold.url, offset: i * 100, length: 1000 }, substrates: ['browser'], required_memory_mb: 16 }
+      : { program: { op: 'counteq', imm: 7, data: Buffer.from(body.subarray(i, i + 64)).toString('base64') }, substrates: ['browser'], required_memory_mb: 16 }));
+    const ids = await submit(jobs);
+    await until('the tab fetches its windows', () => hold.requests > 0, 20_000);
+    // the dispatcher got the four inline answers (their slots are free again) while the windows are held
+    await until('the inline jobs are answered', () => nodeView().completed >= 4, 20_000);
+    assert.equal(nodeView().in_flight, 4);
+    hold.release();
+    const records = await Promise.all(ids.map((id) => served.dispatcher.getResult(id, { wait: 20 })));
+    records.forEach((rec, i) => {
+      assert.equal(rec?.status, 'succeeded', JSON.stringify(rec?.error));
+      const expected = i % 2 === 0
+        ? runOps([{ op: 'crc32c', imm: 0 }], body.subarray(i * 100, i * 100 + 1000))[0]
+        : runOps([{ op: 'counteq', imm: 7 }], body.subarray(i, i + 64))[0];
+      assert.deepEqual(rec.result, expected);
+    });
+  } finally {
+    await page.close();
+    await hold.close();
+  }
+});

@@ -103,6 +103,61 @@ describe('BlobStore', () => {
     await assert.rejects(store.openReadStream(CONTENT_ID, 10, 5), isCode('WINDOW_OUT_OF_RANGE'));
   });
 
+  test('openRange copies an inclusive byte range through reused buffers, however it is chunked', async () => {
+    await store.put(CONTENT);
+    const sink = (): { chunks: Uint8Array[]; bytes: () => number[]; write(chunk: Uint8Array, cb: (err?: Error | null) => void): boolean } => {
+      const chunks: Uint8Array[] = [];
+      return {
+        chunks,
+        // copy at write time, as a socket does: the sender reuses its buffers once the callback ran
+        write(chunk, cb) { chunks.push(Uint8Array.from(chunk)); setImmediate(cb); return true; },
+        bytes: () => chunks.flatMap((c) => Array.from(c)),
+      };
+    };
+    const whole = sink();
+    await (await store.openRange(CONTENT_ID, 0, 4999)).writeTo(whole);
+    assert.deepEqual(whole.bytes(), Array.from(CONTENT));
+    const part = sink();
+    await (await store.openRange(CONTENT_ID, 100, 199)).writeTo(part);
+    assert.deepEqual(part.bytes(), Array.from(CONTENT.subarray(100, 200)));
+    const empty = sink();
+    await (await store.openRange(CONTENT_ID, 5000, 4999)).writeTo(empty);
+    assert.deepEqual(empty.chunks, []);
+    await assert.rejects(store.openRange(CONTENT_ID, 4990, 5000), isCode('WINDOW_OUT_OF_RANGE'));
+    await assert.rejects(store.openRange('f'.repeat(32), 0, 0), isCode('BLOB_NOT_FOUND'));
+  });
+
+  test('sendFileRange alternates two buffers and stops at a failed write', async () => {
+    await store.put(CONTENT);
+    const { sendFileRange } = await import('../../src/data/file-range-sender.js');
+    const { open } = await import('node:fs/promises');
+    const handle = await open(store.pathOf(CONTENT_ID), 'r');
+    try {
+      const seen: number[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      await sendFileRange(handle, 7, 4006, { write(chunk, cb) { buffers.add(chunk.buffer); seen.push(...chunk); setImmediate(cb); return true; } }, 512);
+      assert.deepEqual(seen, Array.from(CONTENT.subarray(7, 4007)));
+      assert.equal(buffers.size, 2, 'eight 512-byte parts through two buffers');
+      let writes = 0;
+      await assert.rejects(sendFileRange(handle, 0, 4999, { write(_chunk, cb) { writes++; setImmediate(() => cb(new Error('client gone'))); return false; } }, 512), /client gone/);
+      assert.ok(writes <= 2, `no more writes after the failure (${writes})`);
+      await assert.rejects(sendFileRange(handle, 4000, 6000, { write(_chunk, cb) { setImmediate(cb); return true; } }, 512), isCode('INTERNAL'));
+    } finally {
+      await handle.close();
+    }
+  });
+
+  test('a multi-MiB upload in uneven chunks (several write runs and background flushes) commits the exact bytes', async () => {
+    const big = new Uint8Array(40 * 1024 * 1024 + 12345);
+    for (let i = 0; i < big.length; i += 4093) big[i] = (i * 31) & 255;
+    const info = await store.put(chunks(big, 65536 + 17));
+    assert.equal(info.blob_id, createHash('sha256').update(big).digest('hex').slice(0, 32));
+    assert.equal(info.crc32c, crc32c(big));
+    const back = await store.readRange(info.blob_id, 0, null);
+    assert.equal(Buffer.compare(Buffer.from(back), Buffer.from(big)), 0);
+    assert.deepEqual((await readdir(dir)).sort(), [info.blob_id, `${info.blob_id}.json`]);
+  });
+
   test('delete removes the blob, its sidecar and its bytes from usage', async () => {
     await store.put(CONTENT);
     assert.equal(await store.delete(CONTENT_ID), true);

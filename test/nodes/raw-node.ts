@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { runOps } from '../../src/ops/index.js';
-import type { Assignment } from '../../src/substrates/node-pool/protocol.js';
+import type { Assignment } from '../../src/node-protocol/index.js';
 
 /** A hand-driven protocol client for tests: every frame it receives is queued for next(). */
 export class RawNode {

@@ -247,3 +247,73 @@ describe('split jobs on the Redis store, across a dispatcher restart', () => {
     }
   });
 });
+
+describe('split progress across dispatchers sharing one Redis', () => {
+  let redis: RedisServer;
+  let dir: string;
+  before(async () => {
+    redis = await startRedis();
+    dir = await mkdtemp(join(tmpdir(), 'pfs-split-shared-'));
+  });
+  after(async () => {
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Polls a dispatcher's view of a job until `check` holds; returns that view's progress. */
+  async function progressOn(d: Dispatcher, jobId: string, check: (p: NonNullable<Awaited<ReturnType<Dispatcher['getJob']>>>) => boolean, what: string) {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const view = await d.getJob(jobId);
+      if (view !== null && check(view)) return view;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(view)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('every dispatcher shows a running split\'s live progress, and a cancelled parent keeps its progress', { timeout: 40_000 }, async () => {
+    const opts = { redisUrl: redis.url, logger: silentLogger, nodes: false, probeIntervalMs: 50, allowPrivateDataUrls: true, threads: 1 } as const;
+    const a = await Dispatcher.create({ ...opts, dataDir: join(dir, 'a') });
+    const b = await Dispatcher.create({ ...opts, dataDir: join(dir, 'b') });
+    const data = pattern(40_000, 5);
+    const server = await startDataUrlServer(data);
+    // fnv64 chains the 20 windows one after another, 40 ms each: about a second of progress to watch
+    server.delayMs = 40;
+    try {
+      await a.submitJob({ job_id: 'shared', program: { ops: ['fnv64'], data_url: server.url }, split: { window_bytes: 2_000 } });
+      await progressOn(a, 'shared', () => a.split.runsHere('shared') || b.split.runsHere('shared'), 'a coordinator');
+      const coordinator = a.split.runsHere('shared') ? a : b;
+      const other = coordinator === a ? b : a;
+      // the other process sees the windows advance while the job runs, not only its final record
+      const seen = await progressOn(other, 'shared', (v) => v.status === 'running' && (v.progress?.windows_done ?? 0) >= 3, 'live progress on the other dispatcher');
+      assert.equal(seen.progress?.windows_total, 20);
+      assert.equal(seen.progress?.bytes_total, data.length);
+      assert.ok(seen.progress!.bytes_done >= 3 * 2_000);
+      const done = await other.getResult('shared', { wait: 20 });
+      assert.equal(done?.status, 'succeeded', JSON.stringify(done?.error));
+      assert.deepEqual(done.progress, { windows_total: 20, windows_done: 20, windows_failed: 0, bytes_total: data.length, bytes_done: data.length });
+      assert.deepEqual((await other.getJob('shared'))?.progress, done.progress);
+
+      // cancelled through the dispatcher that does not coordinate it: both show the cancelled record with its progress
+      await a.submitJob({ job_id: 'cut', program: { ops: ['fnv64'], data_url: server.url }, split: { window_bytes: 2_000 } });
+      await progressOn(a, 'cut', () => a.split.runsHere('cut') || b.split.runsHere('cut'), 'a coordinator');
+      const cutOther = a.split.runsHere('cut') ? b : a;
+      const before = await progressOn(cutOther, 'cut', (v) => (v.progress?.windows_done ?? 0) >= 2, 'progress before the cancel');
+      assert.equal(await cutOther.cancel('cut'), 'cancelled');
+      for (const d of [a, b]) {
+        const record = await d.getResult('cut');
+        assert.equal(record?.status, 'cancelled');
+        assert.ok((record.progress?.windows_done ?? 0) >= before.progress!.windows_done, JSON.stringify(record.progress));
+        assert.ok(record.progress!.windows_done < 20);
+        assert.equal(record.progress!.windows_total, 20);
+        const view = await d.getJob('cut');
+        assert.equal(view?.status, 'cancelled');
+        assert.deepEqual(view.progress, record.progress);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+      await server.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { runOps } from '../../src/ops/index.js';
 import type { OpResult } from '../../src/ops/types.js';
-import type { Assignment } from '../../src/substrates/node-pool/protocol.js';
+import type { Assignment } from '../../src/node-protocol/index.js';
 
 /**
  * A volunteer node for adversarial tests: a real WebSocket client that

@@ -5,7 +5,7 @@ import { detectCapabilities, logicalCores } from './capabilities.js';
 import type { GpuReport } from './gpu-offload.js';
 import { coordinatorWsUrl } from './coordinator-url.js';
 import { DEFAULT_MAX_WORKERS, DEFAULT_SLOTS_PER_WORKER, workerCount } from './cpu-share.js';
-import { LIMITS } from '../../substrates/node-pool/protocol.js';
+import { LIMITS } from '../../node-protocol/index.js';
 import { NodeClient, type NodeClientState } from './node-client.js';
 import { toSubmitJobResult, type SubmitJobResult } from './submit-job-result.js';
 import { WorkerPool } from './worker-pool.js';
@@ -15,7 +15,7 @@ export interface BrowserComputeOptions {
   cpuShare?: number;
   /** upper bound on workers whatever the core count; default 8 */
   maxWorkers?: number;
-  /** jobs each worker holds at once when serving a dispatcher; default 4 */
+  /** jobs each worker holds at once when serving a dispatcher; default 8 */
   slotsPerWorker?: number;
   /** URL of packetfs-worker.js; default: beside the runtime script */
   workerUrl?: string;
@@ -162,7 +162,7 @@ export class PacketFSBrowserCompute {
       slots,
       capabilities: detectCapabilities(pool.gpu),
       token: opts.token,
-      runParts: (jobs) => pool.runParts(jobs),
+      runEach: (jobs, sink) => pool.runEach(jobs, sink),
       onOutcome: (outcome) => { this.counters.remoteJobs++; this.count(outcome); },
     });
     this.client = client;

@@ -1,4 +1,4 @@
-import type { NodeCapabilities } from '../../substrates/node-pool/protocol.js';
+import type { NodeCapabilities } from '../../node-protocol/index.js';
 import type { GpuReport } from './gpu-offload.js';
 
 /**

@@ -1,4 +1,4 @@
-import { NODE_WS_PATH } from '../../substrates/node-pool/protocol.js';
+import { NODE_WS_PATH } from '../../node-protocol/index.js';
 
 /**
  * `connectToCoordinator` takes the dispatcher's address in any usual form:

@@ -5,8 +5,8 @@
  * workers makes the device sluggish long before it adds throughput.
  */
 export const DEFAULT_MAX_WORKERS = 8;
-/** Jobs each worker holds at once: several, so window fetches overlap the ops of other jobs. */
-export const DEFAULT_SLOTS_PER_WORKER = 4;
+/** Jobs each worker holds at once: more than it reads at once (fetchConcurrencyPerWorker), so a window is always queued behind the running reads and the dispatcher round trip that refills a slot is hidden. */
+export const DEFAULT_SLOTS_PER_WORKER = 8;
 
 export function workerCount(cores: number, cpuShare = 1, maxWorkers = DEFAULT_MAX_WORKERS): number {
   if (!(cpuShare > 0 && cpuShare <= 1)) throw new RangeError('cpuShare must be a number in (0, 1]');

@@ -4,10 +4,10 @@ import { failedOutcome } from '../node-worker/execute-program.js';
 import type { BrowserCapabilities } from './capabilities.js';
 import { Backoff, type BackoffPolicy } from '../../util/backoff.js';
 import {
-  CLOSE_CODES, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, encodeNodeMessage, parseDispatcherMessage,
+  CLOSE_CODES, NODE_MAX_INBOUND_BYTES, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, encodeMessage, parseDispatcherMessage,
   type Assignment, type DispatcherMessage, type NodeMessage, type NodeResult,
-} from './node-messages.js';
-import type { PoolJob, PoolPart } from './worker-pool.js';
+} from '../../node-protocol/index.js';
+import type { OutcomesSink, PoolJob } from './worker-pool.js';
 
 export interface NodeClientOptions {
   /** ws(s) URL of the dispatcher's node socket */
@@ -15,8 +15,8 @@ export interface NodeClientOptions {
   slots: number;
   capabilities: BrowserCapabilities;
   token?: string | undefined;
-  /** runs jobs, answering per slice (WorkerPool.runParts) */
-  runParts(jobs: PoolJob[]): PoolPart[];
+  /** runs jobs, answering each as soon as it is done (WorkerPool.runEach) */
+  runEach(jobs: PoolJob[], sink: OutcomesSink): void;
   /** every outcome reported to the dispatcher, for the page's counters */
   onOutcome(outcome: ExecOutcome): void;
   onStateChange?(state: NodeClientState): void;
@@ -42,11 +42,15 @@ export class NodeClient {
   registeredMs = 0;
   private readonly opts: NodeClientOptions;
   private socket: WebSocket | null = null;
-  private maxMessageBytes = PRE_REGISTER_MAX_BYTES;
+  /** largest dispatcher frame accepted now (the protocol's node-side limits) */
+  private maxInbound = PRE_REGISTER_MAX_BYTES;
   private maxBatch = Number.MAX_SAFE_INTEGER;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private registeredAt = 0;
   private inFlight = 0;
+  /** results reported this turn, sent together by the queued flush */
+  private unsent: NodeResult[] = [];
+  private flushQueued = false;
   private readonly reconnectBackoff = new Backoff(RECONNECT_BACKOFF);
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private firstRegistration: { resolve(id: string): void; reject(err: Error): void } | null = null;
@@ -79,7 +83,7 @@ export class NodeClient {
 
   private open(): void {
     this.setState('connecting');
-    this.maxMessageBytes = PRE_REGISTER_MAX_BYTES;
+    this.maxInbound = PRE_REGISTER_MAX_BYTES;
     const socket = new WebSocket(this.opts.url);
     this.socket = socket;
     socket.onopen = () => {
@@ -97,23 +101,23 @@ export class NodeClient {
   private onFrame(data: unknown): void {
     let msg: DispatcherMessage;
     try {
-      msg = parseDispatcherMessage(data, this.maxMessageBytes);
+      msg = parseDispatcherMessage(data, this.maxInbound);
     } catch (err) {
       // a frame we cannot trust is dropped whole; the dispatcher's timeouts cover any job in it
       console.warn(`packetfs: ignoring a bad frame from the dispatcher: ${(err as Error).message}`);
       return;
     }
     switch (msg.type) {
-      case 'registered': this.onRegistered(msg.node_id, msg.heartbeat_ms, msg.max_message_bytes, msg.max_batch); break;
+      case 'registered': this.onRegistered(msg.node_id, msg.heartbeat_ms, msg.max_batch); break;
       case 'assign': this.onAssign(msg.jobs); break;
       case 'drain': this.onDrain(); break;
       case 'error': this.failFirstRegistration(new Error(`the dispatcher refused this node: ${msg.code}: ${msg.message}`)); break;
     }
   }
 
-  private onRegistered(nodeId: string, heartbeatMs: number, maxMessageBytes: number, maxBatch: number): void {
+  private onRegistered(nodeId: string, heartbeatMs: number, maxBatch: number): void {
     this.nodeId = nodeId;
-    this.maxMessageBytes = maxMessageBytes;
+    this.maxInbound = NODE_MAX_INBOUND_BYTES;
     this.maxBatch = maxBatch;
     this.reconnectBackoff.reset();
     this.registeredAt = Date.now();
@@ -142,32 +146,34 @@ export class NodeClient {
     if (runnable.length === 0) return;
     const socket = this.socket;
     this.inFlight += runnable.length;
-    let parts: PoolPart[];
     try {
-      parts = this.opts.runParts(runnable.map((r) => r.job));
+      this.opts.runEach(runnable.map((r) => r.job), (indices, outcomes) => this.report(socket, indices.map((i) => runnable[i]!.a), outcomes));
     } catch (err) {
       this.report(socket, runnable.map((r) => r.a), runnable.map(() => failedOutcome(err, 0)));
-      return;
-    }
-    for (const part of parts) {
-      const slice = runnable.slice(part.offset, part.offset + part.count).map((r) => r.a);
-      part.outcomes.then(
-        (outcomes) => this.report(socket, slice, outcomes),
-        (err: unknown) => this.report(socket, slice, slice.map(() => failedOutcome(err, 0))),
-      );
     }
   }
 
-  /** Outcomes of a socket that has since closed are dropped: the dispatcher already failed those jobs over. */
+  /**
+   * Outcomes of a socket that has since closed are dropped: the dispatcher
+   * already failed those jobs over. Results finished in the same turn go out
+   * as one `results` frame (workers answer job by job).
+   */
   private report(socket: WebSocket | null, assignments: Assignment[], outcomes: ExecOutcome[]): void {
     if (socket !== this.socket || socket?.readyState !== WebSocket.OPEN) return;
     this.inFlight -= assignments.length;
-    const results = assignments.map((a, i) => {
+    for (let i = 0; i < assignments.length; i++) {
       this.opts.onOutcome(outcomes[i]!);
-      return toNodeResult(a.assignment_id, outcomes[i]!);
+      this.unsent.push(toNodeResult(assignments[i]!.assignment_id, outcomes[i]!));
+    }
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      const results = this.unsent;
+      this.unsent = [];
+      if (socket === this.socket) this.sendResults(results);
+      if (this.state === 'draining' && this.inFlight === 0) this.close();
     });
-    this.sendResults(results);
-    if (this.state === 'draining' && this.inFlight === 0) this.close();
   }
 
   /** No new work will come: finish what is running, then leave. */
@@ -202,6 +208,7 @@ export class NodeClient {
     this.registeredAt = 0;
     // jobs still running belong to a socket that is gone: the dispatcher has failed them over
     this.inFlight = 0;
+    this.unsent = [];
   }
 
   private freeSlots(): number {
@@ -214,7 +221,7 @@ export class NodeClient {
   }
 
   private send(msg: NodeMessage): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(encodeNodeMessage(msg));
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(encodeMessage(msg));
   }
 
   private setState(state: NodeClientState): void {

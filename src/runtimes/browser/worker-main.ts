@@ -10,14 +10,14 @@ import type { FromBrowserWorker, ToBrowserWorker } from './worker-messages.js';
  * Entry of a browser Web Worker (bundled as /packetfs-worker.js). The page
  * never runs ops itself: its WorkerPool posts batches here.
  *
- * Inline-data jobs run in one synchronous loop as soon as a batch arrives;
- * jobs that fetch a window share a small number of concurrent reads per
- * worker, so a big batch of 1 MiB windows neither floods the dispatcher nor
- * holds every window in memory at once.
+ * Inline-data jobs run in one synchronous loop as soon as a batch arrives
+ * and are answered in one message. Jobs that read a window queue here and
+ * run `fetch_concurrency` at a time (the pool's share of the tab's
+ * connections to the dispatcher), so reads overlap other windows' ops; each
+ * is answered as soon as it is done (outcomes finished in the same turn go
+ * in one message), so the dispatcher can refill its slot while the rest of
+ * the batch still runs.
  */
-
-/** Concurrent window fetches per worker: enough to hide a round trip behind another job's CRC. */
-const FETCH_CONCURRENCY = 4;
 
 interface WorkerScope {
   postMessage(msg: FromBrowserWorker): void;
@@ -27,12 +27,17 @@ const scope = globalThis as unknown as WorkerScope;
 
 let ctx: WindowContext | null = null;
 let gpu: GpuOffload = NO_GPU;
+let fetchConcurrency = 2;
 const pending: (() => Promise<void>)[] = [];
 let active = 0;
+/** outcomes finished this turn, per run id, posted together at the end of the turn */
+const finished = new Map<number, { indices: number[]; outcomes: ExecOutcome[] }>();
+let flushQueued = false;
 
 scope.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === 'init') {
+    fetchConcurrency = Math.max(1, Math.floor(msg.fetch_concurrency));
     const context = createBrowserWindowContext(msg.origin);
     if (msg.gpu !== true) {
       ctx = context;
@@ -50,30 +55,48 @@ scope.onmessage = (event) => {
 };
 
 function runBatch(context: WindowContext, id: number, programs: ProgramSpec[], deadlines: number[]): void {
-  const outcomes = new Array<ExecOutcome>(programs.length);
-  let left = 0;
-  const finish = (): void => { if (--left === 0) scope.postMessage({ type: 'done', id, outcomes }); };
+  const inlineIdx: number[] = [];
+  const inlineOut: ExecOutcome[] = [];
   for (let i = 0; i < programs.length; i++) {
     const program = programs[i]!;
+    const deadline = deadlines[i]!;
     if (program.data !== undefined) {
-      outcomes[i] = executeInline(program, deadlines[i]!, context);
+      inlineIdx.push(i);
+      inlineOut.push(executeInline(program, deadline, context));
       continue;
     }
-    left++;
     pending.push(async () => {
-      outcomes[i] = await executeProgram({ program, deadline: deadlines[i]! }, context, gpu);
-      finish();
+      // executeProgram never rejects: failures are ok:false outcomes
+      answer(id, i, await executeProgram({ program, deadline }, context, gpu));
     });
   }
-  if (left === 0) scope.postMessage({ type: 'done', id, outcomes });
-  else pump();
+  if (inlineIdx.length > 0) scope.postMessage({ type: 'outcomes', id, indices: inlineIdx, outcomes: inlineOut });
+  pump();
+}
+
+function answer(id: number, index: number, outcome: ExecOutcome): void {
+  let run = finished.get(id);
+  if (run === undefined) {
+    run = { indices: [], outcomes: [] };
+    finished.set(id, run);
+  }
+  run.indices.push(index);
+  run.outcomes.push(outcome);
+  if (flushQueued) return;
+  flushQueued = true;
+  setTimeout(flush, 0);
+}
+
+function flush(): void {
+  flushQueued = false;
+  for (const [id, run] of finished) scope.postMessage({ type: 'outcomes', id, indices: run.indices, outcomes: run.outcomes });
+  finished.clear();
 }
 
 function pump(): void {
-  while (active < FETCH_CONCURRENCY && pending.length > 0) {
+  while (active < fetchConcurrency && pending.length > 0) {
     const task = pending.shift()!;
     active++;
-    // executeProgram never rejects: failures are ok:false outcomes
     void task().then(() => { active--; pump(); });
   }
 }

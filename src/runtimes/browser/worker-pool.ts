@@ -1,5 +1,6 @@
 import type { ProgramSpec } from '../../job/types.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
+import { failedOutcome } from '../node-worker/execute-program.js';
 import type { GpuReport } from './gpu-offload.js';
 import type { FromBrowserWorker, ToBrowserWorker } from './worker-messages.js';
 
@@ -10,12 +11,8 @@ export interface PoolJob {
   deadline: number;
 }
 
-/** One worker's slice of a batch: jobs [offset, offset+count) of it. */
-export interface PoolPart {
-  offset: number;
-  count: number;
-  outcomes: Promise<ExecOutcome[]>;
-}
+/** Receives outcomes of jobs by their index in the batch given to runEach, each exactly once. */
+export type OutcomesSink = (indices: number[], outcomes: ExecOutcome[]) => void;
 
 interface PoolWorker {
   worker: Worker;
@@ -25,27 +22,44 @@ interface PoolWorker {
   load: number;
 }
 
-interface BatchWaiter {
+/** One slice of a batch posted to one worker: jobs [offset, offset + answered.length) of it. */
+interface SliceWaiter {
   worker: PoolWorker;
-  size: number;
-  resolve(outcomes: ExecOutcome[]): void;
-  reject(err: Error): void;
+  offset: number;
+  /** per job of the slice: answered yet (a job is answered once, by its worker or by a failure) */
+  answered: boolean[];
+  left: number;
+  sink: OutcomesSink;
+}
+
+/**
+ * Browsers open at most 6 HTTP/1.1 connections per origin for a whole
+ * profile, so a tab's workers share that many window reads between them:
+ * more reads in flight only queue inside the browser, less leave the
+ * connections idle between a reply's last byte and the next request.
+ */
+const TAB_CONNECTIONS_PER_ORIGIN = 6;
+
+/** Window reads each of `workers` runs at once. */
+export function fetchConcurrencyPerWorker(workers: number): number {
+  return Math.max(1, Math.ceil(TAB_CONNECTIONS_PER_ORIGIN / workers));
 }
 
 /**
  * Dedicated Web Workers that run jobs off the page's main thread. A batch
- * is split into one message per worker (contiguous slices, so outcomes come
- * back in order cheaply); a single job goes to the least loaded worker.
+ * is split into one message per worker (contiguous slices); a single job
+ * goes to the least loaded worker. Outcomes stream back per job as workers
+ * finish them (see worker-messages.ts).
  *
  * States: `open` after create(); `closed` after terminate(), when every
- * unanswered batch is rejected (the caller reports those jobs as failed).
+ * unanswered job is answered with a failure (the caller reports it).
  */
 export class WorkerPool {
   readonly size: number;
   /** WebGPU offload of the pool's first worker, the only one that sets it up (one device per tab) */
   gpu: GpuReport = { status: 'unavailable' };
   private readonly workers: PoolWorker[];
-  private readonly waiters = new Map<number, BatchWaiter>();
+  private readonly waiters = new Map<number, SliceWaiter>();
   private nextId = 1;
   private closed = false;
 
@@ -57,7 +71,8 @@ export class WorkerPool {
   /** Starts `count` workers from `workerUrl`; `origin` is the dispatcher whose blob store `blob` programs read. */
   static async create(workerUrl: string, count: number, origin: string): Promise<WorkerPool> {
     const workers: PoolWorker[] = [];
-    for (let i = 0; i < count; i++) workers.push(startWorker(workerUrl, origin, i === 0));
+    const fetchConcurrency = fetchConcurrencyPerWorker(count);
+    for (let i = 0; i < count; i++) workers.push(startWorker(workerUrl, origin, i === 0, fetchConcurrency));
     const pool = new WorkerPool(workers);
     for (const w of workers) {
       w.worker.addEventListener('message', (event: MessageEvent<FromBrowserWorker>) => pool.onMessage(event.data));
@@ -75,64 +90,88 @@ export class WorkerPool {
     return n;
   }
 
-  /** Runs jobs; outcomes come back in the same order. */
-  async run(jobs: PoolJob[]): Promise<ExecOutcome[]> {
-    const parts = this.runParts(jobs);
-    return (await Promise.all(parts.map((p) => p.outcomes))).flat();
+  /** Runs jobs; outcomes come back in the same order once all are done. */
+  run(jobs: PoolJob[]): Promise<ExecOutcome[]> {
+    const all = new Array<ExecOutcome>(jobs.length);
+    let left = jobs.length;
+    return new Promise((resolve) => {
+      if (left === 0) return resolve(all);
+      this.runEach(jobs, (indices, outcomes) => {
+        for (let k = 0; k < indices.length; k++) all[indices[k]!] = outcomes[k]!;
+        left -= indices.length;
+        if (left === 0) resolve(all);
+      });
+    });
   }
 
   /**
-   * Runs jobs as one slice per worker and answers per slice, so a caller
-   * can report the fast slices without waiting for the slowest one.
+   * Runs jobs as one slice per worker; `sink` gets every job's outcome (by
+   * its index in `jobs`) as soon as it is known, so a caller can report the
+   * fast ones without waiting for the slowest. Throws only when closed.
    */
-  runParts(jobs: PoolJob[]): PoolPart[] {
-    if (jobs.length === 0) return [];
+  runEach(jobs: PoolJob[], sink: OutcomesSink): void {
+    if (jobs.length === 0) return;
     if (this.closed) throw new Error('the worker pool is closed');
     const targets = jobs.length < this.size ? [this.leastLoaded()] : this.workers;
     const per = Math.ceil(jobs.length / targets.length);
-    const parts: PoolPart[] = [];
-    for (let i = 0, t = 0; i < jobs.length; i += per, t++) {
-      const slice = jobs.slice(i, i + per);
-      parts.push({ offset: i, count: slice.length, outcomes: this.post(targets[t]!, slice) });
-    }
-    return parts;
+    for (let i = 0, t = 0; i < jobs.length; i += per, t++) this.post(targets[t]!, jobs.slice(i, i + per), i, sink);
   }
 
   terminate(): void {
     if (this.closed) return;
     this.closed = true;
     for (const w of this.workers) w.worker.terminate();
-    for (const waiter of this.waiters.values()) waiter.reject(new Error('the worker pool was closed'));
-    this.waiters.clear();
+    for (const [id, waiter] of this.waiters) this.failSlice(id, waiter, 'the worker pool was closed');
   }
 
-  private post(target: PoolWorker, jobs: PoolJob[]): Promise<ExecOutcome[]> {
+  private post(target: PoolWorker, jobs: PoolJob[], offset: number, sink: OutcomesSink): void {
     const id = this.nextId++;
     target.load += jobs.length;
+    this.waiters.set(id, { worker: target, offset, answered: new Array<boolean>(jobs.length).fill(false), left: jobs.length, sink });
     const msg: ToBrowserWorker = { type: 'run', id, programs: jobs.map((j) => j.program), deadlines: jobs.map((j) => j.deadline) };
-    return new Promise((resolve, reject) => {
-      this.waiters.set(id, { worker: target, size: jobs.length, resolve, reject });
-      target.worker.postMessage(msg);
-    });
+    target.worker.postMessage(msg);
   }
 
   private onMessage(msg: FromBrowserWorker): void {
-    if (msg.type !== 'done') return;
+    if (msg.type !== 'outcomes') return;
     const waiter = this.waiters.get(msg.id);
     if (waiter === undefined) return;
-    this.waiters.delete(msg.id);
-    waiter.worker.load -= waiter.size;
-    waiter.resolve(msg.outcomes);
+    const indices: number[] = [];
+    const outcomes: ExecOutcome[] = [];
+    for (let k = 0; k < msg.indices.length; k++) {
+      const i = msg.indices[k]!;
+      if (waiter.answered[i] !== false) continue;
+      waiter.answered[i] = true;
+      indices.push(waiter.offset + i);
+      outcomes.push(msg.outcomes[k]!);
+    }
+    this.settle(msg.id, waiter, indices, outcomes);
   }
 
-  /** A worker that throws at top level has lost its batches: fail them rather than hang. */
+  /** A worker that throws at top level has lost its jobs: fail them rather than hang. */
   private onWorkerError(worker: PoolWorker, message: string): void {
-    for (const [id, waiter] of this.waiters) {
-      if (waiter.worker !== worker) continue;
-      this.waiters.delete(id);
-      worker.load -= waiter.size;
-      waiter.reject(new Error(`a Web Worker failed: ${message}`));
-    }
+    for (const [id, waiter] of this.waiters) if (waiter.worker === worker) this.failSlice(id, waiter, `a Web Worker failed: ${message}`);
+  }
+
+  private failSlice(id: number, waiter: SliceWaiter, message: string): void {
+    const indices: number[] = [];
+    const outcomes: ExecOutcome[] = [];
+    const err = new Error(message);
+    waiter.answered.forEach((done, i) => {
+      if (done) return;
+      waiter.answered[i] = true;
+      indices.push(waiter.offset + i);
+      outcomes.push(failedOutcome(err, 0));
+    });
+    this.settle(id, waiter, indices, outcomes);
+  }
+
+  private settle(id: number, waiter: SliceWaiter, indices: number[], outcomes: ExecOutcome[]): void {
+    if (indices.length === 0) return;
+    waiter.left -= indices.length;
+    waiter.worker.load -= indices.length;
+    if (waiter.left === 0) this.waiters.delete(id);
+    waiter.sink(indices, outcomes);
   }
 
   private leastLoaded(): PoolWorker {
@@ -142,7 +181,7 @@ export class WorkerPool {
   }
 }
 
-function startWorker(workerUrl: string, origin: string, gpu: boolean): PoolWorker {
+function startWorker(workerUrl: string, origin: string, gpu: boolean, fetchConcurrency: number): PoolWorker {
   const worker = new Worker(sameOriginScriptUrl(workerUrl));
   const ready = new Promise<GpuReport | undefined>((resolve, reject) => {
     const onMessage = (event: MessageEvent<FromBrowserWorker>): void => {
@@ -153,7 +192,7 @@ function startWorker(workerUrl: string, origin: string, gpu: boolean): PoolWorke
     worker.addEventListener('message', onMessage);
     worker.addEventListener('error', (event) => reject(new Error(`the Web Worker ${workerUrl} failed to start: ${event.message}`)), { once: true });
   });
-  const init: ToBrowserWorker = { type: 'init', origin, gpu };
+  const init: ToBrowserWorker = { type: 'init', origin, gpu, fetch_concurrency: fetchConcurrency };
   worker.postMessage(init);
   return { worker, ready, load: 0 };
 }

@@ -8,10 +8,9 @@ import type { WindowContext } from '../../data/window.js';
 import { executeProgram } from '../node-worker/execute-program.js';
 import type { ExecOutcome } from '../../substrates/substrate.js';
 import {
-  CLOSE_CODES, NODE_WS_PATH, PROTOCOL_VERSION,
-  type Assignment, type NodeResult, type RegisterMessage,
-} from '../../substrates/node-pool/protocol.js';
-import { parseDispatcherMessage } from './dispatcher-messages.js';
+  CLOSE_CODES, NODE_MAX_INBOUND_BYTES, NODE_WS_PATH, PRE_REGISTER_MAX_BYTES, PROTOCOL_VERSION, ProtocolViolation, encodeMessage, parseDispatcherMessage,
+  type Assignment, type DispatcherMessage, type NodeMessage, type NodeResult, type RegisterMessage,
+} from '../../node-protocol/index.js';
 import { createVolunteerWindowContext } from './volunteer-window-context.js';
 
 export interface VolunteerOptions {
@@ -93,8 +92,8 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
     ...(opts.token === undefined ? {} : { token: opts.token }),
   };
 
-  const send = (value: object): void => {
-    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(value));
+  const send = (value: NodeMessage): void => {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(encodeMessage(value));
   };
 
   const flush = (): void => {
@@ -125,14 +124,23 @@ export function startVolunteer(opts: VolunteerOptions): Volunteer {
 
   const connect = (): void => {
     reconnectTimer = null;
-    const ws = new WebSocket(url, { maxPayload: 512 * 1024 * 1024, perMessageDeflate: false });
+    const ws = new WebSocket(url, { maxPayload: NODE_MAX_INBOUND_BYTES, perMessageDeflate: false });
     socket = ws;
-    ws.on('open', () => ws.send(JSON.stringify(register)));
+    let maxInbound = PRE_REGISTER_MAX_BYTES;
+    ws.on('open', () => ws.send(encodeMessage(register)));
     ws.on('message', (data, isBinary) => {
-      const msg = isBinary ? null : parseDispatcherMessage(data.toString());
-      if (msg === null) return;
+      let msg: DispatcherMessage;
+      try {
+        msg = parseDispatcherMessage(isBinary ? data : data.toString(), maxInbound);
+      } catch (err) {
+        if (!(err instanceof ProtocolViolation)) throw err;
+        // a frame we cannot trust is dropped whole; the dispatcher's timeouts cover any job in it
+        log.warn({ event: 'bad_frame', error: err.message }, 'ignoring a bad frame from the dispatcher');
+        return;
+      }
       switch (msg.type) {
         case 'registered':
+          maxInbound = NODE_MAX_INBOUND_BYTES;
           reconnectBackoff.reset();
           log.info({ event: 'registered', node: msg.node_id, slots }, `registered with ${url} as ${msg.node_id}`);
           if (heartbeat) clearInterval(heartbeat);

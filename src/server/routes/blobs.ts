@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PacketFSError } from '../../errors.js';
 import type { BlobInfo, ServedDispatcher } from '../served-dispatcher.js';
@@ -69,7 +70,22 @@ async function sendBlob(request: FastifyRequest, reply: FastifyReply, dispatcher
   if (range.kind === 'partial') void reply.code(206).header('content-range', `bytes ${start}-${end}/${info.size}`);
   void reply.header('content-length', String(end - start + 1));
   if (request.method === 'HEAD' || end < start) return reply.send();
-  return reply.send(await dispatcher.blobs.openReadStream(info.blob_id, start, end));
+  // opened (and checked) before any byte is sent, so a blob deleted meanwhile is still a clean 404
+  const body = await dispatcher.blobs.openRange(info.blob_id, start, end);
+  // The bytes go straight to the socket through two reused buffers (file-range-sender.ts)
+  // instead of through a stream pipe that allocates a buffer per chunk.
+  void reply.hijack();
+  const res = reply.raw;
+  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  try {
+    await body.writeTo(res);
+    res.end();
+  } catch (err) {
+    // headers are out: the only honest signal left is a cut connection (fewer bytes than content-length)
+    request.log.warn({ err, blob_id: info.blob_id }, 'blob range reply failed mid-way');
+    res.destroy();
+  }
+  return reply;
 }
 
 /** Passes the upload through, failing as soon as it grows past the limit (chunked uploads declare no length). */

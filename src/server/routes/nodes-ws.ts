@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { NodePool } from '../../substrates/node-pool/node-pool.js';
 import type { NodeService } from '../../dispatcher/node-service.js';
-import { CLOSE_CODES, NODE_WS_PATH } from '../../substrates/node-pool/protocol.js';
+import { CLOSE_CODES, NODE_WS_PATH } from '../../node-protocol/index.js';
 import type { BlobUrlSigner } from '../../data/blob-url-signing.js';
 
 /** A served dispatcher that runs browser/volunteer nodes exposes their pool. */

@@ -1,3 +1,4 @@
+import { LocalProgressShelf, type ProgressShelf } from '../progress-shelf.js';
 import { PacketFSError } from '../../errors.js';
 import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } from '../../job/types.js';
 import type {
@@ -78,6 +79,7 @@ export const MEMORY_DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024;
 
 export class MemoryJobStore implements JobStore {
   readonly kind = 'memory';
+  readonly progress: ProgressShelf;
 
   private readonly now: () => number;
   private readonly resultTtlMs: number;
@@ -113,6 +115,7 @@ export class MemoryJobStore implements JobStore {
   constructor(opts: StoreOptions & { now?: () => number } = {}) {
     this.now = opts.now ?? Date.now;
     this.resultTtlMs = nonNegative(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
+    this.progress = new LocalProgressShelf(this.resultTtlMs, this.now);
     this.metrics = new RingBuffer<MetricRecord>(Math.floor(nonNegative(opts.metricsLimit ?? 10_000, 'metricsLimit')));
     this.maxResults = Math.floor(nonNegative(opts.maxResults ?? MEMORY_DEFAULT_MAX_RESULTS, 'maxResults'));
     this.maxResultBytes = nonNegative(opts.maxResultBytes ?? MEMORY_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');

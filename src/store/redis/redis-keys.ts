@@ -51,6 +51,8 @@ export interface RedisKeys {
   snapshotIndex: string;
   /** dashboard: one dispatcher's live snapshot, expiring on its own */
   snapshot(dispatcherId: string): string;
+  /** a split parent's progress, written by the dispatcher coordinating it (see redis-progress-shelf.ts) */
+  progress(jobId: string): string;
   /** spend of one period (`d:YYYY-MM-DD`, `m:YYYY-MM`): hash substrate → USD (docs/costs.md) */
   spend(period: string): string;
 }
@@ -102,6 +104,7 @@ export function redisKeys(prefix: string, queueName: string, tag = queueName): R
     ingressSeq: `{${ingress}}:seq`,
     snapshotIndex: `${prefix}:{${queueName}}:dash:dispatchers`,
     snapshot: (dispatcherId) => `${prefix}:{${queueName}}:dash:snapshot:${dispatcherId}`,
+    progress: (jobId) => `${prefix}:{${queueName}}:progress:${jobId}`,
     spend: (period) => `${prefix}:{${queueName}}:spend:${period}`,
   };
 }

@@ -1,3 +1,4 @@
+import { RedisProgressShelf } from './redis-progress-shelf.js';
 import type { Cluster, Redis } from 'ioredis';
 import { PacketFSError, type ErrorBody } from '../../errors.js';
 import { TERMINAL_STATUSES, type JobSpec, type JobStatus, type MetricRecord, type ResultRecord } from '../../job/types.js';
@@ -121,6 +122,7 @@ interface Shard {
 export class RedisJobStore implements JobStore {
   readonly kind = 'redis';
   readonly snapshots: RedisSnapshotBoard;
+  readonly progress: RedisProgressShelf;
 
   /** the queue's keys: shard 0's queue keys, and the original's keys, done channel and dashboard keys shared by all shards */
   private readonly keys: RedisKeys;
@@ -187,6 +189,7 @@ export class RedisJobStore implements JobStore {
     this.keys = this.shards[0]!.keys;
     this.snapshots = new RedisSnapshotBoard(redis, { index: this.keys.snapshotIndex, snapshot: this.keys.snapshot });
     this.resultTtlMs = positiveInt(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
+    this.progress = new RedisProgressShelf(redis, this.keys.progress, this.resultTtlMs);
     this.metricsLimit = nonNegativeInt(opts.metricsLimit ?? 10_000, 'metricsLimit');
     this.maxResults = nonNegativeInt(opts.maxResults ?? REDIS_DEFAULT_MAX_RESULTS, 'maxResults');
     this.maxResultBytes = nonNegativeInt(opts.maxResultBytes ?? REDIS_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');

@@ -1,3 +1,4 @@
+import { LocalProgressShelf, type ProgressShelf } from '../progress-shelf.js';
 import type Database from 'better-sqlite3';
 import { PacketFSError } from '../../errors.js';
 import type { AttemptError, JobSpec, JobStatus, MetricRecord, ResultRecord } from '../../job/types.js';
@@ -101,6 +102,8 @@ const STATUS_OF: readonly JobStatus[] = ['queued', 'queued', 'running', 'succeed
 
 export class SqliteJobStore implements JobStore {
   readonly kind = 'sqlite';
+  /** one process holds the store (open-database.ts), so its progress shelf is that process's memory */
+  readonly progress: ProgressShelf;
   readonly path: string;
 
   private readonly db: Database.Database;
@@ -171,6 +174,7 @@ export class SqliteJobStore implements JobStore {
     this.now = opts.now ?? Date.now;
     this.logger = opts.logger ?? silentLogger;
     this.resultTtlMs = nonNegative(opts.resultTtlMs ?? DAY_MS, 'resultTtlMs');
+    this.progress = new LocalProgressShelf(this.resultTtlMs, this.now);
     this.metricsLimit = Math.floor(nonNegative(opts.metricsLimit ?? 10_000, 'metricsLimit'));
     this.maxResults = Math.floor(nonNegative(opts.maxResults ?? SQLITE_DEFAULT_MAX_RESULTS, 'maxResults'));
     this.maxResultBytes = nonNegative(opts.maxResultBytes ?? SQLITE_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');

@@ -8,9 +8,9 @@ import { networkOf } from '../../trust/network.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { ExecOutcome, ExecRequest } from '../substrate.js';
 import {
-  CLOSE_CODES, LIMITS, parseNodeMessage, ProtocolViolation,
+  CLOSE_CODES, LIMITS, encodeMessage, parseNodeMessage, ProtocolViolation,
   type Assignment, type NodeCapabilities, type NodeKind, type NodeResult, type RegisterMessage,
-} from './protocol.js';
+} from '../../node-protocol/index.js';
 
 /**
  * The pool of WebSocket nodes (browsers and Node.js volunteers) behind the
@@ -415,7 +415,7 @@ export class NodePool {
   expel(nodeId: string, reason: string): boolean {
     const node = this.byId.get(nodeId);
     if (node === undefined) return false;
-    node.conn.transport.send(JSON.stringify({ type: 'error', code: 'UNAUTHORIZED', message: reason }));
+    node.conn.transport.send(encodeMessage({ type: 'error', code: 'UNAUTHORIZED', message: truncate(reason, LIMITS.maxErrorMessageLength) }));
     this.disconnect(node.conn, CLOSE_CODES.unauthorized, truncate(`UNAUTHORIZED: ${reason}`, 120));
     return true;
   }
@@ -469,7 +469,7 @@ export class NodePool {
     totals.slots += node.grant;
     totals.announced += node.slots;
     if (totals.maxMemoryMb !== null) totals.maxMemoryMb = Math.max(totals.maxMemoryMb, memoryMb);
-    conn.transport.send(JSON.stringify({
+    conn.transport.send(encodeMessage({
       type: 'registered', node_id: id, heartbeat_ms: this.heartbeatMs,
       max_message_bytes: this.maxMessageBytes, max_batch: LIMITS.maxBatch,
     }));
@@ -493,7 +493,7 @@ export class NodePool {
     }
     node.inFlight += reqs.length;
     this.kinds[node.kind].inFlight += reqs.length;
-    node.conn.transport.send(JSON.stringify({ type: 'assign', jobs }));
+    node.conn.transport.send(encodeMessage({ type: 'assign', jobs }));
   }
 
   /**
@@ -610,7 +610,7 @@ export class NodePool {
 
   private refuse(conn: PoolConnection, code: string, message: string, closeCode: number): void {
     this.logger.warn({ event: 'node_refused', code, reason: message, address: conn.transport.remoteAddress }, 'node connection refused');
-    conn.transport.send(JSON.stringify({ type: 'error', code, message }));
+    conn.transport.send(encodeMessage({ type: 'error', code, message: truncate(message, LIMITS.maxErrorMessageLength) }));
     // WebSocket close reasons are limited to 123 bytes.
     this.disconnect(conn, closeCode, truncate(`${code}: ${message}`, 120));
   }

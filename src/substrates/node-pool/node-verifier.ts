@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import { toErrorBody } from '../../errors.js';
 import type { ExecOutcome, ExecRequest, Substrate } from '../substrate.js';
 import type { NodeFilter, NodePool, PoolNode } from './node-pool.js';
-import type { NodeKind } from './protocol.js';
+import type { NodeKind } from '../../node-protocol/index.js';
 import { ArbiterQueue } from './arbiter-queue.js';
 
 /**

@@ -2,7 +2,7 @@ import type { Capabilities } from '../../scheduler/capabilities.js';
 import type { ExecOutcome, ExecRequest, HealthReport, Substrate } from '../substrate.js';
 import type { NodePool } from './node-pool.js';
 import type { NodeVerifier } from './node-verifier.js';
-import type { NodeKind } from './protocol.js';
+import type { NodeKind } from '../../node-protocol/index.js';
 
 export interface PoolSubstrateOptions {
   name: string;

@@ -1,91 +1,22 @@
-import type { ProgramSpec } from '../../job/types.js';
-import type { OpResult } from '../../ops/types.js';
-import type { ErrorBody } from '../../errors.js';
+import type { OpResult } from '../ops/types.js';
+import {
+  LIMITS, PROTOCOL_VERSION,
+  type Assignment, type DispatcherMessage, type NodeCapabilities, type NodeMessage, type NodeResult, type RegisterMessage, type ResultsMessage,
+} from './messages.js';
 
 /**
- * Node protocol v1 (docs/protocol.md): the messages a browser or Node.js node
- * and the dispatcher exchange over /v1/nodes/ws, as JSON text frames.
- * Runtime-neutral (no Node imports): the browser runtime builds against it too.
+ * The one parser of node protocol v1, for both directions: the dispatcher
+ * reads node frames with parseNodeMessage, browser tabs and `packetfs
+ * worker` read dispatcher frames with parseDispatcherMessage. Every end
+ * holds a frame to the same rules: JSON text, within the size limit, an
+ * object whose known fields have the documented types and bounds (LIMITS);
+ * unknown fields are ignored, so additive changes need no version bump.
+ * What each end does with a violation differs (the dispatcher closes with
+ * 4400 naming the field; a node drops the frame and the dispatcher's
+ * timeouts cover its jobs), the verdict does not. Runtime-neutral.
  */
-export const PROTOCOL_VERSION = 1;
-export const NODE_WS_PATH = '/v1/nodes/ws';
 
-/** Close codes; 1009 (message too big) comes from the WebSocket layer itself. */
-export const CLOSE_CODES = Object.freeze({
-  normal: 1000,
-  goingAway: 1001,
-  tooBig: 1009,
-  unauthorized: 4001,
-  invalidMessage: 4400,
-  registerTimeout: 4408,
-  heartbeatMissed: 4409,
-});
-
-export type NodeKind = 'browser' | 'node';
-
-export interface NodeCapabilities {
-  cores: number;
-  device_memory_gb?: number;
-  wasm: boolean;
-  shared_array_buffer: boolean;
-  webgl2: boolean;
-  webgpu: boolean;
-  user_agent: string;
-}
-
-export interface RegisterMessage {
-  type: 'register';
-  protocol: number;
-  kind: NodeKind;
-  slots: number;
-  token?: string;
-  node_id?: string;
-  capabilities: NodeCapabilities;
-}
-
-export type NodeResult =
-  | { assignment_id: string; ok: true; result: OpResult | OpResult[]; bytes_processed: number; exec_time_ms: number }
-  | { assignment_id: string; ok: false; error: ErrorBody; retryable: boolean; exec_time_ms: number };
-
-export interface ResultsMessage { type: 'results'; results: NodeResult[] }
-export interface HeartbeatMessage { type: 'heartbeat'; free_slots?: number }
-export interface ByeMessage { type: 'bye' }
-
-export type NodeMessage = RegisterMessage | ResultsMessage | HeartbeatMessage | ByeMessage;
-
-export interface RegisteredMessage {
-  type: 'registered';
-  node_id: string;
-  heartbeat_ms: number;
-  max_message_bytes: number;
-  max_batch: number;
-}
-
-export interface Assignment {
-  assignment_id: string;
-  job_id: string;
-  program: ProgramSpec;
-  timeout_ms: number;
-}
-
-export interface AssignMessage { type: 'assign'; jobs: Assignment[] }
-export interface DrainMessage { type: 'drain' }
-export interface ErrorMessage { type: 'error'; code: string; message: string }
-
-export type DispatcherMessage = RegisteredMessage | AssignMessage | DrainMessage | ErrorMessage;
-
-/** Bounds of what a node may declare or send. */
-export const LIMITS = Object.freeze({
-  maxSlots: 1024,
-  maxBatch: 4096,
-  maxIdLength: 128,
-  maxTokenLength: 1024,
-  maxUserAgentLength: 512,
-  maxErrorMessageLength: 4096,
-  maxResultOps: 64,
-});
-
-/** A message that breaks the protocol; the connection is closed with 4400 and this text. */
+/** A frame that breaks the protocol; `path` names the field at fault ('$' for the frame). */
 export class ProtocolViolation extends Error {
   constructor(readonly path: string, message: string) {
     super(`${path}: ${message}`);
@@ -95,19 +26,9 @@ export class ProtocolViolation extends Error {
 
 type Obj = Record<string, unknown>;
 
-/**
- * Parses and validates one node → dispatcher frame. Unknown fields are
- * ignored (so additive changes need no version bump); known ones must have
- * the documented type and bounds.
- */
+/** Node → dispatcher. */
 export function parseNodeMessage(text: string): NodeMessage {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ProtocolViolation('$', 'not JSON');
-  }
-  const msg = object(value, '$');
+  const msg = object(parseJson(text), '$');
   switch (msg.type) {
     case 'register': return parseRegister(msg);
     case 'results': return parseResults(msg);
@@ -118,6 +39,68 @@ export function parseNodeMessage(text: string): NodeMessage {
     case 'bye': return { type: 'bye' };
     default: throw new ProtocolViolation('type', 'must be register, results, heartbeat or bye');
   }
+}
+
+/**
+ * Dispatcher → node. `data` is what the socket delivered (a node refuses
+ * binary frames); `maxBytes` the node's limit (PRE_REGISTER_MAX_BYTES until
+ * `registered` announces max_message_bytes). Programs inside an assignment
+ * are only checked to be objects here: each is validated when it runs, so
+ * one bad job fails alone.
+ */
+export function parseDispatcherMessage(data: unknown, maxBytes: number): DispatcherMessage {
+  if (typeof data !== 'string') throw new ProtocolViolation('$', 'expected a JSON text frame');
+  // UTF-16 length is a lower bound of the UTF-8 size: enough to refuse the obviously too big before parsing
+  if (data.length > maxBytes) throw new ProtocolViolation('$', `frame of ${data.length} characters is over the ${maxBytes}-byte limit`);
+  const msg = object(parseJson(data), '$');
+  switch (msg.type) {
+    case 'registered': {
+      const nodeId = str(msg.node_id, 'node_id', LIMITS.maxIdLength);
+      if (!NODE_ID.test(nodeId)) throw new ProtocolViolation('node_id', 'may hold letters, digits and . _ : - only');
+      return {
+        type: 'registered', node_id: nodeId,
+        heartbeat_ms: int(msg.heartbeat_ms, 'heartbeat_ms', 1, LIMITS.maxHeartbeatMs),
+        max_message_bytes: int(msg.max_message_bytes, 'max_message_bytes', 1, LIMITS.maxMessageBytes),
+        max_batch: int(msg.max_batch, 'max_batch', 1, LIMITS.maxBatch),
+      };
+    }
+    case 'assign': {
+      if (!Array.isArray(msg.jobs) || msg.jobs.length === 0 || msg.jobs.length > LIMITS.maxBatch) {
+        throw new ProtocolViolation('jobs', `must be an array of 1..${LIMITS.maxBatch} assignments`);
+      }
+      const jobs = new Array<Assignment>(msg.jobs.length);
+      for (let i = 0; i < jobs.length; i++) jobs[i] = parseAssignment(msg.jobs[i], `jobs[${i}]`);
+      return { type: 'assign', jobs };
+    }
+    case 'drain': return { type: 'drain' };
+    case 'error': return { type: 'error', code: errorCode(msg.code, 'code'), message: str(msg.message, 'message', LIMITS.maxErrorMessageLength) };
+    default: throw new ProtocolViolation('type', 'must be registered, assign, drain or error');
+  }
+}
+
+/** Serialises a frame (one place, so every send of every end goes through the protocol's types). */
+export function encodeMessage(msg: NodeMessage | DispatcherMessage): string {
+  return JSON.stringify(msg);
+}
+
+const NODE_ID = /^[A-Za-z0-9._:-]+$/;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolViolation('$', 'not JSON');
+  }
+}
+
+function parseAssignment(value: unknown, path: string): Assignment {
+  const a = object(value, path);
+  return {
+    assignment_id: str(a.assignment_id, `${path}.assignment_id`, LIMITS.maxIdLength),
+    job_id: str(a.job_id, `${path}.job_id`, LIMITS.maxJobIdLength),
+    program: object(a.program, `${path}.program`) as unknown as Assignment['program'],
+    timeout_ms: int(a.timeout_ms, `${path}.timeout_ms`, 1, LIMITS.maxTimeoutMs),
+  };
 }
 
 function parseRegister(msg: Obj): RegisterMessage {
@@ -144,7 +127,7 @@ function parseRegister(msg: Obj): RegisterMessage {
   if (msg.token !== undefined) register.token = str(msg.token, 'token', LIMITS.maxTokenLength);
   if (msg.node_id !== undefined) {
     register.node_id = str(msg.node_id, 'node_id', LIMITS.maxIdLength);
-    if (!/^[A-Za-z0-9._:-]+$/.test(register.node_id)) throw new ProtocolViolation('node_id', 'may hold letters, digits and . _ : - only');
+    if (!NODE_ID.test(register.node_id)) throw new ProtocolViolation('node_id', 'may hold letters, digits and . _ : - only');
   }
   return register;
 }
@@ -171,11 +154,9 @@ function parseResult(value: unknown, path: string): NodeResult {
   }
   if (r.ok !== false) throw new ProtocolViolation(`${path}.ok`, 'must be true or false');
   const error = object(r.error, `${path}.error`);
-  const code = str(error.code, `${path}.error.code`, 64);
-  if (!/^[A-Z][A-Z0-9_]*$/.test(code)) throw new ProtocolViolation(`${path}.error.code`, 'must be an UPPER_SNAKE_CASE code');
   return {
     assignment_id, ok: false, exec_time_ms,
-    error: { code, message: str(error.message, `${path}.error.message`, LIMITS.maxErrorMessageLength) },
+    error: { code: errorCode(error.code, `${path}.error.code`), message: str(error.message, `${path}.error.message`, LIMITS.maxErrorMessageLength) },
     retryable: bool(r.retryable, `${path}.retryable`),
   };
 }
@@ -197,6 +178,12 @@ function opResult(value: unknown, path: string): OpResult {
     if (!fine) throw new ProtocolViolation(`${path}.${k}`, 'must be a finite number or a short string');
   }
   return o as unknown as OpResult;
+}
+
+function errorCode(value: unknown, path: string): string {
+  const code = str(value, path, LIMITS.maxErrorCodeLength);
+  if (!/^[A-Z][A-Z0-9_]*$/.test(code)) throw new ProtocolViolation(path, 'must be an UPPER_SNAKE_CASE code');
+  return code;
 }
 
 function object(value: unknown, path: string): Obj {
