@@ -14,6 +14,7 @@ import { table } from './stats.js';
 import { benchBlobHttp } from './blob-http-bench.js';
 import { benchSplit } from './split-bench.js';
 import { benchDataUrlRss } from './dataurl-rss-bench.js';
+import { benchValidate } from './validate-bench.js';
 import { benchBudget, benchGate } from './budget-bench.js';
 
 /**
@@ -46,6 +47,19 @@ const suites: Record<string, Suite> = {
     const r = await benchHttp();
     console.log('\nHTTP, batches of 10,000 to a `packetfs serve` process\n' + table([
       { jobs: r.jobs, seconds: r.seconds, 'jobs/s': Math.round(r.jobsPerSec), 'lone p50 ms': r.loneLatencyMs.p50, 'lone p99 ms': r.loneLatencyMs.p99 },
+    ]));
+    return r;
+  },
+  validate: async () => {
+    const r = await benchValidate();
+    console.log(`\nvalidating a ${r.batch.toLocaleString('en')}-job batch (median of 40; JSON.parse of the same body is the floor)\n` + table([
+      { what: 'JSON.parse of the body', 'median ms': r.jsonParse.medianMs, 'best ms': r.jsonParse.bestMs, 'jobs/s': r.jsonParse.jobsPerSec },
+      { what: 'normalizeJobs (validate + normalise)', 'median ms': r.validate.medianMs, 'best ms': r.validate.bestMs, 'jobs/s': r.validate.jobsPerSec },
+      { what: 'HTTP POST to 202 (serve, memory store)', 'median ms': r.httpSubmit.medianMs, 'best ms': '', 'jobs/s': r.httpSubmit.jobsPerSec },
+      ...(r.baseline === null ? [] : [
+        { what: 'normalizeJobs, this build (interleaved)', 'median ms': r.baseline.this.medianMs, 'best ms': r.baseline.this.bestMs, 'jobs/s': Math.round(r.batch / (r.baseline.this.medianMs / 1000)) },
+        { what: 'normalizeJobs, VALIDATE_BASELINE build', 'median ms': r.baseline.baseline.medianMs, 'best ms': r.baseline.baseline.bestMs, 'jobs/s': Math.round(r.batch / (r.baseline.baseline.medianMs / 1000)) },
+      ]),
     ]));
     return r;
   },

@@ -4,3 +4,5 @@ import type { Plugin } from 'esbuild';
 export function buildRuntimes(opts?: { outDir?: string; minify?: boolean }): Promise<string[]>;
 /** The esbuild plugin that gives a workerd bundle its kernels as a kernels.wasm module import. */
 export const workerdKernels: Plugin;
+/** The esbuild plugin that gives the Vercel Edge bundle its kernels as a kernels.wasm?module import. */
+export const vercelEdgeKernels: Plugin;

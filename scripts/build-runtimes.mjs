@@ -3,7 +3,8 @@
  * Bundles the worker core for each remote runtime (docs/runtimes.md):
  *   dist/runtimes/cloudflare/worker.js  ES module for workerd (no Node APIs),
  *                                       with kernels.wasm beside it
- *   dist/runtimes/vercel/edge.js        ES module for Vercel Edge (no Node APIs)
+ *   dist/runtimes/vercel/edge.js        ES module for Vercel Edge (no Node APIs),
+ *                                       with kernels.wasm beside it
  *   dist/runtimes/lambda/handler.js     ES module for Node 20 Lambda, with a
  *                                       package.json {"type":"module"} beside it
  *                                       so Lambda loads the .js file as ESM
@@ -20,26 +21,32 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WEB_RUNTIME = { platform: 'neutral', mainFields: ['module', 'main'], conditions: ['workerd', 'worker', 'browser'] };
 
 /**
- * workerd refuses to compile wasm bytes at run time, so the Cloudflare bundle
- * takes the kernels as a `.wasm` module import: src/ops/wasm/kernels-module.ts
- * is swapped for src/runtimes/cloudflare/kernels-module.ts, the .wasm import
- * stays external and kernels.wasm is copied beside worker.js.
+ * workerd and Vercel Edge refuse to compile wasm bytes at run time, so their
+ * bundles take the kernels as a `.wasm` module import, compiled ahead of time
+ * by the platform: src/ops/wasm/kernels-module.ts is swapped for the runtime's
+ * own `replacement`, its .wasm import stays external, and kernels.wasm is
+ * copied beside the bundle.
  */
-export const workerdKernels = {
-  name: 'workerd-kernels',
-  setup(build) {
-    const portable = path.join(ROOT, 'src/ops/wasm/kernels-module.js');
-    build.onResolve({ filter: /kernels-module\.js$/ }, (args) =>
-      path.resolve(args.resolveDir, args.path) === portable
-        ? { path: path.join(ROOT, 'src/runtimes/cloudflare/kernels-module.ts') }
-        : undefined);
-    build.onResolve({ filter: /\.wasm$/ }, (args) => ({ path: args.path, external: true }));
-  },
-};
+function moduleKernels(name, replacement) {
+  return {
+    name,
+    setup(build) {
+      const portable = path.join(ROOT, 'src/ops/wasm/kernels-module.js');
+      build.onResolve({ filter: /kernels-module\.js$/ }, (args) =>
+        path.resolve(args.resolveDir, args.path) === portable ? { path: path.join(ROOT, replacement) } : undefined);
+      build.onResolve({ filter: /\.wasm(\?module)?$/ }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+/** workerd: `import kernels from './kernels.wasm'`, a CompiledWasm module (deploy/wrangler.toml). */
+export const workerdKernels = moduleKernels('workerd-kernels', 'src/runtimes/cloudflare/kernels-module.ts');
+/** Vercel Edge: `import kernels from './kernels.wasm?module'`, as Vercel documents for Edge Functions. */
+export const vercelEdgeKernels = moduleKernels('vercel-edge-kernels', 'src/runtimes/vercel/kernels-module.ts');
 
 const TARGETS = [
   { entry: 'src/runtimes/cloudflare/worker.ts', out: 'cloudflare/worker.js', wasmFile: 'cloudflare/kernels.wasm', plugins: [workerdKernels], ...WEB_RUNTIME },
-  { entry: 'src/runtimes/vercel/edge.ts', out: 'vercel/edge.js', ...WEB_RUNTIME },
+  { entry: 'src/runtimes/vercel/edge.ts', out: 'vercel/edge.js', wasmFile: 'vercel/kernels.wasm', plugins: [vercelEdgeKernels], ...WEB_RUNTIME },
   { entry: 'src/runtimes/lambda/handler.ts', out: 'lambda/handler.js', platform: 'node' },
 ];
 

@@ -6,7 +6,8 @@
  * Paths follow the tests: test/helpers/redis-server.ts (REDIS_SERVER_BIN or
  * the usual locations), test/browser/chromium.ts (/usr/bin/chromium), and
  * python3 on the PATH (the vector generator and the Python client's tests),
- * cc on the PATH (scripts/build-native.mjs builds the addon the ops tests load).
+ * cc on the PATH (scripts/build-native.mjs builds the addon the ops tests load),
+ * script on the PATH (test/cli/top-tty.test.ts; in every Debian base system).
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -39,6 +40,7 @@ const checks = [
   { what: 'Chromium at /usr/bin/chromium (the browser runtime tests)', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
   { what: 'python3 (the vector generator and the Python client tests)', pkg: 'python3', ok: () => onPath('python3') },
   { what: 'cc (the build compiles the native kernels addon; its tests need it)', pkg: 'gcc', ok: () => onPath('cc') },
+  { what: 'script from util-linux (runs `packetfs top` in a pseudo-terminal)', pkg: 'bsdutils', ok: () => onPath('script') },
 ];
 
 const missing = checks.filter((c) => !c.ok());

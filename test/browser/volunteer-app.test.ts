@@ -2,15 +2,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { call, serveDispatcher, type Served } from '../server/harness.js';
+import { eventually } from '../helpers/redis-server.js';
+import { call, NINE_DIGITS_B64, serveDispatcher, type Served } from '../server/harness.js';
 import { ensureBrowserAssets, launchChromium } from './chromium.js';
 import { testOutputDir } from './test-output.js';
 
 /**
  * /volunteer as an installable app, in real headless Chromium: a valid
  * manifest with real PNG icons, a consent screen before anything runs, its
- * own Service Worker with an offline page, pauses on battery, and counters
- * that keep counting across Stop/Start.
+ * own Service Worker with an offline page, pauses on battery and (if chosen)
+ * while hidden, and counters that keep counting across Stop/Start.
  */
 let served: Served;
 let browser: Browser;
@@ -89,6 +90,8 @@ test('consent comes first; once given, the app Service Worker registers, control
     assert.equal(await page.isVisible('#toggle'), true);
     assert.equal(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL), `${served.url}/volunteer-sw.js`);
 
+    await page.screenshot({ path: join(await testOutputDir(), 'volunteer-desktop.png'), fullPage: true });
+
     await context.setOffline(true);
     await page.goto(`${served.url}/volunteer`);
     await page.waitForSelector('body[data-page="offline"]', { timeout: 10_000 });
@@ -118,6 +121,45 @@ async function fakeBattery(context: BrowserContext, charging: boolean, level: nu
 
 const state = (page: Page): Promise<string | undefined> => page.evaluate(() => document.body.dataset.state);
 
+/** Runs `count` jobs on the browser substrate (the page's node) to completion. */
+async function runOnBrowser(count: number): Promise<void> {
+  const ids = await served.dispatcher.submitJobs(Array.from({ length: count }, () => ({ substrates: ['browser'], program: { op: 'crc32c', data: NINE_DIGITS_B64 } })));
+  for (const { job_id } of ids) assert.equal((await served.dispatcher.getResult(job_id, { wait: 15 }))?.status, 'succeeded');
+}
+
+test('with "pause while hidden" chosen, hiding the page pauses the node and showing it resumes', async () => {
+  const context = await browser.newContext();
+  // headless pages are never hidden: the page's visibility is driven here, `window.__visibility.set(state)` fires the event
+  await context.addInitScript(() => {
+    let current: DocumentVisibilityState = 'visible';
+    Object.defineProperty(document, 'visibilityState', { get: () => current });
+    Object.defineProperty(document, 'hidden', { get: () => current === 'hidden' });
+    (window as unknown as { __visibility: { set(v: DocumentVisibilityState): void } }).__visibility = {
+      set(v) { current = v; document.dispatchEvent(new Event('visibilitychange')); },
+    };
+  });
+  const page = await context.newPage();
+  const setVisibility = (v: string) => page.evaluate((value) => (window as unknown as { __visibility: { set(v: string): void } }).__visibility.set(value), v);
+  try {
+    await page.goto(`${served.url}/volunteer?autostart=1`);
+    await page.waitForSelector('body[data-state="registered"]', { timeout: 15_000 });
+    // not chosen (the default): hiding changes nothing
+    await setVisibility('hidden');
+    assert.equal(await state(page), 'registered');
+    await setVisibility('visible');
+    await page.check('#pause-hidden');
+    await setVisibility('hidden');
+    await page.waitForSelector('body[data-state="paused"]', { timeout: 15_000 });
+    assert.equal(await page.textContent('#status'), 'paused: page hidden');
+    await eventually('the paused page leaving the dispatcher', async () => (served.dispatcher.nodes!.views().length === 0 ? true : undefined));
+    await setVisibility('visible');
+    await page.waitForSelector('body[data-state="registered"]', { timeout: 15_000 });
+    assert.equal(await page.evaluate(() => localStorage.getItem('packetfs.volunteer.pauseHidden')), 'true');
+  } finally {
+    await context.close();
+  }
+});
+
 test('on battery below the threshold the node pauses (leaves the dispatcher) and resumes when charging', async () => {
   const context = await browser.newContext();
   await fakeBattery(context, false, 0.2);
@@ -146,6 +188,8 @@ test('time donated and jobs done keep counting across Stop and Start; the phone 
   try {
     await page.goto(`${served.url}/volunteer?autostart=1`);
     await page.waitForSelector('body[data-state="registered"]', { timeout: 15_000 });
+    await runOnBrowser(3);
+    await page.waitForFunction(() => document.getElementById('jobs')!.textContent === '3', null, { timeout: 15_000 });
     await page.waitForFunction(() => (window as unknown as { packetfs: { getMetrics(): { donatedMs: number } } }).packetfs.getMetrics().donatedMs >= 1000, null, { timeout: 15_000 });
     await page.click('#toggle');
     assert.equal(await state(page), 'stopped');
@@ -155,6 +199,9 @@ test('time donated and jobs done keep counting across Stop and Start; the phone 
     await page.click('#toggle');
     await page.waitForSelector('body[data-state="registered"]', { timeout: 15_000 });
     assert.ok(await donated() >= stopped, 'time donated did not reset on Start');
+    assert.equal(await page.textContent('#jobs'), '3', 'jobs done did not reset on Start');
+    await runOnBrowser(2);
+    await page.waitForFunction(() => document.getElementById('jobs')!.textContent === '5', null, { timeout: 15_000 });
     // a CPU-share change starts a runtime of the new size; the page's counters carry over
     const before = await page.textContent('#donated');
     await page.$eval('#share', (input) => {
@@ -163,7 +210,9 @@ test('time donated and jobs done keep counting across Stop and Start; the phone 
     });
     await page.waitForSelector('body[data-state="registered"]', { timeout: 15_000 });
     assert.equal(await page.evaluate(() => localStorage.getItem('packetfs.volunteer.share')), '0.5');
+    assert.equal(await page.textContent('#share-text'), '50 %');
     assert.notEqual(await page.textContent('#donated'), '0 s', `was ${before}`);
+    assert.equal(await page.textContent('#jobs'), '5', 'jobs done carry over a CPU-share change');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the phone layout scrolls sideways by ${overflow}px`);
     await page.screenshot({ path: join(await testOutputDir(), 'volunteer-phone.png'), fullPage: true });

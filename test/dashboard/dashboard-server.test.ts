@@ -5,7 +5,9 @@ import type { DashboardFrame } from '../../src/dashboard/snapshot.js';
 import { PacketFSError } from '../../src/errors.js';
 import { ensureBrowserAssets } from '../browser/chromium.js';
 import { runCli, runCliProcess } from '../cli/run-cli.js';
+import { startLoopbackServer } from '../fixtures/loopback-server.js';
 import { eventually } from '../helpers/redis-server.js';
+import { MAX_DASHBOARD_STREAMS } from '../../src/server/routes/dashboard.js';
 import { RawNode } from '../nodes/raw-node.js';
 import { call, NINE_DIGITS_B64, serveDispatcher, type Served } from '../server/harness.js';
 
@@ -173,4 +175,55 @@ test('closing the server ends open streams instead of waiting for them', async (
   await first;
   await served.close();
   assert.ok(frames >= 1);
+});
+
+test('the 65th concurrent stream is refused with 429 TOO_MANY_STREAMS, and closing a stream frees its slot', async () => {
+  const served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 1000 } });
+  const streams: AbortController[] = [];
+  const open = async (): Promise<Response> => {
+    const controller = new AbortController();
+    const response = await fetch(`${served.url}/v1/dashboard/stream`, { signal: controller.signal });
+    if (response.status === 200) streams.push(controller);
+    else await response.body?.cancel();
+    return response;
+  };
+  try {
+    assert.equal(MAX_DASHBOARD_STREAMS, 64);
+    const replies = await Promise.all(Array.from({ length: MAX_DASHBOARD_STREAMS }, open));
+    assert.deepEqual([...new Set(replies.map((r) => r.status))], [200]);
+    const refused = await call(`${served.url}/v1/dashboard/stream`);
+    assert.equal(refused.status, 429);
+    assert.match(refused.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(Object.keys(refused.body), ['error']);
+    assert.equal(refused.body.error.code, 'TOO_MANY_STREAMS');
+    assert.match(refused.body.error.message, /64 dashboard streams/);
+    // the SDK-side reader reports the same code
+    await assert.rejects(readFrames({ baseUrl: served.url }, () => {}), (err: unknown) => err instanceof PacketFSError && err.code === 'TOO_MANY_STREAMS');
+
+    streams.shift()!.abort();
+    // the server sees the socket close on its own time: retry until the freed slot is given out
+    const again = await eventually('a freed slot', async () => {
+      const reply = await open();
+      return reply.status === 200 ? reply : undefined;
+    });
+    assert.equal(again.status, 200);
+    assert.equal((await call(`${served.url}/v1/dashboard/stream`)).status, 429, 'only the one slot was freed');
+  } finally {
+    for (const controller of streams) controller.abort();
+    await served.close();
+  }
+});
+
+test('top --once prints exactly one frame when one network chunk brings several', async () => {
+  const server = await startLoopbackServer((_req, _body, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end('data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"n":3}\n\n');
+  });
+  try {
+    const run = await runCli(['top', '--once', '--json', '--server', server.url]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown), [{ n: 1 }]);
+  } finally {
+    await server.close();
+  }
 });

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketFSError } from '../../errors.js';
 import { readFrames } from '../../dashboard/frame-stream.js';
 import type { DashboardFrame } from '../../dashboard/snapshot.js';
 import { withClientOptions, type ClientFlags } from '../client-options.js';
 import { printLine } from '../output.js';
 import { topLines } from '../top-screen.js';
-import { cliIo, type CliStream } from '../cli-io.js';
+import { isTerminalOut, TopTerminal } from '../top-terminal.js';
+import { cliIo } from '../cli-io.js';
 import { Backoff, type BackoffPolicy } from '../../util/backoff.js';
 
 /** a person watches the countdown: no jitter */
@@ -14,9 +16,9 @@ const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 10_000, jitter: '
 /**
  * `packetfs top`: the dashboard's live numbers in a terminal, from the same
  * stream (GET /v1/dashboard/stream, token in the header). On a TTY it
- * redraws in place on the alternate screen until Ctrl-C, reconnecting if the
- * stream drops; in a pipe it prints each frame as plain text (or JSON lines
- * with --json), and --once prints one frame and exits.
+ * redraws in place on the alternate screen (top-terminal.ts) until q or
+ * Ctrl-C, reconnecting if the stream drops; in a pipe it prints each frame as
+ * plain text (or JSON lines with --json), and --once prints one frame and exits.
  */
 export function registerTop(program: Command): void {
   withClientOptions(program.command('top'))
@@ -25,16 +27,17 @@ export function registerTop(program: Command): void {
     .option('--json', 'print frames as JSON (one per line)')
     .action(async (flags: ClientFlags & { once?: boolean; json?: boolean }) => {
       const stdout = cliIo().stdout;
-      const tty = stdout.isTTY === true && flags.json !== true && flags.once !== true;
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const screen = tty ? new Screen(stdout) : null;
+      const screen = flags.json !== true && flags.once !== true && isTerminalOut(stdout) ? new TopTerminal(stdout, process.stdin, stop) : null;
       try {
         await follow(flags, controller, (frame) => {
+          // one network chunk can hold several frames: --once (or q) means none after the stop
+          if (controller.signal.aborted) return;
           if (flags.json) stdout.write(JSON.stringify(frame) + '\n');
-          else if (screen !== null) screen.draw(topLines(frame, stdout.columns || 100));
+          else if (screen !== null) screen.draw((width) => topLines(frame, width));
           else printLine(topLines(frame).join('\n') + '\n');
           if (flags.once) controller.abort();
         }, screen);
@@ -47,7 +50,7 @@ export function registerTop(program: Command): void {
 }
 
 /** Reads frames until aborted; on a TTY a dropped stream is retried with backoff, elsewhere it ends the command. */
-async function follow(flags: ClientFlags, controller: AbortController, onFrame: (f: DashboardFrame) => void, screen: Screen | null): Promise<void> {
+async function follow(flags: ClientFlags, controller: AbortController, onFrame: (f: DashboardFrame) => void, screen: TopTerminal | null): Promise<void> {
   const backoff = new Backoff(RECONNECT_BACKOFF);
   while (!controller.signal.aborted) {
     let why = 'the stream ended';
@@ -64,30 +67,7 @@ async function follow(flags: ClientFlags, controller: AbortController, onFrame: 
     }
     const delayMs = backoff.next();
     screen?.status(`reconnecting in ${delayMs / 1000} s: ${why}`);
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    // quitting during the wait quits at once
+    await sleep(delayMs, undefined, { signal: controller.signal }).catch(() => undefined);
   }
 }
-
-/** The alternate screen: each frame overwrites the last line by line (no flicker), the cursor hidden meanwhile. */
-class Screen {
-  constructor(private readonly out: CliStream) {
-    out.write('\x1b[?1049h\x1b[?25l');
-  }
-
-  draw(lines: string[]): void {
-    const width = this.out.columns || 100;
-    const height = this.out.rows || 40;
-    const shown = lines.slice(0, height - 1).map((l) => `${l.length > width ? l.slice(0, width) : l}\x1b[K`);
-    this.out.write(`\x1b[H${shown.join('\n')}\n\x1b[J`);
-  }
-
-  status(text: string): void {
-    this.out.write(`\x1b[H${text}\x1b[K`);
-  }
-
-  close(): void {
-    this.out.write('\x1b[?25h\x1b[?1049l');
-  }
-}
-
-
