@@ -14,6 +14,7 @@ import { table } from './stats.js';
 import { benchBlobHttp } from './blob-http-bench.js';
 import { benchSplit } from './split-bench.js';
 import { benchDataUrlRss } from './dataurl-rss-bench.js';
+import { benchValidate } from './validate-bench.js';
 import { benchBudget, benchGate } from './budget-bench.js';
 
 /**
@@ -59,6 +60,19 @@ const suites: Record<string, Suite> = {
     ]));
     return r;
   },
+  validate: async () => {
+    const r = await benchValidate();
+    console.log(`\nvalidating a ${r.batch.toLocaleString('en')}-job batch (median of 40; JSON.parse of the same body is the floor)\n` + table([
+      { what: 'JSON.parse of the body', 'median ms': r.jsonParse.medianMs, 'best ms': r.jsonParse.bestMs, 'jobs/s': r.jsonParse.jobsPerSec },
+      { what: 'normalizeJobs (validate + normalise)', 'median ms': r.validate.medianMs, 'best ms': r.validate.bestMs, 'jobs/s': r.validate.jobsPerSec },
+      { what: 'HTTP POST to 202 (serve, memory store)', 'median ms': r.httpSubmit.medianMs, 'best ms': '', 'jobs/s': r.httpSubmit.jobsPerSec },
+      ...(r.baseline === null ? [] : [
+        { what: 'normalizeJobs, this build (interleaved)', 'median ms': r.baseline.this.medianMs, 'best ms': r.baseline.this.bestMs, 'jobs/s': Math.round(r.batch / (r.baseline.this.medianMs / 1000)) },
+        { what: 'normalizeJobs, VALIDATE_BASELINE build', 'median ms': r.baseline.baseline.medianMs, 'best ms': r.baseline.baseline.bestMs, 'jobs/s': Math.round(r.batch / (r.baseline.baseline.medianMs / 1000)) },
+      ]),
+    ]));
+    return r;
+  },
   sqlite: async () => {
     const r = await benchSqlite();
     console.log(`\nSQLite store vs memory store vs the plain SQLite limit, ${r.jobs.toLocaleString('en')} 64-byte counteq jobs, same run\n` + table([
@@ -76,11 +90,12 @@ const suites: Record<string, Suite> = {
     const stores = (process.env.PACKETFS_RETENTION_STORES ?? 'memory,sqlite').split(',').filter((s): s is 'memory' | 'sqlite' => s === 'memory' || s === 'sqlite');
     for (const store of stores) {
       const r = await benchRetention({ jobs, store });
-      console.log(`\n${store}: RSS and file size every million jobs\n` + table(r.samples.map((s) => ({ jobs: s.jobs, 'RSS MiB': s.rssMiB, 'db MiB': s.dbMiB, seconds: s.seconds }))));
+      console.log(`\n${store}: RSS and file size every million jobs (RSS after a full GC: ${r.forcedGc ? 'yes' : 'no, run node --expose-gc'})\n` + table(r.samples.map((s) => ({ jobs: s.jobs, 'RSS MiB': s.rssMiB, 'steady peak so far MiB': s.steadyPeakMiB, 'db MiB': s.dbMiB, 'log MiB': s.walMiB, seconds: s.seconds }))));
       rows.push(r);
     }
     console.log(`\n${jobs.toLocaleString('en')} jobs through the SDK Dispatcher, default retention\n` + table(rows.map((r) => ({
-      store: r.store, 'jobs/s': r.jobsPerSec, 'idle RSS MiB': r.idleRssMiB, 'peak RSS MiB': r.peakRssMiB, 'peak − idle MiB': r.overIdleMiB,
+      store: r.store, 'jobs/s': r.jobsPerSec, 'idle RSS MiB': r.idleRssMiB, 'peak RSS MiB (at each million)': r.peakRssMiB, 'peak − idle MiB': r.overIdleMiB,
+      'steady peak MiB (every 250 ms)': r.steadyPeakMiB, 'steady peak − idle MiB': r.steadyOverIdleMiB,
     }))));
     return { jobs, rows };
   },

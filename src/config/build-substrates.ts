@@ -1,5 +1,5 @@
 import { PacketFSError } from '../errors.js';
-import { indexPath } from '../job/field-path.js';
+import { indexPath } from '../schema/field-path.js';
 import type { PricingModel } from '../scheduler/capabilities.js';
 import type { Substrate } from '../substrates/substrate.js';
 import type { RemotePricing, RemoteSubstrateOptions } from '../substrates/http-compute/remote-substrate.js';
@@ -9,7 +9,7 @@ import { FlySubstrate } from '../substrates/fly/fly-substrate.js';
 import { LambdaSubstrate } from '../substrates/lambda/lambda-substrate.js';
 import { VercelSubstrate } from '../substrates/vercel/vercel-substrate.js';
 import { SpotSubstrate } from '../substrates/spot/spot-substrate.js';
-import type { PricingEntry, SpotEntry, SubstrateEntry } from './substrate-entries.js';
+import type { PricingEntry, SpotEntry, SubstrateEntry } from '../schema/config-schema.js';
 
 export interface BuildOptions {
   /** origin under which runtimes reach this dispatcher's /v1/blobs (config `public_origin`) */

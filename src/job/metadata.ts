@@ -1,4 +1,4 @@
-import { fieldPath } from './field-path.js';
+import { fieldPath } from '../schema/field-path.js';
 import { invalidJob } from './invalid-job.js';
 import { isPlainObject } from './range-checks.js';
 

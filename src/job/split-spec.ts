@@ -1,5 +1,6 @@
+import { MAX_SPLIT_WINDOW_BYTES, MIN_WINDOW_BYTES } from '../schema/job-schema.js';
 import { invalidJob } from './invalid-job.js';
-import { fieldPath } from './field-path.js';
+import { fieldPath } from '../schema/field-path.js';
 import { isIntIn, isPlainObject } from './range-checks.js';
 
 /**
@@ -10,10 +11,8 @@ import { isIntIn, isPlainObject } from './range-checks.js';
  */
 export type SplitSpec = 'auto' | { window_bytes: number };
 
-/** Fewest bytes a fixed window may have; 1 keeps tiny test data splittable. */
-export const MIN_WINDOW_BYTES = 1;
-/** Most bytes in one window: what one substrate holds in memory for one job at most. */
-export const MAX_SPLIT_WINDOW_BYTES = 256 * 1024 * 1024;
+/** The window bounds are the job schema's (split.window_bytes). */
+export { MAX_SPLIT_WINDOW_BYTES, MIN_WINDOW_BYTES };
 /** Most windows one split job may have; more is a mistake (window_bytes far too small for the data). */
 export const MAX_SPLIT_WINDOWS = 100_000;
 

@@ -1,5 +1,5 @@
 import type { OpSpec, OpResult } from '../ops/types.js';
-import type { ErrorBody } from '../errors.js';
+import type { ErrorBody, ErrorCode } from '../errors.js';
 import type { SplitSpec } from './split-spec.js';
 import type { SplitProgress } from '../split/split-progress.js';
 
@@ -100,7 +100,7 @@ export interface AttemptError {
   attempt: number;
   substrate: string | null;
   node?: string;
-  code: string;
+  code: ErrorCode;
   message: string;
   at: string;
 }

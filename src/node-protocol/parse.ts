@@ -1,4 +1,5 @@
 import type { OpResult } from '../ops/types.js';
+import { isErrorCode, type ErrorCode } from '../errors.js';
 import {
   LIMITS, PROTOCOL_VERSION,
   type Assignment, type DispatcherMessage, type NodeCapabilities, type NodeMessage, type NodeResult, type RegisterMessage, type ResultsMessage,
@@ -180,9 +181,9 @@ function opResult(value: unknown, path: string): OpResult {
   return o as unknown as OpResult;
 }
 
-function errorCode(value: unknown, path: string): string {
+function errorCode(value: unknown, path: string): ErrorCode {
   const code = str(value, path, LIMITS.maxErrorCodeLength);
-  if (!/^[A-Z][A-Z0-9_]*$/.test(code)) throw new ProtocolViolation(path, 'must be an UPPER_SNAKE_CASE code');
+  if (!isErrorCode(code)) throw new ProtocolViolation(path, 'must be one of the error codes in src/errors.ts');
   return code;
 }
 

@@ -9,14 +9,14 @@ import { PacketFSError } from '../errors.js';
 export function parseJsonBody(_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   if (text.trim() === '') {
-    done(new PacketFSError('INVALID_JSON', 'request body is empty; expected JSON'));
+    done(new PacketFSError('INVALID_JSON', 'request body is empty; expected JSON', { path: 'body' }));
     return;
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    done(new PacketFSError('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`));
+    done(new PacketFSError('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`, { path: 'body' }));
     return;
   }
   done(null, parsed);

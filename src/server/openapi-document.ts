@@ -1,9 +1,17 @@
 import { version } from '../version.js';
+import { ERROR_CODES } from '../errors.js';
+import { JobBatchSchema, JobSchema, OpSchema, ProgramSchema } from '../schema/job-schema.js';
+import { toOpenApiSchema } from '../schema/to-openapi.js';
+import { ListJobsQuery, MetricsQuery, ResultQuery, SubmitQuery, queryParameters } from '../schema/query-schema.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
- * Hand-written so it reads as documentation; test/server/openapi.test.ts
- * checks that it and the registered routes list the same operations.
+ * Requests are described by the schemas the server validates with
+ * (src/schema/: Job, Program, Op, JobBatch and the query parameters), so the
+ * document and the validator cannot disagree; replies are described here.
+ * test/server/openapi.test.ts checks that it and the registered routes list
+ * the same operations, and test/server/openapi-contract.test.ts drives the
+ * server from it.
  */
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -14,10 +22,9 @@ const nonNegInt = { type: 'integer', minimum: 0 };
 const isoTime = { type: 'string', format: 'date-time' };
 const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
 
-const opNames = ['counteq', 'crc32c', 'fnv64', 'xor', 'add'];
-const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 const schemas = {
+  ErrorCode: { type: 'string', enum: [...ERROR_CODES], description: 'the closed set of error codes (src/errors.ts)' },
   Error: {
     type: 'object', required: ['error'],
     description: 'Every 4xx/5xx reply. Branch on `code`; `path` names the field at fault, e.g. `jobs[3].program.imm`.',
@@ -25,89 +32,23 @@ const schemas = {
       error: {
         type: 'object', required: ['code', 'message'],
         properties: {
-          code: {
-            type: 'string',
-            enum: ['INVALID_JSON', 'INVALID_JOB', 'INVALID_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE',
-              'UNSUPPORTED_MEDIA_TYPE', 'CONFLICT', 'STORE_UNAVAILABLE', 'SHUTTING_DOWN', 'WINDOW_OUT_OF_RANGE',
-              'DATA_URL_FORBIDDEN', 'DATA_FETCH_FAILED', 'BLOB_NOT_FOUND', 'TIMEOUT', 'NO_SUBSTRATE', 'SUBSTRATE_FAILED',
-              'CANCELLED', 'TOO_MANY_STREAMS', 'BUDGET_EXCEEDED', 'INTERNAL'],
-          },
+          code: ref('ErrorCode'),
           message: { type: 'string' },
           path: { type: 'string' },
         },
       },
     },
   },
-  Op: {
-    oneOf: [
-      { type: 'string', enum: opNames },
-      {
-        type: 'object', additionalProperties: false,
-        properties: {
-          op: { type: 'string', enum: opNames },
-          operation: { type: 'string', enum: opNames, description: 'alias of op' },
-          imm: { type: 'integer', minimum: 0, maximum: 255 },
-        },
-      },
-    ],
-  },
-  Program: {
-    type: 'object', additionalProperties: false,
-    description: 'Byte ops over one window of data. Exactly one of op / ops (aliases operations, instructions); exactly one of data, data_url, blob.',
-    properties: {
-      op: { type: 'string', enum: opNames, description: 'single-op shorthand: the result is one object, not an array' },
-      imm: { type: 'integer', minimum: 0, maximum: 255, default: 0 },
-      ops: { type: 'array', minItems: 1, items: ref('Op') },
-      operations: { type: 'array', minItems: 1, items: ref('Op'), description: 'alias of ops' },
-      instructions: { type: 'array', minItems: 1, items: ref('Op'), description: 'alias of ops' },
-      data: { type: 'string', contentEncoding: 'base64', description: 'inline bytes' },
-      data_url: { type: 'string', description: 'http(s) URL fetched with Range, or /v1/blobs/<id>' },
-      blob: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'blob id from PUT /v1/blobs' },
-      offset: { ...nonNegInt, default: 0 },
-      length: { ...nonNegInt, description: 'default: to the end; a window past the end fails the job' },
-      fnv_state: { type: 'string', pattern: '^[0-9a-fA-F]{16}$', description: 'FNV-1a 64 state to continue from' },
-    },
-  },
-  Job: {
-    type: 'object', additionalProperties: false, required: ['program'],
-    properties: {
-      job_id: { type: 'string', description: 'idempotency key: resubmitting returns the existing job' },
-      program: ref('Program'),
-      required_memory_mb: { type: 'number', minimum: 0 },
-      required_duration_s: { type: 'number', minimum: 0 },
-      required_duration_seconds: { type: 'number', minimum: 0, description: 'alias of required_duration_s' },
-      requires_gpu: { type: 'boolean' },
-      requires_state: { type: 'boolean' },
-      priority: { type: 'integer', description: 'higher runs first' },
-      timeout_s: { type: 'number', exclusiveMinimum: 0 },
-      timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'alias of timeout_s' },
-      created_at: isoTime,
-      metadata: { type: 'object' },
-      substrates: { type: 'array', items: { type: 'string' }, description: 'substrate names or types the job may run on' },
-      max_attempts: { type: 'integer', minimum: 1 },
-      private: { type: 'boolean', description: 'never runs on, nor is checked by, an untrusted substrate (browser, volunteer); default false, or true with private_by_default' },
-      verify: { type: 'string', enum: ['auto', 'quorum', 'none'], description: 'how results from untrusted nodes are checked (docs/trust.md); "none" only where the operator allows it' },
-      max_cost_usd: { type: 'number', minimum: 0, maximum: 1_000_000, description: 'most USD the job may cost by its estimate on a paid substrate; none can meet it: fails with BUDGET_EXCEEDED (docs/costs.md)' },
-      on_budget: { type: 'string', enum: ['wait', 'fail'], default: 'wait', description: 'when the budget is spent: wait queued (with `waiting` set) or fail with BUDGET_EXCEEDED' },
-      split: {
-        description: 'run the program over its whole range (a blob or data_url of any size) as window jobs whose results combine into exactly the single-pass result (docs/split.md)',
-        oneOf: [
-          { type: 'string', const: 'auto', description: 'window size chosen from the data size and the substrates\' measured throughput and latency' },
-          { type: 'object', additionalProperties: false, required: ['window_bytes'], properties: { window_bytes: { type: 'integer', minimum: 1, maximum: 268_435_456 } } },
-        ],
-      },
-    },
-  },
+  Op: toOpenApiSchema(OpSchema),
+  Program: toOpenApiSchema(ProgramSchema),
+  Job: toOpenApiSchema(JobSchema),
   SplitProgress: {
     type: 'object', required: ['windows_total', 'windows_done', 'windows_failed', 'bytes_total', 'bytes_done'],
     description: 'Progress of a split job; at the end of a successful one windows_done == windows_total and bytes_done == bytes_total.',
     properties: { windows_total: nonNegInt, windows_done: nonNegInt, windows_failed: nonNegInt, bytes_total: nonNegInt, bytes_done: nonNegInt },
   },
-  JobBatch: {
-    type: 'object', additionalProperties: false, required: ['jobs'],
-    properties: { jobs: { type: 'array', maxItems: 10_000, items: ref('Job') } },
-  },
-  JobStatus: { type: 'string', enum: jobStatuses },
+  JobBatch: toOpenApiSchema(JobBatchSchema),
+  JobStatus: toOpenApiSchema(ListJobsQuery.properties.status),
   SubmitOutcome: {
     type: 'object', required: ['job_id', 'created', 'status'],
     properties: {
@@ -137,7 +78,7 @@ const schemas = {
     type: 'object', required: ['attempt', 'substrate', 'code', 'message', 'at'],
     properties: {
       attempt: { type: 'integer', minimum: 1 }, substrate: nullable({ type: 'string' }), node: { type: 'string' },
-      code: { type: 'string' }, message: { type: 'string' }, at: isoTime,
+      code: ref('ErrorCode'), message: { type: 'string' }, at: isoTime,
     },
   },
   ResultRecord: {
@@ -156,7 +97,7 @@ const schemas = {
       },
       exec_time_ms: { type: 'number' }, queue_time_ms: { type: 'number' },
       bytes_processed: nonNegInt, cost_usd: { type: 'number' }, attempts: nonNegInt,
-      error: nullable({ type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } } }),
+      error: nullable({ type: 'object', required: ['code', 'message'], properties: { code: ref('ErrorCode'), message: { type: 'string' }, path: { type: 'string' } } }),
       attempt_errors: { type: 'array', items: ref('AttemptError') },
       completed_at: isoTime,
       verification: ref('Verification'),
@@ -223,7 +164,13 @@ const schemas = {
     type: 'object', required: ['period', 'spent_usd', 'reserved_usd', 'budget', 'forecast_usd'],
     properties: {
       period: { type: 'object', properties: { day: { type: 'string' }, month: { type: 'string' } } },
-      spent_usd: { type: 'object', required: ['total', 'by_substrate', 'today'], description: 'this UTC month; `today` this UTC day' },
+      spent_usd: {
+        type: 'object', required: ['total', 'by_substrate', 'today'], description: 'this UTC month; `today` this UTC day',
+        properties: {
+          total: { type: 'number' }, by_substrate: { type: 'object', additionalProperties: { type: 'number' } },
+          today: { type: 'object', required: ['total', 'by_substrate'], properties: { total: { type: 'number' }, by_substrate: { type: 'object', additionalProperties: { type: 'number' } } } },
+        },
+      },
       reserved_usd: { type: 'number', description: 'estimates of paid jobs in flight' },
       budget: nullable({ type: 'object', description: 'the configured budget plus `limits`: per limit its spend, what is left, used ratio and alert level' }),
       forecast_usd: { type: 'number', description: 'the month\'s spend at its average rate so far' },
@@ -329,11 +276,42 @@ const blobRead = (method: 'get' | 'head') => ({
       content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
     },
     304: { description: 'If-None-Match matched the ETag' },
+    400: errorReply('INVALID_REQUEST: not a blob id (32 lowercase hex digits)'),
     401: unauthorized,
     404: errorReply('BLOB_NOT_FOUND'),
     416: errorReply('WINDOW_OUT_OF_RANGE: the range misses the blob (Content-Range: bytes */size)'),
   },
 });
+
+const html = { 'text/html; charset=utf-8': { schema: { type: 'string' } } };
+const javascript = { 'text/javascript; charset=utf-8': { schema: { type: 'string' } } };
+const publicAsset = (operationId: string, summary: string, content: object) => ({
+  get: {
+    operationId, summary, security: [],
+    responses: { 200: { description: summary, content }, 304: { description: 'If-None-Match matched the ETag' } },
+  },
+});
+
+type Operation = { responses: Record<string, unknown>; parameters?: unknown[] };
+
+/**
+ * Replies every operation can give, added where an operation does not list
+ * its own: 400 for a request Node's parser or the router refuses (bad
+ * Content-Length, control characters, malformed percent-encoding), 414 for
+ * an id over 256 characters in the path.
+ */
+function withCommonReplies<P extends Record<string, Record<string, Operation>>>(paths: P): P {
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const operation of Object.values(operations)) {
+      const responses = operation.responses;
+      responses[400] ??= errorReply('INVALID_REQUEST: a malformed request (bad percent-encoding, control characters, a bad Content-Length)');
+      if (path.includes('{')) responses[414] ??= errorReply('URI_TOO_LONG: an id in the path is over 256 characters');
+      // keep the replies in status order, as a reader expects
+      operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
+    }
+  }
+  return paths;
+}
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -341,6 +319,7 @@ export const openApiDocument = {
     title: 'PacketFS Compute',
     version,
     description: 'Submit PacketFS jobs (byte ops over a window of data), follow them, and read their results.',
+    license: { name: 'MIT', identifier: 'MIT' },
   },
   servers: [{ url: '/' }],
   security: [{ bearer: [] }],
@@ -348,12 +327,12 @@ export const openApiDocument = {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'required on /v1 routes when the server has a token' } },
     schemas,
   },
-  paths: {
+  paths: withCommonReplies({
     '/v1/jobs': {
       post: {
         operationId: 'submitJobs',
         summary: 'Submit one job, or a batch of up to 10,000 (with dry_run: only say where each would run and its cost estimate)',
-        parameters: [{ name: 'dry_run', in: 'query', required: false, description: 'enqueue nothing; answer the substrate and cost estimate per job (docs/costs.md)', schema: { type: 'string', enum: ['1', '0', 'true', 'false'], default: '0' } }],
+        parameters: queryParameters(SubmitQuery),
         requestBody: { required: true, content: json({ oneOf: [ref('Job'), ref('JobBatch')] }) },
         responses: {
           200: { description: 'dry run: one DryRunOutcome, or {jobs: [DryRunOutcome]} for a batch', content: json({ oneOf: [ref('DryRunOutcome'), { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: ref('DryRunOutcome') } } }] }) },
@@ -368,12 +347,7 @@ export const openApiDocument = {
       get: {
         operationId: 'listJobs',
         summary: 'Jobs with one status, newest first',
-        parameters: [
-          { name: 'status', in: 'query', required: true, schema: ref('JobStatus') },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          { name: 'cursor', in: 'query', required: false, description: 'next_cursor of the previous page', schema: { type: 'string' } },
-          { name: 'children', in: 'query', required: false, description: 'include the window jobs of split jobs (hidden by default; a page may then hold fewer than limit jobs)', schema: { type: 'string', enum: ['1', '0', 'true', 'false'], default: '0' } },
-        ],
+        parameters: queryParameters(ListJobsQuery),
         responses: {
           200: { description: 'one page', content: json(ref('ListPage')) },
           400: errorReply('INVALID_REQUEST: bad status, limit or cursor'),
@@ -418,7 +392,7 @@ export const openApiDocument = {
         summary: 'The result record; with wait, long-polls until the job finishes',
         parameters: [
           idParam('job'),
-          { name: 'wait', in: 'query', required: false, description: 'seconds to wait for the result', schema: { type: 'number', minimum: 0, maximum: 60, default: 0 } },
+          ...queryParameters(ResultQuery),
         ],
         responses: {
           200: { description: 'finished (succeeded, failed or cancelled)', content: json(ref('ResultRecord')) },
@@ -441,7 +415,17 @@ export const openApiDocument = {
         },
       },
     },
-    '/v1/blobs/{id}': { get: blobRead('get'), head: blobRead('head') },
+    '/v1/blobs/{id}': {
+      get: blobRead('get'),
+      head: blobRead('head'),
+      options: {
+        operationId: 'preflightBlob',
+        summary: 'CORS preflight for cross-origin blob reads (Range and a bearer token)',
+        security: [],
+        parameters: [idParam('blob')],
+        responses: { 204: { description: 'Access-Control-Allow-Origin: *, methods GET and HEAD, headers authorization, range, if-range, if-none-match' } },
+      },
+    },
     '/v1/nodes': {
       get: {
         operationId: 'listNodes',
@@ -519,7 +503,7 @@ export const openApiDocument = {
       get: {
         operationId: 'getMetrics',
         summary: 'Recent per-job metric records and per-substrate aggregates',
-        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 } }],
+        parameters: queryParameters(MetricsQuery),
         responses: {
           200: { description: 'metrics', content: json(ref('MetricsReport')) },
           400: errorReply('INVALID_REQUEST: limit out of range'),
@@ -542,7 +526,16 @@ export const openApiDocument = {
         operationId: 'getDashboard',
         summary: 'One frame of the live dashboard: deployment-wide numbers merged from every dispatcher sharing the store (docs/dashboard.md)',
         responses: {
-          200: { description: 'a dashboard frame', content: json({ type: 'object', required: ['at', 'dispatchers', 'totals', 'jobs_per_second', 'substrates'] }) },
+          200: {
+            description: 'a dashboard frame',
+            content: json({
+              type: 'object', required: ['at', 'dispatchers', 'totals', 'jobs_per_second', 'substrates'],
+              properties: {
+                at: { type: 'number', description: 'when the frame was made, ms since the epoch' }, dispatchers: { type: 'array', items: { type: 'object' } }, totals: { type: 'object' },
+                jobs_per_second: { type: 'number' }, substrates: { type: 'array', items: { type: 'object' } },
+              },
+            }),
+          },
           401: unauthorized,
         },
       },
@@ -593,5 +586,24 @@ export const openApiDocument = {
         responses: { 200: { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } },
       },
     },
-  },
-} as const;
+    '/volunteer': publicAsset('volunteerPage', 'The volunteer page: lends this browser\'s cores to the dispatcher (docs/dashboard.md)', html),
+    '/browser-runtime.js': publicAsset('browserRuntime', 'The browser runtime as a classic script (window.PacketFS), for pages that run jobs', javascript),
+    '/v1/nodes/ws': {
+      get: {
+        operationId: 'nodeSocket',
+        summary: 'The node protocol over WebSocket (docs/protocol.md): volunteer browsers and Node processes connect here with a node credential, not the API token',
+        security: [],
+        parameters: [
+          { name: 'Upgrade', in: 'header', required: true, schema: { type: 'string', const: 'websocket' } },
+          { name: 'Connection', in: 'header', required: true, schema: { type: 'string' } },
+        ],
+        responses: {
+          101: { description: 'switched to the WebSocket protocol; the node sends `register` first' },
+          426: errorReply('INVALID_REQUEST: a plain GET; connect with a WebSocket upgrade'),
+          // a WebSocket endpoint has no 2xx: this names what else can come back (and satisfies linters that want one)
+          default: { description: 'no other HTTP reply: credentials and protocol errors arrive over the socket as {"type": "error", "code", "message"} before it closes' },
+        },
+      },
+    },
+  }),
+};

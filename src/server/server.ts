@@ -3,7 +3,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { PacketFSError } from '../errors.js';
 import { REDACTED_PATHS, redactUrlSignatures } from '../logger.js';
 import type { ServedDispatcher } from './served-dispatcher.js';
-import { frameworkErrorHandler, installErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
+import { registerBlobPreflight, trackRoutes } from './method-routing.js';
 import { installBearerAuth } from './auth.js';
 import { parseJsonBody } from './json-body.js';
 import { assertListenAllowed } from '../util/loopback.js';
@@ -51,8 +52,10 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
     // Fastify's own closing 503 has a different body shape; ours is below
     return503OnClosing: false,
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     routerOptions: { maxParamLength: 256 },
   });
+  trackRoutes(app);
   installErrorHandling(app);
 
   let markClosing!: () => void;
@@ -73,6 +76,7 @@ export async function buildServer(dispatcher: ServedDispatcher, opts: ServerOpti
   registerOpenApiRoute(app);
   registerBrowserAssetRoutes(app);
   registerRootRoute(app);
+  registerBlobPreflight(app);
   const live = (dispatcher as DashboardHost).live;
   const signer = processBlobUrlSigner();
   await app.register(async (v1) => {

@@ -1,3 +1,4 @@
+import type { ErrorBody, ErrorCode } from '../errors.js';
 import type { AttemptError, MetricRecord, ResultRecord } from '../job/types.js';
 
 /**
@@ -7,7 +8,7 @@ import type { AttemptError, MetricRecord, ResultRecord } from '../job/types.js';
  */
 
 /** Error code of the attempt error a store records when a lease expires unreleased. */
-export const LEASE_EXPIRED = 'LEASE_EXPIRED';
+export const LEASE_EXPIRED = 'LEASE_EXPIRED' satisfies ErrorCode;
 
 export interface StoreFinish {
   jobId: string;
@@ -54,7 +55,7 @@ export function metricOf(record: ResultRecord): MetricRecord {
   };
 }
 
-function storeRecord(f: StoreFinish, status: 'cancelled' | 'failed', error: { code: string; message: string }): ResultRecord {
+function storeRecord(f: StoreFinish, status: 'cancelled' | 'failed', error: ErrorBody): ResultRecord {
   return {
     job_id: f.jobId,
     status,

@@ -77,7 +77,7 @@ test('config problems name the key', () => {
     [{ prot: 1 }, 'prot'], [{ port: 70000 }, 'port'], [{ port: 1.5 }, 'port'], [{ host: '' }, 'host'],
     [{ log_level: 'loud' }, 'log_level'], [{ token_env: 'not a name' }, 'token_env'], [{ redis_url: 'http://x' }, 'redis_url'],
     [{ policy: 'cheap' }, 'policy'], [{ allow_private_data_urls: 'yes' }, 'allow_private_data_urls'],
-    [{ allow_hosts: [1] }, 'allow_hosts'], [{ threads: 2000 }, 'threads'], [{ token: 'x' }, 'token'],
+    [{ allow_hosts: [1] }, 'allow_hosts[0]'], [{ threads: 2000 }, 'threads'], [{ token: 'x' }, 'token'],
   ];
   for (const [config, key] of cases) {
     assert.throws(() => checkConfig(config, 'f.json'), (err: unknown) => err instanceof UsageError && err.path === key && err.message.includes(`"${key}"`), key);

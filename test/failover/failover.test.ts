@@ -10,6 +10,7 @@ import { startHttpWorker, type HttpWorker } from '../../src/runtimes/http-server
 import { CloudflareSubstrate } from '../../src/substrates/cloudflare/cloudflare-substrate.js';
 import { VercelSubstrate } from '../../src/substrates/vercel/vercel-substrate.js';
 import { checkedJobs } from '../fixtures/cloud-jobs.js';
+import { startLoopbackServer, type LoopbackServer } from '../fixtures/loopback-server.js';
 
 /**
  * Failover with two remote substrates, each a real HTTP worker server: one
@@ -20,14 +21,31 @@ import { checkedJobs } from '../fixtures/cloud-jobs.js';
 let dir: string;
 let workerA: HttpWorker;
 let workerB: HttpWorker;
+let slowA: LoopbackServer;
 let d: Dispatcher;
+
+/**
+ * Test fixture: a loopback proxy that holds each request 40 ms before passing it to
+ * `target`. It keeps edge-a slow whatever the machine's speed, so edge-a is still
+ * mid-run when it dies; closing the proxy cuts its connections, as a dying host does.
+ */
+function slowProxy(target: string): Promise<LoopbackServer> {
+  return startLoopbackServer(async (req, body, res) => {
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+    const reply = await fetch(new URL(req.url ?? '/', target), { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body: new Uint8Array(body) } : {}) });
+    res.writeHead(reply.status, { 'content-type': reply.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await reply.arrayBuffer()));
+  });
+}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pfs-failover-'));
   workerA = await startHttpWorker({ port: 0, host: '127.0.0.1', token: 'a', handleSignals: false, drainMs: 0 });
   workerB = await startHttpWorker({ port: 0, host: '127.0.0.1', token: 'b', handleSignals: false, drainMs: 0 });
-  // A is preferred (cheaper) but narrow: small requests one at a time, so it is mid-run for a while
-  const a = new CloudflareSubstrate({ name: 'edge-a', url: workerA.url, token: 'a', limits: { max_batch: 10, concurrency: 1, max_concurrent_jobs: 1500 } });
+  slowA = await slowProxy(workerA.url);
+  // A is preferred (cheaper) but narrow and slow: small requests one at a time, each held 40 ms
+  const a = new CloudflareSubstrate({ name: 'edge-a', url: slowA.url, token: 'a', limits: { max_batch: 10, concurrency: 1, max_concurrent_jobs: 1500 } });
   const b = new VercelSubstrate({ name: 'edge-b', url: workerB.url, token: 'b', limits: { max_batch: 100, concurrency: 8 } });
   d = await Dispatcher.create({ dataDir: dir, logger: silentLogger, local: false, substrates: [a, b], probeIntervalMs: 50 });
 });
@@ -44,6 +62,7 @@ it('every job completes correctly after one substrate dies mid-run, and its circ
 
   // kill A once it has finished some of its share, with far more still queued at it
   await until('edge-a to finish 50 jobs', async () => ((await d.getMetrics(10_000)).substrates['edge-a']?.succeeded ?? 0) >= 50, 30_000);
+  await slowA.close();
   await workerA.close();
 
   const watching = until('the circuit of edge-a to open', async () => (await d.listSubstrates()).find((s) => s.name === 'edge-a')?.circuit === 'open', 45_000);

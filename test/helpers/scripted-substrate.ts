@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../src/errors.js';
 import type { Capabilities } from '../../src/scheduler/capabilities.js';
 import type { ExecOutcome, ExecRequest, HealthReport, Substrate } from '../../src/substrates/substrate.js';
 import { runOps } from '../../src/ops/index.js';
@@ -12,7 +13,7 @@ import { decodeBase64 } from '../../src/util/base64.js';
 export class ScriptedSubstrate implements Substrate {
   readonly type: string;
   executed: string[] = [];
-  private failures: Array<{ code: string; retryable: boolean }> = [];
+  private failures: Array<{ code: ErrorCode; retryable: boolean }> = [];
   private hanging = false;
   private gate: Promise<void> | null = null;
   private openGate: (() => void) | null = null;
@@ -23,7 +24,7 @@ export class ScriptedSubstrate implements Substrate {
     this.type = type;
   }
 
-  failNext(n: number, code = 'SUBSTRATE_FAILED', retryable = true): this {
+  failNext(n: number, code: ErrorCode = 'SUBSTRATE_FAILED', retryable = true): this {
     for (let i = 0; i < n; i++) this.failures.push({ code, retryable });
     return this;
   }
@@ -68,7 +69,7 @@ export class ScriptedSubstrate implements Substrate {
       return batch.map((req) => {
         this.executed.push(req.job_id);
         const failure = this.failures.shift();
-        if (failure) return { ok: false, retryable: failure.retryable, exec_time_ms: 0.1, error: { code: failure.code, message: `${this.name} scripted failure` } };
+        if (failure) return { ok: false as const, retryable: failure.retryable, exec_time_ms: 0.1, error: { code: failure.code, message: `${this.name} scripted failure` } };
         const bytes = decodeBase64(req.program.data ?? '');
         const end = req.program.length === null ? bytes.length : req.program.offset + req.program.length;
         const window = bytes.subarray(req.program.offset, end);

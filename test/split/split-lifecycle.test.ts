@@ -161,13 +161,15 @@ describe('split job lifecycle', () => {
       release();
       const record = await d.getResult('cancel-me', { wait: 5 });
       assert.equal(record?.status, 'cancelled');
-      // every window that existed is finished: cancelled, or done before the cancel landed
-      const windows = await d.listJobs({ status: 'cancelled', limit: 1000, children: true });
-      const cancelledWindows = windows.jobs.filter((j) => j.job_id.startsWith('cancel-me~'));
+      // every window that existed ends up finished: cancelled, or done before the cancel landed. The
+      // parent's run cancels them as it stops, after cancel() answered, each a commit of its own: wait, bounded
+      const windowsOf = async (status: 'cancelled' | 'queued') =>
+        (await d.listJobs({ status, limit: 1000, children: true })).jobs.filter((j) => j.job_id.startsWith('cancel-me~'));
+      await until('the outstanding windows to be cancelled', async () => (await windowsOf('cancelled')).length > 0 && (await windowsOf('queued')).length === 0);
+      const cancelledWindows = await windowsOf('cancelled');
       assert.ok(cancelledWindows.length > 0);
       for (const w of cancelledWindows) assert.equal((await d.getJob(w.job_id))?.parent_id, 'cancel-me');
-      const queued = await d.listJobs({ status: 'queued', limit: 1000, children: true });
-      assert.ok(!queued.jobs.some((j) => j.job_id.startsWith('cancel-me~')));
+      assert.deepEqual(await windowsOf('queued'), []);
       // the parent record stays cancelled; no new windows appear
       const later = await d.getResult('cancel-me', { wait: 0 });
       assert.equal(later?.status, 'cancelled');

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PacketFSError } from '../../src/errors.js';
+import { PacketFSError, type ErrorCode } from '../../src/errors.js';
 import type { AttemptError, JobSpec, MetricRecord, ResultRecord } from '../../src/job/types.js';
 import type { Completion, JobStore, Lease, QueueDepth, StoreOptions } from '../../src/store/job-store.js';
 
@@ -680,7 +680,7 @@ function metricFor(result: ResultRecord): MetricRecord {
   };
 }
 
-function attemptError(attempt: number, message: string, code = 'SUBSTRATE_FAILED'): AttemptError {
+function attemptError(attempt: number, message: string, code: ErrorCode = 'SUBSTRATE_FAILED'): AttemptError {
   return { attempt, substrate: 'lambda', code, message, at: '2025-01-02T03:04:06.000Z' };
 }
 

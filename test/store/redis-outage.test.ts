@@ -50,7 +50,7 @@ describe('redis store: outages', () => {
       await assert.rejects(store.depth(), isUnavailable);
       await assert.rejects(store.extendLeases([lease!], 60_000), isUnavailable);
       await assert.rejects(store.complete([{ lease: lease!, result: succeeded('before'), metric: metricOf(succeeded('before')) }]), isUnavailable);
-      await assert.rejects(store.retryLater([{ lease: lease!, error: { attempt: 1, substrate: null, code: 'X', message: 'x', at: new Date().toISOString() }, delayMs: 0 }]), isUnavailable);
+      await assert.rejects(store.retryLater([{ lease: lease!, error: { attempt: 1, substrate: null, code: 'SUBSTRATE_FAILED', message: 'x', at: new Date().toISOString() }, delayMs: 0 }]), isUnavailable);
       await assert.rejects(store.get('before'), isUnavailable);
       await assert.rejects(store.getResult('before'), isUnavailable);
       await assert.rejects(store.cancel('before'), isUnavailable);

@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PacketFSError } from '../../src/errors.js';
@@ -10,6 +11,7 @@ import { MemoryJobStore } from '../../src/store/memory/memory-store.js';
 import { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeInfo } from '../../src/store/sqlite/store-file.js';
 import { metricOf } from '../../src/store/terminal-records.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** What the conformance suite cannot see: restarts, the lock, and bounded retention (SQLite and memory). */
 const root = mkdtempSync(join(tmpdir(), 'packetfs-sqlite-store-'));
@@ -92,13 +94,13 @@ describe('SqliteJobStore across restarts', () => {
         await store.complete((await store.take(50, 60_000)).map(done));
         now += 1;
       }
-      store.pruneNow();
+      await store.pruneNow();
       assert.equal(store.stats().results, 100);
       assert.equal(await store.getResult('r0-0'), null, 'the oldest result was dropped');
       assert.equal((await store.getResult('r9-49'))?.status, 'succeeded');
       assert.equal(storeInfo(dir, now).counts.succeeded, 100);
       now += 60_000;
-      assert.equal(store.pruneNow(), 100);
+      assert.equal(await store.pruneNow(), 100);
       assert.equal(storeInfo(dir, now).counts.succeeded, 0);
       assert.equal(store.stats().resultBytes, 0);
     } finally {
@@ -108,7 +110,7 @@ describe('SqliteJobStore across restarts', () => {
     try {
       await small.enqueue(Array.from({ length: 40 }, (_, i) => spec(`b${i}`)));
       await small.complete((await small.take(40, 60_000)).map(done));
-      small.pruneNow();
+      await small.pruneNow();
       assert.ok(small.stats().resultBytes <= 2000, `bytes ${small.stats().resultBytes}`);
       assert.ok(small.stats().results > 0);
       assert.equal((await small.getResult('b39'))?.status, 'succeeded');
@@ -116,6 +118,67 @@ describe('SqliteJobStore across restarts', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('SQLite schema migration', () => {
+  it('a version 1 file (metrics in their own table) opens: results, metrics from the result rows, order kept', async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const v1 = new Database(join(dir, 'packetfs.db'));
+    v1.exec(`
+      CREATE TABLE jobs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, state INTEGER NOT NULL, done INTEGER NOT NULL, priority INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL, attempts INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, due_at INTEGER, created_at TEXT NOT NULL,
+        substrates TEXT, spec TEXT, errors TEXT, result TEXT, bytes INTEGER NOT NULL DEFAULT 0, metric_seq INTEGER, inline INTEGER NOT NULL DEFAULT 0);
+      CREATE UNIQUE INDEX jobs_id ON jobs(id);
+      CREATE INDEX jobs_list ON jobs(done, seq);
+      CREATE INDEX jobs_expiry ON jobs(due_at) WHERE done <> 0;
+      CREATE TABLE metrics (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta VALUES ('schema_version', '1');
+    `);
+    const insert = v1.prepare('INSERT INTO jobs VALUES (?, ?, 3, 3, 0, 3, 1, 0, ?, ?, NULL, NULL, NULL, ?, ?, ?, 0)');
+    const first = done({ job: spec('old'), attempt: 1, token: 'x', enqueuedAt: 0, errors: [] }).result;
+    const second = { ...first, job_id: 'newer' };
+    for (const [seq, r, metricSeq] of [[1, first, 7], [2, second, null]] as const) {
+      insert.run(seq, r.job_id, Date.now() + 60_000, '2025-01-01T00:00:00.000Z', JSON.stringify(r), JSON.stringify(r).length, metricSeq);
+    }
+    v1.prepare('INSERT INTO jobs VALUES (3, ?, 0, 0, 0, 3, 0, 0, NULL, ?, NULL, ?, NULL, NULL, 0, NULL, 0)').run('live', '2025-01-01T00:00:00.000Z', JSON.stringify(spec('live')));
+    v1.close();
+
+    const store = SqliteJobStore.open(dir);
+    try {
+      assert.deepEqual(await store.getResult('old'), first);
+      assert.deepEqual((await store.recentMetrics(10)).map((m) => m.job_id), ['newer', 'old'], 'finished without a metric row: placed after the others');
+      const [lease] = await store.take(1, 60_000);
+      assert.equal(lease?.job.job_id, 'live');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('store info beside a running store', () => {
+  it('shows the jobs the store has leased as running, and nothing running once it closes', async () => {
+    const dir = freshDir();
+    const store = SqliteJobStore.open(dir, { maintenanceMs: 10 });
+    try {
+      await store.enqueue([spec('a'), spec('b'), spec('c')]);
+      await store.take(2, 60_000);
+      // the store reports its leases on its maintenance tick: poll the file as `packetfs store info` would, bounded
+      const info = await eventually('the store to report its leases', async () => {
+        const now = storeInfo(dir);
+        return now.counts.running === 2 ? now : undefined;
+      });
+      assert.deepEqual([info.counts.queued, info.counts.running], [1, 2]);
+      assert.equal(info.dispatcher?.pid, process.pid);
+      assert.equal(info.dispatcher?.running, 2);
+    } finally {
+      await store.close();
+    }
+    const after = storeInfo(dir);
+    assert.equal(after.dispatcher, null, 'a closed store leaves no report');
+    assert.deepEqual([after.counts.queued, after.counts.running], [3, 0], 'its leases ended with it: the jobs are queued');
   });
 });
 

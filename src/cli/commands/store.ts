@@ -38,10 +38,12 @@ function describeInfo(info: StoreInfo): string {
   return [
     `store   ${info.path}`,
     `size    ${mib(info.bytes)} (database ${mib(info.db_bytes)}, log ${mib(info.wal_bytes)}, ${info.free_pages} free pages of ${info.page_size} bytes)`,
-    formatTable(['QUEUED', 'DELAYED', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'METRICS'],
-      [[c.queued, info.delayed, c.succeeded, c.failed, c.cancelled, info.metrics].map(String)]),
+    formatTable(['QUEUED', 'DELAYED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'],
+      [[c.queued, info.delayed, c.running, c.succeeded, c.failed, c.cancelled].map(String)]),
     `oldest queued: ${oldest}`,
-    'queued includes jobs a running dispatcher has leased (leases live in its memory)',
+    info.dispatcher === null
+      ? 'no dispatcher has this store open: nothing is running (jobs leased when one last stopped are queued again)'
+      : `a dispatcher (pid ${info.dispatcher.pid}) has this store open: RUNNING is the number of jobs it reported leased ${info.dispatcher.age_s} s ago (leases live in its memory; it reports on change, checked every second)`,
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { PacketFSError } from '../../errors.js';
 import { JOB_DEFAULTS } from '../../job/defaults.js';
-import { fieldPath, indexPath } from '../../job/field-path.js';
+import { fieldPath, indexPath } from '../../schema/field-path.js';
 import { unknownField } from '../../job/invalid-job.js';
 import { isPlainObject, isPositiveUpTo } from '../../job/range-checks.js';
 import type { ComputeJob } from './compute-types.js';

@@ -1,4 +1,5 @@
 import { PacketFSError } from '../../errors.js';
+import { POLICIES } from '../../schema/config-schema.js';
 import { classicPolicy } from './classic.js';
 import { costLatencyPolicy, type CostLatencyOptions } from './cost-latency.js';
 import type { Policy } from './policy.js';
@@ -9,7 +10,8 @@ export { classicPolicy } from './classic.js';
 export { costLatencyPolicy, DEFAULT_VALUE_OF_TIME_USD_PER_S, type CostLatencyOptions } from './cost-latency.js';
 export { queueAwarePolicy, QUEUE_AWARE_VALUE_OF_TIME_USD_PER_S, type QueueAwareOptions } from './queue-aware.js';
 
-export const POLICY_NAMES = ['queue-aware', 'cost-latency', 'classic'] as const;
+/** the names a config file or flag may give (the config schema holds the list) */
+export const POLICY_NAMES = POLICIES;
 /** the policy `serve` uses unless told otherwise */
 export const DEFAULT_POLICY: PolicyName = 'queue-aware';
 export type PolicyName = (typeof POLICY_NAMES)[number];

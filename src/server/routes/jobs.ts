@@ -2,14 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { PacketFSError } from '../../errors.js';
 import type { JobStatus } from '../../job/types.js';
 import type { ServedDispatcher } from '../served-dispatcher.js';
-import { booleanParam, intParam, secondsParam, stringParam, type Query } from '../query-params.js';
+import { DEFAULT_PAGE_LIMIT, ListJobsQuery, ResultQuery, SubmitQuery, queryReader } from '../../schema/query-schema.js';
 
 /** Largest `{"jobs":[…]}` batch one request may carry. */
 export const MAX_BATCH_JOBS = 10_000;
-/** Longest long-poll a client may ask for with `?wait=`. */
-export const MAX_WAIT_SECONDS = 60;
-
-const LIST_STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const submitQuery = queryReader(SubmitQuery);
+const listQuery = queryReader(ListJobsQuery);
+const resultQuery = queryReader(ResultQuery);
 
 interface IdParams { id: string }
 
@@ -22,14 +21,14 @@ interface IdParams { id: string }
  * at once instead of holding shutdown for up to a minute.
  */
 export function registerJobRoutes(scope: FastifyInstance, dispatcher: ServedDispatcher, closing: Promise<void>): void {
-  scope.post<{ Querystring: Query }>('/v1/jobs', async (request, reply) => {
+  scope.post('/v1/jobs', async (request, reply) => {
     const body = request.body;
     if (body === undefined || body === null) {
       throw new PacketFSError('INVALID_JOB', 'request body must be a job object or {"jobs":[…]}');
     }
     const batch = batchOf(body);
     // ?dry_run=1: where each job would run and its estimated cost; nothing is enqueued (docs/costs.md)
-    if (booleanParam(request.query, 'dry_run')) {
+    if (submitQuery.parse(request.query).dry_run === true) {
       return reply.code(200).send(batch === null ? await dispatcher.dryRunJob(body) : { jobs: await dispatcher.dryRunJobs(batch) });
     }
     if (batch === null) {
@@ -49,18 +48,9 @@ export function registerJobRoutes(scope: FastifyInstance, dispatcher: ServedDisp
     return reply.code(202).send({ job_ids: jobIds, created, statuses });
   });
 
-  scope.get<{ Querystring: Query }>('/v1/jobs', async (request) => {
-    const status = stringParam(request.query, 'status');
-    if (status === undefined || !LIST_STATUSES.includes(status as JobStatus)) {
-      throw new PacketFSError('INVALID_REQUEST',
-        `status is required and must be one of ${LIST_STATUSES.join(', ')}`, { path: 'status' });
-    }
-    const limit = intParam(request.query, 'limit', 1, 1000, 100);
-    const cursor = stringParam(request.query, 'cursor');
-    const children = booleanParam(request.query, 'children');
-    return dispatcher.listJobs(cursor === undefined || cursor === ''
-      ? { status: status as JobStatus, limit, children }
-      : { status: status as JobStatus, limit, cursor, children });
+  scope.get('/v1/jobs', async (request) => {
+    const { status, limit = DEFAULT_PAGE_LIMIT, cursor, children = false } = listQuery.parse(request.query);
+    return dispatcher.listJobs(cursor === undefined || cursor === '' ? { status, limit, children } : { status, limit, cursor, children });
   });
 
   scope.get<{ Params: IdParams }>('/v1/jobs/:id', async (request) => {
@@ -69,8 +59,8 @@ export function registerJobRoutes(scope: FastifyInstance, dispatcher: ServedDisp
     return view;
   });
 
-  scope.get<{ Params: IdParams; Querystring: Query }>('/v1/jobs/:id/result', async (request, reply) => {
-    const wait = secondsParam(request.query, 'wait', MAX_WAIT_SECONDS);
+  scope.get<{ Params: IdParams }>('/v1/jobs/:id/result', async (request, reply) => {
+    const { wait = 0 } = resultQuery.parse(request.query);
     const jobId = request.params.id;
     // ask for the job first: an unknown id must answer 404 now, not after the wait
     const view = await dispatcher.getJob(jobId);

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
+import { PacketFSError } from '../../errors.js';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { NodePool } from '../../substrates/node-pool/node-pool.js';
 import type { NodeService } from '../../dispatcher/node-service.js';
@@ -65,6 +66,10 @@ export function registerNodeSocket(app: FastifyInstance, pool: NodePool, signer:
   };
 
   app.server.on('upgrade', onUpgrade);
+  // a plain GET (no Upgrade header) never reaches onUpgrade: tell the client what the endpoint wants
+  app.get(NODE_WS_PATH, async () => {
+    throw new PacketFSError('INVALID_REQUEST', `${NODE_WS_PATH} speaks the node protocol over WebSocket: send Upgrade: websocket`, { status: 426, path: 'headers.upgrade' });
+  });
   app.addHook('preClose', async () => {
     app.server.off('upgrade', onUpgrade);
     pool.close();
@@ -93,6 +98,11 @@ function closed(ws: WebSocket): Promise<void> {
   });
 }
 
+/** A refused handshake, with the same error body as every other 4xx. */
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  const error = status === 404
+    ? new PacketFSError('NOT_FOUND', 'no WebSocket endpoint at this path')
+    : new PacketFSError('INVALID_REQUEST', 'the Host header is missing or malformed', { path: 'headers.host' });
+  const body = JSON.stringify({ error: error.toJSON() });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

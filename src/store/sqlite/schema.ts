@@ -12,8 +12,13 @@ import type Database from 'better-sqlite3';
  * live jobs, and is rewritten only when a job finishes.
  *
  * `due_at` is the ready time of a delayed job and the expiry of a terminal
- * job's result; the partial index over terminal rows orders pruning (expiry
- * order is finish order while the TTL is unchanged).
+ * job's result. `finish_seq` numbers terminal rows in the order they
+ * finished; the partial index over it serves pruning (oldest first; finish
+ * order is expiry order while the TTL is unchanged) and the recent metrics,
+ * which are not stored apart: a job's metric record is a projection of its
+ * result record (terminal-records.ts metricOf), read from the result row.
+ * Version 1 files had a `metrics` table and an expiry index; opening one
+ * migrates it (migrateFromV1).
  */
 export const STATE = {
   ready: 0,
@@ -28,7 +33,7 @@ export type StateCode = typeof STATE[keyof typeof STATE];
 
 export const TERMINAL_STATE = { succeeded: STATE.succeeded, failed: STATE.failed, cancelled: STATE.cancelled } as const;
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const DB_FILE = 'packetfs.db';
 /** held with an exclusive SQLite lock for as long as a store has the data dir open */
@@ -51,23 +56,21 @@ CREATE TABLE IF NOT EXISTS jobs (
   errors       TEXT,
   result       TEXT,
   bytes        INTEGER NOT NULL DEFAULT 0,
-  metric_seq   INTEGER,
+  finish_seq   INTEGER,
   inline       INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_id ON jobs(id);
 CREATE INDEX IF NOT EXISTS jobs_list ON jobs(done, seq);
-CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs(due_at) WHERE done <> 0;
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finish_seq) WHERE done <> 0;
 -- inline: base64 characters of the job's inline data (QueueDepth.inline_bytes)
--- metric_seq: the job's row in metrics, so amend() can replace it in place
-CREATE TABLE IF NOT EXISTS metrics (
-  seq    INTEGER PRIMARY KEY,
-  record TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
 `;
+
+/** the `meta` row where the process holding the store reports its lease count (writer-protocol.ts LeaseReport) */
+export const LEASES_KEY = 'leases';
 
 export type FsyncMode = 'normal' | 'always';
 
@@ -83,6 +86,24 @@ export type FsyncMode = 'normal' | 'always';
 export function applySchema(db: Database.Database, fsync: FsyncMode): void {
   db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
+  applyConnectionSettings(db, fsync);
+  const existing = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() === undefined
+    ? undefined
+    : db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
+  if (existing !== undefined && Number(existing.value) === 1) migrateFromV1(db);
+  else if (existing !== undefined && Number(existing.value) !== SCHEMA_VERSION) {
+    throw new Error(`packetfs.db has schema version ${existing.value}; this packetfs reads version ${SCHEMA_VERSION}`);
+  }
+  db.exec(DDL);
+  if (existing === undefined) db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+}
+
+/**
+ * Settings that belong to a connection, not to the file: every connection
+ * that writes (the writer thread's, writer-thread.ts) applies them.
+ */
+export function applyConnectionSettings(db: Database.Database, fsync: FsyncMode): void {
+  db.pragma('busy_timeout = 5000');
   db.pragma(`synchronous = ${fsync === 'always' ? 'FULL' : 'NORMAL'}`);
   // a checkpointed log is cut back to this size instead of keeping its high-water mark
   db.pragma('journal_size_limit = 67108864');
@@ -91,11 +112,17 @@ export function applySchema(db: Database.Database, fsync: FsyncMode): void {
   db.pragma('temp_store = MEMORY');
   // checkpoints run on a background thread (background-checkpointer.ts); this inline one is the backstop at 256 MiB of log
   db.pragma('wal_autocheckpoint = 65536');
-  db.exec(DDL);
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
-  if (row === undefined) {
-    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-  } else if (Number(row.value) !== SCHEMA_VERSION) {
-    throw new Error(`packetfs.db has schema version ${row.value}; this packetfs reads version ${SCHEMA_VERSION}`);
-  }
+}
+
+/** Version 1 kept metric records in their own table: they are now read from the result rows. */
+function migrateFromV1(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(`
+      ALTER TABLE jobs RENAME COLUMN metric_seq TO finish_seq;
+      UPDATE jobs SET finish_seq = (SELECT coalesce(max(finish_seq), 0) FROM jobs) + seq WHERE done <> 0 AND finish_seq IS NULL;
+      DROP INDEX IF EXISTS jobs_expiry;
+      DROP TABLE IF EXISTS metrics;
+    `);
+    db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(SCHEMA_VERSION), 'schema_version');
+  })();
 }

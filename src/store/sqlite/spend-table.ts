@@ -27,7 +27,7 @@ export class SpendTable {
     });
   }
 
-  /** one transaction; the caller runs it through its write guard */
+  /** one transaction (nested in the writer thread's group transaction) */
   write(items: SpendItem[]): void {
     const rows: Array<[string, string, number]> = [];
     for (const [period, bySubstrate] of spendIncrements(items)) {

@@ -10,17 +10,26 @@ import { SpendTable } from './spend-table.js';
 import { MinHeap } from '../memory/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
 import { ResultWaiters } from '../memory/result-waiters.js';
+import { RingBuffer } from '../memory/ring-buffer.js';
 import { inlineBytesOf } from '../inline-bytes.js';
 import { cancelledRecord, leaseExpiredError, leaseExpiredRecord, metricOf } from '../terminal-records.js';
 import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { openStoreDatabase } from './open-database.js';
 import { STATE, TERMINAL_STATE, type FsyncMode } from './schema.js';
-import { prepareStatements, type JobRow, type Statements } from './statements.js';
+import { isExpired, prepareReads, type JobRow, type Reads } from './statements.js';
+import { WriterClient } from './writer-client.js';
+import { LEASE_REPORT_MS, PRUNE_BATCH, type EnqueueWrite, type FinishWrite, type RequeueWrite } from './writer-protocol.js';
 import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
 
 /**
  * The durable embedded JobStore: `<data-dir>/packetfs.db`, SQLite in WAL
  * mode, one writer process (open-database.ts holds the lock).
+ *
+ * Two threads share the file. This one (the dispatcher's) reads it and
+ * keeps the queue in memory; a writer thread (writer-thread.ts) does every
+ * write, so the dispatcher never waits for SQLite to insert, commit or prune:
+ * each write call sends its batch as columns and awaits the commit (group
+ * commit: writes that queue up meanwhile share one transaction).
  *
  * The database is the truth for every job; memory holds only what makes the
  * hot path cheap, all of it rebuilt from the database on open:
@@ -32,7 +41,10 @@ import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
  *            (their row keeps state 'delayed'; take() accepts both)
  *   running  one entry per leased job, keyed by job id, plus a min-heap by
  *            lease expiry (lazily invalidated like the memory store's); get()
- *            and list() overlay it on the rows
+ *            and list() overlay it on the rows. An entry whose lease is being
+ *            ended (complete, retry, cancel, expiry) is `settling` until that
+ *            write commits: its lease no longer counts, and it stays running
+ *            for readers until the file says otherwise.
  * Leases are not written: only this process can hold them, and writing each
  * take() would cost a third row write per job. A leased job's row stays
  * queued until its completion, retry or lease expiry writes the attempt; so
@@ -40,17 +52,21 @@ import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
  * interrupted attempt is not counted (at-least-once, like a lease expiry,
  * but without a LEASE_EXPIRED error).
  *
- * Every call that writes is one transaction (group commit per batch): when
- * enqueue() resolves, the jobs are committed; complete() commits the results
- * and their metric records together. Memory changes follow a commit; if a
- * write fails, the queue structures are rebuilt from the database.
+ * When enqueue() resolves, the jobs are committed; when complete() resolves,
+ * the results are. Memory follows a commit (a job enters the ready lanes once
+ * its row is in the file, so a read of it always finds it); if a write fails,
+ * the jobs it concerned leave `running` and the queue is rebuilt from the file.
+ *
+ * Metric records are not stored apart: a job's metric is the projection of
+ * its result (metricOf). The newest are kept in memory (`metrics`), loaded
+ * from the newest result rows by finish order on open.
  *
  * Retention: a terminal row expires resultTtlMs after it finished (reads
  * treat it as gone at once) and the oldest results are dropped beyond
- * maxResults / maxResultBytes. Deleting happens in a background task, in
- * batches of PRUNE_BATCH rows per transaction, yielding between batches;
- * freed pages are reused and, past a threshold, returned to the OS with an
- * incremental vacuum.
+ * maxResults / maxResultBytes. The writer thread deletes them, PRUNE_BATCH
+ * rows per transaction, when this thread asks (every maintenanceMs, and at
+ * once when a completion goes over a bound); freed pages are reused and,
+ * past a threshold, returned to the OS with an incremental vacuum.
  */
 export interface SqliteStoreOptions extends StoreOptions {
   /** 'always' fsyncs every commit (synchronous=FULL); default 'normal' (synchronous=NORMAL) */
@@ -59,20 +75,6 @@ export interface SqliteStoreOptions extends StoreOptions {
   maintenanceMs?: number;
   now?: () => number;
   logger?: Logger;
-}
-
-/** enqueue's outcomes plus, per input, the seq of the row it created (undefined when it existed) */
-interface EnqueuedBatch {
-  outcomes: EnqueueOutcome[];
-  seqs: (number | undefined)[];
-}
-
-interface Requeue {
-  seq: number;
-  state: number;
-  attempts: number;
-  dueAt: number | null;
-  errors: string;
 }
 
 interface RunningEntry {
@@ -86,12 +88,13 @@ interface RunningEntry {
   /** inline data of the job (inlineBytesOf), counted in inlineBytes until it finishes */
   readonly inline: number;
   leaseExpiresAt: number;
+  /** the write ending this lease, while it is on its way to the file */
+  settling: Promise<unknown> | null;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const SQLITE_DEFAULT_MAX_RESULTS = 1_000_000;
 export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
-const PRUNE_BATCH = 5000;
 const FRESH_SPECS = 65_536;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
 const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
@@ -108,7 +111,8 @@ export class SqliteJobStore implements JobStore {
 
   private readonly db: Database.Database;
   private readonly lock: Database.Database;
-  private readonly sql: Statements;
+  private readonly sql: Reads;
+  private readonly writer: WriterClient;
   private readonly now: () => number;
   private readonly logger: Logger;
   private readonly resultTtlMs: number;
@@ -121,6 +125,8 @@ export class SqliteJobStore implements JobStore {
   private delayedHeap = new MinHeap<number>();
   private delayedLive = new Map<number, number>();
   private readonly running = new Map<string, RunningEntry>();
+  /** jobs not running whose cancellation is on its way to the file */
+  private readonly cancelling = new Map<string, Promise<unknown>>();
   /**
    * Specs of jobs this process enqueued and has not taken yet, so take()
    * needs no read for them; bounded (FRESH_SPECS), a miss reads the row.
@@ -139,35 +145,39 @@ export class SqliteJobStore implements JobStore {
   private readonly waits = new Map<string, { reason: string; attempts: number }>();
   private readonly spend: SpendTable;
   private readonly waiters = new ResultWaiters<ResultRecord>();
+  /**
+   * The newest metric records (metricsLimit), kept in memory so reading them
+   * parses nothing: filled from the newest result rows on open, then fed by
+   * every committed terminal write (amend replaces in place).
+   */
+  private readonly metrics: RingBuffer<MetricRecord>;
   private readyCount = 0;
   private seq = 0;
-  private metricSeq = 0;
-  private resultCount = 0;
-  private resultBytes = 0;
   private maintenanceTimer: NodeJS.Timeout | null = null;
+  /** the lease count last reported to the file, and when (LeaseReport) */
+  private reported = { running: -1, at: 0 };
   private pruning = false;
   private closed = false;
 
-  private readonly enqueueTx: (jobs: JobSpec[], now: number) => EnqueuedBatch;
-  private readonly takeTx: (seqs: number[]) => JobRow[];
-  private readonly completeTx: (items: Array<{ seq: number; attempts: number; result: ResultRecord; metric: MetricRecord }>, expiresAt: number) => void;
-  private readonly requeueTx: (items: Requeue[]) => void;
+  private readonly readRows: (seqs: number[]) => JobRow[];
 
   static open(dataDir: string, opts: SqliteStoreOptions = {}): SqliteJobStore {
     const fsync = opts.fsync ?? 'normal';
     const { db, lock, path } = openStoreDatabase(dataDir, fsync);
-    const checkpointer = new BackgroundCheckpointer(path, fsync === 'always' ? 'FULL' : 'NORMAL');
+    let checkpointer: BackgroundCheckpointer | undefined;
     try {
-      return new SqliteJobStore(db, lock, path, checkpointer, opts);
+      checkpointer = new BackgroundCheckpointer(path, fsync === 'always' ? 'FULL' : 'NORMAL');
+      return new SqliteJobStore(db, lock, path, fsync, checkpointer, opts);
     } catch (err) {
-      void checkpointer.stop();
+      void checkpointer?.stop();
       db.close();
       lock.close();
       throw err;
     }
   }
 
-  private constructor(db: Database.Database, lock: Database.Database, path: string, private readonly checkpointer: BackgroundCheckpointer, opts: SqliteStoreOptions) {
+  private constructor(db: Database.Database, lock: Database.Database, path: string, fsync: FsyncMode,
+    private readonly checkpointer: BackgroundCheckpointer, opts: SqliteStoreOptions) {
     this.db = db;
     this.lock = lock;
     this.path = path;
@@ -178,11 +188,12 @@ export class SqliteJobStore implements JobStore {
     this.metricsLimit = Math.floor(nonNegative(opts.metricsLimit ?? 10_000, 'metricsLimit'));
     this.maxResults = Math.floor(nonNegative(opts.maxResults ?? SQLITE_DEFAULT_MAX_RESULTS, 'maxResults'));
     this.maxResultBytes = nonNegative(opts.maxResultBytes ?? SQLITE_DEFAULT_MAX_RESULT_BYTES, 'maxResultBytes');
-    this.sql = prepareStatements(db);
+    this.sql = prepareReads(db);
     this.spend = new SpendTable(db);
-
-    this.enqueueTx = db.transaction((jobs: JobSpec[], now: number) => this.writeEnqueue(jobs, now));
-    this.takeTx = db.transaction((seqs: number[]) => {
+    this.metrics = new RingBuffer<MetricRecord>(this.metricsLimit);
+    this.loadMetrics();
+    // one read transaction for a batch of rows: one snapshot, one lock
+    this.readRows = db.transaction((seqs: number[]) => {
       const rows: JobRow[] = [];
       for (const seq of seqs) {
         const row = this.sql.take.get(seq) as JobRow | undefined;
@@ -190,23 +201,21 @@ export class SqliteJobStore implements JobStore {
       }
       return rows;
     });
-    this.completeTx = db.transaction((items: Array<{ seq: number; attempts: number; result: ResultRecord; metric: MetricRecord }>, expiresAt: number) => {
-      for (const item of items) this.writeTerminal(item.seq, item.attempts, item.result, item.metric, expiresAt, undefined);
-    });
-    this.requeueTx = db.transaction((items: Requeue[]) => {
-      for (const item of items) this.sql.requeue.run(item.state, item.attempts, item.dueAt, item.errors, item.seq);
-    });
 
-    const counters = this.sql.counters.get() as { maxSeq: number | null; maxMetric: number | null; results: number; bytes: number; inline: number };
+    const counters = this.sql.counters.get() as { maxSeq: number | null; maxFinish: number | null; results: number; bytes: number; inline: number };
     this.seq = counters.maxSeq ?? 0;
-    this.metricSeq = counters.maxMetric ?? 0;
-    this.resultCount = counters.results;
-    this.resultBytes = counters.bytes;
     this.inlineBytes = counters.inline;
     this.loadQueues();
+    this.writer = new WriterClient({
+      path, fsync, results: counters.results, resultBytes: counters.bytes, finishSeq: counters.maxFinish ?? 0,
+      maxResults: this.maxResults, maxResultBytes: this.maxResultBytes,
+    });
 
     const maintenanceMs = Math.max(1, Math.floor(opts.maintenanceMs ?? 1000));
-    this.maintenanceTimer = setInterval(() => this.prune(), maintenanceMs);
+    this.maintenanceTimer = setInterval(() => {
+      this.prune();
+      this.reportLeases();
+    }, maintenanceMs);
     this.maintenanceTimer.unref();
   }
 
@@ -218,25 +227,50 @@ export class SqliteJobStore implements JobStore {
   async enqueue(jobs: JobSpec[]): Promise<EnqueueOutcome[]> {
     if (jobs.length === 0) return [];
     const now = this.now();
-    const { outcomes, seqs } = this.write(() => this.enqueueTx(jobs, now));
-    for (let i = 0; i < seqs.length; i++) {
-      const seq = seqs[i];
-      if (seq === undefined) continue;
+    const n = jobs.length;
+    const specs: string[] = new Array(n);
+    const op: EnqueueWrite = {
+      op: 'enqueue', now, seq: new Array(n), id: new Array(n), priority: new Array(n), maxAttempts: new Array(n),
+      createdAt: new Array(n), substrates: new Array(n), spec: '', inline: new Array(n),
+    };
+    for (let i = 0; i < n; i++) {
       const job = jobs[i] as JobSpec;
-      const inline = inlineBytesOf(job);
+      op.seq[i] = ++this.seq;
+      op.id[i] = job.job_id;
+      op.priority[i] = job.priority;
+      op.maxAttempts[i] = job.max_attempts;
+      op.createdAt[i] = job.created_at;
+      op.substrates[i] = job.substrates === null ? null : JSON.stringify(job.substrates);
+      specs[i] = JSON.stringify(job);
+      op.inline[i] = inlineBytesOf(job);
+    }
+    op.spec = specs.join('\n');
+    const existing = await this.writer.send(op) as Array<[number, number]>;
+    const outcomes: EnqueueOutcome[] = new Array(n);
+    for (const [i, state] of existing) {
+      const id = op.id[i] as string;
+      outcomes[i] = { job_id: id, created: false, status: this.running.has(id) ? 'running' : STATUS_OF[state] as JobStatus };
+    }
+    for (let i = 0; i < n; i++) {
+      if (outcomes[i] !== undefined) continue;
+      const job = jobs[i] as JobSpec;
+      const seq = op.seq[i] as number;
+      const inline = op.inline[i] as number;
       this.inlineBytes += inline;
       if (this.fresh.size < FRESH_SPECS && this.freshBytes + inline <= FRESH_INLINE_BYTES) {
         this.fresh.set(seq, { job, enqueuedAt: now, inline });
         this.freshBytes += inline;
       }
       this.queueInMemory(seq, job.priority, 0);
+      outcomes[i] = { job_id: job.job_id, created: true, status: 'queued' };
     }
     return outcomes;
   }
 
   async take(max: number, leaseMs: number): Promise<Lease[]> {
     const now = this.now();
-    this.reclaimExpiredLeases(now);
+    const reclaimed = this.reclaimExpiredLeases(now);
+    if (reclaimed !== null) await reclaimed;
     this.promoteDueDelayed(now);
     if (!(max >= 1) || this.readyCount === 0) return [];
     const seqs = this.lanes.take(Math.min(Math.floor(max), this.readyCount));
@@ -256,11 +290,11 @@ export class SqliteJobStore implements JobStore {
       const job = hit.job;
       out[i] = this.lease({
         id: job.job_id, seq, priority: job.priority, attempts: 1, maxAttempts: job.max_attempts,
-        enqueuedAt: hit.enqueuedAt, errors: [], inline: hit.inline, leaseExpiresAt: expiresAt,
+        enqueuedAt: hit.enqueuedAt, errors: [], inline: hit.inline, leaseExpiresAt: expiresAt, settling: null,
       }, job);
     }
     if (misses.length > 0) {
-      const rows = this.write(() => this.takeTx(misses.map((i) => seqs[i] as number)));
+      const rows = this.readRows(misses.map((i) => seqs[i] as number));
       const bySeq = new Map(rows.map((row) => [row.seq, row]));
       for (const i of misses) {
         const row = bySeq.get(seqs[i] as number);
@@ -268,7 +302,7 @@ export class SqliteJobStore implements JobStore {
         out[i] = this.lease({
           id: row.id, seq: row.seq, priority: row.priority, attempts: row.attempts + 1, maxAttempts: row.max_attempts,
           enqueuedAt: row.enqueued_at, errors: row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[], inline: row.inline,
-          leaseExpiresAt: expiresAt,
+          leaseExpiresAt: expiresAt, settling: null,
         }, JSON.parse(row.spec as string) as JobSpec);
       }
     }
@@ -295,66 +329,77 @@ export class SqliteJobStore implements JobStore {
   async complete(items: Completion[]): Promise<boolean[]> {
     const now = this.now();
     const written: boolean[] = new Array(items.length);
-    const rows: Array<{ seq: number; attempts: number; result: ResultRecord; metric: MetricRecord }> = [];
-    const entries = new Set<RunningEntry>();
+    const op: FinishWrite = { op: 'finish', seq: [], state: [], attempts: [], result: '', expiresAt: now + this.resultTtlMs, errors: [] };
+    const results: string[] = [];
+    const entries: RunningEntry[] = [];
+    const seen = new Set<RunningEntry>();
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as Completion;
       const entry = this.holder(item.lease);
       // a job twice in one batch: only its first completion counts
-      if (entry === undefined || entries.has(entry)) {
+      if (entry === undefined || seen.has(entry)) {
         written[i] = false;
         continue;
       }
-      entries.add(entry);
-      rows.push({ seq: entry.seq, attempts: entry.attempts, result: item.result, metric: item.metric });
+      seen.add(entry);
+      entries.push(entry);
+      op.seq.push(entry.seq);
+      op.state.push(TERMINAL_STATE[item.result.status]);
+      op.attempts.push(entry.attempts);
+      results.push(JSON.stringify(item.result));
+      op.errors.push(null);
       written[i] = true;
     }
-    if (rows.length === 0) return written;
-    this.write(() => this.completeTx(rows, now + this.resultTtlMs));
+    if (entries.length === 0) return written;
+    op.result = results.join('\n');
+    await this.settle(entries, this.writer.send(op));
     for (const entry of entries) {
       this.running.delete(entry.id);
       this.inlineBytes -= entry.inline;
       if (this.waits.size > 0) this.waits.delete(entry.id);
     }
-    for (const row of rows) this.waiters.resolve(row.result.job_id, row.result);
+    for (let i = 0; i < items.length; i++) {
+      if (!written[i]) continue;
+      const item = items[i] as Completion;
+      this.metrics.push(item.metric);
+      this.waiters.resolve(item.result.job_id, item.result);
+    }
     this.schedulePruneIfOver();
     return written;
   }
 
   async amend(items: Amendment[]): Promise<boolean[]> {
     if (items.length === 0) return [];
-    const now = this.now();
-    const amended = this.write(() => this.db.transaction(() => items.map(({ result, metric }) => {
-      const row = this.sql.stateById.get(result.job_id) as JobRow | undefined;
-      if (row === undefined || row.state !== STATE.succeeded || isExpired(row, now)) return false;
-      const json = JSON.stringify(result);
-      this.sql.amendResult.run(json, json.length, row.seq);
-      this.resultBytes += json.length - row.bytes;
-      // the metric keeps its place; it is simply gone if trimmed since
-      if (row.metric_seq !== null) this.sql.amendMetric.run(JSON.stringify(metric), row.metric_seq);
-      return true;
-    }))());
-    items.forEach(({ result }, i) => { if (amended[i]) this.waiters.resolve(result.job_id, result); });
+    const amended = await this.writer.send({
+      op: 'amend', now: this.now(), id: items.map((i) => i.result.job_id), result: items.map((i) => JSON.stringify(i.result)),
+    }) as boolean[];
+    // in the file the metric record is the result's projection: it follows by itself
+    items.forEach(({ result, metric }, i) => {
+      if (!amended[i]) return;
+      this.metrics.replaceNewest((m) => m.job_id === result.job_id, metric);
+      this.waiters.resolve(result.job_id, result);
+    });
     return amended;
   }
 
   async retryLater(items: Retry[]): Promise<void> {
     const now = this.now();
-    const writes: Requeue[] = [];
+    const op: RequeueWrite = { op: 'requeue', seq: [], state: [], attempts: [], dueAt: [], errors: [] };
     const moves = new Map<RunningEntry, number>();
     for (const item of items) {
       const entry = this.holder(item.lease);
       if (entry === undefined || moves.has(entry)) continue;
       const delayed = item.delayMs > 0;
       const readyAt = now + item.delayMs;
-      writes.push({
-        seq: entry.seq, state: delayed ? STATE.delayed : STATE.ready, attempts: entry.attempts,
-        dueAt: delayed ? readyAt : null, errors: JSON.stringify([...entry.errors, item.error]),
-      });
+      op.seq.push(entry.seq);
+      op.state.push(delayed ? STATE.delayed : STATE.ready);
+      op.attempts.push(entry.attempts);
+      op.dueAt.push(delayed ? readyAt : null);
+      op.errors.push(JSON.stringify([...entry.errors, item.error]));
       moves.set(entry, delayed ? readyAt : 0);
     }
-    if (writes.length === 0) return;
-    this.write(() => this.requeueTx(writes));
+    if (moves.size === 0) return;
+    await this.settle([...moves.keys()], this.writer.send(op));
     for (const [entry, readyAt] of moves) {
       this.running.delete(entry.id);
       this.queueInMemory(entry.seq, entry.priority, readyAt);
@@ -363,18 +408,22 @@ export class SqliteJobStore implements JobStore {
 
   async defer(items: Deferral[]): Promise<void> {
     const now = this.now();
-    const writes: Requeue[] = [];
+    const op: RequeueWrite = { op: 'requeue', seq: [], state: [], attempts: [], dueAt: [], errors: [] };
     const moves = new Map<RunningEntry, { readyAt: number; reason: string }>();
     for (const item of items) {
       const entry = this.holder(item.lease);
       if (entry === undefined || moves.has(entry)) continue;
       const readyAt = now + Math.max(1, item.delayMs);
       // the row still holds the attempts before this lease (leases are not written)
-      writes.push({ seq: entry.seq, state: STATE.delayed, attempts: entry.attempts - 1, dueAt: readyAt, errors: JSON.stringify(entry.errors) });
+      op.seq.push(entry.seq);
+      op.state.push(STATE.delayed);
+      op.attempts.push(entry.attempts - 1);
+      op.dueAt.push(readyAt);
+      op.errors.push(JSON.stringify(entry.errors));
       moves.set(entry, { readyAt, reason: item.reason });
     }
-    if (writes.length === 0) return;
-    this.write(() => this.requeueTx(writes));
+    if (moves.size === 0) return;
+    await this.settle([...moves.keys()], this.writer.send(op));
     for (const [entry, { readyAt, reason }] of moves) {
       this.running.delete(entry.id);
       this.waits.set(entry.id, { reason, attempts: entry.attempts - 1 });
@@ -383,7 +432,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async addSpend(items: SpendItem[]): Promise<void> {
-    if (items.length > 0) this.write(() => this.spend.write(items));
+    if (items.length > 0) await this.writer.send({ op: 'spend', items });
   }
 
   async spendTotals(at: number): Promise<SpendTotals> {
@@ -396,27 +445,48 @@ export class SqliteJobStore implements JobStore {
     if (row === undefined || isExpired(row, now)) return 'not_found';
     if (row.done !== 0) return 'finished';
     const running = this.running.get(jobId);
+    const inFlight = running?.settling ?? this.cancelling.get(jobId);
+    if (inFlight != null) {
+      // another write is ending this job's current state: decide on what it left
+      await inFlight.catch(() => undefined);
+      return this.cancel(jobId);
+    }
     const attempts = running?.attempts ?? row.attempts;
     const errors = row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[];
     const record = cancelledRecord({ jobId, attempts, errors, enqueuedAt: row.enqueued_at, now });
-    this.write(() => this.db.transaction(() => this.writeTerminal(row.seq, attempts, record, metricOf(record), now + this.resultTtlMs, undefined))());
+    const write = this.writer.send({
+      op: 'finish', seq: [row.seq], state: [STATE.cancelled], attempts: [attempts], result: JSON.stringify(record), expiresAt: now + this.resultTtlMs, errors: [null],
+    });
     if (running !== undefined) {
+      await this.settle([running], write);
       this.running.delete(jobId);
-    } else if (this.delayedLive.delete(row.seq)) {
-      // its heap item is skipped when it surfaces
     } else {
-      this.readyCount--;
-      const hit = this.fresh.get(row.seq);
-      if (hit !== undefined) {
-        this.fresh.delete(row.seq);
-        this.freshBytes -= hit.inline;
+      // out of the queue now, so no take() hands it out while the write is on its way
+      if (!this.delayedLive.delete(row.seq)) {
+        this.readyCount--;
+        const hit = this.fresh.get(row.seq);
+        if (hit !== undefined) {
+          this.fresh.delete(row.seq);
+          this.freshBytes -= hit.inline;
+        }
+        this.deadReady.add(row.seq);
+        this.lanes.noteRemoved(row.priority);
       }
-      this.deadReady.add(row.seq);
-      this.lanes.noteRemoved(row.priority);
+      this.cancelling.set(jobId, write);
+      try {
+        await write;
+      } catch (err) {
+        this.reload(err);
+        throw err;
+      } finally {
+        this.cancelling.delete(jobId);
+      }
     }
     this.inlineBytes -= row.inline;
     this.waits.delete(jobId);
+    this.metrics.push(metricOf(record));
     this.waiters.resolve(jobId, record);
+    this.schedulePruneIfOver();
     return 'cancelled';
   }
 
@@ -480,9 +550,21 @@ export class SqliteJobStore implements JobStore {
   }
 
   async recentMetrics(limit: number): Promise<MetricRecord[]> {
-    const n = Math.min(Math.floor(limit), this.metricsLimit);
-    if (!(n > 0)) return [];
-    return (this.sql.recentMetrics.pluck().all(n) as string[]).map((r) => JSON.parse(r) as MetricRecord);
+    return this.metrics.newest(limit);
+  }
+
+  /** The newest metricsLimit results' metric records, oldest pushed first. */
+  private loadMetrics(): void {
+    if (this.metricsLimit === 0) return;
+    const now = this.now();
+    const newest: MetricRecord[] = [];
+    for (const row of this.sql.recentResults.iterate() as IterableIterator<{ result: string; due_at: number | null }>) {
+      // finish order is expiry order: past the first expired row, all are
+      if (row.due_at !== null && row.due_at <= now) break;
+      newest.push(metricOf(JSON.parse(row.result) as ResultRecord));
+      if (newest.length === this.metricsLimit) break;
+    }
+    for (let i = newest.length - 1; i >= 0; i--) this.metrics.push(newest[i] as MetricRecord);
   }
 
   async depth(): Promise<QueueDepth> {
@@ -491,22 +573,17 @@ export class SqliteJobStore implements JobStore {
   }
 
   async ready(): Promise<boolean> {
-    return !this.closed && this.db.open;
+    return !this.closed && this.db.open && this.writer.healthy;
   }
 
-  /** Path, file sizes and counts by status: `packetfs store info` for a running store. */
+  /** Results kept and their bytes (as of the latest commit) and the queue counts: `packetfs store info` for a running store. */
   stats(): { results: number; resultBytes: number; queued: number; delayed: number; running: number } {
-    return { results: this.resultCount, resultBytes: this.resultBytes, queued: this.readyCount, delayed: this.delayedLive.size, running: this.running.size };
+    return { results: this.writer.results, resultBytes: this.writer.resultBytes, queued: this.readyCount, delayed: this.delayedLive.size, running: this.running.size };
   }
 
-  /** Runs retention now (tests and shutdown); normally a timer does it in the background. */
-  pruneNow(): number {
-    let removed = 0;
-    for (;;) {
-      const n = this.pruneBatch();
-      removed += n;
-      if (n < PRUNE_BATCH) return removed;
-    }
+  /** Runs retention now, to the end (tests and shutdown); normally a timer asks for it batch by batch. */
+  async pruneNow(): Promise<number> {
+    return await this.writer.send({ op: 'prune', now: this.now(), all: true }) as number;
   }
 
   async close(): Promise<void> {
@@ -514,6 +591,10 @@ export class SqliteJobStore implements JobStore {
     this.closed = true;
     if (this.maintenanceTimer !== null) clearInterval(this.maintenanceTimer);
     this.waiters.resolveAllWithNull();
+    // its leases end with it
+    this.writer.send({ op: 'leases', pid: process.pid, at: this.now(), running: 0, open: false }).catch(() => undefined);
+    // writes already sent are committed before the thread ends
+    await this.writer.close();
     await this.checkpointer.stop();
     try {
       // leave a small file: fold the log into the database
@@ -527,62 +608,27 @@ export class SqliteJobStore implements JobStore {
 
   // ── writes ──────────────────────────────────────────────────────────────
 
-  private writeEnqueue(jobs: JobSpec[], now: number): EnqueuedBatch {
-    const outcomes: EnqueueOutcome[] = new Array(jobs.length);
-    const seqs: (number | undefined)[] = new Array(jobs.length);
-    let seq = this.seq;
-    for (let i = 0; i < jobs.length; i++) {
-      const job = jobs[i] as JobSpec;
-      const s = ++seq;
-      if (this.insert(s, job, now) === 0) {
-        const existing = this.sql.stateById.get(job.job_id) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
-        if (!isExpired(existing, now)) {
-          outcomes[i] = { job_id: job.job_id, created: false, status: this.running.has(job.job_id) ? 'running' : STATUS_OF[existing.state] as JobStatus };
-          continue;
-        }
-        // its result expired but was not pruned yet: the id is free again
-        this.sql.deleteSeq.run(existing.seq);
-        this.resultCount--;
-        this.resultBytes -= existing.bytes;
-        this.insert(s, job, now);
-      }
-      seqs[i] = s;
-      outcomes[i] = { job_id: job.job_id, created: true, status: 'queued' };
-    }
-    this.seq = seq;
-    return { outcomes, seqs };
-  }
-
-  private insert(seq: number, job: JobSpec, now: number): number {
-    return this.sql.insert.run(seq, job.job_id, job.priority, job.max_attempts, now, job.created_at,
-      job.substrates === null ? null : JSON.stringify(job.substrates), JSON.stringify(job), inlineBytesOf(job)).changes;
-  }
-
-  /** Makes a live row terminal and appends its metric; `errors` replaces the row's attempt errors when given. */
-  private writeTerminal(seq: number, attempts: number, result: ResultRecord, metric: MetricRecord, expiresAt: number, errors: string | undefined): void {
-    const json = JSON.stringify(result);
-    const state = TERMINAL_STATE[result.status];
-    const metricSeq = this.metricsLimit > 0 ? ++this.metricSeq : null;
-    if (errors === undefined) this.sql.finish.run(state, state, attempts, json, json.length, expiresAt, metricSeq, seq);
-    else this.sql.finishWithErrors.run(state, state, attempts, json, json.length, expiresAt, metricSeq, errors, seq);
-    this.resultCount++;
-    this.resultBytes += json.length;
-    if (metricSeq !== null) this.sql.insertMetric.run(metricSeq, JSON.stringify(metric));
-  }
-
-  /** Runs a write; a failed one leaves memory rebuilt from the database and reports STORE_UNAVAILABLE. */
-  private write<T>(fn: () => T): T {
-    if (this.closed) throw new PacketFSError('STORE_UNAVAILABLE', 'the job store is closed');
+  /**
+   * Marks the entries settling while `write` is on its way; if it fails they
+   * leave `running` and the queue is rebuilt from the file (their rows are
+   * still live there, so they run again: at-least-once).
+   */
+  private async settle(entries: RunningEntry[], write: Promise<unknown>): Promise<void> {
+    for (const entry of entries) entry.settling = write;
     try {
-      return fn();
+      await write;
     } catch (err) {
-      this.logger.error({ event: 'sqlite_write_failed', error: (err as Error).message }, 'job store write failed; reloading queue state');
-      try {
-        this.loadQueues();
-      } catch { /* the next write reports again */ }
-      if (err instanceof PacketFSError) throw err;
-      throw new PacketFSError('STORE_UNAVAILABLE', `the job store could not write: ${(err as Error).message}`, { cause: err });
+      for (const entry of entries) if (this.running.get(entry.id) === entry) this.running.delete(entry.id);
+      this.reload(err);
+      throw err;
     }
+  }
+
+  private reload(err: unknown): void {
+    this.logger.error({ event: 'sqlite_write_failed', error: (err as Error).message }, 'job store write failed; reloading queue state');
+    try {
+      this.loadQueues();
+    } catch { /* the next write reports again */ }
   }
 
   // ── memory state ────────────────────────────────────────────────────────
@@ -610,7 +656,7 @@ export class SqliteJobStore implements JobStore {
   /** The entry running under this lease, or undefined when the lease is stale. */
   private holder(lease: Lease): RunningEntry | undefined {
     const entry = this.running.get(lease.job.job_id);
-    return entry !== undefined && tokenOf(entry) === lease.token ? entry : undefined;
+    return entry !== undefined && entry.settling === null && tokenOf(entry) === lease.token ? entry : undefined;
   }
 
   private queueInMemory(seq: number, priority: number, readyAt: number): void {
@@ -623,8 +669,10 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  /** (Re)builds the ready lanes and the delayed heap from the live rows. */
+  /** (Re)builds the ready lanes and the delayed heap from the live rows, leaving out the jobs leased now. */
   private loadQueues(): void {
+    const leased = new Set<number>();
+    for (const entry of this.running.values()) leased.add(entry.seq);
     this.lanes = new ReadyQueue<number>((seq) => !this.deadReady.delete(seq));
     this.deadReady = new Set<number>();
     this.delayedHeap = new MinHeap<number>();
@@ -633,45 +681,66 @@ export class SqliteJobStore implements JobStore {
     this.fresh.clear();
     this.freshBytes = 0;
     for (const row of this.sql.liveQueued.iterate() as IterableIterator<{ seq: number; state: number; priority: number; due_at: number | null }>) {
+      if (leased.has(row.seq)) continue;
       this.queueInMemory(row.seq, row.priority, row.state === STATE.delayed ? Math.max(1, row.due_at ?? 1) : 0);
     }
   }
 
-  private reclaimExpiredLeases(now: number): void {
+  /** Ends the leases that expired: null when none did, else the writes (take() waits for them so it can hand the jobs out again). */
+  private reclaimExpiredLeases(now: number): Promise<void> | null {
     // items of finished jobs would otherwise stay for a lease length: drop them once they outnumber the live ones
     if (this.leases.size > 2 * this.running.size + 4096) this.leases.retain((e) => this.running.get(e.id) === e);
-    if (this.leases.peekKey() > now) return;
+    if (this.leases.peekKey() > now) return null;
     const expired: RunningEntry[] = [];
     while (this.leases.peekKey() <= now) {
       const entry = this.leases.pop() as RunningEntry;
-      if (this.running.get(entry.id) !== entry) continue;
+      if (this.running.get(entry.id) !== entry || entry.settling !== null) continue;
       if (entry.leaseExpiresAt > now) {
         this.leases.push(entry.leaseExpiresAt, entry);
         continue;
       }
       expired.push(entry);
     }
-    if (expired.length === 0) return;
-    const finished: Array<{ id: string; record: ResultRecord }> = [];
-    this.write(() => this.db.transaction(() => {
-      for (const entry of expired) {
-        const expiry = leaseExpiredError(entry.attempts, now);
-        const errors = [...entry.errors, expiry];
-        if (entry.attempts >= entry.maxAttempts) {
-          const record = leaseExpiredRecord({ jobId: entry.id, attempts: entry.attempts, errors, enqueuedAt: entry.enqueuedAt, now }, expiry);
-          this.writeTerminal(entry.seq, entry.attempts, record, metricOf(record), now + this.resultTtlMs, JSON.stringify(errors));
-          finished.push({ id: entry.id, record });
-        } else {
-          this.sql.requeue.run(STATE.ready, entry.attempts, null, JSON.stringify(errors), entry.seq);
-        }
-      }
-    })());
+    if (expired.length === 0) return null;
+    const finish: FinishWrite = { op: 'finish', seq: [], state: [], attempts: [], result: '', expiresAt: now + this.resultTtlMs, errors: [] };
+    const records: string[] = [];
+    const requeue: RequeueWrite = { op: 'requeue', seq: [], state: [], attempts: [], dueAt: [], errors: [] };
+    const finished: Array<{ entry: RunningEntry; record: ResultRecord }> = [];
     for (const entry of expired) {
-      this.running.delete(entry.id);
-      if (entry.attempts < entry.maxAttempts) this.queueInMemory(entry.seq, entry.priority, 0);
-      else this.inlineBytes -= entry.inline;
+      const expiry = leaseExpiredError(entry.attempts, now);
+      const errors = JSON.stringify([...entry.errors, expiry]);
+      if (entry.attempts >= entry.maxAttempts) {
+        const record = leaseExpiredRecord({ jobId: entry.id, attempts: entry.attempts, errors: [...entry.errors, expiry], enqueuedAt: entry.enqueuedAt, now }, expiry);
+        finish.seq.push(entry.seq);
+        finish.state.push(STATE.failed);
+        finish.attempts.push(entry.attempts);
+        records.push(JSON.stringify(record));
+        finish.errors.push(errors);
+        finished.push({ entry, record });
+      } else {
+        requeue.seq.push(entry.seq);
+        requeue.state.push(STATE.ready);
+        requeue.attempts.push(entry.attempts);
+        requeue.dueAt.push(null);
+        requeue.errors.push(errors);
+      }
     }
-    for (const f of finished) this.waiters.resolve(f.id, f.record);
+    finish.result = records.join('\n');
+    const writes = Promise.all([
+      finish.seq.length > 0 ? this.writer.send(finish) : null,
+      requeue.seq.length > 0 ? this.writer.send(requeue) : null,
+    ]);
+    return this.settle(expired, writes).then(() => {
+      for (const entry of expired) {
+        this.running.delete(entry.id);
+        if (entry.attempts < entry.maxAttempts) this.queueInMemory(entry.seq, entry.priority, 0);
+        else this.inlineBytes -= entry.inline;
+      }
+      for (const f of finished) {
+        this.metrics.push(metricOf(f.record));
+        this.waiters.resolve(f.entry.id, f.record);
+      }
+    });
   }
 
   private promoteDueDelayed(now: number): void {
@@ -686,77 +755,34 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
+  /** Tells the file how many jobs are leased here when that changed, and at least every LEASE_REPORT_MS. */
+  private reportLeases(): void {
+    const now = this.now();
+    const running = this.running.size;
+    if (running === this.reported.running && now - this.reported.at < LEASE_REPORT_MS) return;
+    this.reported = { running, at: now };
+    this.writer.send({ op: 'leases', pid: process.pid, at: now, running, open: true }).catch((err: unknown) => {
+      this.logger.warn({ event: 'sqlite_lease_report_failed', error: (err as Error).message }, 'could not report leases to the store file');
+    });
+  }
+
   // ── retention ───────────────────────────────────────────────────────────
 
   private schedulePruneIfOver(): void {
-    if (this.pruning || (this.resultCount <= this.maxResults && this.resultBytes <= this.maxResultBytes)) return;
-    this.pruning = true;
-    setImmediate(() => this.prune());
+    if (this.writer.results > this.maxResults || this.writer.resultBytes > this.maxResultBytes) this.prune();
   }
 
-  /** One batch per turn of the event loop until nothing is due; never inside a caller's request. */
+  /** Asks the writer thread for one batch of pruning, and for more while batches come back full. */
   private prune(): void {
-    this.pruning = false;
-    if (this.closed) return;
-    try {
-      const removed = this.pruneBatch();
-      if (removed === PRUNE_BATCH) {
-        this.pruning = true;
-        setImmediate(() => this.prune());
-        return;
-      }
-      this.trimMetrics();
-      this.vacuumIfSparse();
-    } catch (err) {
-      this.logger.error({ event: 'sqlite_prune_failed', error: (err as Error).message }, 'pruning old results failed');
-    }
-  }
-
-  /** Deletes up to PRUNE_BATCH terminal rows: expired ones, then the oldest while over the count or byte bound. */
-  private pruneBatch(): number {
-    const now = this.now();
-    return this.db.transaction(() => {
-      let removed = 0;
-      for (const bytes of this.sql.pruneExpired.pluck().all(now, PRUNE_BATCH) as number[]) {
-        removed++;
-        this.resultBytes -= bytes;
-      }
-      this.resultCount -= removed;
-      const overCount = this.resultCount - this.maxResults;
-      if (removed < PRUNE_BATCH && overCount > 0) {
-        const n = Math.min(PRUNE_BATCH - removed, overCount);
-        for (const bytes of this.sql.pruneOldest.pluck().all(n) as number[]) {
-          removed++;
-          this.resultCount--;
-          this.resultBytes -= bytes;
-        }
-      }
-      while (removed < PRUNE_BATCH && this.resultBytes > this.maxResultBytes && this.resultCount > 0) {
-        // about as many of the oldest as the excess holds at the average size; the loop takes more if needed
-        const average = this.resultBytes / this.resultCount;
-        const want = Math.max(1, Math.min(PRUNE_BATCH - removed, Math.ceil((this.resultBytes - this.maxResultBytes) / average)));
-        const deleted = this.sql.pruneOldest.pluck().all(want) as number[];
-        if (deleted.length === 0) break;
-        for (const bytes of deleted) {
-          removed++;
-          this.resultCount--;
-          this.resultBytes -= bytes;
-        }
-      }
-      return removed;
-    })();
-  }
-
-  private trimMetrics(): void {
-    const keepFrom = this.metricSeq - this.metricsLimit;
-    if (keepFrom > 0) this.sql.trimMetrics.run(keepFrom);
-  }
-
-  /** Free pages are reused by new rows; only a large surplus (e.g. after a burst) goes back to the OS. */
-  private vacuumIfSparse(): void {
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    if (free > 4096 && free * 4 > pages) this.db.pragma(`incremental_vacuum(${free - Math.floor(pages / 8)})`);
+    if (this.pruning || this.closed) return;
+    this.pruning = true;
+    this.writer.send({ op: 'prune', now: this.now(), all: false }).then((removed) => {
+      this.pruning = false;
+      if (removed === PRUNE_BATCH) setImmediate(() => this.prune());
+    }, (err: unknown) => {
+      this.pruning = false;
+      if (!this.closed) this.logger.error({ event: 'sqlite_prune_failed', error: (err as Error).message }, 'pruning old results failed');
+    });
   }
 }
 
@@ -764,6 +790,3 @@ function tokenOf(entry: RunningEntry): string {
   return `${entry.seq}.${entry.attempts}`;
 }
 
-function isExpired(row: { done: number; due_at: number | null }, now: number): boolean {
-  return row.done !== 0 && row.due_at !== null && row.due_at <= now;
-}

@@ -17,52 +17,59 @@ export interface JobRow {
   errors: string | null;
   result: string | null;
   bytes: number;
-  metric_seq: number | null;
+  finish_seq: number | null;
   inline: number;
 }
 
-type StatementName = 'insert' | 'stateById' | 'deleteSeq' | 'take' | 'finish' | 'finishWithErrors' | 'amendResult' | 'amendMetric' | 'requeue' | 'insertMetric'
-  | 'byId' | 'resultById' | 'listTerminal' | 'listLive' | 'liveQueued' | 'recentMetrics' | 'trimMetrics'
-  | 'pruneExpired' | 'pruneOldest' | 'counters' | 'countsByState' | 'oldestQueued';
+/** A terminal row whose result is past its expiry: gone for readers, its id free again, though not deleted yet. */
+export function isExpired(row: { done: number; due_at: number | null }, now: number): boolean {
+  return row.done !== 0 && row.due_at !== null && row.due_at <= now;
+}
 
 const VIEW_COLUMNS = 'seq, id, state, done, priority, attempts, due_at, created_at, substrates, errors, result';
 
 /**
- * Every statement the SQLite store runs, prepared once per connection
- * (preparing is far dearer than running). Batches run them in a loop inside
- * one transaction.
+ * The statements the store's own thread runs: reads only (the writer thread
+ * does every write, writer-thread.ts). Prepared once per connection
+ * (preparing is far dearer than running).
  */
-export function prepareStatements(db: Database.Database): Record<StatementName, Database.Statement> {
+export function prepareReads(db: Database.Database): Record<ReadName, Database.Statement> {
   return {
-    insert: db.prepare(`INSERT INTO jobs (seq, id, state, done, priority, max_attempts, attempts, enqueued_at, created_at, substrates, spec, inline)
-      VALUES (?, ?, 0, 0, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-    stateById: db.prepare('SELECT seq, state, done, due_at, bytes, metric_seq FROM jobs WHERE id = ?'),
-    deleteSeq: db.prepare('DELETE FROM jobs WHERE seq = ?'),
-    // a read: leases are not written (see sqlite-store.ts)
+    // a leased job not in the fresh-spec cache
     take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, spec, errors, inline FROM jobs WHERE seq = ?'),
-    finish: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, metric_seq = ? WHERE seq = ?'),
-    finishWithErrors: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, metric_seq = ?, errors = ? WHERE seq = ?'),
-    amendResult: db.prepare('UPDATE jobs SET result = ?, bytes = ? WHERE seq = ?'),
-    amendMetric: db.prepare('UPDATE metrics SET record = ? WHERE seq = ?'),
-    requeue: db.prepare('UPDATE jobs SET state = ?, attempts = ?, due_at = ?, errors = ? WHERE seq = ?'),
-    insertMetric: db.prepare('INSERT INTO metrics (seq, record) VALUES (?, ?)'),
     byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at, inline FROM jobs WHERE id = ?`),
     resultById: db.prepare('SELECT result, done, due_at FROM jobs WHERE id = ?'),
     listTerminal: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done = ? AND seq < ? AND due_at > ? ORDER BY seq DESC LIMIT ?`),
     listLive: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done = 0 AND seq < ? ORDER BY seq DESC`),
     liveQueued: db.prepare('SELECT seq, state, priority, due_at FROM jobs WHERE done = 0 AND state IN (0, 1) ORDER BY seq'),
-    recentMetrics: db.prepare('SELECT record FROM metrics ORDER BY seq DESC LIMIT ?'),
-    trimMetrics: db.prepare('DELETE FROM metrics WHERE seq <= ?'),
-    pruneExpired: db.prepare(`DELETE FROM jobs WHERE seq IN
-      (SELECT seq FROM jobs WHERE done <> 0 AND due_at <= ? ORDER BY due_at LIMIT ?) RETURNING bytes`),
-    pruneOldest: db.prepare(`DELETE FROM jobs WHERE seq IN
-      (SELECT seq FROM jobs WHERE done <> 0 ORDER BY due_at LIMIT ?) RETURNING bytes`),
-    counters: db.prepare(`SELECT (SELECT max(seq) FROM jobs) AS maxSeq, (SELECT max(seq) FROM metrics) AS maxMetric,
+    // newest finished first: the metric records are projections of these results
+    recentResults: db.prepare('SELECT result, due_at FROM jobs WHERE done <> 0 ORDER BY finish_seq DESC'),
+    counters: db.prepare(`SELECT (SELECT max(seq) FROM jobs) AS maxSeq, (SELECT max(finish_seq) FROM jobs WHERE done <> 0) AS maxFinish,
       (SELECT count(*) FROM jobs WHERE done <> 0) AS results, (SELECT total(bytes) FROM jobs WHERE done <> 0) AS bytes,
       (SELECT total(inline) FROM jobs WHERE done = 0) AS inline`),
-    countsByState: db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state'),
-    oldestQueued: db.prepare('SELECT id, enqueued_at FROM jobs WHERE done = 0 AND state IN (0, 1) ORDER BY seq LIMIT 1'),
   };
 }
 
-export type Statements = Record<StatementName, Database.Statement>;
+/** The writer thread's statements: every write the store makes. */
+export function prepareWrites(db: Database.Database): Record<WriteName, Database.Statement> {
+  return {
+    insert: db.prepare(`INSERT INTO jobs (seq, id, state, done, priority, max_attempts, attempts, enqueued_at, created_at, substrates, spec, inline)
+      VALUES (?, ?, 0, 0, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+    stateById: db.prepare('SELECT seq, state, done, due_at, bytes FROM jobs WHERE id = ?'),
+    deleteSeq: db.prepare('DELETE FROM jobs WHERE seq = ?'),
+    // `done = 0`: the first terminal write wins, whatever reaches the writer later
+    finish: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, finish_seq = ? WHERE seq = ? AND done = 0'),
+    finishWithErrors: db.prepare('UPDATE jobs SET state = ?, done = ?, attempts = ?, spec = NULL, result = ?, bytes = ?, due_at = ?, finish_seq = ?, errors = ? WHERE seq = ? AND done = 0'),
+    amendResult: db.prepare('UPDATE jobs SET result = ?, bytes = ? WHERE seq = ?'),
+    requeue: db.prepare('UPDATE jobs SET state = ?, attempts = ?, due_at = ?, errors = ? WHERE seq = ? AND done = 0'),
+    oldestFinished: db.prepare('SELECT finish_seq AS finishSeq, due_at AS dueAt, bytes FROM jobs WHERE done <> 0 ORDER BY finish_seq LIMIT ?'),
+    putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
+    deleteFinishedThrough: db.prepare('DELETE FROM jobs WHERE done <> 0 AND finish_seq <= ? RETURNING bytes'),
+  };
+}
+
+type ReadName = 'take' | 'byId' | 'resultById' | 'listTerminal' | 'listLive' | 'liveQueued' | 'recentResults' | 'counters';
+type WriteName = 'insert' | 'stateById' | 'deleteSeq' | 'finish' | 'finishWithErrors' | 'amendResult' | 'requeue' | 'oldestFinished' | 'deleteFinishedThrough' | 'putMeta' | 'deleteMeta';
+
+export type Reads = Record<ReadName, Database.Statement>;

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { PacketFSError } from '../../errors.js';
 import type { JobStatus } from '../../job/types.js';
 import { openStoreForReading } from './open-database.js';
-import { STATE } from './schema.js';
+import { LEASES_KEY, STATE } from './schema.js';
+import { LEASE_REPORT_MS } from './writer-protocol.js';
 
 /**
  * Operations on a store file from outside the dispatcher that uses it
@@ -16,12 +17,18 @@ export interface StoreInfo {
   bytes: number;
   db_bytes: number;
   wal_bytes: number;
-  /** jobs by status as the file has them; leased jobs count as queued (leases are held in the dispatcher's memory) */
+  /**
+   * jobs by status. Leases live in the memory of the dispatcher holding the
+   * store, so the file has its running jobs as queued: `running` is the
+   * count that dispatcher last reported (see `dispatcher`), taken out of
+   * `queued`; 0 when no dispatcher has the store open.
+   */
   counts: Record<JobStatus, number>;
+  /** the dispatcher that has the store open, as it last reported itself; null when none is running */
+  dispatcher: { pid: number; running: number; reported_at: string; age_s: number } | null;
   /** of them, waiting out a retry delay */
   delayed: number;
   oldest_queued: { job_id: string; enqueued_at: string; age_s: number } | null;
-  metrics: number;
   free_pages: number;
   page_size: number;
 }
@@ -41,11 +48,16 @@ export function storeInfo(dataDir: string, now = Date.now()): StoreInfo {
         if (state === STATE.failed) counts.failed = n;
         if (state === STATE.cancelled) counts.cancelled = n;
       }
+      const leases = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(LEASES_KEY) as string | undefined;
       const oldest = db.prepare('SELECT id, enqueued_at FROM jobs WHERE done = 0 ORDER BY seq LIMIT 1').get() as { id: string; enqueued_at: number } | undefined;
-      const metrics = (db.prepare('SELECT count(*) AS n FROM metrics').get() as { n: number }).n;
-      return { oldest, metrics };
+      return { oldest, leases };
     });
-    const { oldest, metrics } = read();
+    const { oldest, leases } = read();
+    const dispatcher = liveDispatcher(leases, now);
+    if (dispatcher !== null) {
+      counts.running = Math.min(dispatcher.running, counts.queued);
+      counts.queued -= counts.running;
+    }
     const dbBytes = fileSize(path);
     const walBytes = fileSize(path + '-wal');
     return {
@@ -54,10 +66,10 @@ export function storeInfo(dataDir: string, now = Date.now()): StoreInfo {
       db_bytes: dbBytes,
       wal_bytes: walBytes,
       counts,
+      dispatcher,
       delayed,
       oldest_queued: oldest === undefined ? null
         : { job_id: oldest.id, enqueued_at: new Date(oldest.enqueued_at).toISOString(), age_s: Math.max(0, Math.round((now - oldest.enqueued_at) / 1000)) },
-      metrics,
       free_pages: db.pragma('freelist_count', { simple: true }) as number,
       page_size: db.pragma('page_size', { simple: true }) as number,
     };
@@ -89,6 +101,35 @@ export async function backupStore(dataDir: string, dest: string): Promise<{ path
   }
   renameSync(partial, target);
   return { path: target, bytes: fileSize(target) };
+}
+
+/**
+ * The lease report of a dispatcher that still runs: its process exists and
+ * it reported within a few report periods. A store removes its report when it
+ * closes; one left by a dispatcher that died says nothing any more (its
+ * leases ended with it).
+ */
+function liveDispatcher(report: string | undefined, now: number): StoreInfo['dispatcher'] {
+  if (report === undefined) return null;
+  let r: { pid?: unknown; at?: unknown; running?: unknown };
+  try {
+    r = JSON.parse(report) as typeof r;
+  } catch {
+    return null;
+  }
+  if (typeof r.pid !== 'number' || typeof r.at !== 'number' || typeof r.running !== 'number') return null;
+  if (now - r.at > 3 * LEASE_REPORT_MS || !processExists(r.pid)) return null;
+  return { pid: r.pid, running: r.running, reported_at: new Date(r.at).toISOString(), age_s: Math.max(0, Math.round((now - r.at) / 100) / 10) };
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, owned by someone else
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function fileSize(path: string): number {

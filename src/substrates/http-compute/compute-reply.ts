@@ -1,7 +1,6 @@
-import type { ErrorBody } from '../../errors.js';
 import { isPlainObject } from '../../job/range-checks.js';
 import type { OpResult } from '../../ops/types.js';
-import { isRetryableCode } from '../../errors.js';
+import { isErrorCode, isRetryableCode, type ErrorBody, type ErrorCode } from '../../errors.js';
 import type { ExecOutcome } from '../substrate.js';
 import type { RemoteJob } from './remote-job.js';
 
@@ -12,7 +11,7 @@ import type { RemoteJob } from './remote-job.js';
  */
 
 /** The same failure for every job of a request (HTTP 5xx, throttling, a dropped connection). */
-export function failEach(count: number, code: string, message: string, retryable: boolean, execTimeMs: number): ExecOutcome[] {
+export function failEach(count: number, code: ErrorCode, message: string, retryable: boolean, execTimeMs: number): ExecOutcome[] {
   const error: ErrorBody = { code, message };
   return Array.from({ length: count }, () => ({ ok: false as const, error, retryable, exec_time_ms: execTimeMs }));
 }
@@ -47,10 +46,15 @@ export function outcomeOfJobReply(reply: unknown, jobId: string, substrate: stri
   return { ok: false, error, retryable: reply.retryable !== false, exec_time_ms: execTimeMs };
 }
 
-/** `{code, message, path?}` from a runtime, or null when it is not that shape. */
+/**
+ * `{code, message, path?}` from a runtime, or null when it is not that shape.
+ * A code outside our union (a runtime of another version) is kept in the
+ * message of a SUBSTRATE_FAILED, so records only ever carry known codes.
+ */
 export function errorBodyOf(value: unknown): ErrorBody | null {
   if (!isPlainObject(value) || typeof value.code !== 'string' || typeof value.message !== 'string') return null;
-  const body: ErrorBody = { code: value.code.slice(0, 64), message: value.message.slice(0, 1000) };
+  const message = value.message.slice(0, 1000);
+  const body: ErrorBody = isErrorCode(value.code) ? { code: value.code, message } : { code: 'SUBSTRATE_FAILED', message: `${value.code.slice(0, 64)}: ${message}` };
   if (typeof value.path === 'string') body.path = value.path.slice(0, 200);
   return body;
 }

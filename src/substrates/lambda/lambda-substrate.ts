@@ -1,4 +1,5 @@
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { ErrorCode } from '../../errors.js';
 import type { ExecOutcome, HealthReport } from '../substrate.js';
 import { failEach, outcomesOfBatchReply } from '../http-compute/compute-reply.js';
 import { RemoteSubstrate, type RemoteDefaults, type RemoteSubstrateOptions } from '../http-compute/remote-substrate.js';
@@ -83,7 +84,7 @@ export class LambdaSubstrate extends RemoteSubstrate {
   }
 
   /** One Invoke: the parsed reply, or why the attempt failed. Never rejects. */
-  private async invoke(payload: string, timeoutMs: number): Promise<{ body: unknown } | { failure: { code: string; message: string } }> {
+  private async invoke(payload: string, timeoutMs: number): Promise<{ body: unknown } | { failure: { code: ErrorCode; message: string } }> {
     try {
       const res = await this.client.send(new InvokeCommand({
         FunctionName: this.functionName,

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { ProgramSpec } from '../../job/types.js';
 import { jobWindowBytes } from '../../job/window-length.js';
@@ -608,7 +609,7 @@ export class NodePool {
     this.logger.info({ event: 'node_left', node: node.id, reason }, 'node left');
   }
 
-  private refuse(conn: PoolConnection, code: string, message: string, closeCode: number): void {
+  private refuse(conn: PoolConnection, code: ErrorCode, message: string, closeCode: number): void {
     this.logger.warn({ event: 'node_refused', code, reason: message, address: conn.transport.remoteAddress }, 'node connection refused');
     conn.transport.send(encodeMessage({ type: 'error', code, message: truncate(message, LIMITS.maxErrorMessageLength) }));
     // WebSocket close reasons are limited to 123 bytes.
@@ -700,7 +701,7 @@ function newTotals(): KindTotals {
   return { nodes: [], cursor: 0, slots: 0, announced: 0, inFlight: 0, latency: new Ewma(EWMA_ALPHA), maxMemoryMb: null };
 }
 
-function failed(code: string, message: string, execTimeMs: number, node?: string): ExecOutcome {
+function failed(code: ErrorCode, message: string, execTimeMs: number, node?: string): ExecOutcome {
   const outcome: ExecOutcome = { ok: false, error: { code, message }, retryable: true, exec_time_ms: execTimeMs };
   if (node !== undefined) outcome.node = node;
   return outcome;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PacketFSError, toErrorBody } from '../../errors.js';
+import { PacketFSError, toErrorBody, type ErrorCode } from '../../errors.js';
 import type { Capabilities } from '../../scheduler/capabilities.js';
 import type { NodePool, PoolNode } from '../node-pool/node-pool.js';
 import type { MintedToken, MintRequest } from '../../trust/node-access.js';
@@ -325,6 +325,6 @@ export class SpotSubstrate implements Substrate, NodeHosted {
   }
 }
 
-function failure(code: string, message: string): ExecOutcome {
+function failure(code: ErrorCode, message: string): ExecOutcome {
   return { ok: false, retryable: true, exec_time_ms: 0, error: { code, message } };
 }

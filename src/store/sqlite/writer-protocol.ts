@@ -1,0 +1,121 @@
+import type { SpendItem } from '../job-store.js';
+import type { FsyncMode } from './schema.js';
+
+/**
+ * Messages between the SQLite store (sqlite-store.ts, on the dispatcher's
+ * thread) and its writer thread (writer-thread.ts). Batches travel as
+ * columns of primitives, already JSON-encoded where the row holds JSON:
+ * cloning flat arrays of strings and numbers is far cheaper than cloning
+ * object graphs, and the writer then does nothing but SQLite. The bulky
+ * column (specs, results) travels as one string, the JSON texts joined by
+ * newlines (JSON.stringify never writes one): one string clones at the
+ * cost of a copy, many strings each at a cost of their own.
+ */
+
+/** rows one prune transaction deletes at most */
+export const PRUNE_BATCH = 5000;
+
+export interface WriterData {
+  path: string;
+  fsync: FsyncMode;
+  /** what the opening thread counted, so the writer need not count again */
+  results: number;
+  resultBytes: number;
+  finishSeq: number;
+  maxResults: number;
+  maxResultBytes: number;
+}
+
+/** New jobs; seq is assigned by the store. */
+export interface EnqueueWrite {
+  op: 'enqueue';
+  now: number;
+  seq: number[];
+  id: string[];
+  priority: number[];
+  maxAttempts: number[];
+  createdAt: string[];
+  substrates: (string | null)[];
+  /** the specs' JSON texts joined by '\n' */
+  spec: string;
+  inline: number[];
+}
+
+/** Terminal writes; errors null keeps the row's attempt errors. */
+export interface FinishWrite {
+  op: 'finish';
+  seq: number[];
+  state: number[];
+  attempts: number[];
+  /** the result records' JSON texts joined by '\n' */
+  result: string;
+  expiresAt: number;
+  errors: (string | null)[];
+}
+
+/** Back to the queue after an attempt: dueAt null = ready now. */
+export interface RequeueWrite {
+  op: 'requeue';
+  seq: number[];
+  state: number[];
+  attempts: number[];
+  dueAt: (number | null)[];
+  errors: string[];
+}
+
+export interface AmendWrite {
+  op: 'amend';
+  now: number;
+  id: string[];
+  result: string[];
+}
+
+/** Retention: one batch, or (`all`) until nothing is due. */
+export interface PruneWrite {
+  op: 'prune';
+  now: number;
+  all: boolean;
+}
+
+/**
+ * How many jobs this process holds leases on (leases live in its memory):
+ * kept in `meta` so `packetfs store info` beside a running serve can tell
+ * running jobs from queued ones (store-file.ts).
+ */
+export interface LeaseReport {
+  op: 'leases';
+  pid: number;
+  at: number;
+  running: number;
+  /** false when the store closes: the report is removed */
+  open: boolean;
+}
+
+/** a running store reports its lease count at least this often (store-file.ts treats much older reports as stale) */
+export const LEASE_REPORT_MS = 5_000;
+
+/** Spend to add to the day and month totals (spend-table.ts). */
+export interface SpendWrite {
+  op: 'spend';
+  items: SpendItem[];
+}
+
+export type WriterOp = EnqueueWrite | FinishWrite | RequeueWrite | AmendWrite | PruneWrite | LeaseReport | SpendWrite;
+
+export interface WriterRequest {
+  id: number;
+  op: WriterOp;
+}
+
+/**
+ * Per op: enqueue → for inputs that were not created, [index, state code];
+ * amend → per item whether it replaced a result; prune → rows deleted.
+ */
+export type WriterValue = Array<[number, number]> | boolean[] | number | null;
+
+export type WriterReply =
+  | { id: number; ok: true; value: WriterValue; results: number; resultBytes: number }
+  | { id: number; ok: false; message: string };
+
+/** The writer's replies travel in groups: one message per committed group. */
+export type WriterReplies = WriterReply[];

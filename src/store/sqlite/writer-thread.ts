@@ -1,0 +1,214 @@
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { applyConnectionSettings, LEASES_KEY, STATE } from './schema.js';
+import { SpendTable } from './spend-table.js';
+import { isExpired, prepareWrites } from './statements.js';
+import {
+  PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
+} from './writer-protocol.js';
+
+/**
+ * The SQLite store's writer thread: the only connection that writes
+ * packetfs.db while a store has it open, so the dispatcher's thread never
+ * waits for SQLite to insert, update, commit or prune.
+ *
+ * Group commit: when a request arrives, every request already waiting on the
+ * port is taken too, and all the writes among them run in one transaction;
+ * each request is answered only after that commit (a store call resolves only
+ * once its writes are in the file). If the group's transaction fails, each
+ * request is retried in its own, so only the one at fault reports an error.
+ *
+ * State: the retention counters (results kept and their bytes) and the
+ * finish sequence live here, since only this thread changes them; every
+ * reply carries the counters back. Pruning runs here too, one batch of
+ * PRUNE_BATCH rows per transaction, yielding to waiting writes between
+ * batches. Lifecycle: open → serving requests → 'close' request (answered,
+ * then the connection and the port close and the thread ends).
+ */
+
+const { port, ...data } = workerData as WriterData & { port: MessagePort };
+const db = new Database(data.path, { fileMustExist: true });
+applyConnectionSettings(db, data.fsync);
+const w = prepareWrites(db);
+const spend = new SpendTable(db);
+let results = data.results;
+let resultBytes = data.resultBytes;
+let finishSeq = data.finishSeq;
+
+port.on('message', (first: WriterRequest | 'close') => {
+  const group: WriterRequest[] = [];
+  let closing = first === 'close';
+  if (!closing) group.push(first as WriterRequest);
+  while (!closing) {
+    const m = receiveMessageOnPort(port);
+    if (m === undefined) break;
+    if (m.message === 'close') closing = true;
+    else group.push(m.message as WriterRequest);
+  }
+  const replies: WriterReply[] = [];
+  const writes = group.filter((r) => r.op.op !== 'prune');
+  if (writes.length > 0) writeGroup(writes, replies);
+  for (const r of group) if (r.op.op === 'prune') replies.push(answer(r.id, () => prune(r.op as PruneWrite)));
+  if (replies.length > 0) port.postMessage(replies);
+  if (closing) {
+    db.close();
+    port.close();
+  }
+});
+
+function writeGroup(writes: WriterRequest[], replies: WriterReply[]): void {
+  const before = { results, resultBytes, finishSeq };
+  try {
+    const values = db.transaction(() => writes.map((r) => apply(r)))();
+    for (let i = 0; i < writes.length; i++) replies.push({ id: (writes[i] as WriterRequest).id, ok: true, value: values[i] as WriterValue, results, resultBytes });
+    return;
+  } catch {
+    ({ results, resultBytes, finishSeq } = before);
+  }
+  for (const r of writes) {
+    const one = { results, resultBytes, finishSeq };
+    try {
+      const value = db.transaction(() => apply(r))();
+      replies.push({ id: r.id, ok: true, value, results, resultBytes });
+    } catch (err) {
+      ({ results, resultBytes, finishSeq } = one);
+      replies.push({ id: r.id, ok: false, message: (err as Error).message });
+    }
+  }
+}
+
+function answer(id: number, fn: () => WriterValue): WriterReply {
+  try {
+    return { id, ok: true, value: fn(), results, resultBytes };
+  } catch (err) {
+    return { id, ok: false, message: (err as Error).message };
+  }
+}
+
+function apply(r: WriterRequest): WriterValue {
+  switch (r.op.op) {
+    case 'enqueue': return enqueue(r.op);
+    case 'finish': return finish(r.op);
+    case 'requeue': return requeue(r.op);
+    case 'amend': return amend(r.op);
+    case 'spend': spend.write(r.op.items);
+      return null;
+    case 'leases':
+      if (r.op.open) w.putMeta.run(LEASES_KEY, JSON.stringify({ pid: r.op.pid, at: r.op.at, running: r.op.running }));
+      else w.deleteMeta.run(LEASES_KEY);
+      return null;
+    case 'prune': return never();
+  }
+}
+
+function enqueue(op: EnqueueWrite): Array<[number, number]> {
+  const existing: Array<[number, number]> = [];
+  const specs = op.spec.split('\n');
+  for (let i = 0; i < op.seq.length; i++) {
+    if (insert(op, specs, i) === 1) continue;
+    const row = w.stateById.get(op.id[i]) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
+    if (!isExpired(row, op.now)) {
+      existing.push([i, row.state]);
+      continue;
+    }
+    // its result expired but was not pruned yet: the id is free again
+    w.deleteSeq.run(row.seq);
+    results--;
+    resultBytes -= row.bytes;
+    insert(op, specs, i);
+  }
+  return existing;
+}
+
+function insert(op: EnqueueWrite, specs: string[], i: number): number {
+  return w.insert.run(op.seq[i], op.id[i], op.priority[i], op.maxAttempts[i], op.now, op.createdAt[i], op.substrates[i], specs[i], op.inline[i]).changes;
+}
+
+function finish(op: FinishWrite): null {
+  const texts = op.result.split('\n');
+  for (let i = 0; i < op.seq.length; i++) {
+    const state = op.state[i] as number;
+    const json = texts[i] as string;
+    const errors = op.errors[i];
+    const seq = finishSeq + 1;
+    const changes = errors === null
+      ? w.finish.run(state, state, op.attempts[i], json, json.length, op.expiresAt, seq, op.seq[i]).changes
+      : w.finishWithErrors.run(state, state, op.attempts[i], json, json.length, op.expiresAt, seq, errors, op.seq[i]).changes;
+    if (changes === 0) continue;
+    finishSeq = seq;
+    results++;
+    resultBytes += json.length;
+  }
+  return null;
+}
+
+function requeue(op: RequeueWrite): null {
+  for (let i = 0; i < op.seq.length; i++) w.requeue.run(op.state[i], op.attempts[i], op.dueAt[i], op.errors[i], op.seq[i]);
+  return null;
+}
+
+function amend(op: AmendWrite): boolean[] {
+  return op.id.map((id, i) => {
+    const row = w.stateById.get(id) as { seq: number; state: number; done: number; due_at: number | null; bytes: number } | undefined;
+    if (row === undefined || row.state !== STATE.succeeded || isExpired(row, op.now)) return false;
+    const json = op.result[i] as string;
+    w.amendResult.run(json, json.length, row.seq);
+    resultBytes += json.length - row.bytes;
+    return true;
+  });
+}
+
+/**
+ * Deletes expired results and, beyond maxResults / maxResultBytes, the
+ * oldest: one batch (the store asks again while batches come back full, so
+ * writes waiting meanwhile go first), or (`all`) until nothing is due.
+ */
+function prune(op: PruneWrite): number {
+  let removed = 0;
+  for (;;) {
+    const n = pruneBatch(op.now);
+    removed += n;
+    if (n < PRUNE_BATCH || !op.all) break;
+  }
+  vacuumIfSparse();
+  return removed;
+}
+
+/** The oldest finished rows that are expired or beyond the bounds, deleted by finish order in one statement. */
+function pruneBatch(now: number): number {
+  return db.transaction(() => {
+    // walk the oldest rows (usually none is due: this stops at the first row) to the last one to delete
+    let count = results;
+    let bytes = resultBytes;
+    let k = 0;
+    let through = 0;
+    for (const row of w.oldestFinished.iterate(PRUNE_BATCH) as IterableIterator<{ finishSeq: number; dueAt: number | null; bytes: number }>) {
+      const expired = row.dueAt !== null && row.dueAt <= now;
+      if (!expired && count <= data.maxResults && bytes <= data.maxResultBytes) break;
+      count--;
+      bytes -= row.bytes;
+      through = row.finishSeq;
+      k++;
+    }
+    if (k === 0) return 0;
+    let removed = 0;
+    for (const b of w.deleteFinishedThrough.pluck().all(through) as number[]) {
+      removed++;
+      results--;
+      resultBytes -= b;
+    }
+    return removed;
+  })();
+}
+
+/** Free pages are reused by new rows; only a large surplus (e.g. after a burst) goes back to the OS. */
+function vacuumIfSparse(): void {
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  if (free > 4096 && free * 4 > pages) db.pragma(`incremental_vacuum(${free - Math.floor(pages / 8)})`);
+}
+
+
+function never(): never {
+  throw new Error('unreachable');
+}
