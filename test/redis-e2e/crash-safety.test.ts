@@ -8,15 +8,15 @@ import { eventually, startRedis, type RedisServer } from '../helpers/redis-serve
 import { postJobs, startServe, type ServeProcess } from './serve-process.js';
 
 /**
- * Nothing accepted is lost: 6,000 jobs go in through the HTTP API while the
+ * Nothing accepted is lost: 20,000 jobs go in through the HTTP API while the
  * dispatcher process is SIGKILLed twice (each time right after it accepted a
  * batch, so leases are held and results are being written), and a new one is
  * started each time. Afterwards Redis holds exactly one correct result record
  * and exactly one metric record per job. A short lease (--lease-ms) lets the
  * survivors reclaim the dead ones' jobs quickly.
  */
-const TOTAL = 6_000;
-const BATCH = 1_000;
+const TOTAL = 20_000;
+const BATCH = 2_000;
 const LEASE_MS = 1_000;
 
 let redisServer: RedisServer;
@@ -69,7 +69,7 @@ async function crash(p: ServeProcess): Promise<number> {
 }
 
 describe('crash safety end to end', () => {
-  it('6,000 jobs, the dispatcher SIGKILLed twice: every job has exactly one correct result and one metric', { timeout: 60_000 }, async (t) => {
+  it('20,000 jobs, the dispatcher SIGKILLed twice: every job has exactly one correct result and one metric', { timeout: 60_000 }, async (t) => {
     const first = await dispatcher('first');
     await submit(first, 0, TOTAL / 2);
     const doneAtFirstCrash = await crash(first);

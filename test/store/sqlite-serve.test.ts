@@ -16,8 +16,8 @@ import { PacketFSError } from '../../src/errors.js';
  * so one metric) in packetfs.db, and a job waiting for a volunteer is still
  * waiting.
  */
-const TOTAL = 6_000;
-const BATCH = 1_000;
+const TOTAL = 20_000;
+const BATCH = 2_000;
 
 interface Serve {
   url: string;
@@ -86,7 +86,7 @@ async function until(dataDir: string, done: (succeeded: number) => boolean, time
 }
 
 describe('SQLite store under a real serve', () => {
-  it('6,000 jobs, serve SIGKILLed twice mid-run: each job finishes exactly once with one result and one metric', { timeout: 90_000 }, async (t) => {
+  it('20,000 jobs, serve SIGKILLed twice mid-run: each job finishes exactly once with one result and one metric', { timeout: 90_000 }, async (t) => {
     const dir = join(root, 'crash');
     const first = await serve(dir, ['--metrics-limit', String(TOTAL * 2)]);
     // waits for a volunteer that never comes: must still be waiting after every crash
