@@ -1,19 +1,9 @@
-import type { AttemptError, ResultRecord } from '../../job/types.js';
+import type { JobView } from '../../store/job-store.js';
 import { splitProgressOf } from '../parse-snapshot.js';
 import { byId, el, fillRows } from './dom.js';
 
-/** The slice of GET /v1/jobs/:id shown here. */
-interface JobViewReply {
-  job_id: string;
-  status: string;
-  attempts: number;
-  priority: number;
-  created_at: string;
-  substrates: string[] | null;
-  errors: AttemptError[];
-  result: ResultRecord | null;
-  progress?: unknown;
-}
+/** GET /v1/jobs/:id: the store's job view, plus a split parent's progress. */
+type JobViewReply = JobView & { progress?: unknown };
 
 const JOB_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -245,18 +245,8 @@ export class MemoryJobStore implements JobStore {
     for (const item of items) {
       const entry = this.holder(item.lease);
       if (entry === undefined) continue;
-      this.runningCount--;
-      entry.token = null;
-      entry.status = 'queued';
       entry.errors = [...entry.errors, item.error];
-      if (item.delayMs > 0) {
-        entry.delayed = true;
-        this.delayed.push(now + item.delayMs, entry);
-        this.delayedCount++;
-      } else {
-        this.readyLanes.push(entry.priority, entry);
-        this.readyCount++;
-      }
+      this.requeue(entry, item.delayMs > 0 ? now + item.delayMs : null);
     }
   }
 
@@ -265,13 +255,23 @@ export class MemoryJobStore implements JobStore {
     for (const item of items) {
       const entry = this.holder(item.lease);
       if (entry === undefined) continue;
-      this.runningCount--;
-      entry.token = null;
-      entry.status = 'queued';
       entry.attempts--;
       entry.waiting = { reason: item.reason, attempts: entry.attempts };
+      this.requeue(entry, now + Math.max(0, item.delayMs));
+    }
+  }
+
+  /** A running job goes back to the queue: ready now (`dueAt` null) or delayed until `dueAt`. */
+  private requeue(entry: JobEntry, dueAt: number | null): void {
+    this.runningCount--;
+    entry.token = null;
+    entry.status = 'queued';
+    if (dueAt === null) {
+      this.readyLanes.push(entry.priority, entry);
+      this.readyCount++;
+    } else {
       entry.delayed = true;
-      this.delayed.push(now + Math.max(0, item.delayMs), entry);
+      this.delayed.push(dueAt, entry);
       this.delayedCount++;
     }
   }
@@ -429,18 +429,15 @@ export class MemoryJobStore implements JobStore {
         this.leases.push(entry.leaseExpiresAt, entry);
         continue;
       }
-      this.runningCount--;
       const expiry = leaseExpiredError(entry.attempts, now);
       entry.errors = [...entry.errors, expiry];
       if (entry.attempts >= entry.maxAttempts) {
+        this.runningCount--;
         const record = leaseExpiredRecord(
           { jobId: entry.id, attempts: entry.attempts, errors: entry.errors, enqueuedAt: entry.enqueuedAt, now }, expiry);
         this.finish(entry, record, metricOf(record), now);
       } else {
-        entry.status = 'queued';
-        entry.token = null;
-        this.readyLanes.push(entry.priority, entry);
-        this.readyCount++;
+        this.requeue(entry, null);
       }
     }
   }
