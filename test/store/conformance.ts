@@ -630,7 +630,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
   });
 }
 
-function jobSpec(jobId: string, over: Partial<JobSpec> = {}): JobSpec {
+export function jobSpec(jobId: string, over: Partial<JobSpec> = {}): JobSpec {
   return {
     job_id: jobId,
     program: { ops: [{ op: 'counteq', imm: 1 }], single: true, data: 'AQEC', offset: 0, length: null },

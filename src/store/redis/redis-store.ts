@@ -627,13 +627,17 @@ export class RedisJobStore implements JobStore {
       }),
       Promise.all(ids.map((id) => this.redis.get(this.keys.result(id)))),
     ]));
+    const now = Date.now();
     return ids.map((id, i) => {
       const { state: raw, errs: errors, wait } = states[i]!;
       const result = results[i];
       const state = typeof raw === 'string' ? parseJobState(raw) : null;
-      // a finished job whose result key is gone has expired or was pruned: unknown, as once it is swept
+      // A finished job whose result key is gone has expired or was pruned: unknown, as once it is
+      // swept. Before its expiry the key may simply not be written yet — the outbox delivers it
+      // just after the script that decided the outcome — so the job is shown, without a result.
       const finished = state !== null && TERMINAL_STATUSES.includes(state.status);
-      if (state === null || (finished && typeof result !== 'string')) {
+      const delivering = finished && typeof result !== 'string' && state.expiresAtMs !== null && state.expiresAtMs > now;
+      if (state === null || (finished && typeof result !== 'string' && !delivering)) {
         // no job of ours, but a result: the original dispatcher ran it
         return state === null && typeof result === 'string' ? viewOfRecord(readStoredResult(result, id)) : null;
       }
