@@ -22,6 +22,14 @@ export const QUEUE_AWARE_VALUE_OF_TIME_USD_PER_S = 1e-8;
  */
 export const TRUSTED_RESERVE_FACTOR = 10;
 
+/** how much queue (expected completion) a job may join on a substrate that queues internally: this many of its runs, at least the minimum */
+const COMMIT_QUEUE_RUNS = 4;
+const COMMIT_QUEUE_MIN_MS = 10_000;
+
+/** a job keeps waiting for a cheaper substrate while its deadline is more than this × the paid completion (+ guard) away */
+const HOLD_SAFETY = 2;
+const HOLD_GUARD_MS = 5000;
+
 /** added to the score of a substrate expected to finish the job after its deadline: any on-time choice beats it */
 const LATE_PENALTY_USD = 1;
 
@@ -68,7 +76,14 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
       nodesHaveRoom = states.some((s) => s.capabilities.trust === 'untrusted' && s.capabilities.pricing.model === 'free' && s.healthy && s.admits && s.capabilities.available_slots > 0);
     },
     latePenalty: LATE_PENALTY_USD,
+    // Hold while the paid substrate would still finish the job with time to spare: twice its expected
+    // completion (runs vary; the declared duration is an upper bound, the estimate a mean) plus a guard.
+    canWaitFor: (job, msLeft, paidCompletionMs) => msLeft > HOLD_SAFETY * Math.max(paidCompletionMs, job.required_duration_s * 1000 * 0.5) + HOLD_GUARD_MS,
     expectedCompletionMs: (sub, job, queued) => expectedCompletionMs(sub, job, queued),
+    drainRate: (sub, job) => lanesOf(sub.capabilities) * 1000 / Math.max(1, expectedRunMs(sub, job)),
+    // A queue inside a substrate (the local pool) is a commitment: keep it to a few runs' worth, enough
+    // to keep its lanes busy between rounds; the rest wait in the dispatcher, free to go where a slot frees.
+    commitLimitMs: (sub, job) => sub.capabilities.parallelism === undefined ? Infinity : Math.max(COMMIT_QUEUE_MIN_MS, COMMIT_QUEUE_RUNS * expectedRunMs(sub, job)),
     score: (sub, job, queued = 0) => {
       const runMs = expectedRunMs(sub, job);
       const completionMs = expectedWaitMs(sub, runMs, queued) + (sub.probeLatencyMs ?? sub.capabilities.latency_ms) + runMs;
@@ -94,7 +109,7 @@ export function expectedRunMs(sub: SubstrateState, job: JobSpec): number {
 /** how long the job would wait for a lane, behind `queued` more jobs than are in flight there */
 export function expectedWaitMs(sub: SubstrateState, runMs: number, queued: number): number {
   const caps = sub.capabilities;
-  const lanes = Math.max(1, Math.min(caps.parallelism ?? caps.max_concurrent_jobs, caps.max_concurrent_jobs));
+  const lanes = lanesOf(caps);
   if (caps.parallelism !== undefined) {
     // Jobs queue inside it, per lane: a lane frees when a job ends. Until its first batch is
     // measured there is nothing to go on but the declaration (30 s by default, usually far off):
@@ -112,4 +127,9 @@ export function expectedWaitMs(sub: SubstrateState, runMs: number, queued: numbe
   const over = queued - caps.available_slots + 1;
   // jobs ahead are mostly of its own kind: a batch takes at least this job's run to answer
   return over <= 0 ? 0 : (over / lanes) * Math.max(sub.measuredLatencyMs ?? 0, runMs);
+}
+
+/** jobs that run at once there: its parallelism (the local pool's threads), else every slot */
+function lanesOf(caps: SubstrateState['capabilities']): number {
+  return Math.max(1, Math.min(caps.parallelism ?? caps.max_concurrent_jobs, caps.max_concurrent_jobs));
 }
