@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { crc32c } from '../ops/index.js';
+import { loadAddon } from '../ops/node/native-addon.js';
 
 /**
  * The SHA-256 (a blob's name) and CRC-32C of an upload, fed run by run in
@@ -30,13 +29,7 @@ interface DigestAddon {
 let addon: DigestAddon | null | undefined;
 
 function digestAddon(): DigestAddon | null {
-  if (addon === undefined) {
-    try {
-      addon = createRequire(import.meta.url)(fileURLToPath(new URL('../../native/upload-digest.node', import.meta.url))) as DigestAddon;
-    } catch {
-      addon = null;
-    }
-  }
+  if (addon === undefined) addon = loadAddon<DigestAddon>(new URL('../../native/upload-digest.node', import.meta.url));
   return addon;
 }
 
