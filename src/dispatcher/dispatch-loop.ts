@@ -419,11 +419,16 @@ export class DispatchLoop {
 }
 
 /** Names of substrates that failed this job in earlier attempts: the scheduler avoids them (failover). */
+/**
+ * Substrates a retry should avoid: those a previous attempt failed on. A failure the substrate pins
+ * on one of its nodes (a browser tab closed, a volunteer left) is that node's, not the pool's: the
+ * pool's other nodes stay as good as before, so it is not avoided for that.
+ */
 function failedSubstrates(lease: Lease): ReadonlySet<string> | undefined {
   if (lease.errors.length === 0) return undefined;
   const names = new Set<string>();
-  for (const e of lease.errors) if (e.substrate) names.add(e.substrate);
-  return names;
+  for (const e of lease.errors) if (e.substrate && e.node === undefined) names.add(e.substrate);
+  return names.size === 0 ? undefined : names;
 }
 
 function brokenOutcome(substrate: Substrate, why: string): ExecOutcome {
