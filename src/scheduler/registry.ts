@@ -137,6 +137,8 @@ export class SubstrateRegistry {
    * jobs were last placed again (`requeue`): later calls count them as ahead.
    */
   private readonly waiting = new Map<string, number>();
+  /** per constraint key: arrivals (a count decaying over ARRIVAL_RATE_WINDOW_S) as of `at`, first seen `since` */
+  private readonly arrivals = new Map<string, { count: number; at: number; since: number }>();
 
   constructor(opts: RegistryOptions) {
     this.policy = opts.policy;
@@ -293,16 +295,18 @@ export class SubstrateRegistry {
       if (key === undefined) {
         key = constraintKey(job);
         this.keys.set(job, key);
+        this.countArrival(key, now);
       }
       let ranking = rankings.get(key);
       if (ranking === undefined) {
-        ranking = { candidates: [], scores: [], completions: [], limits: [], scoredAt: [] };
+        ranking = { candidates: [], scores: [], completions: [], limits: [], late: [], scoredAt: [], arrivalsPerS: this.arrivalsPerS(key, now) };
         for (let k = 0; k < snaps.length; k++) {
           if (ineligibility(job, snaps[k]!.state, true) !== null) continue;
           ranking.candidates.push(k);
           ranking.scores.push(this.policy.score(snaps[k]!.state, job, 0));
           ranking.completions.push(this.policy.expectedCompletionMs?.(snaps[k]!.state, job, 0) ?? 0);
           ranking.limits.push(this.policy.commitLimitMs?.(snaps[k]!.state, job) ?? Infinity);
+          ranking.late.push('no');
           ranking.scoredAt.push(0);
         }
         rankings.set(key, ranking);
@@ -338,6 +342,29 @@ export class SubstrateRegistry {
       else group.push(i);
     }
     return { groups, unplaced };
+  }
+
+  /** one more job of this kind arrived (first seen by a placement) */
+  private countArrival(key: string, now: number): void {
+    const a = this.arrivals.get(key);
+    if (a === undefined) {
+      this.arrivals.set(key, { count: 1, at: now, since: now });
+      return;
+    }
+    a.count = a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S) + 1;
+    a.at = now;
+  }
+
+  /**
+   * jobs of this kind arriving per second, averaged over about the last ARRIVAL_RATE_WINDOW_S
+   * (a decayed count over the decayed span; while the kind is newer than the window, over its age)
+   */
+  private arrivalsPerS(key: string, now: number): number {
+    const a = this.arrivals.get(key);
+    if (a === undefined) return 0;
+    const count = a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S);
+    const spanS = ARRIVAL_RATE_WINDOW_S * (1 - Math.exp(-Math.max(1, now - a.since) / 1000 / ARRIVAL_RATE_WINDOW_S));
+    return count / spanS;
   }
 
   /** ms until the job's deadline (created_at + timeout_s), worked out once per job */
@@ -519,6 +546,9 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
 }
 
 const LATE_MARGIN = 0.75;
+/** seconds over which the arrival rate of each kind of job is averaged */
+const ARRIVAL_RATE_WINDOW_S = 30;
+const CATCH_UP_MARGIN = 0.9;
 /** a job is held for a cheaper substrate only while that one is expected to finish it within this share of the time left (without the late margin) */
 const HOLD_REACH = 1;
 const ALL_FULL: Omit<Unplaced, 'index'> = { reason: 'busy', detail: 'every eligible substrate is full' };
@@ -531,6 +561,10 @@ interface QueueRanking {
   readonly completions: number[];
   /** the most completion time a job of this kind may commit to there (Policy.commitLimitMs) */
   readonly limits: number[];
+  /** whether, and why, a job of this kind would be late there (as of the last bestCandidate) */
+  readonly late: Array<'no' | 'batch' | 'limit' | 'deadline'>;
+  /** jobs of this kind arriving per second lately */
+  readonly arrivalsPerS: number;
   readonly scoredAt: number[];
   unplaced?: Omit<Unplaced, 'index'>;
 }
@@ -574,9 +608,15 @@ function bestCandidate(
     }
     // late: expected to finish in the last quarter of the time left or after it (estimates err; leave a margin);
     // the penalty grows with lateness, so a job already late goes where it finishes soonest
+    const completion = ranking.completions[c]!;
     const dueMs = LATE_MARGIN * Math.min(msLeft, batchMsLeft[k]!);
-    const lateMs = ranking.completions[c]! - Math.min(dueMs, ranking.limits[c]!);
+    const lateMs = completion - Math.min(dueMs, ranking.limits[c]!);
     const base = scores[c]!;
+    // why late, if late: only by joining a batch with an earlier deadline (a new batch next round
+    // would do), only by the commit limit (its queue could still reach the job in time), or by the deadline
+    ranking.late[c] = lateMs <= 0 ? 'no'
+      : completion <= Math.min(LATE_MARGIN * msLeft, ranking.limits[c]!) ? 'batch'
+        : completion <= CATCH_UP_MARGIN * msLeft && completion > ranking.limits[c]! ? 'limit' : 'deadline';
     const score = lateMs > 0 ? base + (policy.latePenalty ?? 0) * (1 + lateMs / 1000) : base;
     if (Number.isNaN(score)) continue;
     // the gate (budget) is asked only about a candidate that would win so far, and only when it has a free slot
@@ -588,13 +628,30 @@ function bestCandidate(
       bestScore = score;
       bestBase = base;
       bestLate = lateMs > 0;
-      bestCompletion = ranking.completions[c]!;
-      bestOverLimit = lateMs > 0 && ranking.completions[c]! <= dueMs;
+      bestCompletion = completion;
+      bestOverLimit = lateMs > 0 && completion <= dueMs;
       best = k;
     }
   }
   if (best === -1) return { best: bestExcluded, hold: -1 };
   if (bestOverLimit) return { best, hold: best };
+  // A cheaper substrate late only because of the batch this call is filling there (its next batch
+  // will do), or only past its commit limit while jobs like this arrive slower than it finishes them
+  // (it will catch up, and paying now would only leave it idle later): wait for it.
+  if (!bestLate) {
+    let catchUp = -1;
+    let catchUpBase = bestBase;
+    for (let c = 0; c < candidates.length; c++) {
+      const k = candidates[c]!;
+      const why = ranking.late[c];
+      if ((why !== 'batch' && why !== 'limit') || scores[c]! >= catchUpBase || exclude?.has(snaps[k]!.state.name) === true) continue;
+      if (why === 'batch' || ranking.arrivalsPerS < (policy.drainRate?.(snaps[k]!.state, job) ?? 0)) {
+        catchUp = k;
+        catchUpBase = scores[c]!;
+      }
+    }
+    if (catchUp !== -1) return { best, hold: catchUp };
+  }
   // Pay only when needed: while the job could still go to `best` later and be on time, it waits
   // for the cheapest substrate that is cheaper and expected to finish it before the deadline,
   // only not with the late margin: its queue may move faster than estimated (capacity frees, runs

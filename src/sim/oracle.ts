@@ -54,7 +54,7 @@ interface Resource {
   price: (workS: number, bytes: number) => number;
 }
 
-export function computeOracle(s: Scenario, workload: Workload, world: World, slotMs = 60_000): OracleReport {
+export function computeOracle(s: Scenario, workload: Workload, world: World, slotMs = 20_000): OracleReport {
   const started = performance.now();
   let lastDeadline = 0;
   for (const f of workload.facts) if (f.deadlineMs > lastDeadline) lastDeadline = f.deadlineMs;
