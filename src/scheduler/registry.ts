@@ -69,8 +69,13 @@ export interface Placement {
 }
 
 export interface PlaceOptions {
-  /** the jobs are all the jobs held from earlier calls, placed again: forget who was waiting */
+  /**
+   * the jobs were held by earlier calls and are placed again, ahead of every other held job (the
+   * dispatch loop keeps them in order, most urgent first); otherwise they are new, behind all held jobs
+   */
   requeue?: boolean;
+  /** with requeue: these are all the held jobs, so the registry's count of who waits where starts over */
+  allHeld?: boolean;
 }
 
 export interface Ranked {
@@ -133,10 +138,13 @@ export class SubstrateRegistry {
   private readonly keys = new WeakMap<JobSpec, string>();
   private readonly deadlines = new WeakMap<JobSpec, number>();
   /**
-   * Jobs a queue-aware placement left waiting, per substrate, since the held
-   * jobs were last placed again (`requeue`): later calls count them as ahead.
+   * Jobs a queue-aware placement left waiting (held by the dispatch loop), per
+   * substrate they wait for: new jobs count them as ahead. A job placed again
+   * (`requeue`) first leaves the count it was in (`waitsFor`); a call with every
+   * held job (`allHeld`) starts the counts over, so nothing stale lingers.
    */
   private readonly waiting = new Map<string, number>();
+  private readonly waitsFor = new WeakMap<JobSpec, string>();
   /** per constraint key: arrivals (a count decaying over ARRIVAL_RATE_WINDOW_S) as of `at`, first seen `since` */
   private readonly arrivals = new Map<string, { count: number; at: number; since: number }>();
 
@@ -230,7 +238,7 @@ export class SubstrateRegistry {
    * ranking order is tried.
    */
   place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined, gate?: PlacementGate, opts: PlaceOptions = {}): Placement {
-    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor, gate, opts.requeue === true);
+    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor, gate, opts.requeue === true, opts.allHeld === true);
     const snaps = this.snapshot();
     const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
     const rankings = new Map<string, Ranking>();
@@ -272,16 +280,25 @@ export class SubstrateRegistry {
    * recomputed only when its `queued` count moved since it was scored, so
    * a batch costs about one extra score call per job.
    */
-  private placeQueueAware(jobs: JobSpec[], excludeFor: ((job: JobSpec, index: number) => ReadonlySet<string> | undefined) | undefined, gate: PlacementGate | undefined, requeue: boolean): Placement {
+  private placeQueueAware(jobs: JobSpec[], excludeFor: ((job: JobSpec, index: number) => ReadonlySet<string> | undefined) | undefined, gate: PlacementGate | undefined, requeue: boolean, allHeld: boolean): Placement {
     const snaps = this.snapshot();
     this.policy.beginPlacement?.(snaps.map((s) => s.state));
     const now = this.now();
     // A substrate that queues jobs internally (parallelism) and has not been measured yet gets one job
     // per lane: its queue wait cannot be estimated, so its first batch is kept small and answers soon.
     const free = snaps.map((s) => Math.max(0, Math.floor(unmeasuredQueue(s.state) ? Math.min(s.state.capabilities.available_slots, s.state.capabilities.parallelism! - s.state.inFlight) : s.state.capabilities.available_slots)));
-    // jobs left waiting by earlier calls are ahead of these, unless these are those jobs placed again
-    if (requeue) this.waiting.clear();
-    const queued = snaps.map((s) => this.waiting.get(s.state.name) ?? 0);
+    // Who waits where: jobs placed again stop counting where they waited; all of them placed again: start over.
+    if (requeue && allHeld) {
+      this.waiting.clear();
+    } else if (requeue) {
+      for (const job of jobs) {
+        const was = this.waitsFor.get(job);
+        if (was === undefined) continue;
+        this.waiting.set(was, (this.waiting.get(was) ?? 1) - 1);
+      }
+    }
+    // held jobs placed again are ahead of the other held jobs; new jobs are behind every held one
+    const queued = snaps.map((s) => (requeue ? 0 : this.waiting.get(s.state.name) ?? 0));
     // A batch answers when its last job is done: a job joining one must not make the batch's earliest deadline late.
     const batchMsLeft = new Array<number>(snaps.length).fill(Infinity);
     const waitingFor: Array<Omit<Unplaced, 'index'> | undefined> = new Array(snaps.length);
@@ -325,6 +342,7 @@ export class SubstrateRegistry {
       queued[chosen]!++;
       if (free[chosen]! <= 0 || pick.hold !== -1) {
         this.waiting.set(snaps[chosen]!.state.name, (this.waiting.get(snaps[chosen]!.state.name) ?? 0) + 1);
+        this.waitsFor.set(job, snaps[chosen]!.state.name);
         let why = waitingFor[chosen];
         if (why === undefined) {
           why = { reason: 'busy', detail: `waiting for ${snaps[chosen]!.state.name}: expected to finish it sooner or cheaper than elsewhere` };

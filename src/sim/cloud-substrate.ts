@@ -125,6 +125,8 @@ export class SimCloudSubstrate implements Substrate {
       } else {
         outcome = okOutcome(runMs, f.bytes, 0);
       }
+      // spot runs on the node pool, which frees a slot as each job's result arrives (src/substrates/spot/)
+      if (spot !== null) this.releaseSpotSlotAt(endMs + m.rttMs / 2, spot);
       const billedS = m.pricing.model === 'per_invocation' ? 0 : (endMs - start) / 1000;
       const cost = attemptCostUsd(m.pricing, m.maxMemoryMb, billedS);
       if (outcome.ok) outcome.cost_usd = cost;
@@ -136,12 +138,25 @@ export class SimCloudSubstrate implements Substrate {
     }
     return new Promise((resolve) => {
       this.clock.at(last + m.rttMs / 2, () => {
-        this.inFlight -= batch.length;
         const at = this.clock.now();
-        for (const h of held) if (h.inst.generation === h.generation) h.inst.busy--;
-        if (m.spot === undefined) for (let i = 0; i < batch.length; i++) this.warm.push(at + m.keepWarmMs);
+        if (m.spot === undefined) {
+          this.inFlight -= batch.length;
+          for (let i = 0; i < batch.length; i++) this.warm.push(at + m.keepWarmMs);
+        } else {
+          // jobs that found no instance up held no slot
+          this.inFlight -= batch.length - held.length;
+        }
         resolve(outcomes);
       });
+    });
+  }
+
+  /** a spot job's slot frees when its result is back (on an instance since interrupted there is nothing to free) */
+  private releaseSpotSlotAt(at: number, inst: SpotInstance): void {
+    const generation = inst.generation;
+    this.clock.at(at, () => {
+      this.inFlight--;
+      if (inst.generation === generation) inst.busy--;
     });
   }
 
