@@ -19,7 +19,9 @@ import { attemptCostUsd, factsOf, failedOutcome, Meter, okOutcome, type FactsByI
  * (mean time to interruption), then down for bootMs while a replacement
  * boots. A job whose instance is interrupted before it finishes fails at the
  * interruption, billed for the time it ran. Capacity is the slots of
- * instances up right now.
+ * instances up right now; a slot frees when its job's result is back (the
+ * real spot substrate's workers are node-pool nodes, which free slots per
+ * result), not when the whole batch answers.
  *
  * Billing: the project's pricing function (src/scheduler/pricing.ts) over
  * the billed seconds of each attempt (cold start included for per-second
