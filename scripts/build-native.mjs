@@ -7,7 +7,7 @@
  * and the runtime uses @node-rs/crc32 or the WebAssembly kernel instead.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,13 +20,22 @@ function nodeIncludeDir() {
   return candidates.find((dir) => existsSync(path.join(dir, 'node_api.h'))) ?? null;
 }
 
+/** The addon is newer than its source and this script: `npm test` builds first every time, and cc -O3 costs a second. */
+function upToDate(source) {
+  if (!existsSync(ADDON_PATH)) return false;
+  const built = statSync(ADDON_PATH).mtimeMs;
+  return built >= statSync(source).mtimeMs && built >= statSync(fileURLToPath(import.meta.url)).mtimeMs;
+}
+
 export function buildNative() {
   const include = nodeIncludeDir();
   if (include === null) return { built: false, reason: 'no node_api.h found (Node headers not installed)' };
+  const source = path.join(ROOT, 'native/addon.c');
+  if (upToDate(source)) return { built: true, path: ADDON_PATH };
   mkdirSync(path.dirname(ADDON_PATH), { recursive: true });
   const compiler = process.env.CC || 'cc';
   try {
-    execFileSync(compiler, ['-O3', '-shared', '-fPIC', `-I${include}`, '-o', ADDON_PATH, path.join(ROOT, 'native/addon.c')], { stdio: 'pipe' });
+    execFileSync(compiler, ['-O3', '-shared', '-fPIC', `-I${include}`, '-o', ADDON_PATH, source], { stdio: 'pipe' });
   } catch (err) {
     return { built: false, reason: `${compiler} failed: ${String(err.stderr || err.message).trim().split('\n')[0]}` };
   }
