@@ -1,6 +1,6 @@
 import {
   Array as TypeArray, Boolean as TypeBoolean, Integer, Literal, Null, Number as TypeNumber, Object as TypeObject,
-  Optional, Record as TypeRecord, String as TypeString, Union, Unsafe,
+  Optional, Record as TypeRecord, String as TypeString, Union, Unknown, Unsafe,
 } from '@sinclair/typebox';
 
 /**
@@ -10,5 +10,5 @@ import {
  */
 export const Type = {
   Array: TypeArray, Boolean: TypeBoolean, Integer, Literal, Null, Number: TypeNumber, Object: TypeObject,
-  Optional, Record: TypeRecord, String: TypeString, Union, Unsafe,
+  Optional, Record: TypeRecord, String: TypeString, Union, Unknown, Unsafe,
 };
