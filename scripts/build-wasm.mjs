@@ -35,7 +35,7 @@ export async function assembleKernels() {
 /** Leaves an unchanged file alone: later build steps skip work by comparing mtimes (scripts/build-stamp.mjs). */
 async function writeIfChanged(file, body) {
   const before = await readFile(file).catch(() => null);
-  if (before !== null && before.equals(Buffer.from(body))) return;
+  if (before?.equals(Buffer.from(body))) return;
   await writeFile(file, body);
 }
 
