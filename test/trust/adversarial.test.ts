@@ -59,7 +59,10 @@ test('30% dishonest volunteers (liars, colluders, a sleeper, junk, a hoarder), 1
     let wrong = await wrongOf(jobs);
     // Results a liar got accepted before it was caught are corrected in the background: re-read only those
     // until they are right (bounded; a slow machine only takes longer), then check every job once more.
-    await until('wrong results to be corrected', async () => (wrong = await wrongOf(wrong)).length === 0, 60_000).catch(() => undefined);
+    await until('wrong results to be corrected', async () => {
+      wrong = await wrongOf(wrong);
+      return wrong.length === 0;
+    }, 60_000).catch(() => undefined);
     assert.deepEqual(wrong.map((j) => j.wire.job_id), [], `${wrong.length} wrong results stored`);
     wrong = await wrongOf(jobs);
     assert.deepEqual(wrong.map((j) => j.wire.job_id), [], `${wrong.length} wrong results stored after the corrections`);
