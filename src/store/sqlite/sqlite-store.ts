@@ -98,7 +98,7 @@ export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
 const FRESH_SPECS = 65_536;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
 const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
-/** most live rows one list() examines for a page of queued or running jobs */
+/** most rows one list() examines for a page of queued, running or succeeded jobs (a shorter page then carries a cursor) */
 const LIST_SCAN_MAX = 10_000;
 /** public status by state code (2 is unused: see schema.ts) */
 const STATUS_OF: readonly JobStatus[] = ['queued', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -522,8 +522,20 @@ export class SqliteJobStore implements JobStore {
     const terminal = (TERMINAL_STATE as Record<string, number>)[query.status];
     const rows: JobRow[] = [];
     let next: number | null = null;
-    if (terminal !== undefined) {
-      rows.push(...this.sql.listTerminal.all(terminal, before, now, limit + 1) as JobRow[]);
+    if (terminal === STATE.succeeded) {
+      // no index holds succeeded rows (schema.ts): look at a window of LIST_SCAN_MAX seqs at most per page
+      const top = Math.min(before, this.seq + 1);
+      const from = Math.max(0, top - LIST_SCAN_MAX);
+      rows.push(...this.sql.listSucceeded.all(top, from, now, limit + 1) as JobRow[]);
+      if (rows.length > limit) {
+        rows.length = limit;
+        next = (rows[limit - 1] as JobRow).seq;
+      } else {
+        const oldest = this.sql.minSeq.get() as number | null;
+        if (oldest !== null && oldest < from) next = from;
+      }
+    } else if (terminal !== undefined) {
+      rows.push(...this.sql.listUnsucceeded.all(terminal, before, now, limit + 1) as JobRow[]);
       if (rows.length > limit) {
         rows.length = limit;
         next = (rows[limit - 1] as JobRow).seq;

@@ -59,7 +59,11 @@ port.on('message', (first: WriterRequest | 'close') => {
 function writeGroup(writes: WriterRequest[], replies: WriterReply[]): void {
   const before = { results, resultBytes, finishSeq };
   try {
-    const values = db.transaction(() => writes.map((r) => apply(r)))();
+    const values = db.transaction(() => {
+      const out = writes.map((r) => apply(r));
+      trimToBounds(writes);
+      return out;
+    })();
     for (let i = 0; i < writes.length; i++) replies.push({ id: (writes[i] as WriterRequest).id, ok: true, value: values[i] as WriterValue, results, resultBytes });
     return;
   } catch {
@@ -68,7 +72,11 @@ function writeGroup(writes: WriterRequest[], replies: WriterReply[]): void {
   for (const r of writes) {
     const one = { results, resultBytes, finishSeq };
     try {
-      const value = db.transaction(() => apply(r))();
+      const value = db.transaction(() => {
+        const out = apply(r);
+        trimToBounds([r]);
+        return out;
+      })();
       replies.push({ id: r.id, ok: true, value, results, resultBytes });
     } catch (err) {
       ({ results, resultBytes, finishSeq } = one);
@@ -174,31 +182,49 @@ function prune(op: PruneWrite): number {
   return removed;
 }
 
+/**
+ * Keeps the results within maxResults / maxResultBytes in the transaction
+ * that went over them: a group's finishes delete as many of the oldest
+ * results as they add (at least), so the count never runs ahead of the
+ * bound however far pruning requests lag, and the pages the deletes free
+ * are reused by the next inserts instead of the file growing. Expiry by age
+ * stays with the timed prune.
+ */
+function trimToBounds(writes: WriterRequest[]): void {
+  if (results <= data.maxResults && resultBytes <= data.maxResultBytes) return;
+  let finished = 0;
+  for (const r of writes) if (r.op.op === 'finish') finished += r.op.seq.length;
+  if (finished > 0) deleteOldest(0, Math.max(PRUNE_BATCH, finished));
+}
+
 /** The oldest finished rows that are expired or beyond the bounds, deleted by finish order in one statement. */
 function pruneBatch(now: number): number {
-  return db.transaction(() => {
-    // walk the oldest rows (usually none is due: this stops at the first row) to the last one to delete
-    let count = results;
-    let bytes = resultBytes;
-    let k = 0;
-    let through = 0;
-    for (const row of w.oldestFinished.iterate(PRUNE_BATCH) as IterableIterator<{ finishSeq: number; dueAt: number | null; bytes: number }>) {
-      const expired = row.dueAt !== null && row.dueAt <= now;
-      if (!expired && count <= data.maxResults && bytes <= data.maxResultBytes) break;
-      count--;
-      bytes -= row.bytes;
-      through = row.finishSeq;
-      k++;
-    }
-    if (k === 0) return 0;
-    let removed = 0;
-    for (const b of w.deleteFinishedThrough.pluck().all(through) as number[]) {
-      removed++;
-      results--;
-      resultBytes -= b;
-    }
-    return removed;
-  })();
+  return db.transaction(() => deleteOldest(now, PRUNE_BATCH))();
+}
+
+/** Deletes (in the caller's transaction) up to `max` of the oldest results that are expired at `now` (0: none is) or beyond the bounds. */
+function deleteOldest(now: number, max: number): number {
+  // walk the oldest rows (usually none is due: this stops at the first row) to the last one to delete
+  let count = results;
+  let bytes = resultBytes;
+  let k = 0;
+  let through = 0;
+  for (const row of w.oldestFinished.iterate(max) as IterableIterator<{ finishSeq: number; dueAt: number | null; bytes: number }>) {
+    const expired = row.dueAt !== null && row.dueAt <= now;
+    if (!expired && count <= data.maxResults && bytes <= data.maxResultBytes) break;
+    count--;
+    bytes -= row.bytes;
+    through = row.finishSeq;
+    k++;
+  }
+  if (k === 0) return 0;
+  let removed = 0;
+  for (const b of w.deleteFinishedThrough.pluck().all(through) as number[]) {
+    removed++;
+    results--;
+    resultBytes -= b;
+  }
+  return removed;
 }
 
 /** Free pages are reused by new rows; only a large surplus (e.g. after a burst) goes back to the OS. */
