@@ -13,8 +13,9 @@ import {
  * waits for SQLite to insert, update, commit or prune.
  *
  * Group commit: when a request arrives, every request already waiting on the
- * port is taken too, and all the writes among them run in one transaction;
- * each request is answered only after that commit (a store call resolves only
+ * port is taken too, and the writes among them run in two transactions, the
+ * new jobs' first (their submitters wait for the answer), then the rest;
+ * each request is answered only after its transaction's commit (a store call resolves only
  * once its writes are in the file). If the group's transaction fails, each
  * request is retried in its own, so only the one at fault reports an error.
  *
@@ -46,7 +47,14 @@ port.on('message', (first: WriterRequest | 'close') => {
     else group.push(m.message as WriterRequest);
   }
   const replies: WriterReply[] = [];
-  const writes = group.filter((r) => r.op.op !== 'prune');
+  // new jobs first, answered at their own commit: a submitter waits for that answer, while completions
+  // waiting here do not hold anyone up (their jobs already ran), so they go in the next transaction
+  const enqueues = group.filter((r) => r.op.op === 'enqueue');
+  const writes = group.filter((r) => r.op.op !== 'prune' && r.op.op !== 'enqueue');
+  if (enqueues.length > 0) {
+    writeGroup(enqueues, replies);
+    if (writes.length > 0) port.postMessage(replies.splice(0));
+  }
   if (writes.length > 0) writeGroup(writes, replies);
   for (const r of group) if (r.op.op === 'prune') replies.push(answer(r.id, () => prune(r.op as PruneWrite)));
   if (replies.length > 0) port.postMessage(replies);
