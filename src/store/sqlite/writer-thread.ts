@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 import { applyConnectionSettings, LEASES_KEY, STATE } from './schema.js';
 import { SpendTable } from './spend-table.js';
 import { isExpired, prepareWrites } from './statements.js';
+import { unpackTexts } from './text-batch.js';
 import {
-  PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
+  ENQUEUE_TEXTS, PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
 } from './writer-protocol.js';
 
 /**
@@ -119,10 +120,11 @@ function apply(r: WriterRequest): WriterValue {
 
 function enqueue(op: EnqueueWrite): Array<[number, number]> {
   const existing: Array<[number, number]> = [];
-  const specs = op.spec.split('\n');
-  for (let i = 0; i < op.seq.length; i++) {
-    if (insert(op, specs, i) === 1) continue;
-    const row = w.stateById.get(op.id[i]) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
+  const texts = unpackTexts(op.texts);
+  const n = op.priority.length;
+  for (let i = 0; i < n; i++) {
+    if (insert(op, texts, i) === 1) continue;
+    const row = w.stateById.get(texts[i * ENQUEUE_TEXTS]) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
     if (!isExpired(row, op.now)) {
       existing.push([i, row.state]);
       continue;
@@ -131,17 +133,19 @@ function enqueue(op: EnqueueWrite): Array<[number, number]> {
     w.deleteSeq.run(row.seq);
     results--;
     resultBytes -= row.bytes;
-    insert(op, specs, i);
+    insert(op, texts, i);
   }
   return existing;
 }
 
-function insert(op: EnqueueWrite, specs: string[], i: number): number {
-  return w.insert.run(op.seq[i], op.id[i], op.priority[i], op.maxAttempts[i], op.now, op.createdAt[i], op.substrates[i], specs[i], op.inline[i]).changes;
+function insert(op: EnqueueWrite, texts: string[], i: number): number {
+  const t = i * ENQUEUE_TEXTS;
+  const substrates = texts[t + 2] as string;
+  return w.insert.run(op.firstSeq + i, texts[t], op.priority[i], op.maxAttempts[i], op.now, texts[t + 1], substrates === '' ? null : substrates, texts[t + 3], op.inline[i]).changes;
 }
 
 function finish(op: FinishWrite): null {
-  const texts = op.result.split('\n');
+  const texts = unpackTexts(op.result);
   for (let i = 0; i < op.seq.length; i++) {
     const state = op.state[i] as number;
     const json = texts[i] as string;
