@@ -79,6 +79,7 @@ local function errsOf(ids)
 end
 
 local function push(list, a, b)
-  list[#list + 1] = a
-  if b ~= nil then list[#list + 1] = b end
+  local n = #list + 1
+  list[n] = a
+  if b ~= nil then list[n + 1] = b end
 end
