@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 /**
- * Builds the native kernels addon (native/addon.c) into dist/native/kernels.node
- * with the system C compiler and the Node-API headers that ship with Node
- * (Debian's nodejs package installs them in /usr/include/node). No node-gyp,
- * nothing downloaded. Optional: without a compiler or the headers it says so
- * and the runtime uses @node-rs/crc32 or the WebAssembly kernel instead.
+ * Builds the native addons with the system C compiler and the Node-API
+ * headers that ship with Node (Debian's nodejs package installs them in
+ * /usr/include/node). No node-gyp, nothing downloaded. Both are optional:
+ * without them the build says so and the code falls back.
+ *   native/addon.c          -> dist/native/kernels.node: the kernels for Node
+ *                              threads (else @node-rs/crc32 or WebAssembly)
+ *   native/upload-digest.c  -> dist/native/upload-digest.node: blob uploads'
+ *                              SHA-256 + CRC-32C on a pool thread with the
+ *                              system libcrypto (needs libssl-dev's headers;
+ *                              else node:crypto on the main thread)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ADDON_PATH = path.join(ROOT, 'dist/native/kernels.node');
+export const DIGEST_ADDON_PATH = path.join(ROOT, 'dist/native/upload-digest.node');
 
 /** Where node_api.h lives for this Node: beside the binary's prefix, or the system include dir. */
 function nodeIncludeDir() {
@@ -20,20 +26,44 @@ function nodeIncludeDir() {
   return candidates.find((dir) => existsSync(path.join(dir, 'node_api.h'))) ?? null;
 }
 
-export function buildNative() {
+/** The addon is newer than its source and this script: `npm test` builds first every time, and cc -O3 costs a second. */
+function upToDate(source, out) {
+  if (!existsSync(out)) return false;
+  const built = statSync(out).mtimeMs;
+  return built >= statSync(source).mtimeMs && built >= statSync(fileURLToPath(import.meta.url)).mtimeMs;
+}
+
+function compile(source, out, extra = []) {
   const include = nodeIncludeDir();
   if (include === null) return { built: false, reason: 'no node_api.h found (Node headers not installed)' };
-  mkdirSync(path.dirname(ADDON_PATH), { recursive: true });
+  if (upToDate(path.join(ROOT, source), out)) return { built: true, path: out };
+  mkdirSync(path.dirname(out), { recursive: true });
   const compiler = process.env.CC || 'cc';
   try {
-    execFileSync(compiler, ['-O3', '-shared', '-fPIC', `-I${include}`, '-o', ADDON_PATH, path.join(ROOT, 'native/addon.c')], { stdio: 'pipe' });
+    execFileSync(compiler, ['-O3', '-shared', '-fPIC', `-I${include}`, '-o', out, path.join(ROOT, source), ...extra], { stdio: 'pipe' });
   } catch (err) {
     return { built: false, reason: `${compiler} failed: ${String(err.stderr || err.message).trim().split('\n')[0]}` };
   }
-  return { built: true, path: ADDON_PATH };
+  return { built: true, path: out };
+}
+
+export function buildNative() {
+  return compile('native/addon.c', ADDON_PATH);
+}
+
+/** Where the OpenSSL headers are: the upload digest links the system libcrypto. */
+function hasOpenSslHeaders() {
+  return ['/usr/include/openssl/evp.h', '/usr/local/include/openssl/evp.h'].some((p) => existsSync(p));
+}
+
+export function buildDigestAddon() {
+  if (!hasOpenSslHeaders()) return { built: false, reason: 'no <openssl/evp.h> (install libssl-dev); uploads hash with node:crypto' };
+  return compile('native/upload-digest.c', DIGEST_ADDON_PATH, ['-lcrypto']);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = buildNative();
-  console.log(result.built ? `native kernels addon: ${path.relative(process.cwd(), result.path)}` : `native kernels addon not built: ${result.reason}`);
+  const kernels = buildNative();
+  console.log(kernels.built ? `native kernels addon: ${path.relative(process.cwd(), kernels.path)}` : `native kernels addon not built: ${kernels.reason}`);
+  const digest = buildDigestAddon();
+  console.log(digest.built ? `upload digest addon: ${path.relative(process.cwd(), digest.path)}` : `upload digest addon not built: ${digest.reason}`);
 }

@@ -7,7 +7,9 @@
  * the usual locations), test/browser/chromium.ts (/usr/bin/chromium), and
  * python3 on the PATH (the vector generator and the Python client's tests),
  * cc on the PATH (scripts/build-native.mjs builds the addon the ops tests load),
- * script on the PATH (test/cli/top-tty.test.ts; in every Debian base system).
+ * script on the PATH (test/cli/top-tty.test.ts; in every Debian base system),
+ * the OpenSSL headers (scripts/build-native.mjs builds the upload digest
+ * addon against the system libcrypto; its test loads it).
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -40,6 +42,11 @@ const checks = [
   { what: 'Chromium at /usr/bin/chromium (the browser runtime tests)', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
   { what: 'python3 (the vector generator and the Python client tests)', pkg: 'python3', ok: () => onPath('python3') },
   { what: 'cc (the build compiles the native kernels addon; its tests need it)', pkg: 'gcc', ok: () => onPath('cc') },
+  {
+    what: 'the OpenSSL headers (the build compiles the blob upload digest against libcrypto; its test needs it)',
+    pkg: 'libssl-dev',
+    ok: () => ['/usr/include/openssl/evp.h', '/usr/local/include/openssl/evp.h'].some((p) => { try { accessSync(p); return true; } catch { return false; } }),
+  },
   { what: 'script from util-linux (runs `packetfs top` in a pseudo-terminal)', pkg: 'bsdutils', ok: () => onPath('script') },
 ];
 

@@ -12,6 +12,28 @@ export interface ChunkSink {
 
 /** Size of each of the two buffers a range is copied through. */
 const CHUNK_BYTES = 1024 * 1024;
+/** Buffers kept for the next ranges: enough for this many concurrent replies' pairs. */
+const POOLED_BUFFERS = 16;
+/**
+ * Free CHUNK_BYTES buffers. A fresh buffer costs a page fault per 4 KiB on
+ * first touch — 512 for a reply's pair, a sizeable share of an 8 MiB window's
+ * time — so buffers go back here when a reply ends and the next reply reuses
+ * them. Bounded: past POOLED_BUFFERS they are left to the GC.
+ */
+const pool: Buffer[] = [];
+
+/** How many buffers wait in the pool (for tests and diagnostics). */
+export function pooledRangeBuffers(): number {
+  return pool.length;
+}
+
+function takeBuffer(bytes: number): Buffer {
+  return bytes === CHUNK_BYTES ? pool.pop() ?? Buffer.allocUnsafeSlow(bytes) : Buffer.allocUnsafeSlow(bytes);
+}
+
+function giveBack(buffers: Buffer[]): void {
+  for (const b of buffers) if (b.length === CHUNK_BYTES && pool.length < POOLED_BUFFERS) pool.push(b);
+}
 
 /**
  * Copies bytes [start, endInclusive] of an open file to `out` through two
@@ -29,11 +51,12 @@ export async function sendFileRange(handle: FileHandle, start: number, endInclus
   const total = endInclusive - start + 1;
   if (total <= 0) return;
   const size = Math.min(chunkBytes, total);
-  const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+  // a range that fits one chunk needs one buffer
+  const buffers = total > size ? [takeBuffer(chunkBytes), takeBuffer(chunkBytes)] : [takeBuffer(chunkBytes)];
   let writing: Promise<void> = Promise.resolve();
   let position = start;
   for (let turn = 0; position <= endInclusive; turn++) {
-    const buffer = buffers[turn & 1]!;
+    const buffer = buffers[turn % buffers.length]!;
     // this buffer's previous write was awaited one turn ago, before the other buffer's write began
     const want = Math.min(size, endInclusive - position + 1);
     const read = await readFully(handle, buffer, want, position);
@@ -45,6 +68,8 @@ export async function sendFileRange(handle: FileHandle, start: number, endInclus
     position += read;
   }
   await writing;
+  // only after every write is done: on a failure a write may still hold a buffer, so none goes back
+  giveBack(buffers);
 }
 
 async function readFully(handle: FileHandle, buffer: Buffer, want: number, position: number): Promise<number> {

@@ -15,6 +15,34 @@ export class Ewma {
   }
 }
 
+/**
+ * Jobs the exec-time ratio averages over. Queue estimates multiply it by the work of every job
+ * ahead, so it should be the mean of many jobs, not swing with each batch (one batch may be a
+ * single job that ran 1/8 or all of what it declared).
+ */
+const RATIO_WINDOW_JOBS = 50;
+
+/**
+ * Σ measured ÷ Σ declared over recent jobs: both sums decay by (1 − 1/window) per job, so a batch
+ * of n jobs counts n times as much as a batch of one, and old batches fade.
+ */
+class JobWeightedRatio {
+  private measured = 0;
+  private declared = 0;
+
+  constructor(private readonly windowJobs: number) {}
+
+  get value(): number | null {
+    return this.declared > 0 ? this.measured / this.declared : null;
+  }
+
+  add(measuredMs: number, declaredMs: number, jobs: number): void {
+    const keep = (1 - 1 / this.windowJobs) ** jobs;
+    this.measured = this.measured * keep + measuredMs;
+    this.declared = this.declared * keep + declaredMs;
+  }
+}
+
 export interface BatchSample {
   /** jobs in the batch */
   jobs: number;
@@ -49,7 +77,7 @@ export class LatencyTracker {
   private readonly probeRtt: Ewma;
   private readonly throughput: Ewma;
   private readonly execPerJob: Ewma;
-  private readonly execRatioAvg: Ewma;
+  private readonly execRatioAvg = new JobWeightedRatio(RATIO_WINDOW_JOBS);
 
   constructor(opts: { alpha?: number } = {}) {
     const alpha = opts.alpha ?? 0.2;
@@ -60,7 +88,6 @@ export class LatencyTracker {
     this.probeRtt = new Ewma(alpha);
     this.throughput = new Ewma(alpha);
     this.execPerJob = new Ewma(alpha);
-    this.execRatioAvg = new Ewma(alpha);
   }
 
   recordBatch(sample: BatchSample): void {
@@ -69,7 +96,7 @@ export class LatencyTracker {
     if (!isSane(sample.execMs)) return;
     this.execPerJob.add(sample.execMs / sample.jobs);
     const { okExecMs, okDeclaredMs } = sample;
-    if (okExecMs !== undefined && okDeclaredMs !== undefined && isSane(okExecMs) && isSane(okDeclaredMs) && okDeclaredMs > 0) this.execRatioAvg.add(okExecMs / okDeclaredMs);
+    if (okExecMs !== undefined && okDeclaredMs !== undefined && isSane(okExecMs) && isSane(okDeclaredMs) && okDeclaredMs > 0) this.execRatioAvg.add(okExecMs, okDeclaredMs, sample.jobs);
     // Exec time 0 (sub-resolution timers) or no bytes says nothing about speed.
     if (sample.execMs > 0 && isSane(sample.bytes) && sample.bytes > 0) this.throughput.add(sample.bytes / (sample.execMs / 1000));
   }
@@ -88,7 +115,7 @@ export class LatencyTracker {
     return this.throughput.value;
   }
 
-  /** measured exec time ÷ declared duration of jobs that succeeded there; null before any */
+  /** measured exec time ÷ declared duration of the last ~RATIO_WINDOW_JOBS jobs that succeeded there; null before any */
   get execRatio(): number | null {
     return this.execRatioAvg.value;
   }

@@ -274,7 +274,9 @@ export class SubstrateRegistry {
     const snaps = this.snapshot();
     this.policy.beginPlacement?.(snaps.map((s) => s.state));
     const now = this.now();
-    const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
+    // A substrate that queues jobs internally (parallelism) and has not been measured yet gets one job
+    // per lane: its queue wait cannot be estimated, so its first batch is kept small and answers soon.
+    const free = snaps.map((s) => Math.max(0, Math.floor(unmeasuredQueue(s.state) ? Math.min(s.state.capabilities.available_slots, s.state.capabilities.parallelism! - s.state.inFlight) : s.state.capabilities.available_slots)));
     // jobs left waiting by earlier calls are ahead of these, unless these are those jobs placed again
     if (requeue) this.waiting.clear();
     const queued = snaps.map((s) => this.waiting.get(s.state.name) ?? 0);
@@ -294,12 +296,13 @@ export class SubstrateRegistry {
       }
       let ranking = rankings.get(key);
       if (ranking === undefined) {
-        ranking = { candidates: [], scores: [], completions: [], scoredAt: [] };
+        ranking = { candidates: [], scores: [], completions: [], limits: [], scoredAt: [] };
         for (let k = 0; k < snaps.length; k++) {
           if (ineligibility(job, snaps[k]!.state, true) !== null) continue;
           ranking.candidates.push(k);
           ranking.scores.push(this.policy.score(snaps[k]!.state, job, 0));
           ranking.completions.push(this.policy.expectedCompletionMs?.(snaps[k]!.state, job, 0) ?? 0);
+          ranking.limits.push(this.policy.commitLimitMs?.(snaps[k]!.state, job) ?? Infinity);
           ranking.scoredAt.push(0);
         }
         rankings.set(key, ranking);
@@ -307,7 +310,8 @@ export class SubstrateRegistry {
       const exclude = excludeFor?.(job, i);
       const admits = gate === undefined ? undefined : (k: number): boolean => free[k]! <= 0 || gate.admits(job, snaps[k]!.state);
       const msLeft = this.msLeft(job, now);
-      const chosen = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits);
+      const pick = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits, free);
+      const chosen = pick.hold === -1 ? pick.best : pick.hold;
       if (chosen === -1) {
         if (ranking.candidates.length === 0 && ranking.unplaced === undefined) ranking.unplaced = this.whyUnplaced(job, { order: [], scores: [] }, snaps);
         const why = ranking.unplaced ?? ALL_FULL;
@@ -315,7 +319,7 @@ export class SubstrateRegistry {
         continue;
       }
       queued[chosen]!++;
-      if (free[chosen]! <= 0) {
+      if (free[chosen]! <= 0 || pick.hold !== -1) {
         this.waiting.set(snaps[chosen]!.state.name, (this.waiting.get(snaps[chosen]!.state.name) ?? 0) + 1);
         let why = waitingFor[chosen];
         if (why === undefined) {
@@ -515,6 +519,8 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
 }
 
 const LATE_MARGIN = 0.75;
+/** a job is held for a cheaper substrate only while that one is expected to finish it within this share of the time left (without the late margin) */
+const HOLD_REACH = 1;
 const ALL_FULL: Omit<Unplaced, 'index'> = { reason: 'busy', detail: 'every eligible substrate is full' };
 
 /** one kind of job's candidates for a queue-aware policy, with each one's score and the `queued` count it was scored at */
@@ -523,20 +529,39 @@ interface QueueRanking {
   readonly scores: number[];
   /** expected completion (ms from now), for deadline-aware policies */
   readonly completions: number[];
+  /** the most completion time a job of this kind may commit to there (Policy.commitLimitMs) */
+  readonly limits: number[];
   readonly scoredAt: number[];
   unplaced?: Omit<Unplaced, 'index'>;
 }
 
+/** What bestCandidate found: where the job should go, and whether it should rather wait for a cheaper substrate. */
+interface Pick {
+  /** the lowest-scoring candidate, late penalty included; -1 if none */
+  best: number;
+  /**
+   * -1, or a cheaper candidate expected to finish late right now (its queue is long): the job
+   * waits for it (stays queued, not handed to it) instead of paying for `best`, because the
+   * policy says it can still go to `best` later and finish on time (see Policy.canWaitFor)
+   */
+  hold: number;
+}
+
 /**
  * The lowest-scoring candidate (re-scored if its queue moved) that the gate admits,
- * avoiding `exclude` unless nothing else is a candidate; -1 if none.
+ * avoiding `exclude` unless nothing else is a candidate; and whether to hold the job for a cheaper one.
  */
 function bestCandidate(
   ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: number[], exclude: ReadonlySet<string> | undefined, msLeft: number,
-  batchMsLeft: readonly number[], admits: ((k: number) => boolean) | undefined,
-): number {
+  batchMsLeft: readonly number[], admits: ((k: number) => boolean) | undefined, free: readonly number[],
+): Pick {
   let best = -1;
   let bestScore = Infinity;
+  let bestBase = Infinity;
+  let bestLate = false;
+  let bestCompletion = Infinity;
+  // late only by the policy's commit limit, not by the deadline: wait for it rather than queue there now
+  let bestOverLimit = false;
   let bestExcluded = -1;
   let bestExcludedScore = Infinity;
   const { candidates, scores, scoredAt } = ranking;
@@ -547,20 +572,55 @@ function bestCandidate(
       if (policy.expectedCompletionMs !== undefined) ranking.completions[c] = policy.expectedCompletionMs(snaps[k]!.state, job, queued[k]!);
       scoredAt[c] = queued[k]!;
     }
-    // late: expected to finish in the last twentieth of the time left or after it (estimates err; leave a margin);
+    // late: expected to finish in the last quarter of the time left or after it (estimates err; leave a margin);
     // the penalty grows with lateness, so a job already late goes where it finishes soonest
-    const lateMs = ranking.completions[c]! - LATE_MARGIN * Math.min(msLeft, batchMsLeft[k]!);
-    const score = lateMs > 0 ? scores[c]! + (policy.latePenalty ?? 0) * (1 + lateMs / 1000) : scores[c]!;
+    const dueMs = LATE_MARGIN * Math.min(msLeft, batchMsLeft[k]!);
+    const lateMs = ranking.completions[c]! - Math.min(dueMs, ranking.limits[c]!);
+    const base = scores[c]!;
+    const score = lateMs > 0 ? base + (policy.latePenalty ?? 0) * (1 + lateMs / 1000) : base;
     if (Number.isNaN(score)) continue;
     // the gate (budget) is asked only about a candidate that would win so far, and only when it has a free slot
     if (exclude?.has(snaps[k]!.state.name)) {
       if (score < bestExcludedScore && (admits === undefined || admits(k))) { bestExcludedScore = score; bestExcluded = k; }
-    } else if (score < bestScore && (admits === undefined || admits(k))) {
+      continue;
+    }
+    if (score < bestScore && (admits === undefined || admits(k))) {
       bestScore = score;
+      bestBase = base;
+      bestLate = lateMs > 0;
+      bestCompletion = ranking.completions[c]!;
+      bestOverLimit = lateMs > 0 && ranking.completions[c]! <= dueMs;
       best = k;
     }
   }
-  return best !== -1 ? best : bestExcluded;
+  if (best === -1) return { best: bestExcluded, hold: -1 };
+  if (bestOverLimit) return { best, hold: best };
+  // Pay only when needed: while the job could still go to `best` later and be on time, it waits
+  // for the cheapest substrate that is cheaper and expected to finish it before the deadline,
+  // only not with the late margin: its queue may move faster than estimated (capacity frees, runs
+  // end early), and each round places held jobs again, so the choice is re-made with fresher numbers.
+  if (bestLate || policy.canWaitFor?.(job, msLeft, bestCompletion) !== true) return { best, hold: -1 };
+  // A held job is not bound to one substrate: whichever cheaper one frees a lane first takes it, so
+  // the queue counted against the target drains at the cheaper substrates' combined rate.
+  let pooledRate = 0;
+  for (let c = 0; c < candidates.length; c++) {
+    const k = candidates[c]!;
+    if (scores[c]! < bestBase && exclude?.has(snaps[k]!.state.name) !== true) pooledRate += policy.drainRate?.(snaps[k]!.state, job) ?? 0;
+  }
+  let hold = -1;
+  let holdBase = bestBase;
+  for (let c = 0; c < candidates.length; c++) {
+    const k = candidates[c]!;
+    const base = scores[c]!;
+    if (base >= holdBase || free[k]! > 0 || exclude?.has(snaps[k]!.state.name) === true) continue;
+    const rate = policy.drainRate?.(snaps[k]!.state, job) ?? 0;
+    const reach = pooledRate > 0 && rate > 0 ? ranking.completions[c]! * (rate / pooledRate) : ranking.completions[c]!;
+    if (reach < HOLD_REACH * msLeft) {
+      holdBase = base;
+      hold = k;
+    }
+  }
+  return { best, hold };
 }
 
 /**
@@ -579,6 +639,11 @@ function pickWithFreeSlot(order: number[], snaps: Snapshot[], free: number[], ex
   if (othersEligible) return -1;
   for (const k of order) if (free[k]! > 0 && (admits === undefined || admits(k))) return k;
   return -1;
+}
+
+/** a substrate that queues jobs behind its lanes, before any batch there was measured */
+function unmeasuredQueue(state: SubstrateState): boolean {
+  return state.capabilities.parallelism !== undefined && state.avgExecMs === null;
 }
 
 /** jobs with equal keys are interchangeable for filtering and (up to the byte bucket) for scoring */

@@ -128,7 +128,7 @@ export class SimCloudSubstrate implements Substrate {
       const billedS = m.pricing.model === 'per_invocation' ? 0 : (endMs - start) / 1000;
       const cost = attemptCostUsd(m.pricing, m.maxMemoryMb, billedS);
       if (outcome.ok) outcome.cost_usd = cost;
-      this.meter.costUsd += cost;
+      this.meter.bill(f.klass, cost);
       this.meter.attempts++;
       if (!outcome.ok) this.meter.failures++;
       outcomes[i] = outcome;

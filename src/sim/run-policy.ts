@@ -27,6 +27,8 @@ export interface PolicyReport {
   failed_attempts: number;
   /** jobs and cost per substrate */
   by_substrate: Record<string, { jobs: number; cost_usd: number }>;
+  /** per job class: jobs that succeeded on each substrate, what each substrate billed for the class (failed attempts included), deadline misses */
+  by_class: Record<string, { misses: number; by_substrate: Record<string, { jobs: number; cost_usd: number }> }>;
   /** virtual time from the first arrival to the last completion */
   makespan_ms: number;
   /** timer callbacks the virtual clock ran */
@@ -75,6 +77,9 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
   let misses = 0;
   let lastDone = 0;
   const bySubstrate: Record<string, { jobs: number; cost_usd: number }> = {};
+  const byClass: PolicyReport['by_class'] = {};
+  for (const c of s.classes) byClass[c.name] = { misses: 0, by_substrate: {} };
+  const classOf = (f: JobFacts): PolicyReport['by_class'][string] => byClass[s.classes[f.klass]!.name]!;
   const onResult = (r: ResultRecord): void => {
     const f = factsById.get(r.job_id);
     if (f === undefined) return;
@@ -82,12 +87,17 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
     if (now > lastDone) lastDone = now;
     if (r.status === 'succeeded') {
       latencies[succeeded++] = now - f.arrivalMs;
-      if (now > f.deadlineMs) misses++;
       const key = r.substrate ?? 'none';
       entryFor(bySubstrate, key).jobs++;
+      entryFor(classOf(f).by_substrate, key).jobs++;
+      if (now > f.deadlineMs) {
+        misses++;
+        classOf(f).misses++;
+      }
     } else {
       failed++;
       misses++;
+      classOf(f).misses++;
     }
   };
   const loop = new DispatchLoop({
@@ -122,6 +132,9 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
     cost += sub.meter.costUsd;
     failedAttempts += sub.meter.failures;
     if (sub.meter.costUsd > 0) entryFor(bySubstrate, sub.name).cost_usd = sub.meter.costUsd;
+    sub.meter.costByClass.forEach((usd, k) => {
+      if (usd > 0) entryFor(byClass[s.classes[k]!.name]!.by_substrate, sub.name).cost_usd = usd;
+    });
   }
   const done = latencies.subarray(0, succeeded).sort();
   return {
@@ -135,6 +148,7 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
     jobs_failed: failed,
     failed_attempts: failedAttempts,
     by_substrate: bySubstrate,
+    by_class: byClass,
     makespan_ms: lastDone,
     events: clock.events,
   };

@@ -38,6 +38,13 @@ export class Meter {
   costUsd = 0;
   attempts = 0;
   failures = 0;
+  /** cost by job class (index into the scenario's classes) */
+  readonly costByClass: number[] = [];
+
+  bill(klass: number, usd: number): void {
+    this.costUsd += usd;
+    this.costByClass[klass] = (this.costByClass[klass] ?? 0) + usd;
+  }
 }
 
 /** A simulated success: the result value is not simulated, only its size and timing. */

@@ -20,12 +20,15 @@ export interface NativeAddon {
 let addon: NativeAddon | null | undefined;
 
 export function nativeAddon(): NativeAddon | null {
-  if (addon === undefined) {
-    try {
-      addon = createRequire(import.meta.url)(fileURLToPath(new URL('../../../native/kernels.node', import.meta.url))) as NativeAddon;
-    } catch {
-      addon = null;
-    }
-  }
+  if (addon === undefined) addon = loadAddon<NativeAddon>(new URL('../../../native/kernels.node', import.meta.url));
   return addon;
+}
+
+/** A compiled addon of this repo (dist/native/*.node), or null where it was not built or does not load here. */
+export function loadAddon<T>(file: URL): T | null {
+  try {
+    return createRequire(import.meta.url)(fileURLToPath(file)) as T;
+  } catch {
+    return null;
+  }
 }

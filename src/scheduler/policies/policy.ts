@@ -28,6 +28,21 @@ export interface Policy {
    */
   expectedCompletionMs?(sub: SubstrateState, job: JobSpec, queued: number): number;
   readonly latePenalty?: number;
+  /**
+   * The longest expected completion (ms from now) a job may commit to on this substrate, deadline
+   * aside: a substrate that queues jobs internally keeps them once handed over, so a policy may keep
+   * that queue short and hold the rest where they can still go elsewhere. Absent: no limit.
+   */
+  commitLimitMs?(sub: SubstrateState, job: JobSpec): number;
+  /** jobs like this one the substrate finishes per second when busy (its lanes ÷ expected run); used to pool queues */
+  drainRate?(sub: SubstrateState, job: JobSpec): number;
+  /**
+   * Slack-based holding, for a deadline-aware policy: whether a job with `msLeft` until its deadline
+   * may keep waiting for a cheaper substrate (whose queue makes it late right now) when the substrate
+   * it would pay for is expected to finish it in `paidCompletionMs` — i.e. whether it can still go
+   * there at a later round and make its deadline. Absent: never hold.
+   */
+  canWaitFor?(job: JobSpec, msLeft: number, paidCompletionMs: number): boolean;
   /** called by a queue-aware placement with the substrates it sees, before it scores any job */
   beginPlacement?(states: readonly SubstrateState[]): void;
 }

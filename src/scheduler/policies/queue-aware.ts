@@ -14,13 +14,23 @@ export const QUEUE_AWARE_VALUE_OF_TIME_USD_PER_S = 1e-8;
 
 /**
  * Free trusted capacity (the local pool) is scarce for private jobs, which
- * can run nowhere else free. While free untrusted nodes have room, a job
- * that is not private pays for its time on a free trusted substrate as if it
- * took this many times longer: nodes get it whenever they finish within 10×
- * the local pool's time, and the local threads stay for private jobs.
+ * can run nowhere else free. While free untrusted nodes are connected (full
+ * or not: a full pool frees slots all the time, and a job that would be late
+ * waiting for it still takes the threads, by the late penalty), a job that is
+ * not private pays for its time on a free trusted substrate as if it took
+ * this many times longer: nodes get it whenever they finish within 10× the
+ * local pool's time, and the local threads stay for private jobs.
  * Without free nodes there is nothing to save the threads for, and no charge.
  */
 export const TRUSTED_RESERVE_FACTOR = 10;
+
+/** how much queue (expected completion) a job may join on a substrate that queues internally: this many of its runs, at least the minimum */
+const COMMIT_QUEUE_RUNS = 4;
+const COMMIT_QUEUE_MIN_MS = 10_000;
+
+/** a job keeps waiting for a cheaper substrate while its deadline is more than this × the paid completion (+ guard) away */
+const HOLD_SAFETY = 2;
+const HOLD_GUARD_MS = 5000;
 
 /** added to the score of a substrate expected to finish the job after its deadline: any on-time choice beats it */
 const LATE_PENALTY_USD = 1;
@@ -59,23 +69,30 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
   if (!(Number.isFinite(reserveFactor) && reserveFactor >= 0)) {
     throw new PacketFSError('INVALID_REQUEST', `trusted reserve factor must be a finite number >= 0, got ${reserveFactor}`, { path: 'trustedReserveFactor' });
   }
-  // State: whether the placement in progress saw free untrusted room (set by beginPlacement, read by score).
-  let nodesHaveRoom = false;
+  // State: whether the placement in progress saw free untrusted nodes connected (set by beginPlacement, read by score).
+  let nodesUp = false;
   return {
     name: 'queue-aware',
     queueAware: true,
     beginPlacement: (states) => {
-      nodesHaveRoom = states.some((s) => s.capabilities.trust === 'untrusted' && s.capabilities.pricing.model === 'free' && s.healthy && s.admits && s.capabilities.available_slots > 0);
+      nodesUp = states.some((s) => s.capabilities.trust === 'untrusted' && s.capabilities.pricing.model === 'free' && s.healthy && s.admits && s.capabilities.max_concurrent_jobs > 0);
     },
     latePenalty: LATE_PENALTY_USD,
+    // Hold while the paid substrate would still finish the job with time to spare: twice its expected
+    // completion (runs vary; the declared duration is an upper bound, the estimate a mean) plus a guard.
+    canWaitFor: (job, msLeft, paidCompletionMs) => msLeft > HOLD_SAFETY * Math.max(paidCompletionMs, job.required_duration_s * 1000 * 0.5) + HOLD_GUARD_MS,
     expectedCompletionMs: (sub, job, queued) => expectedCompletionMs(sub, job, queued),
+    drainRate: (sub, job) => lanesOf(sub.capabilities) * 1000 / Math.max(1, expectedRunMs(sub, job)),
+    // A queue inside a substrate (the local pool) is a commitment: keep it to a few runs' worth, enough
+    // to keep its lanes busy between rounds; the rest wait in the dispatcher, free to go where a slot frees.
+    commitLimitMs: (sub, job) => sub.capabilities.parallelism === undefined ? Infinity : Math.max(COMMIT_QUEUE_MIN_MS, COMMIT_QUEUE_RUNS * expectedRunMs(sub, job)),
     score: (sub, job, queued = 0) => {
       const runMs = expectedRunMs(sub, job);
       const completionMs = expectedWaitMs(sub, runMs, queued) + (sub.probeLatencyMs ?? sub.capabilities.latency_ms) + runMs;
       // per-GB-second clouds bill the instance's memory (max_memory_mb), whatever the job declared
       const billed = { required_duration_s: runMs / 1000, required_memory_mb: Math.max(job.required_memory_mb, sub.capabilities.max_memory_mb) };
       const caps = sub.capabilities;
-      const reserve = nodesHaveRoom && job.private !== true && caps.trust === 'trusted' && caps.pricing.model === 'free' ? valueOfTime * reserveFactor * runMs / 1000 : 0;
+      const reserve = nodesUp && job.private !== true && caps.trust === 'trusted' && caps.pricing.model === 'free' ? valueOfTime * reserveFactor * runMs / 1000 : 0;
       return expectedCostUsd(caps.pricing, billed) + reserve + valueOfTime * completionMs / 1000;
     },
   };
@@ -94,7 +111,7 @@ export function expectedRunMs(sub: SubstrateState, job: JobSpec): number {
 /** how long the job would wait for a lane, behind `queued` more jobs than are in flight there */
 export function expectedWaitMs(sub: SubstrateState, runMs: number, queued: number): number {
   const caps = sub.capabilities;
-  const lanes = Math.max(1, Math.min(caps.parallelism ?? caps.max_concurrent_jobs, caps.max_concurrent_jobs));
+  const lanes = lanesOf(caps);
   if (caps.parallelism !== undefined) {
     // Jobs queue inside it, per lane: a lane frees when a job ends. Until its first batch is
     // measured there is nothing to go on but the declaration (30 s by default, usually far off):
@@ -110,6 +127,17 @@ export function expectedWaitMs(sub: SubstrateState, runMs: number, queued: numbe
   }
   // every slot runs: the job waits only past the free slots, for a batch to answer and free its slots
   const over = queued - caps.available_slots + 1;
-  // jobs ahead are mostly of its own kind: a batch takes at least this job's run to answer
-  return over <= 0 ? 0 : (over / lanes) * Math.max(sub.measuredLatencyMs ?? 0, runMs);
+  if (over <= 0) return 0;
+  // jobs ahead are mostly of its own kind. Once runs there are measured, each frees its slot after
+  // about its run plus a round trip (the batch round-trip average swings with each batch's slowest
+  // job); before that, a batch takes at least this job's run to answer.
+  const perJobMs = sub.execRatio !== null && sub.execRatio !== undefined
+    ? runMs + (sub.probeLatencyMs ?? caps.latency_ms)
+    : Math.max(sub.measuredLatencyMs ?? 0, runMs);
+  return (over / lanes) * perJobMs;
+}
+
+/** jobs that run at once there: its parallelism (the local pool's threads), else every slot */
+function lanesOf(caps: SubstrateState['capabilities']): number {
+  return Math.max(1, Math.min(caps.parallelism ?? caps.max_concurrent_jobs, caps.max_concurrent_jobs));
 }

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { queueAwarePolicy } from '../../src/scheduler/policies/index.js';
+import { SubstrateRegistry } from '../../src/scheduler/registry.js';
+import { caps, FakeSubstrate, job } from './fake-substrate.js';
+
+// The default policy's slack-based holding and short internal queues (docs/scheduling.md).
+// Time is a fixed `now`; jobs are created at 0, so a job's time left is timeout_s × 1000 − now.
+const NOW = 1_000;
+const at = (ms: number) => new Date(ms).toISOString();
+
+/** a cheap paid substrate with `free` of its `slots` slots free, and an expensive one with room */
+function world(free: number, slots = 4) {
+  const cheap = new FakeSubstrate('fly', 'fly', caps({
+    max_concurrent_jobs: slots, available_slots: free, pricing: { model: 'per_hour', usd_per_hour: 0.01 }, latency_ms: 50,
+  }));
+  const dear = new FakeSubstrate('lambda', 'lambda', caps({
+    max_concurrent_jobs: 1000, available_slots: 1000, pricing: { model: 'per_hour', usd_per_hour: 1 }, latency_ms: 50,
+  }));
+  const registry = new SubstrateRegistry({ policy: queueAwarePolicy(), now: () => NOW });
+  registry.add(cheap);
+  registry.add(dear);
+  return { registry, cheap, dear };
+}
+
+const jobs = (n: number, over: Parameters<typeof job>[0] = {}) =>
+  Array.from({ length: n }, (_, i) => job({ job_id: `j${i}`, required_duration_s: 10, created_at: at(0), ...over }));
+
+test('a job with slack waits for the full cheaper substrate instead of paying for the dearer one', () => {
+  const { registry } = world(0);
+  const placed = registry.place(jobs(1));
+  assert.equal(placed.groups.size, 0);
+  assert.equal(placed.unplaced.length, 1);
+  assert.equal(placed.unplaced[0]!.reason, 'busy');
+  assert.match(placed.unplaced[0]!.detail, /waiting for fly/);
+});
+
+test('when its slack runs out the job pays for the substrate that still finishes it in time', () => {
+  const { registry, dear } = world(0);
+  // 15 s left: the full cheap one (a quarter of a run to wait, then 10 s) would finish too close to the deadline, the dear one has a slot now
+  const placed = registry.place(jobs(1, { timeout_s: 16 }));
+  assert.deepEqual([...placed.groups.keys()], [dear]);
+});
+
+test('jobs hold only while the cheaper queue can reach them before their deadline', () => {
+  // 4 slots, 10 s runs: 2.5 s of queue per job ahead; with 300 s left about 120 fit, the rest pay
+  const { registry, dear } = world(0);
+  const placed = registry.place(jobs(200));
+  const paid = placed.groups.get(dear)?.length ?? 0;
+  assert.ok(placed.unplaced.length >= 80 && placed.unplaced.length <= 130, `held ${placed.unplaced.length}`);
+  assert.equal(paid + placed.unplaced.length, 200);
+  // the earliest jobs in the call hold, the later ones (deeper in the queue) go to the dear substrate
+  assert.equal(placed.unplaced[0]!.index, 0);
+});
+
+test('free slots on the cheaper substrate are used at once', () => {
+  const { registry, cheap } = world(3);
+  const placed = registry.place(jobs(3));
+  assert.deepEqual(placed.groups.get(cheap), [0, 1, 2]);
+});
+
+test('a substrate that queues internally gets a short queue; the rest wait in the dispatcher', () => {
+  const local = new FakeSubstrate('local', 'local', caps({ max_concurrent_jobs: 2048, available_slots: 2048, parallelism: 2, latency_ms: 0.1 }));
+  const registry = new SubstrateRegistry({ policy: queueAwarePolicy(), now: () => NOW });
+  registry.add(local);
+  // unmeasured: one job per lane, so the first batch answers soon and measures the pool
+  let placed = registry.place(jobs(10));
+  assert.deepEqual(placed.groups.get(local), [0, 1]);
+  assert.equal(placed.unplaced.length, 8);
+  registry.recordDispatch('local', 2, 20_000);
+  registry.recordOutcome('local', { jobs: 2, failures: 0, latencyMs: 10_000, bytes: 128, execMs: 20_000, okExecMs: 20_000, okDeclaredMs: 20_000, declaredMs: 20_000 });
+  // measured (10 s a job, 2 lanes): it takes about 4 runs' worth of queue (40 s), not the hour of the deadline
+  placed = registry.place(jobs(100, { timeout_s: 3600 }), undefined, undefined, { requeue: true });
+  const taken = placed.groups.get(local)?.length ?? 0;
+  assert.ok(taken >= 6 && taken <= 10, `took ${taken}`);
+  assert.equal(taken + placed.unplaced.length, 100);
+});
