@@ -8,6 +8,7 @@ import { benchBrowser } from './browser-bench.js';
 import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { profileRedis } from './redis-profile.js';
+import { redisInstructions } from './redis-instructions.js';
 import { benchRetention, benchSqlite } from './sqlite-bench.js';
 import { benchSqliteFile } from './sqlite-file-bench.js';
 import { benchDashboard } from './dashboard-bench.js';
@@ -126,6 +127,12 @@ const suites: Record<string, Suite> = {
     const r = await profileRedis(Number(process.env.BENCH_JOBS ?? 100_000));
     console.log(`\nRedis store alone, per job (${r.jobs.toLocaleString('en')} jobs, batches of 1,000)\n` + table(r.rows.map((x) => ({ ...x })))
       + `\nbytes per finished job: ${r.bytesPerFinishedJob}; ${JSON.stringify(r.keyBytes)}`);
+    return r;
+  },
+  // Redis instructions per job under callgrind (needs valgrind): the store's cost, independent of machine load
+  'redis-instructions': async () => {
+    const r = await redisInstructions(Number(process.env.BENCH_JOBS ?? 3000));
+    console.log(`\nRedis store alone, instructions Redis executes per job (callgrind, ${r.jobs.toLocaleString('en')} jobs, batches of 1,000)\n` + table(r.rows.map((x) => ({ ...x }))));
     return r;
   },
   runtimes: async () => {
