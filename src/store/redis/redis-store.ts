@@ -265,20 +265,18 @@ export class RedisJobStore implements JobStore {
   }
 
   private async takeFrom(shard: Shard, want: number, leaseMs: number): Promise<Lease[]> {
-    const [field, expired, flat] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as [string, string, (string | number)[]];
+    const [field, expired, specsJson, metaJson, errs] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as
+      [string, string, string[], string, string[]];
     if (field !== '') await this.deliver([{ outbox: shard.keys.outbox, field }], parseOutboxValue(expired));
-    const leases: Lease[] = new Array(flat.length / 5);
-    for (let i = 0, j = 0; i < flat.length; i += 5, j++) {
-      const attempt = Number(flat[i + 1]);
-      const errors = flat[i + 4] as string;
-      leases[j] = {
-        job: JSON.parse(flat[i] as string) as JobSpec,
-        attempt,
-        token: `${flat[i + 2]}.${attempt}`,
-        enqueuedAt: Number(flat[i + 3]),
-        errors: errors === '' ? [] : JSON.parse(errors),
-      };
+    // one parse per batch, not per spec
+    const specs = JSON.parse(`[${specsJson.join(',')}]`) as JobSpec[];
+    const meta = JSON.parse(metaJson) as number[];
+    const leases: Lease[] = new Array(specs.length);
+    for (let j = 0; j < specs.length; j++) {
+      const attempt = meta[3 * j]!;
+      leases[j] = { job: specs[j]!, attempt, token: `${meta[3 * j + 1]!}.${attempt}`, enqueuedAt: meta[3 * j + 2]!, errors: [] };
     }
+    for (let i = 0; i < errs.length; i += 2) leases[Number(errs[i]) - 1]!.errors = JSON.parse(errs[i + 1]!) as Lease['errors'];
     return leases;
   }
 

@@ -23,8 +23,9 @@
 --- @include "clock"
 --- @include "job-records"
 
-local ttl, resultPrefix = tonumber(ARGV[1]), ARGV[2]
+local ttl, resultPrefix = ARGV[1], ARGV[2]
 local now = nowMs()
+local expiry = string.format('%d', now + tonumber(ttl))
 local ids = {}
 for i = 6, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
 local vs = hmgetMany(STATE, ids)
@@ -38,9 +39,10 @@ for j, id in ipairs(ids) do
   local st, att, seq = parseState(v)
   if st == 'r' and not decided[id] and seq .. '.' .. att == ARGV[i + 1] then
     decided[id] = true
-    finishJob(fin, id, v, st, att, seq, ARGV[i + 2], ttl, now, #ARGV[i + 3])
+    local record = ARGV[i + 3]
+    finishJob(fin, id, v, st, att, seq, ARGV[i + 2], expiry, #record)
     push(won, id)
-    push(records, ARGV[i + 3])
+    push(records, record)
     push(metrics, ARGV[i + 4])
     push(flags, 1)
   else

@@ -15,6 +15,7 @@
 
 local n = #ARGV / 5
 local now = nowMs()
+local nowS = string.format('%d', now)
 local ids = {}
 for i = 1, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
 local known = hmgetMany(STATE, ids)
@@ -32,12 +33,18 @@ for j = 1, n do
   else
     if st then push(reused, id) end
     seen[id] = true
-    seq = ARGV[i + 4] == '' and seq + 1 or tonumber(ARGV[i + 4])
+    local seqS
+    if ARGV[i + 4] == '' then
+      seq = seq + 1
+      seqS = string.format('%d', seq)
+    else
+      seqS = ARGV[i + 4]
+    end
     local prio = ARGV[i + 2]
-    push(states, id, 'q|0|' .. seq .. '|' .. now .. '|' .. prio .. '|' .. ARGV[i + 3])
+    push(states, id, 'q|0|' .. seqS .. '|' .. nowS .. '|' .. prio .. '|' .. ARGV[i + 3])
     push(specs, id, ARGV[i + 1])
-    push(ready, -tonumber(prio), readyMember(seq, id))
-    push(active, seq, id)
+    push(ready, negPrio(prio), readyMember(seqS, id))
+    push(active, seqS, id)
     push(out, 1, 'queued')
   end
 end
