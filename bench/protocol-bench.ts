@@ -37,7 +37,10 @@ export async function benchProtocol(opts: { runs?: number } = {}) {
   const time = (key: string, fn: () => unknown, warm: boolean) => {
     const t = performance.now();
     fn();
-    if (!warm) (times[key] ??= []).push(performance.now() - t);
+    if (warm) return;
+    const list = times[key] ?? [];
+    list.push(performance.now() - t);
+    times[key] = list;
   };
   for (let i = 0; i < runs + 5; i++) {
     const warm = i < 5;
