@@ -10,6 +10,7 @@ import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { profileRedis } from './redis-profile.js';
 import { redisInstructions } from './redis-instructions.js';
 import { benchRetention, benchSqlite } from './sqlite-bench.js';
+import { benchSqliteFile } from './sqlite-file-bench.js';
 import { benchDashboard } from './dashboard-bench.js';
 import { table } from './stats.js';
 import { benchBlobHttp } from './blob-http-bench.js';
@@ -81,7 +82,18 @@ const suites: Record<string, Suite> = {
       { what: 'JobStore alone (enqueue, take, complete)', 'memory jobs/s': r.store.memory.jobsPerSec, 'sqlite jobs/s': r.store.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.store.sqlite.jobsPerSec, r.store.memory.jobsPerSec) },
       { what: 'in-process SDK + local pool', 'memory jobs/s': r.inproc.memory.jobsPerSec, 'sqlite jobs/s': r.inproc.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.inproc.sqlite.jobsPerSec, r.inproc.memory.jobsPerSec) },
       { what: 'HTTP batches of 10,000', 'memory jobs/s': r.http.memory.jobsPerSec, 'sqlite jobs/s': r.http.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.http.sqlite.jobsPerSec, r.http.memory.jobsPerSec) },
-    ]) + `\nplain SQLite: ${r.limit.insertsPerSec} inserts/s, ${r.limit.updatesPerSec} updates/s; lone job p50 in-process ${r.inproc.memory.loneP50Ms} / ${r.inproc.sqlite.loneP50Ms} ms, HTTP ${r.http.memory.loneP50Ms} / ${r.http.sqlite.loneP50Ms} ms (memory / sqlite)`);
+      { what: 'in-process, CPU µs per job (all threads)', 'memory jobs/s': r.inproc.memory.cpuUsPerJob, 'sqlite jobs/s': r.inproc.sqlite.cpuUsPerJob, 'sqlite/memory': ratio(r.inproc.memory.cpuUsPerJob, r.inproc.sqlite.cpuUsPerJob) },
+      { what: 'HTTP, serve process CPU µs per job', 'memory jobs/s': r.http.memory.cpuUsPerJob, 'sqlite jobs/s': r.http.sqlite.cpuUsPerJob, 'sqlite/memory': ratio(r.http.memory.cpuUsPerJob, r.http.sqlite.cpuUsPerJob) },
+    ]) + `\nCPU rows: µs per job in the jobs/s columns; the ratio is memory ÷ sqlite, the share of the memory store's rate the CPU allows on the same cores.` + `\nplain SQLite: ${r.limit.insertsPerSec} inserts/s, ${r.limit.updatesPerSec} updates/s; lone job p50 in-process ${r.inproc.memory.loneP50Ms} / ${r.inproc.sqlite.loneP50Ms} ms, HTTP ${r.http.memory.loneP50Ms} / ${r.http.sqlite.loneP50Ms} ms (memory / sqlite)`);
+    return r;
+  },
+  // the SQLite file at a steady state (issue 15 item 3); PACKETFS_FILE_JOBS / PACKETFS_FILE_RESULTS change the size
+  'sqlite-file': async () => {
+    const r = await benchSqliteFile({ jobs: Number(process.env.PACKETFS_FILE_JOBS ?? 2_000_000), maxResults: Number(process.env.PACKETFS_FILE_RESULTS ?? 300_000) });
+    console.log(`\nSQLite file, ${r.jobs.toLocaleString('en')} jobs with ${r.maxResults.toLocaleString('en')} results kept (peaks are since the start)\n` + table(r.samples.map((s) => ({
+      jobs: s.jobs, seconds: s.seconds, pages: s.pages, 'peak pages': s.peakPages, 'peak free pages': s.peakFreePages,
+      'peak queue': s.peakQueue, 'peak results kept': s.peakKept, 'db MiB': s.dbMiB, 'peak log MiB': s.peakWalMiB,
+    }))));
     return r;
   },
   retention: async () => {
