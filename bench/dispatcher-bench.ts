@@ -24,6 +24,7 @@ export async function benchInProcess(opts: { jobs?: number; batch?: number; lone
     await runBatches(d, tinyJobs(20_000, 'warm'), batch);
     const jobs = tinyJobs(total, 'run');
     const submittedAt = new Map<number, number>();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const wall0 = Date.now();
     for (let i = 0; i < jobs.length; i += batch) {
@@ -32,6 +33,9 @@ export async function benchInProcess(opts: { jobs?: number; batch?: number; lone
     }
     await untilDrained(d);
     const seconds = (performance.now() - t0) / 1000;
+    // this process's CPU per job, all its threads (dispatcher, store threads, pool)
+    const cpu = process.cpuUsage(cpu0);
+    const cpuUsPerJob = (cpu.user + cpu.system) / total;
     const latencies: number[] = [];
     for (let i = 0; i < jobs.length; i += 97) {
       const r = await d.getResult(jobs[i]!.job_id);
@@ -45,7 +49,7 @@ export async function benchInProcess(opts: { jobs?: number; batch?: number; lone
       await d.getResult(job_id, { wait: 10 });
       lone.push(performance.now() - s);
     }
-    return { jobs: total, seconds, jobsPerSec: total / seconds, batchLatencyMs: summarize(latencies), loneLatencyMs: summarize(lone) };
+    return { jobs: total, seconds, jobsPerSec: total / seconds, cpuUsPerJob, batchLatencyMs: summarize(latencies), loneLatencyMs: summarize(lone) };
   } finally {
     await d.close();
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { summarize, tinyJobs } from './stats.js';
-import { startServeProcess } from './serve-process.js';
+import { processCpuMs, startServeProcess } from './serve-process.js';
 
 /**
  * End-to-end throughput over HTTP: a `packetfs serve` child process (memory
@@ -23,10 +23,14 @@ export async function benchHttp(opts: { jobs?: number; batch?: number; concurren
     await postAll(base, tinyJobs(20_000, 'warm'), batch, opts.concurrency ?? 2);
     await untilFinished(base, 20_000);
     const jobs = tinyJobs(total, 'run');
+    const pid = serve.child.pid as number;
+    const cpu0 = await processCpuMs(pid);
     const t0 = performance.now();
     await postAll(base, jobs, batch, opts.concurrency ?? 2);
     await untilFinished(base, 20_000 + total);
     const seconds = (performance.now() - t0) / 1000;
+    // the serve process's CPU per job, all its threads: less sensitive to a busy machine than jobs/s
+    const cpuUsPerJob = (await processCpuMs(pid) - cpu0) * 1000 / total;
     const lone: number[] = [];
     for (let i = 0; i < (opts.lone ?? 500); i++) {
       const s = performance.now();
@@ -37,7 +41,7 @@ export async function benchHttp(opts: { jobs?: number; batch?: number; concurren
       await r.json();
       lone.push(performance.now() - s);
     }
-    return { jobs: total, seconds, jobsPerSec: total / seconds, loneLatencyMs: summarize(lone) };
+    return { jobs: total, seconds, jobsPerSec: total / seconds, cpuUsPerJob, loneLatencyMs: summarize(lone) };
   } finally {
     await serve.stop();
     await rm(dir, { recursive: true, force: true });

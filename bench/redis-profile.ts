@@ -24,7 +24,7 @@ const BATCH = 1000;
 export interface ProfileRow { phase: string; 'wall µs/job': number; 'redis µs/job': number; 'calls/batch': number; 'inside (total)': string }
 export interface RedisProfile { jobs: number; rows: ProfileRow[]; bytesPerFinishedJob: number; keyBytes: Record<string, number>; slowlog: string[] }
 
-function completion(lease: Lease): Completion {
+export function completion(lease: Lease): Completion {
   const completed = new Date().toISOString();
   const result: ResultRecord = {
     job_id: lease.job.job_id, status: 'succeeded', success: true, substrate: 'local', result: { count: 16, bytes: 64 },

@@ -8,13 +8,16 @@ import { benchBrowser } from './browser-bench.js';
 import { benchNodes } from './nodes-bench.js';
 import { benchRedis, redisBenchTable } from './redis-bench.js';
 import { profileRedis } from './redis-profile.js';
+import { redisInstructions } from './redis-instructions.js';
 import { benchRetention, benchSqlite } from './sqlite-bench.js';
+import { benchSqliteFile } from './sqlite-file-bench.js';
 import { benchDashboard } from './dashboard-bench.js';
 import { table } from './stats.js';
 import { benchBlobHttp } from './blob-http-bench.js';
 import { benchSplit } from './split-bench.js';
 import { benchDataUrlRss } from './dataurl-rss-bench.js';
 import { benchValidate } from './validate-bench.js';
+import { benchProtocol } from './protocol-bench.js';
 import { benchBudget, benchGate } from './budget-bench.js';
 
 /**
@@ -73,6 +76,13 @@ const suites: Record<string, Suite> = {
     ]));
     return r;
   },
+  protocol: async () => {
+    const r = await benchProtocol();
+    console.log('\nnode-protocol frames: a 4,096-result `results` (dispatcher reads) and a 64-job `assign` (node reads), median of 60\n' + table(
+      Object.entries(r).map(([what, t]) => ({ what, 'median ms': t.medianMs, 'best ms': t.bestMs })),
+    ));
+    return r;
+  },
   sqlite: async () => {
     const r = await benchSqlite();
     console.log(`\nSQLite store vs memory store vs the plain SQLite limit, ${r.jobs.toLocaleString('en')} 64-byte counteq jobs, same run\n` + table([
@@ -80,7 +90,18 @@ const suites: Record<string, Suite> = {
       { what: 'JobStore alone (enqueue, take, complete)', 'memory jobs/s': r.store.memory.jobsPerSec, 'sqlite jobs/s': r.store.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.store.sqlite.jobsPerSec, r.store.memory.jobsPerSec) },
       { what: 'in-process SDK + local pool', 'memory jobs/s': r.inproc.memory.jobsPerSec, 'sqlite jobs/s': r.inproc.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.inproc.sqlite.jobsPerSec, r.inproc.memory.jobsPerSec) },
       { what: 'HTTP batches of 10,000', 'memory jobs/s': r.http.memory.jobsPerSec, 'sqlite jobs/s': r.http.sqlite.jobsPerSec, 'sqlite/memory': ratio(r.http.sqlite.jobsPerSec, r.http.memory.jobsPerSec) },
-    ]) + `\nplain SQLite: ${r.limit.insertsPerSec} inserts/s, ${r.limit.updatesPerSec} updates/s; lone job p50 in-process ${r.inproc.memory.loneP50Ms} / ${r.inproc.sqlite.loneP50Ms} ms, HTTP ${r.http.memory.loneP50Ms} / ${r.http.sqlite.loneP50Ms} ms (memory / sqlite)`);
+      { what: 'in-process, CPU µs per job (all threads)', 'memory jobs/s': r.inproc.memory.cpuUsPerJob, 'sqlite jobs/s': r.inproc.sqlite.cpuUsPerJob, 'sqlite/memory': ratio(r.inproc.memory.cpuUsPerJob, r.inproc.sqlite.cpuUsPerJob) },
+      { what: 'HTTP, serve process CPU µs per job', 'memory jobs/s': r.http.memory.cpuUsPerJob, 'sqlite jobs/s': r.http.sqlite.cpuUsPerJob, 'sqlite/memory': ratio(r.http.memory.cpuUsPerJob, r.http.sqlite.cpuUsPerJob) },
+    ]) + `\nCPU rows: µs per job in the jobs/s columns; the ratio is memory ÷ sqlite, the share of the memory store's rate the CPU allows on the same cores.` + `\nplain SQLite: ${r.limit.insertsPerSec} inserts/s, ${r.limit.updatesPerSec} updates/s; lone job p50 in-process ${r.inproc.memory.loneP50Ms} / ${r.inproc.sqlite.loneP50Ms} ms, HTTP ${r.http.memory.loneP50Ms} / ${r.http.sqlite.loneP50Ms} ms (memory / sqlite)`);
+    return r;
+  },
+  // the SQLite file at a steady state (issue 15 item 3); PACKETFS_FILE_JOBS / PACKETFS_FILE_RESULTS change the size
+  'sqlite-file': async () => {
+    const r = await benchSqliteFile({ jobs: Number(process.env.PACKETFS_FILE_JOBS ?? 2_000_000), maxResults: Number(process.env.PACKETFS_FILE_RESULTS ?? 300_000) });
+    console.log(`\nSQLite file, ${r.jobs.toLocaleString('en')} jobs with ${r.maxResults.toLocaleString('en')} results kept (peaks are since the start)\n` + table(r.samples.map((s) => ({
+      jobs: s.jobs, seconds: s.seconds, pages: s.pages, 'peak pages': s.peakPages, 'peak free pages': s.peakFreePages,
+      'peak queue': s.peakQueue, 'peak results kept': s.peakKept, 'db MiB': s.dbMiB, 'peak log MiB': s.peakWalMiB,
+    }))));
     return r;
   },
   retention: async () => {
@@ -114,6 +135,12 @@ const suites: Record<string, Suite> = {
     const r = await profileRedis(Number(process.env.BENCH_JOBS ?? 100_000));
     console.log(`\nRedis store alone, per job (${r.jobs.toLocaleString('en')} jobs, batches of 1,000)\n` + table(r.rows.map((x) => ({ ...x })))
       + `\nbytes per finished job: ${r.bytesPerFinishedJob}; ${JSON.stringify(r.keyBytes)}`);
+    return r;
+  },
+  // Redis instructions per job under callgrind (needs valgrind): the store's cost, independent of machine load
+  'redis-instructions': async () => {
+    const r = await redisInstructions(Number(process.env.BENCH_JOBS ?? 3000));
+    console.log(`\nRedis store alone, instructions Redis executes per job (callgrind, ${r.jobs.toLocaleString('en')} jobs, batches of 1,000)\n` + table(r.rows.map((x) => ({ ...x }))));
     return r;
   },
   runtimes: async () => {

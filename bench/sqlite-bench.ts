@@ -45,8 +45,8 @@ export async function benchSqlite(opts: { jobs?: number } = {}) {
   };
 }
 
-function pick(r: { jobsPerSec: number; loneLatencyMs: { p50: number; p99: number } }) {
-  return { jobsPerSec: Math.round(r.jobsPerSec), loneP50Ms: r.loneLatencyMs.p50, loneP99Ms: r.loneLatencyMs.p99 };
+function pick(r: { jobsPerSec: number; cpuUsPerJob: number; loneLatencyMs: { p50: number; p99: number } }) {
+  return { jobsPerSec: Math.round(r.jobsPerSec), cpuUsPerJob: Math.round(r.cpuUsPerJob * 10) / 10, loneP50Ms: r.loneLatencyMs.p50, loneP99Ms: r.loneLatencyMs.p99 };
 }
 
 async function plainLimit(n: number) {

@@ -12,7 +12,7 @@
  *                              else node:crypto on the main thread)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,9 +26,17 @@ function nodeIncludeDir() {
   return candidates.find((dir) => existsSync(path.join(dir, 'node_api.h'))) ?? null;
 }
 
+/** The addon is newer than its source and this script: `npm test` builds first every time, and cc -O3 costs a second. */
+function upToDate(source, out) {
+  if (!existsSync(out)) return false;
+  const built = statSync(out).mtimeMs;
+  return built >= statSync(source).mtimeMs && built >= statSync(fileURLToPath(import.meta.url)).mtimeMs;
+}
+
 function compile(source, out, extra = []) {
   const include = nodeIncludeDir();
   if (include === null) return { built: false, reason: 'no node_api.h found (Node headers not installed)' };
+  if (upToDate(path.join(ROOT, source), out)) return { built: true, path: out };
   mkdirSync(path.dirname(out), { recursive: true });
   const compiler = process.env.CC || 'cc';
   try {

@@ -9,13 +9,17 @@
  *                                       package.json {"type":"module"} beside it
  *                                       so Lambda loads the .js file as ESM
  * Sources are TypeScript under src/runtimes/; run with `node scripts/build-runtimes.mjs`.
+ * A build of dist/runtimes whose sources have not changed since is skipped
+ * (scripts/build-stamp.mjs): the runtime tests ask for the bundles in every process.
  */
 import { build } from 'esbuild';
+import { freshOutputs, metafileInputs, writeStamp } from './build-stamp.mjs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEFAULT_OUT_DIR = path.join(ROOT, 'dist/runtimes');
 
 /** Web-API runtimes: no Node built-ins may slip in, so platform neutral and no externals. */
 const WEB_RUNTIME = { platform: 'neutral', mainFields: ['module', 'main'], conditions: ['workerd', 'worker', 'browser'] };
@@ -51,11 +55,18 @@ const TARGETS = [
 ];
 
 /** Builds every runtime bundle into `<outDir>` (default dist/runtimes); returns the written paths. */
-export async function buildRuntimes({ outDir = path.join(ROOT, 'dist/runtimes'), minify = false } = {}) {
+export async function buildRuntimes({ outDir = DEFAULT_OUT_DIR, minify = false } = {}) {
+  // only the default folder is stamped: other folders are one-off builds (the Lambda zip test's)
+  const stampPath = outDir === DEFAULT_OUT_DIR ? path.join(ROOT, 'dist/.stamps/runtimes.json') : null;
+  const fresh = stampPath === null ? null : await freshOutputs(ROOT, stampPath, { minify });
+  if (fresh !== null) return fresh;
   const written = [];
+  const metafiles = [];
   for (const { entry, out, wasmFile, ...platform } of TARGETS) {
     const outfile = path.join(outDir, out);
-    await build({
+    const { metafile } = await build({
+      absWorkingDir: ROOT,
+      metafile: true,
       entryPoints: [path.join(ROOT, entry)],
       outfile,
       bundle: true,
@@ -67,6 +78,7 @@ export async function buildRuntimes({ outDir = path.join(ROOT, 'dist/runtimes'),
       logLevel: 'warning',
       ...platform,
     });
+    metafiles.push(metafile);
     written.push(outfile);
     if (wasmFile !== undefined) {
       // Written by scripts/build-wasm.mjs, which `npm run build` runs first.
@@ -78,6 +90,10 @@ export async function buildRuntimes({ outDir = path.join(ROOT, 'dist/runtimes'),
   const lambdaPackage = path.join(outDir, 'lambda/package.json');
   await writeFile(lambdaPackage, JSON.stringify({ type: 'module' }) + '\n');
   written.push(lambdaPackage);
+  if (stampPath !== null) {
+    const inputs = [...metafileInputs(ROOT, metafiles), path.join(ROOT, 'dist/wasm/kernels.wasm'), fileURLToPath(import.meta.url), path.join(ROOT, 'package-lock.json')];
+    await writeStamp(ROOT, stampPath, { minify }, inputs, written);
+  }
   return written;
 }
 

@@ -32,6 +32,13 @@ export async function assembleKernels() {
   }
 }
 
+/** Leaves an unchanged file alone: later build steps skip work by comparing mtimes (scripts/build-stamp.mjs). */
+async function writeIfChanged(file, body) {
+  const before = await readFile(file).catch(() => null);
+  if (before?.equals(Buffer.from(body))) return;
+  await writeFile(file, body);
+}
+
 export async function buildWasm() {
   const bytes = await assembleKernels();
   const lines = [];
@@ -46,9 +53,9 @@ export async function buildWasm() {
   ].join('\n');
   const tsPath = path.join(ROOT, 'src/ops/wasm/kernels-bytes.ts');
   const wasmPath = path.join(ROOT, 'dist/wasm/kernels.wasm');
-  await writeFile(tsPath, ts);
+  await writeIfChanged(tsPath, ts);
   await mkdir(path.dirname(wasmPath), { recursive: true });
-  await writeFile(wasmPath, bytes);
+  await writeIfChanged(wasmPath, bytes);
   return { bytes: bytes.length, files: [tsPath, wasmPath] };
 }
 

@@ -1,5 +1,5 @@
-import type { Static, TLiteral, TSchema, TUnion } from '@sinclair/typebox';
-import { Type } from './type.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { literalUnion, Type } from './type.js';
 import { OP_NAMES, type OpName } from '../ops/types.js';
 import { DEFAULT_LIMITS } from './limits.js';
 
@@ -36,16 +36,12 @@ const ISO_8601_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(?:[Tt ]\\d{2}:\\d{2}(?::\\d{2}(?
 const DATA_URL_PATTERN = `^(?:[Hh][Tt][Tt][Pp][Ss]?://.+|/v1/blobs/[A-Za-z0-9_-]{1,128})$`;
 const VALID_OPS = OP_NAMES.join(', ');
 
-/** `Type.Union` of string constants with one message for a value outside them. */
-function oneOf<T extends string>(values: readonly T[], options: object): TUnion<TLiteral<T>[]> {
-  return Type.Union(values.map((v) => Type.Literal(v)), options);
-}
 
 const seconds = (extra: { description?: string; default?: number }) => Type.Number({
   exclusiveMinimum: 0, maximum: MAX_SECONDS, errorMessage: `{key} must be a number of seconds > 0 and <= ${MAX_SECONDS}`, ...extra,
 });
 const flag = (extra: { description?: string; default?: boolean }) => Type.Boolean({ errorMessage: '{key} must be true or false', ...extra });
-const opName = (extra: { description?: string }) => oneOf<OpName>(OP_NAMES, { errorMessage: `unknown op {value}; valid ops: ${VALID_OPS}`, ...extra });
+const opName = (extra: { description?: string }) => literalUnion<OpName>(OP_NAMES, { errorMessage: `unknown op {value}; valid ops: ${VALID_OPS}`, ...extra });
 const imm = (extra: { description?: string; default?: number }) => Type.Integer({ minimum: 0, maximum: 255, errorMessage: '{key} must be an integer 0..255', ...extra });
 
 export const OpSchema = Type.Union([
@@ -162,7 +158,7 @@ export const JobSchema = Type.Object({
   })),
   split: Type.Optional(SplitSchema),
   private: Type.Optional(flag({ description: 'never runs on, nor is checked by, an untrusted substrate (browser, volunteer); default false, or true with private_by_default' })),
-  verify: Type.Optional(oneOf(['auto', 'quorum', 'none'], {
+  verify: Type.Optional(literalUnion(['auto', 'quorum', 'none'], {
     errorMessage: 'verify must be "auto", "quorum" or "none"',
     description: 'how results from untrusted nodes are checked (docs/trust.md); "none" only where the operator allows it',
   })),
@@ -170,7 +166,7 @@ export const JobSchema = Type.Object({
     minimum: 0, maximum: MAX_COST_USD, errorMessage: `max_cost_usd must be a number of US dollars 0..${MAX_COST_USD}`,
     description: 'most USD the job may cost by its estimate on a paid substrate; none can meet it: fails with BUDGET_EXCEEDED (docs/costs.md)',
   })),
-  on_budget: Type.Optional(oneOf(['wait', 'fail'], {
+  on_budget: Type.Optional(literalUnion(['wait', 'fail'], {
     default: 'wait', errorMessage: 'on_budget must be "wait" or "fail"',
     description: 'when the budget is spent: wait queued (with `waiting` set) or fail with BUDGET_EXCEEDED',
   })),

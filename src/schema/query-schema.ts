@@ -1,5 +1,5 @@
-import type { Static, TLiteral, TObject, TProperties, TSchema, TUnion } from '@sinclair/typebox';
-import { Type } from './type.js';
+import type { Static, TObject, TProperties, TSchema } from '@sinclair/typebox';
+import { literalUnion, Type } from './type.js';
 import { PacketFSError } from '../errors.js';
 import { toOpenApiSchema } from './to-openapi.js';
 import { validator, type Validator } from './validator.js';
@@ -17,13 +17,10 @@ export const MAX_WAIT_SECONDS = 60;
 export const DEFAULT_PAGE_LIMIT = 100;
 const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 
-function oneOf<T extends string>(values: readonly T[], options: object): TUnion<TLiteral<T>[]> {
-  return Type.Union(values.map((v) => Type.Literal(v)), options);
-}
 const limit = (max: number) => Type.Integer({ minimum: 1, maximum: max, default: DEFAULT_PAGE_LIMIT, errorMessage: `{key} must be an integer from 1 to ${max}, got {json}` });
 
 export const ListJobsQuery = Type.Object({
-  status: oneOf(JOB_STATUSES, {
+  status: literalUnion(JOB_STATUSES, {
     $id: 'JobStatus', errorMessage: `status is required and must be one of ${JOB_STATUSES.join(', ')}`,
     requiredMessage: `status is required and must be one of ${JOB_STATUSES.join(', ')}`,
   }),

@@ -1,6 +1,7 @@
+import type { TLiteral, TUnion } from '@sinclair/typebox';
 import {
   Array as TypeArray, Boolean as TypeBoolean, Integer, Literal, Null, Number as TypeNumber, Object as TypeObject,
-  Optional, Record as TypeRecord, String as TypeString, Union, Unsafe,
+  Optional, Record as TypeRecord, String as TypeString, Union, Unknown, Unsafe,
 } from '@sinclair/typebox';
 
 /**
@@ -10,5 +11,10 @@ import {
  */
 export const Type = {
   Array: TypeArray, Boolean: TypeBoolean, Integer, Literal, Null, Number: TypeNumber, Object: TypeObject,
-  Optional, Record: TypeRecord, String: TypeString, Union, Unsafe,
+  Optional, Record: TypeRecord, String: TypeString, Union, Unknown, Unsafe,
 };
+
+/** `Type.Union` of string constants (TypeBox's way to state a string enum that its checks understand). */
+export function literalUnion<T extends string>(values: readonly T[], options: object = {}): TUnion<TLiteral<T>[]> {
+  return Union(values.map((v) => Literal(v)), options);
+}

@@ -1,6 +1,6 @@
 import { version } from '../version.js';
-import { ERROR_CODES } from '../errors.js';
 import { JobBatchSchema, JobSchema, OpSchema, ProgramSchema } from '../schema/job-schema.js';
+import { REPLY_SCHEMAS } from '../schema/reply-schema.js';
 import { toOpenApiSchema } from '../schema/to-openapi.js';
 import { ListJobsQuery, MetricsQuery, ResultQuery, SubmitQuery, queryParameters } from '../schema/query-schema.js';
 
@@ -8,7 +8,8 @@ import { ListJobsQuery, MetricsQuery, ResultQuery, SubmitQuery, queryParameters 
  * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
  * Requests are described by the schemas the server validates with
  * (src/schema/: Job, Program, Op, JobBatch and the query parameters), so the
- * document and the validator cannot disagree; replies are described here.
+ * document and the validator cannot disagree; replies by the schemas in
+ * src/schema/reply-schema.ts, which the reply types are checked against.
  * test/server/openapi.test.ts checks that it and the registered routes list
  * the same operations, and test/server/openapi-contract.test.ts drives the
  * server from it.
@@ -18,246 +19,16 @@ const json = (schema: object) => ({ 'application/json': { schema } });
 const errorReply = (description: string) => ({ description, content: json(ref('Error')) });
 const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, description: `${what} id`, schema: { type: 'string' } });
 const unauthorized = errorReply('UNAUTHORIZED: missing or wrong bearer token (only when the server has a token)');
-const nonNegInt = { type: 'integer', minimum: 0 };
-const isoTime = { type: 'string', format: 'date-time' };
-const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
 
-
+/** Components: requests from the schemas the server validates with, replies from src/schema/reply-schema.ts. */
+const replies = Object.fromEntries(REPLY_SCHEMAS.map((schema) => [schema.$id as string, toOpenApiSchema(schema)]));
 const schemas = {
-  ErrorCode: { type: 'string', enum: [...ERROR_CODES], description: 'the closed set of error codes (src/errors.ts)' },
-  Error: {
-    type: 'object', required: ['error'],
-    description: 'Every 4xx/5xx reply. Branch on `code`; `path` names the field at fault, e.g. `jobs[3].program.imm`.',
-    properties: {
-      error: {
-        type: 'object', required: ['code', 'message'],
-        properties: {
-          code: ref('ErrorCode'),
-          message: { type: 'string' },
-          path: { type: 'string' },
-        },
-      },
-    },
-  },
+  ...replies,
   Op: toOpenApiSchema(OpSchema),
   Program: toOpenApiSchema(ProgramSchema),
   Job: toOpenApiSchema(JobSchema),
-  SplitProgress: {
-    type: 'object', required: ['windows_total', 'windows_done', 'windows_failed', 'bytes_total', 'bytes_done'],
-    description: 'Progress of a split job; at the end of a successful one windows_done == windows_total and bytes_done == bytes_total.',
-    properties: { windows_total: nonNegInt, windows_done: nonNegInt, windows_failed: nonNegInt, bytes_total: nonNegInt, bytes_done: nonNegInt },
-  },
   JobBatch: toOpenApiSchema(JobBatchSchema),
   JobStatus: toOpenApiSchema(ListJobsQuery.properties.status),
-  SubmitOutcome: {
-    type: 'object', required: ['job_id', 'created', 'status'],
-    properties: {
-      job_id: { type: 'string' },
-      created: { type: 'boolean', description: 'false when the job_id was already known' },
-      status: ref('JobStatus'),
-    },
-  },
-  BatchOutcome: {
-    type: 'object', required: ['job_ids', 'created', 'statuses'],
-    description: 'One entry per submitted job, in submission order.',
-    properties: {
-      job_ids: { type: 'array', items: { type: 'string' } },
-      created: { type: 'array', items: { type: 'boolean' } },
-      statuses: { type: 'array', items: ref('JobStatus') },
-    },
-  },
-  OpResult: {
-    type: 'object', required: ['bytes'],
-    description: 'One of count (counteq), crc32c, fnv64 (16 hex digits), xor, sum (add), plus bytes (window length).',
-    properties: {
-      count: nonNegInt, crc32c: nonNegInt, fnv64: { type: 'string', pattern: '^[0-9a-f]{16}$' },
-      xor: { type: 'integer', minimum: 0, maximum: 255 }, sum: nonNegInt, bytes: nonNegInt,
-    },
-  },
-  AttemptError: {
-    type: 'object', required: ['attempt', 'substrate', 'code', 'message', 'at'],
-    properties: {
-      attempt: { type: 'integer', minimum: 1 }, substrate: nullable({ type: 'string' }), node: { type: 'string' },
-      code: ref('ErrorCode'), message: { type: 'string' }, at: isoTime,
-    },
-  },
-  ResultRecord: {
-    type: 'object',
-    required: ['job_id', 'status', 'success', 'substrate', 'result', 'exec_time_ms', 'queue_time_ms',
-      'bytes_processed', 'cost_usd', 'attempts', 'error', 'completed_at'],
-    properties: {
-      job_id: { type: 'string' },
-      status: { type: 'string', enum: ['succeeded', 'failed', 'cancelled'] },
-      success: { type: 'boolean' },
-      substrate: nullable({ type: 'string' }),
-      node: { type: 'string' },
-      result: {
-        description: 'the op result for the single-op shorthand, else one per op in order; null unless succeeded',
-        oneOf: [ref('OpResult'), { type: 'array', items: ref('OpResult') }, { type: 'null' }],
-      },
-      exec_time_ms: { type: 'number' }, queue_time_ms: { type: 'number' },
-      bytes_processed: nonNegInt, cost_usd: { type: 'number' }, attempts: nonNegInt,
-      error: nullable({ type: 'object', required: ['code', 'message'], properties: { code: ref('ErrorCode'), message: { type: 'string' }, path: { type: 'string' } } }),
-      attempt_errors: { type: 'array', items: ref('AttemptError') },
-      completed_at: isoTime,
-      verification: ref('Verification'),
-      corrected_at: { ...isoTime, description: 'set when verification found the first stored result wrong and replaced it' },
-      progress: { ...ref('SplitProgress'), description: 'split jobs: the final progress' },
-      split_substrates: { type: 'object', additionalProperties: nonNegInt, description: 'split jobs: windows run per substrate' },
-    },
-  },
-  Verification: {
-    type: 'object', required: ['method', 'executions', 'agreed'],
-    description: 'How a succeeded result was established (docs/trust.md).',
-    properties: {
-      method: { type: 'string', enum: ['trusted', 'quorum', 'spot-check', 'unchecked'] },
-      executions: { type: 'integer', minimum: 1 },
-      agreed: { type: 'integer', minimum: 1 },
-    },
-  },
-  NodeView: {
-    type: 'object',
-    required: ['node_id', 'kind', 'address', 'label', 'credential', 'slots', 'slots_granted', 'in_flight', 'completed', 'state', 'reputation'],
-    properties: {
-      node_id: { type: 'string' }, kind: { type: 'string', enum: ['browser', 'node'] }, address: { type: 'string' },
-      label: nullable({ type: 'string' }), credential: { type: 'string', enum: ['open', 'shared', 'join'] },
-      slots: nonNegInt, slots_granted: nonNegInt, in_flight: { type: 'integer' }, completed: nonNegInt,
-      latency_ms: nullable({ type: 'number' }), throughput_bytes_per_ms: nullable({ type: 'number' }), connected_at: isoTime,
-      state: { type: 'string', enum: ['probation', 'trusted', 'banned'] }, reputation: { type: 'number' },
-      record: { type: 'object' }, capabilities: { type: 'object' },
-    },
-  },
-  JoinToken: {
-    type: 'object', required: ['id', 'kind', 'label', 'created_at', 'expires_at', 'revoked_at'],
-    properties: {
-      id: { type: 'string', pattern: '^[0-9a-f]{16}$' }, kind: nullable({ type: 'string', enum: ['browser', 'node'] }),
-      label: nullable({ type: 'string' }), created_at: isoTime, expires_at: nullable(isoTime), revoked_at: nullable(isoTime),
-      token: { type: 'string', description: 'only in the reply to POST: give it to the node; it is never stored' },
-    },
-  },
-  PendingResult: {
-    type: 'object', required: ['job_id', 'status'],
-    properties: { job_id: { type: 'string' }, status: { type: 'string', enum: ['queued', 'running'] } },
-  },
-  JobView: {
-    type: 'object',
-    required: ['job_id', 'status', 'attempts', 'priority', 'created_at', 'substrates', 'errors', 'result'],
-    properties: {
-      job_id: { type: 'string' }, status: ref('JobStatus'), attempts: nonNegInt, priority: { type: 'integer' },
-      created_at: isoTime, substrates: nullable({ type: 'array', items: { type: 'string' } }),
-      errors: { type: 'array', items: ref('AttemptError') }, result: nullable(ref('ResultRecord')),
-      parent_id: { type: 'string', description: 'window jobs of a split job: the split job\'s id (window ids are <parent>~<index>)' },
-      progress: { ...ref('SplitProgress'), description: 'split jobs: live while running, final once finished' },
-      waiting: { type: 'string', description: 'a queued job held back: why (e.g. the budget is spent)' },
-    },
-  },
-  DryRunOutcome: {
-    type: 'object', required: ['job_id', 'would', 'substrate', 'estimated_cost_usd'],
-    properties: {
-      job_id: { type: 'string' }, would: { type: 'string', enum: ['run', 'wait', 'fail'] },
-      substrate: nullable({ type: 'string' }), estimated_cost_usd: nullable({ type: 'number' }),
-      reason: { type: 'string', description: 'would wait: why' },
-      error: { type: 'object', description: 'would fail: the error (code, message, path)', properties: { code: { type: 'string' }, message: { type: 'string' }, path: { type: 'string' } } },
-    },
-  },
-  CostsReport: {
-    type: 'object', required: ['period', 'spent_usd', 'reserved_usd', 'budget', 'forecast_usd'],
-    properties: {
-      period: { type: 'object', properties: { day: { type: 'string' }, month: { type: 'string' } } },
-      spent_usd: {
-        type: 'object', required: ['total', 'by_substrate', 'today'], description: 'this UTC month; `today` this UTC day',
-        properties: {
-          total: { type: 'number' }, by_substrate: { type: 'object', additionalProperties: { type: 'number' } },
-          today: { type: 'object', required: ['total', 'by_substrate'], properties: { total: { type: 'number' }, by_substrate: { type: 'object', additionalProperties: { type: 'number' } } } },
-        },
-      },
-      reserved_usd: { type: 'number', description: 'estimates of paid jobs in flight' },
-      budget: nullable({ type: 'object', description: 'the configured budget plus `limits`: per limit its spend, what is left, used ratio and alert level' }),
-      forecast_usd: { type: 'number', description: 'the month\'s spend at its average rate so far' },
-    },
-  },
-  ListPage: {
-    type: 'object', required: ['jobs', 'next_cursor'],
-    properties: { jobs: { type: 'array', items: ref('JobView') }, next_cursor: nullable({ type: 'string' }) },
-  },
-  CancelOutcome: {
-    type: 'object', required: ['job_id', 'status'],
-    properties: { job_id: { type: 'string' }, status: { type: 'string', const: 'cancelled' } },
-  },
-  BlobInfo: {
-    type: 'object', required: ['blob_id', 'size', 'crc32c'],
-    properties: {
-      blob_id: { type: 'string', description: 'content hash: re-uploading the same bytes returns the same id' },
-      size: nonNegInt, crc32c: nonNegInt,
-    },
-  },
-  PricingModel: {
-    oneOf: [
-      { type: 'object', required: ['model'], properties: { model: { const: 'free' } } },
-      { type: 'object', required: ['model', 'usd_per_hour'], properties: { model: { const: 'per_hour' }, usd_per_hour: { type: 'number' } } },
-      { type: 'object', required: ['model', 'usd_per_invocation'], properties: { model: { const: 'per_invocation' }, usd_per_invocation: { type: 'number' } } },
-      {
-        type: 'object', required: ['model', 'usd_per_gb_second'],
-        properties: { model: { const: 'per_gb_second' }, usd_per_gb_second: { type: 'number' }, usd_per_request: { type: 'number' } },
-      },
-    ],
-  },
-  Capabilities: {
-    type: 'object',
-    required: ['max_concurrent_jobs', 'max_memory_mb', 'max_duration_seconds', 'supports_gpu', 'supports_persistent_state',
-      'cost_per_hour_usd', 'latency_ms', 'available_slots', 'pricing', 'trust'],
-    properties: {
-      max_concurrent_jobs: nonNegInt, max_memory_mb: { type: 'number' }, max_duration_seconds: { type: 'number' },
-      supports_gpu: { type: 'boolean' }, supports_persistent_state: { type: 'boolean' },
-      cost_per_hour_usd: { type: 'number' }, latency_ms: { type: 'number' }, available_slots: nonNegInt,
-      pricing: ref('PricingModel'), trust: { type: 'string', enum: ['trusted', 'untrusted'] },
-    },
-  },
-  SubstrateView: {
-    type: 'object',
-    required: ['name', 'type', 'capabilities', 'healthy', 'circuit', 'in_flight', 'measured_latency_ms',
-      'measured_throughput_bps', 'score', 'last_probe_at', 'last_error'],
-    properties: {
-      name: { type: 'string' }, type: { type: 'string' }, capabilities: ref('Capabilities'), healthy: { type: 'boolean' },
-      circuit: { type: 'string', enum: ['closed', 'open', 'half_open'] }, in_flight: nonNegInt,
-      measured_latency_ms: nullable({ type: 'number' }), measured_throughput_bps: nullable({ type: 'number' }),
-      score: nullable({ type: 'number' }), last_probe_at: nullable(isoTime), last_error: nullable({ type: 'string' }),
-    },
-  },
-  MetricRecord: {
-    type: 'object',
-    required: ['timestamp', 'job_id', 'substrate', 'success', 'status', 'exec_time_ms', 'queue_time_ms',
-      'bytes_processed', 'cost_usd', 'attempts'],
-    properties: {
-      timestamp: isoTime, job_id: { type: 'string' }, substrate: nullable({ type: 'string' }), success: { type: 'boolean' },
-      status: { type: 'string', enum: ['succeeded', 'failed', 'cancelled'] }, exec_time_ms: { type: 'number' },
-      queue_time_ms: { type: 'number' }, bytes_processed: nonNegInt, cost_usd: { type: 'number' }, attempts: nonNegInt,
-    },
-  },
-  SubstrateAggregate: {
-    type: 'object',
-    required: ['jobs', 'succeeded', 'failed', 'avg_exec_time_ms', 'total_cost_usd', 'bytes_processed'],
-    properties: {
-      jobs: nonNegInt, succeeded: nonNegInt, failed: nonNegInt, avg_exec_time_ms: { type: 'number' },
-      total_cost_usd: { type: 'number' }, bytes_processed: nonNegInt,
-    },
-  },
-  MetricsReport: {
-    type: 'object', required: ['metrics', 'substrates'],
-    properties: {
-      metrics: { type: 'array', items: ref('MetricRecord'), description: 'newest first' },
-      substrates: { type: 'object', additionalProperties: ref('SubstrateAggregate') },
-    },
-  },
-  ReadyReport: {
-    type: 'object', required: ['ready', 'store', 'substrates'],
-    properties: {
-      ready: { type: 'boolean' }, store: { type: 'boolean', description: 'job store reachable' },
-      substrates: { type: 'integer', description: 'healthy substrates' },
-      store_warning: { type: 'string', description: 'present when the store can lose acknowledged jobs on a restart (e.g. Redis without appendonly)' },
-      error: { $ref: '#/components/schemas/Error/properties/error', description: 'present when not ready' },
-    },
-  },
 };
 
 const blobRead = (method: 'get' | 'head') => ({
@@ -335,7 +106,7 @@ export const openApiDocument = {
         parameters: queryParameters(SubmitQuery),
         requestBody: { required: true, content: json({ oneOf: [ref('Job'), ref('JobBatch')] }) },
         responses: {
-          200: { description: 'dry run: one DryRunOutcome, or {jobs: [DryRunOutcome]} for a batch', content: json({ oneOf: [ref('DryRunOutcome'), { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: ref('DryRunOutcome') } } }] }) },
+          200: { description: 'dry run: one DryRunOutcome, or {jobs: [DryRunOutcome]} for a batch', content: json({ oneOf: [ref('DryRunOutcome'), ref('DryRunBatch')] }) },
           202: { description: 'accepted', content: json({ oneOf: [ref('SubmitOutcome'), ref('BatchOutcome')] }) },
           400: errorReply('INVALID_JSON, or INVALID_JOB with the path at fault (e.g. jobs[3].program.imm)'),
           401: unauthorized,
@@ -431,8 +202,7 @@ export const openApiDocument = {
         operationId: 'listNodes',
         summary: 'Connected volunteer nodes with their reputation, and verification totals',
         responses: {
-          200: { description: 'nodes', content: json({ type: 'object', required: ['nodes', 'require_credential', 'verification'], properties: {
-            nodes: { type: 'array', items: ref('NodeView') }, require_credential: { type: 'boolean' }, verification: { type: 'object' } } }) },
+          200: { description: 'nodes', content: json(ref('NodeList')) },
           401: unauthorized,
         },
       },
@@ -443,7 +213,7 @@ export const openApiDocument = {
         summary: 'Ban a node: its connection closes (4001) and its id and join token are refused from now on',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
         responses: {
-          200: { description: 'banned', content: json({ type: 'object', properties: { node_id: { type: 'string' }, status: { type: 'string', enum: ['banned'] } } }) },
+          200: { description: 'banned', content: json(ref('BanOutcome')) },
           400: errorReply('INVALID_REQUEST: not a node id'),
           401: unauthorized,
           404: errorReply('NOT_FOUND: no such node connected or banned'),
@@ -454,7 +224,7 @@ export const openApiDocument = {
       get: {
         operationId: 'listBans',
         summary: 'Banned nodes',
-        responses: { 200: { description: 'bans', content: json({ type: 'object', properties: { bans: { type: 'array', items: { type: 'object' } } } }) }, 401: unauthorized },
+        responses: { 200: { description: 'bans', content: json(ref('BanList')) }, 401: unauthorized },
       },
     },
     '/v1/nodes/tokens': {
@@ -473,7 +243,7 @@ export const openApiDocument = {
       get: {
         operationId: 'listNodeTokens',
         summary: 'Join tokens (metadata only)',
-        responses: { 200: { description: 'tokens', content: json({ type: 'object', properties: { tokens: { type: 'array', items: ref('JoinToken') } } }) }, 401: unauthorized },
+        responses: { 200: { description: 'tokens', content: json(ref('JoinTokenList')) }, 401: unauthorized },
       },
     },
     '/v1/nodes/tokens/{id}': {
@@ -482,7 +252,7 @@ export const openApiDocument = {
         summary: 'Revoke a join token; nodes using it are disconnected',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{16}$' } }],
         responses: {
-          200: { description: 'revoked', content: json({ type: 'object', properties: { id: { type: 'string' }, status: { type: 'string', enum: ['revoked'] } } }) },
+          200: { description: 'revoked', content: json(ref('RevokeOutcome')) },
           400: errorReply('INVALID_REQUEST: not a token id'),
           401: unauthorized,
           404: errorReply('NOT_FOUND: no such token'),
@@ -494,7 +264,7 @@ export const openApiDocument = {
         operationId: 'listSubstrates',
         summary: 'Substrates with capabilities, health and current scores',
         responses: {
-          200: { description: 'substrates', content: json({ type: 'object', required: ['substrates'], properties: { substrates: { type: 'array', items: ref('SubstrateView') } } }) },
+          200: { description: 'substrates', content: json(ref('SubstrateList')) },
           401: unauthorized,
         },
       },
@@ -528,13 +298,7 @@ export const openApiDocument = {
         responses: {
           200: {
             description: 'a dashboard frame',
-            content: json({
-              type: 'object', required: ['at', 'dispatchers', 'totals', 'jobs_per_second', 'substrates'],
-              properties: {
-                at: { type: 'number', description: 'when the frame was made, ms since the epoch' }, dispatchers: { type: 'array', items: { type: 'object' } }, totals: { type: 'object' },
-                jobs_per_second: { type: 'number' }, substrates: { type: 'array', items: { type: 'object' } },
-              },
-            }),
+            content: json(ref('DashboardFrame')),
           },
           401: unauthorized,
         },
@@ -564,7 +328,7 @@ export const openApiDocument = {
         operationId: 'health',
         summary: 'Liveness',
         security: [],
-        responses: { 200: { description: 'alive', content: json({ type: 'object', properties: { status: { const: 'ok' } } }) } },
+        responses: { 200: { description: 'alive', content: json(ref('HealthReport')) } },
       },
     },
     '/readyz': {

@@ -35,7 +35,9 @@ scope.onmessage = async ({ data: { cases } }) => {
   }
   useWasmKernels(compileKernelsModule());
   // 1 MiB upload segments, so the larger windows cross segment boundaries.
-  const forced = await setupGpuOffload({ force: true, segmentBytes: 1 << 20 });
+  // setup bounds of 60 s: on a loaded 2-core machine SwiftShader's device and calibration can outlast the
+  // runtime's 10 s default, which would report `unavailable` and hide the verdict this test checks
+  const forced = await setupGpuOffload({ force: true, segmentBytes: 1 << 20, setupTimeoutMs: 60_000 });
   let gpuChecked = 0;
   if (forced.report.status === 'used') {
     const ops: OpSpec[] = [{ op: 'counteq', imm: 0x83 }, { op: 'xor', imm: 7 }, { op: 'add', imm: 200 }];
@@ -50,6 +52,6 @@ scope.onmessage = async ({ data: { cases } }) => {
     }
     if (forced.wants([{ op: 'crc32c', imm: 0 }], backing.length)) mismatches.push('gpu wanted crc32c, which it has no kernel for');
   }
-  const calibrated = await setupGpuOffload({ calibrationBytes: 2 << 20 });
+  const calibrated = await setupGpuOffload({ calibrationBytes: 2 << 20, setupTimeoutMs: 60_000 });
   scope.postMessage({ mismatches, kernels, gpuChecked, forced: forced.report, calibrated: calibrated.report, ops: OP_NAMES.length });
 };

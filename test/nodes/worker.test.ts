@@ -19,20 +19,24 @@ function exited(child: ChildProcess): Promise<void> {
 
 test('packetfs worker processes run pinned jobs; one killed mid-run loses nothing', { timeout: 55_000 }, async () => {
   const served: Served = await serveDispatcher({ dispatcher: { threads: 1, nodeToken: 'node-secret' } });
-  const workers = [0, 1, 2].map(() => startWorker(served.url.replace('http', 'ws'), 4));
+  const nodes = () => served.dispatcher.nodes!.views('node');
+  // the worker to kill starts first, so its node id is known
+  const workers = [startWorker(served.url.replace('http', 'ws'), 4)];
   try {
-    const volunteer = async () => (await served.dispatcher.listSubstrates()).find((s) => s.name === 'volunteer')!;
-    await until('three workers to register', async () => (await volunteer()).capabilities.max_concurrent_jobs === 12, 20_000);
+    await until('the first worker to register', () => nodes().length === 1, 20_000);
+    const victim = nodes()[0]!.node_id;
+    workers.push(startWorker(served.url.replace('http', 'ws'), 4), startWorker(served.url.replace('http', 'ws'), 4));
+    await until('three workers to register', () => nodes().length === 3, 20_000);
     const blob = Buffer.alloc(64 * 1024);
     for (let i = 0; i < blob.length; i++) blob[i] = i % 251;
     const info = await served.dispatcher.blobs.put(blob);
-    const total = 3000;
+    const total = 1500;
     const jobs = Array.from({ length: total }, (_, i) => i % 3 === 0
       ? { job_id: `w-${i}`, substrates: ['volunteer'], program: { op: 'counteq', imm: i % 251, blob: info.blob_id, offset: i, length: 4096 } }
       : { job_id: `w-${i}`, substrates: ['volunteer'], program: { op: 'add', imm: i % 256, data: Buffer.from(`job ${i}`).toString('base64') } });
     await served.dispatcher.submitJobs(jobs);
-    // kill one worker once work is flowing through it
-    await until('first results', async () => (await served.dispatcher.listJobs({ status: 'succeeded', limit: 1 })).jobs.length > 0, 20_000);
+    // kill the first worker while it holds jobs: they must fail over, not be lost
+    await until('the first worker to hold jobs', () => (nodes().find((n) => n.node_id === victim)?.in_flight ?? 0) > 0, 20_000);
     workers[0]!.kill('SIGKILL');
     const records = await Promise.all(jobs.map((j) => served.dispatcher.getResult(j.job_id, { wait: 40 })));
     for (let i = 0; i < total; i++) {
@@ -54,7 +58,8 @@ test('packetfs worker processes run pinned jobs; one killed mid-run loses nothin
     const ids = metrics.metrics.map((m) => m.job_id).filter((id) => id.startsWith('w-'));
     assert.equal(ids.length, total);
     assert.equal(new Set(ids).size, total);
-    assert.ok(served.dispatcher.nodes!.views('node').length === 2);
+    assert.deepEqual(nodes().map((n) => n.node_id).filter((id) => id === victim), []);
+    assert.equal(nodes().length, 2);
   } finally {
     for (const w of workers) w.kill('SIGTERM');
     await Promise.all(workers.map(exited));

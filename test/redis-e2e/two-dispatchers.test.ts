@@ -81,8 +81,14 @@ describe('two packetfs serve processes on one Redis', () => {
       const res = await postJobs(a.url, jobs);
       assert.equal(res.status, 202);
     }
-    await eventually('every job to finish', async () => ((await finishedBy(a.url)) + (await finishedBy(b.url)) >= total ? true : undefined), 50_000);
-    const [byA, byB] = [await finishedBy(a.url), await finishedBy(b.url)];
+    // one metric record per finished job in the shared list: one cheap LLEN per poll, where scraping both
+    // processes' /metrics every few milliseconds took CPU from the dispatchers doing the work
+    await eventually('every job to finish', async () => ((await redis.llen('packetfs:metrics')) >= total ? true : undefined), 50_000);
+    // each process's own count (Prometheus) of the jobs it finished; a counter may trail its store write by a moment
+    const [byA, byB] = await eventually('both finished-job counters', async () => {
+      const counts = [await finishedBy(a.url), await finishedBy(b.url)] as const;
+      return counts[0] + counts[1] >= total ? counts : undefined;
+    }, 10_000);
     assert.equal(byA + byB, total, 'each job ran to a result once');
     assert.ok(byA > 0 && byB > 0, `both dispatchers worked (A ${byA}, B ${byB})`);
 

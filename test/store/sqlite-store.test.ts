@@ -121,6 +121,33 @@ describe('SqliteJobStore across restarts', () => {
   });
 });
 
+describe('SQLite file size at a steady state', () => {
+  it('completions delete the oldest results beyond maxResults in their own commit, so freed pages are reused and the file stops growing', async () => {
+    const dir = freshDir();
+    // no timed pruning: only the completions' own deletes can keep the bound
+    const store = SqliteJobStore.open(dir, { maxResults: 300, maintenanceMs: 3_600_000 });
+    const file = new Database(join(dir, 'packetfs.db'), { readonly: true });
+    const pages = () => file.pragma('page_count', { simple: true }) as number;
+    try {
+      let steady = 0;
+      for (let round = 0; round < 24; round++) {
+        await store.enqueue(Array.from({ length: 150 }, (_, i) => spec(`s${round}-${i}`)));
+        await store.complete((await store.take(150, 60_000)).map(done));
+        assert.ok(store.stats().results <= 300, `round ${round}: ${store.stats().results} results kept, bound 300`);
+        // the bound is reached after round 1 and the first deleted pages are reused from round 3 on
+        if (round === 3) steady = pages();
+      }
+      assert.equal(await store.getResult('s21-149'), null, 'only the newest 300 are kept');
+      assert.equal((await store.getResult('s22-0'))?.status, 'succeeded');
+      // 20 more rounds of 150 jobs (10 times the results kept): the file holds the same number of pages
+      assert.ok(pages() <= steady, `${pages()} pages after 24 rounds, ${steady} after 4`);
+    } finally {
+      file.close();
+      await store.close();
+    }
+  });
+});
+
 describe('SQLite schema migration', () => {
   it('a version 1 file (metrics in their own table) opens: results, metrics from the result rows, order kept', async () => {
     const dir = freshDir();

@@ -108,6 +108,8 @@ describe('HTTP compute adapters', () => {
     // start() brought the pool to its minimum
     assert.equal(api.machines.filter((m) => m.state === 'started').length, 1);
     await runChecked(d, 'fly', 400);
+    // the second machine starts in the background while the first takes jobs: wait for that start, not a guess
+    await fly.scalingSettled();
     assert.equal(api.machines.filter((m) => m.state === 'started').length, 2, api.calls.join('\n'));
     assert.ok(api.calls.some((c) => /^GET \/v1\/apps\/packetfs\/machines\/\w+\/wait\?state=started/.test(c)));
     await fly.stopIdleMachines();

@@ -40,19 +40,23 @@ export const NO_GPU: GpuOffload = {
 
 /**
  * `force` skips the speed test and the size floor; it and the smaller sizes
- * are for correctness tests on a software adapter.
+ * are for correctness tests on a software adapter. `setupTimeoutMs` bounds
+ * device creation and calibration each (default 10 s, so a hung device
+ * cannot hold a worker's start-up); a test that must see the calibration's
+ * verdict on a loaded machine gives it longer.
  */
-export async function setupGpuOffload(opts: { force?: boolean; calibrationBytes?: number; segmentBytes?: number } = {}): Promise<GpuOffload> {
+export async function setupGpuOffload(opts: { force?: boolean; calibrationBytes?: number; segmentBytes?: number; setupTimeoutMs?: number } = {}): Promise<GpuOffload> {
   const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
   if (gpu === undefined) return NO_GPU;
   let kernels: GpuKernels | null = null;
   try {
-    kernels = await withTimeout(createGpuKernels(gpu, opts.segmentBytes === undefined ? {} : { segmentBytes: opts.segmentBytes }), SETUP_TIMEOUT_MS);
+    const bound = opts.setupTimeoutMs ?? SETUP_TIMEOUT_MS;
+    kernels = await withTimeout(createGpuKernels(gpu, opts.segmentBytes === undefined ? {} : { segmentBytes: opts.segmentBytes }), bound);
     if (kernels === null) return NO_GPU;
     const report = opts.force === true
       ? { status: 'used' as const, adapter: kernels.adapter }
       // A device that hangs in calibration must not hold the worker's start-up forever.
-      : await withTimeout(calibrate(kernels, opts.calibrationBytes ?? CALIBRATION_BYTES), SETUP_TIMEOUT_MS) ?? { status: 'unavailable' as const, adapter: kernels.adapter };
+      : await withTimeout(calibrate(kernels, opts.calibrationBytes ?? CALIBRATION_BYTES), bound) ?? { status: 'unavailable' as const, adapter: kernels.adapter };
     const ready = kernels;
     if (report.status !== 'used') ready.destroy();
     return {

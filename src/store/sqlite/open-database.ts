@@ -36,6 +36,9 @@ export function openStoreDatabase(dataDir: string, fsync: FsyncMode): OpenedData
     db = new Database(path);
     db.pragma('busy_timeout = 5000');
     applySchema(db, fsync);
+    // this connection only reads once the writer thread runs, and in WAL mode its cache is dropped whenever
+    // another connection has committed: a big cache would only hold memory after a scan (startup, list)
+    db.pragma('cache_size = -4096');
     return { db, lock, path };
   } catch (err) {
     db?.close();

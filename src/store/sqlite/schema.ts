@@ -7,9 +7,13 @@ import type Database from 'better-sqlite3';
  * counts by has a column.
  *
  * `state` is the store's own state (a leased job's row stays ready or
- * delayed: leases are held in memory only); `done` is 0 while the job is live and equals `state` once it is terminal, so one
- * index (done, seq) serves list() for every status and startup's scan of
- * live jobs, and is rewritten only when a job finishes.
+ * delayed: leases are held in memory only); `done` is 0 while the job is
+ * live and equals `state` once it is terminal. The index (done, seq) holds
+ * only the rows that are not succeeded (`done <> 3`): the live ones (list()
+ * of queued and running, startup's scan) and the failed and cancelled ones,
+ * so a job that succeeds costs it one entry, added at enqueue and removed
+ * at completion, not four. Succeeded rows, nearly all of the file, are
+ * listed by walking the table itself newest first (seq is its key).
  *
  * `due_at` is the ready time of a delayed job and the expiry of a terminal
  * job's result. `finish_seq` numbers terminal rows in the order they
@@ -60,7 +64,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   inline       INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_id ON jobs(id);
-CREATE INDEX IF NOT EXISTS jobs_list ON jobs(done, seq);
+-- queries that use it repeat its condition (done <> 3 AND ...): SQLite uses a partial index only then
+CREATE INDEX IF NOT EXISTS jobs_unsucceeded ON jobs(done, seq) WHERE done <> 3;
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(finish_seq) WHERE done <> 0;
 -- inline: base64 characters of the job's inline data (QueueDepth.inline_bytes)
 CREATE TABLE IF NOT EXISTS meta (
@@ -94,6 +99,8 @@ export function applySchema(db: Database.Database, fsync: FsyncMode): void {
   else if (existing !== undefined && Number(existing.value) !== SCHEMA_VERSION) {
     throw new Error(`packetfs.db has schema version ${existing.value}; this packetfs reads version ${SCHEMA_VERSION}`);
   }
+  // before version 2 had this index, jobs_list held every row (jobs_unsucceeded replaces it)
+  db.exec('DROP INDEX IF EXISTS jobs_list');
   db.exec(DDL);
   if (existing === undefined) db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
 }
@@ -110,8 +117,8 @@ export function applyConnectionSettings(db: Database.Database, fsync: FsyncMode)
   // page cache: 16 MiB, so RSS does not follow the file size
   db.pragma('cache_size = -16384');
   db.pragma('temp_store = MEMORY');
-  // checkpoints run on a background thread (background-checkpointer.ts); this inline one is the backstop at 256 MiB of log
-  db.pragma('wal_autocheckpoint = 65536');
+  // checkpoints run on a background thread (background-checkpointer.ts); this inline one is the backstop at 64 MiB of log (the size a checkpointed log is cut back to): under steady writes the background PASSIVE checkpoint rarely finds a moment where the whole log is copied, which the log needs to restart from its beginning
+  db.pragma('wal_autocheckpoint = 16384');
 }
 
 /** Version 1 kept metric records in their own table: they are now read from the result rows. */

@@ -17,6 +17,7 @@ import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { openStoreDatabase } from './open-database.js';
 import { STATE, TERMINAL_STATE, type FsyncMode } from './schema.js';
 import { isExpired, prepareReads, type JobRow, type Reads } from './statements.js';
+import { packTexts, transferOf } from './text-batch.js';
 import { WriterClient } from './writer-client.js';
 import { LEASE_REPORT_MS, PRUNE_BATCH, type EnqueueWrite, type FinishWrite, type RequeueWrite } from './writer-protocol.js';
 import { decodeCursor, encodeCursor, nonNegative } from '../seq-cursor.js';
@@ -98,7 +99,7 @@ export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
 const FRESH_SPECS = 65_536;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
 const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
-/** most live rows one list() examines for a page of queued or running jobs */
+/** most rows one list() examines for a page of queued, running or succeeded jobs (a shorter page then carries a cursor) */
 const LIST_SCAN_MAX = 10_000;
 /** public status by state code (2 is unused: see schema.ts) */
 const STATUS_OF: readonly JobStatus[] = ['queued', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -228,38 +229,36 @@ export class SqliteJobStore implements JobStore {
     if (jobs.length === 0) return [];
     const now = this.now();
     const n = jobs.length;
-    const specs: string[] = new Array(n);
-    const op: EnqueueWrite = {
-      op: 'enqueue', now, seq: new Array(n), id: new Array(n), priority: new Array(n), maxAttempts: new Array(n),
-      createdAt: new Array(n), substrates: new Array(n), spec: '', inline: new Array(n),
-    };
+    const firstSeq = this.seq + 1;
+    this.seq += n;
+    // packed arrays (push): see writer-protocol.ts
+    const priority: number[] = [];
+    const maxAttempts: number[] = [];
+    const inline: number[] = [];
+    const texts: string[] = [];
     for (let i = 0; i < n; i++) {
       const job = jobs[i] as JobSpec;
-      op.seq[i] = ++this.seq;
-      op.id[i] = job.job_id;
-      op.priority[i] = job.priority;
-      op.maxAttempts[i] = job.max_attempts;
-      op.createdAt[i] = job.created_at;
-      op.substrates[i] = job.substrates === null ? null : JSON.stringify(job.substrates);
-      specs[i] = JSON.stringify(job);
-      op.inline[i] = inlineBytesOf(job);
+      priority.push(job.priority);
+      maxAttempts.push(job.max_attempts);
+      inline.push(inlineBytesOf(job));
+      texts.push(job.job_id, job.created_at, job.substrates === null ? '' : JSON.stringify(job.substrates), JSON.stringify(job));
     }
-    op.spec = specs.join('\n');
-    const existing = await this.writer.send(op) as Array<[number, number]>;
+    const op: EnqueueWrite = { op: 'enqueue', now, firstSeq, priority, maxAttempts, inline, texts: packTexts(texts) };
+    const existing = await this.writer.send(op, transferOf(op.texts)) as Array<[number, number]>;
     const outcomes: EnqueueOutcome[] = new Array(n);
     for (const [i, state] of existing) {
-      const id = op.id[i] as string;
+      const id = (jobs[i] as JobSpec).job_id;
       outcomes[i] = { job_id: id, created: false, status: this.running.has(id) ? 'running' : STATUS_OF[state] as JobStatus };
     }
     for (let i = 0; i < n; i++) {
       if (outcomes[i] !== undefined) continue;
       const job = jobs[i] as JobSpec;
-      const seq = op.seq[i] as number;
-      const inline = op.inline[i] as number;
-      this.inlineBytes += inline;
-      if (this.fresh.size < FRESH_SPECS && this.freshBytes + inline <= FRESH_INLINE_BYTES) {
-        this.fresh.set(seq, { job, enqueuedAt: now, inline });
-        this.freshBytes += inline;
+      const seq = firstSeq + i;
+      const bytes = inline[i] as number;
+      this.inlineBytes += bytes;
+      if (this.fresh.size < FRESH_SPECS && this.freshBytes + bytes <= FRESH_INLINE_BYTES) {
+        this.fresh.set(seq, { job, enqueuedAt: now, inline: bytes });
+        this.freshBytes += bytes;
       }
       this.queueInMemory(seq, job.priority, 0);
       outcomes[i] = { job_id: job.job_id, created: true, status: 'queued' };
@@ -329,7 +328,10 @@ export class SqliteJobStore implements JobStore {
   async complete(items: Completion[]): Promise<boolean[]> {
     const now = this.now();
     const written: boolean[] = new Array(items.length);
-    const op: FinishWrite = { op: 'finish', seq: [], state: [], attempts: [], result: '', expiresAt: now + this.resultTtlMs, errors: [] };
+    const seq: number[] = [];
+    const state: number[] = [];
+    const attempts: number[] = [];
+    const errors: null[] = [];
     const results: string[] = [];
     const entries: RunningEntry[] = [];
     const seen = new Set<RunningEntry>();
@@ -343,16 +345,16 @@ export class SqliteJobStore implements JobStore {
       }
       seen.add(entry);
       entries.push(entry);
-      op.seq.push(entry.seq);
-      op.state.push(TERMINAL_STATE[item.result.status]);
-      op.attempts.push(entry.attempts);
+      seq.push(entry.seq);
+      state.push(TERMINAL_STATE[item.result.status]);
+      attempts.push(entry.attempts);
       results.push(JSON.stringify(item.result));
-      op.errors.push(null);
+      errors.push(null);
       written[i] = true;
     }
     if (entries.length === 0) return written;
-    op.result = results.join('\n');
-    await this.settle(entries, this.writer.send(op));
+    const op: FinishWrite = { op: 'finish', seq, state, attempts, result: packTexts(results), expiresAt: now + this.resultTtlMs, errors };
+    await this.settle(entries, this.writer.send(op, transferOf(op.result)));
     for (const entry of entries) {
       this.running.delete(entry.id);
       this.inlineBytes -= entry.inline;
@@ -455,7 +457,7 @@ export class SqliteJobStore implements JobStore {
     const errors = row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[];
     const record = cancelledRecord({ jobId, attempts, errors, enqueuedAt: row.enqueued_at, now });
     const write = this.writer.send({
-      op: 'finish', seq: [row.seq], state: [STATE.cancelled], attempts: [attempts], result: JSON.stringify(record), expiresAt: now + this.resultTtlMs, errors: [null],
+      op: 'finish', seq: [row.seq], state: [STATE.cancelled], attempts: [attempts], result: packTexts([JSON.stringify(record)]), expiresAt: now + this.resultTtlMs, errors: [null],
     });
     if (running !== undefined) {
       await this.settle([running], write);
@@ -522,8 +524,20 @@ export class SqliteJobStore implements JobStore {
     const terminal = (TERMINAL_STATE as Record<string, number>)[query.status];
     const rows: JobRow[] = [];
     let next: number | null = null;
-    if (terminal !== undefined) {
-      rows.push(...this.sql.listTerminal.all(terminal, before, now, limit + 1) as JobRow[]);
+    if (terminal === STATE.succeeded) {
+      // no index holds succeeded rows (schema.ts): look at a window of LIST_SCAN_MAX seqs at most per page
+      const top = Math.min(before, this.seq + 1);
+      const from = Math.max(0, top - LIST_SCAN_MAX);
+      rows.push(...this.sql.listSucceeded.all(top, from, now, limit + 1) as JobRow[]);
+      if (rows.length > limit) {
+        rows.length = limit;
+        next = (rows[limit - 1] as JobRow).seq;
+      } else {
+        const oldest = this.sql.minSeq.get() as number | null;
+        if (oldest !== null && oldest < from) next = from;
+      }
+    } else if (terminal !== undefined) {
+      rows.push(...this.sql.listUnsucceeded.all(terminal, before, now, limit + 1) as JobRow[]);
       if (rows.length > limit) {
         rows.length = limit;
         next = (rows[limit - 1] as JobRow).seq;
@@ -702,7 +716,7 @@ export class SqliteJobStore implements JobStore {
       expired.push(entry);
     }
     if (expired.length === 0) return null;
-    const finish: FinishWrite = { op: 'finish', seq: [], state: [], attempts: [], result: '', expiresAt: now + this.resultTtlMs, errors: [] };
+    const finish = { seq: [] as number[], state: [] as number[], attempts: [] as number[], errors: [] as string[] };
     const records: string[] = [];
     const requeue: RequeueWrite = { op: 'requeue', seq: [], state: [], attempts: [], dueAt: [], errors: [] };
     const finished: Array<{ entry: RunningEntry; record: ResultRecord }> = [];
@@ -725,9 +739,8 @@ export class SqliteJobStore implements JobStore {
         requeue.errors.push(errors);
       }
     }
-    finish.result = records.join('\n');
     const writes = Promise.all([
-      finish.seq.length > 0 ? this.writer.send(finish) : null,
+      finish.seq.length > 0 ? this.writer.send({ op: 'finish', ...finish, result: packTexts(records), expiresAt: now + this.resultTtlMs }) : null,
       requeue.seq.length > 0 ? this.writer.send(requeue) : null,
     ]);
     return this.settle(expired, writes).then(() => {

@@ -39,14 +39,18 @@ export function prepareReads(db: Database.Database): Record<ReadName, Database.S
     take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, spec, errors, inline FROM jobs WHERE seq = ?'),
     byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at, inline FROM jobs WHERE id = ?`),
     resultById: db.prepare('SELECT result, done, due_at FROM jobs WHERE id = ?'),
-    listTerminal: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done = ? AND seq < ? AND due_at > ? ORDER BY seq DESC LIMIT ?`),
-    listLive: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done = 0 AND seq < ? ORDER BY seq DESC`),
-    liveQueued: db.prepare('SELECT seq, state, priority, due_at FROM jobs WHERE done = 0 AND state IN (0, 1) ORDER BY seq'),
+    // failed and cancelled rows are in the partial index (schema.ts)
+    listUnsucceeded: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done <> 3 AND done = ? AND seq < ? AND due_at > ? ORDER BY seq DESC LIMIT ?`),
+    // succeeded rows are not: a window of the table (seq in [from, before)), newest first
+    listSucceeded: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE seq < ? AND seq >= ? AND done = 3 AND due_at > ? ORDER BY seq DESC LIMIT ?`),
+    minSeq: db.prepare('SELECT min(seq) FROM jobs').pluck(),
+    listLive: db.prepare(`SELECT ${VIEW_COLUMNS} FROM jobs WHERE done <> 3 AND done = 0 AND seq < ? ORDER BY seq DESC`),
+    liveQueued: db.prepare('SELECT seq, state, priority, due_at FROM jobs WHERE done <> 3 AND done = 0 AND state IN (0, 1) ORDER BY seq'),
     // newest finished first: the metric records are projections of these results
     recentResults: db.prepare('SELECT result, due_at FROM jobs WHERE done <> 0 ORDER BY finish_seq DESC'),
     counters: db.prepare(`SELECT (SELECT max(seq) FROM jobs) AS maxSeq, (SELECT max(finish_seq) FROM jobs WHERE done <> 0) AS maxFinish,
       (SELECT count(*) FROM jobs WHERE done <> 0) AS results, (SELECT total(bytes) FROM jobs WHERE done <> 0) AS bytes,
-      (SELECT total(inline) FROM jobs WHERE done = 0) AS inline`),
+      (SELECT total(inline) FROM jobs WHERE done <> 3 AND done = 0) AS inline`),
   };
 }
 
@@ -69,7 +73,7 @@ export function prepareWrites(db: Database.Database): Record<WriteName, Database
   };
 }
 
-type ReadName = 'take' | 'byId' | 'resultById' | 'listTerminal' | 'listLive' | 'liveQueued' | 'recentResults' | 'counters';
+type ReadName = 'take' | 'byId' | 'resultById' | 'listUnsucceeded' | 'listSucceeded' | 'minSeq' | 'listLive' | 'liveQueued' | 'recentResults' | 'counters';
 type WriteName = 'insert' | 'stateById' | 'deleteSeq' | 'finish' | 'finishWithErrors' | 'amendResult' | 'requeue' | 'oldestFinished' | 'deleteFinishedThrough' | 'putMeta' | 'deleteMeta';
 
 export type Reads = Record<ReadName, Database.Statement>;

@@ -49,7 +49,7 @@ export function storeInfo(dataDir: string, now = Date.now()): StoreInfo {
         if (state === STATE.cancelled) counts.cancelled = n;
       }
       const leases = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(LEASES_KEY) as string | undefined;
-      const oldest = db.prepare('SELECT id, enqueued_at FROM jobs WHERE done = 0 ORDER BY seq LIMIT 1').get() as { id: string; enqueued_at: number } | undefined;
+      const oldest = db.prepare('SELECT id, enqueued_at FROM jobs WHERE done <> 3 AND done = 0 ORDER BY seq LIMIT 1').get() as { id: string; enqueued_at: number } | undefined;
       return { oldest, leases };
     });
     const { oldest, leases } = read();

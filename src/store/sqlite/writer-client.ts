@@ -45,14 +45,15 @@ export class WriterClient {
     return this.broken === null;
   }
 
-  send(op: WriterOp): Promise<WriterValue> {
+  /** `transfer`: buffers of the op handed over to the thread (text-batch.ts transferOf), unusable here afterwards */
+  send(op: WriterOp, transfer: ArrayBuffer[] = []): Promise<WriterValue> {
     if (this.broken !== null) return Promise.reject(unavailable(this.broken));
     if (this.closing !== null) return Promise.reject(new PacketFSError('STORE_UNAVAILABLE', 'the job store is closed'));
     const id = this.nextId++;
     return new Promise<WriterValue>((resolve, reject) => {
       if (this.pending.size === 0) this.port.ref();
       this.pending.set(id, { resolve, reject });
-      this.port.postMessage({ id, op });
+      this.port.postMessage({ id, op }, transfer);
     });
   }
 

@@ -1,5 +1,6 @@
 import type { SpendItem } from '../job-store.js';
 import type { FsyncMode } from './schema.js';
+import type { TextBatch } from './text-batch.js';
 
 /**
  * Messages between the SQLite store (sqlite-store.ts, on the dispatcher's
@@ -7,9 +8,10 @@ import type { FsyncMode } from './schema.js';
  * columns of primitives, already JSON-encoded where the row holds JSON:
  * cloning flat arrays of strings and numbers is far cheaper than cloning
  * object graphs, and the writer then does nothing but SQLite. The bulky
- * column (specs, results) travels as one string, the JSON texts joined by
- * newlines (JSON.stringify never writes one): one string clones at the
- * cost of a copy, many strings each at a cost of their own.
+ * strings (specs, results, ids) travel as one transferred UTF-8 buffer
+ * (text-batch.ts): cloning strings costs several copies per character.
+ * Arrays are built packed (push, not new Array(n)): the clone writes an
+ * array with holes element by element as a sparse object, ~5 times slower.
  */
 
 /** rows one prune transaction deletes at most */
@@ -26,20 +28,20 @@ export interface WriterData {
   maxResultBytes: number;
 }
 
-/** New jobs; seq is assigned by the store. */
+/** New jobs, numbered firstSeq, firstSeq + 1, … (the store assigns seqs). */
 export interface EnqueueWrite {
   op: 'enqueue';
   now: number;
-  seq: number[];
-  id: string[];
+  firstSeq: number;
   priority: number[];
   maxAttempts: number[];
-  createdAt: string[];
-  substrates: (string | null)[];
-  /** the specs' JSON texts joined by '\n' */
-  spec: string;
   inline: number[];
+  /** ENQUEUE_TEXTS strings per job: id, created_at, substrates JSON ('' for null), spec JSON */
+  texts: TextBatch;
 }
+
+/** strings per job in EnqueueWrite.texts */
+export const ENQUEUE_TEXTS = 4;
 
 /** Terminal writes; errors null keeps the row's attempt errors. */
 export interface FinishWrite {
@@ -47,8 +49,8 @@ export interface FinishWrite {
   seq: number[];
   state: number[];
   attempts: number[];
-  /** the result records' JSON texts joined by '\n' */
-  result: string;
+  /** the result records' JSON texts */
+  result: TextBatch;
   expiresAt: number;
   errors: (string | null)[];
 }

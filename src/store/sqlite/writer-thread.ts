@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 import { applyConnectionSettings, LEASES_KEY, STATE } from './schema.js';
 import { SpendTable } from './spend-table.js';
 import { isExpired, prepareWrites } from './statements.js';
+import { unpackTexts } from './text-batch.js';
 import {
-  PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
+  ENQUEUE_TEXTS, PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
 } from './writer-protocol.js';
 
 /**
@@ -13,8 +14,9 @@ import {
  * waits for SQLite to insert, update, commit or prune.
  *
  * Group commit: when a request arrives, every request already waiting on the
- * port is taken too, and all the writes among them run in one transaction;
- * each request is answered only after that commit (a store call resolves only
+ * port is taken too, and the writes among them run in two transactions, the
+ * new jobs' first (their submitters wait for the answer), then the rest;
+ * each request is answered only after its transaction's commit (a store call resolves only
  * once its writes are in the file). If the group's transaction fails, each
  * request is retried in its own, so only the one at fault reports an error.
  *
@@ -46,7 +48,14 @@ port.on('message', (first: WriterRequest | 'close') => {
     else group.push(m.message as WriterRequest);
   }
   const replies: WriterReply[] = [];
-  const writes = group.filter((r) => r.op.op !== 'prune');
+  // new jobs first, answered at their own commit: a submitter waits for that answer, while completions
+  // waiting here do not hold anyone up (their jobs already ran), so they go in the next transaction
+  const enqueues = group.filter((r) => r.op.op === 'enqueue');
+  const writes = group.filter((r) => r.op.op !== 'prune' && r.op.op !== 'enqueue');
+  if (enqueues.length > 0) {
+    writeGroup(enqueues, replies);
+    if (writes.length > 0) port.postMessage(replies.splice(0));
+  }
   if (writes.length > 0) writeGroup(writes, replies);
   for (const r of group) if (r.op.op === 'prune') replies.push(answer(r.id, () => prune(r.op as PruneWrite)));
   if (replies.length > 0) port.postMessage(replies);
@@ -59,7 +68,11 @@ port.on('message', (first: WriterRequest | 'close') => {
 function writeGroup(writes: WriterRequest[], replies: WriterReply[]): void {
   const before = { results, resultBytes, finishSeq };
   try {
-    const values = db.transaction(() => writes.map((r) => apply(r)))();
+    const values = db.transaction(() => {
+      const out = writes.map((r) => apply(r));
+      trimToBounds(writes);
+      return out;
+    })();
     for (let i = 0; i < writes.length; i++) replies.push({ id: (writes[i] as WriterRequest).id, ok: true, value: values[i] as WriterValue, results, resultBytes });
     return;
   } catch {
@@ -68,7 +81,11 @@ function writeGroup(writes: WriterRequest[], replies: WriterReply[]): void {
   for (const r of writes) {
     const one = { results, resultBytes, finishSeq };
     try {
-      const value = db.transaction(() => apply(r))();
+      const value = db.transaction(() => {
+        const out = apply(r);
+        trimToBounds([r]);
+        return out;
+      })();
       replies.push({ id: r.id, ok: true, value, results, resultBytes });
     } catch (err) {
       ({ results, resultBytes, finishSeq } = one);
@@ -103,10 +120,11 @@ function apply(r: WriterRequest): WriterValue {
 
 function enqueue(op: EnqueueWrite): Array<[number, number]> {
   const existing: Array<[number, number]> = [];
-  const specs = op.spec.split('\n');
-  for (let i = 0; i < op.seq.length; i++) {
-    if (insert(op, specs, i) === 1) continue;
-    const row = w.stateById.get(op.id[i]) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
+  const texts = unpackTexts(op.texts);
+  const n = op.priority.length;
+  for (let i = 0; i < n; i++) {
+    if (insert(op, texts, i) === 1) continue;
+    const row = w.stateById.get(texts[i * ENQUEUE_TEXTS]) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
     if (!isExpired(row, op.now)) {
       existing.push([i, row.state]);
       continue;
@@ -115,17 +133,19 @@ function enqueue(op: EnqueueWrite): Array<[number, number]> {
     w.deleteSeq.run(row.seq);
     results--;
     resultBytes -= row.bytes;
-    insert(op, specs, i);
+    insert(op, texts, i);
   }
   return existing;
 }
 
-function insert(op: EnqueueWrite, specs: string[], i: number): number {
-  return w.insert.run(op.seq[i], op.id[i], op.priority[i], op.maxAttempts[i], op.now, op.createdAt[i], op.substrates[i], specs[i], op.inline[i]).changes;
+function insert(op: EnqueueWrite, texts: string[], i: number): number {
+  const t = i * ENQUEUE_TEXTS;
+  const substrates = texts[t + 2] as string;
+  return w.insert.run(op.firstSeq + i, texts[t], op.priority[i], op.maxAttempts[i], op.now, texts[t + 1], substrates === '' ? null : substrates, texts[t + 3], op.inline[i]).changes;
 }
 
 function finish(op: FinishWrite): null {
-  const texts = op.result.split('\n');
+  const texts = unpackTexts(op.result);
   for (let i = 0; i < op.seq.length; i++) {
     const state = op.state[i] as number;
     const json = texts[i] as string;
@@ -174,31 +194,49 @@ function prune(op: PruneWrite): number {
   return removed;
 }
 
+/**
+ * Keeps the results within maxResults / maxResultBytes in the transaction
+ * that went over them: a group's finishes delete as many of the oldest
+ * results as they add (at least), so the count never runs ahead of the
+ * bound however far pruning requests lag, and the pages the deletes free
+ * are reused by the next inserts instead of the file growing. Expiry by age
+ * stays with the timed prune.
+ */
+function trimToBounds(writes: WriterRequest[]): void {
+  if (results <= data.maxResults && resultBytes <= data.maxResultBytes) return;
+  let finished = 0;
+  for (const r of writes) if (r.op.op === 'finish') finished += r.op.seq.length;
+  if (finished > 0) deleteOldest(0, Math.max(PRUNE_BATCH, finished));
+}
+
 /** The oldest finished rows that are expired or beyond the bounds, deleted by finish order in one statement. */
 function pruneBatch(now: number): number {
-  return db.transaction(() => {
-    // walk the oldest rows (usually none is due: this stops at the first row) to the last one to delete
-    let count = results;
-    let bytes = resultBytes;
-    let k = 0;
-    let through = 0;
-    for (const row of w.oldestFinished.iterate(PRUNE_BATCH) as IterableIterator<{ finishSeq: number; dueAt: number | null; bytes: number }>) {
-      const expired = row.dueAt !== null && row.dueAt <= now;
-      if (!expired && count <= data.maxResults && bytes <= data.maxResultBytes) break;
-      count--;
-      bytes -= row.bytes;
-      through = row.finishSeq;
-      k++;
-    }
-    if (k === 0) return 0;
-    let removed = 0;
-    for (const b of w.deleteFinishedThrough.pluck().all(through) as number[]) {
-      removed++;
-      results--;
-      resultBytes -= b;
-    }
-    return removed;
-  })();
+  return db.transaction(() => deleteOldest(now, PRUNE_BATCH))();
+}
+
+/** Deletes (in the caller's transaction) up to `max` of the oldest results that are expired at `now` (0: none is) or beyond the bounds. */
+function deleteOldest(now: number, max: number): number {
+  // walk the oldest rows (usually none is due: this stops at the first row) to the last one to delete
+  let count = results;
+  let bytes = resultBytes;
+  let k = 0;
+  let through = 0;
+  for (const row of w.oldestFinished.iterate(max) as IterableIterator<{ finishSeq: number; dueAt: number | null; bytes: number }>) {
+    const expired = row.dueAt !== null && row.dueAt <= now;
+    if (!expired && count <= data.maxResults && bytes <= data.maxResultBytes) break;
+    count--;
+    bytes -= row.bytes;
+    through = row.finishSeq;
+    k++;
+  }
+  if (k === 0) return 0;
+  let removed = 0;
+  for (const b of w.deleteFinishedThrough.pluck().all(through) as number[]) {
+    removed++;
+    results--;
+    resultBytes -= b;
+  }
+  return removed;
 }
 
 /** Free pages are reused by new rows; only a large surplus (e.g. after a burst) goes back to the OS. */

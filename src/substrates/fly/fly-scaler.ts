@@ -67,6 +67,11 @@ export class FlyScaler {
     if (this.active === 0) await scaled;
   }
 
+  /** Resolves once every scaling step queued so far has finished (starts continue in the background after scaleFor). */
+  settled(): Promise<void> {
+    return this.step;
+  }
+
   /** Called periodically: stops machines above the minimum once the queue has been empty long enough. */
   async stopIdle(depth: number): Promise<void> {
     if (depth > 0) {

@@ -88,6 +88,11 @@ export class FlySubstrate extends HttpComputeSubstrate {
     await super.close();
   }
 
+  /** Exposed for tests and operators: resolves once the machine starts and stops under way have finished. */
+  scalingSettled(): Promise<void> {
+    return this.scaler?.settled() ?? Promise.resolve();
+  }
+
   /** Exposed for tests and operators: runs the idle check now instead of on its timer. */
   stopIdleMachines(): Promise<void> {
     return this.scaler?.stopIdle(this.inFlight) ?? Promise.resolve();

@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { InvokeCommand, LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { ErrorCode } from '../../errors.js';
 import type { ExecOutcome, HealthReport } from '../substrate.js';
 import { failEach, outcomesOfBatchReply } from '../http-compute/compute-reply.js';
@@ -46,7 +46,13 @@ export interface LambdaSubstrateOptions extends RemoteSubstrateOptions {
  */
 export class LambdaSubstrate extends RemoteSubstrate {
   readonly type = 'lambda';
-  private readonly client: LambdaClient;
+  private readonly clientConfig: LambdaClientConfig;
+  /**
+   * The SDK client, made on first use: @aws-sdk/client-lambda costs about a
+   * quarter second of CPU to load, which every `packetfs` process (and every
+   * dispatcher test) would pay though most never invoke Lambda.
+   */
+  private client: Promise<{ client: LambdaClient; Invoke: typeof InvokeCommand }> | undefined;
   private readonly functionName: string;
   private readonly qualifier: string | undefined;
 
@@ -57,7 +63,12 @@ export class LambdaSubstrate extends RemoteSubstrate {
     const config: LambdaClientConfig = { region: opts.region, maxAttempts: 1 };
     if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
     if (opts.credentials !== undefined) config.credentials = opts.credentials;
-    this.client = new LambdaClient(config);
+    this.clientConfig = config;
+  }
+
+  private sdk(): Promise<{ client: LambdaClient; Invoke: typeof InvokeCommand }> {
+    this.client ??= import('@aws-sdk/client-lambda').then((sdk) => ({ client: new sdk.LambdaClient(this.clientConfig), Invoke: sdk.InvokeCommand }));
+    return this.client;
   }
 
   /** A `{"health": true}` event is a real Invoke that runs no job: it proves credentials, function and runtime. */
@@ -72,7 +83,7 @@ export class LambdaSubstrate extends RemoteSubstrate {
 
   override async close(): Promise<void> {
     await super.close();
-    this.client.destroy();
+    if (this.client !== undefined) (await this.client).client.destroy();
   }
 
   protected async send(jobs: RemoteJob[], payload: string, timeoutMs: number): Promise<ExecOutcome[]> {
@@ -86,7 +97,8 @@ export class LambdaSubstrate extends RemoteSubstrate {
   /** One Invoke: the parsed reply, or why the attempt failed. Never rejects. */
   private async invoke(payload: string, timeoutMs: number): Promise<{ body: unknown } | { failure: { code: ErrorCode; message: string } }> {
     try {
-      const res = await this.client.send(new InvokeCommand({
+      const { client, Invoke } = await this.sdk();
+      const res = await client.send(new Invoke({
         FunctionName: this.functionName,
         InvocationType: 'RequestResponse',
         Payload: new TextEncoder().encode(payload),

@@ -1,7 +1,6 @@
-import {
-  DescribeSpotPriceHistoryCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand,
-  type EC2ClientConfig, type RunInstancesCommandInput,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, EC2ClientConfig, RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+
+type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
 
 export interface Ec2ApiOptions {
   region: string;
@@ -35,13 +34,24 @@ export interface LaunchSpec {
  * SDK retries are off: the substrate decides what to retry and when.
  */
 export class Ec2Api {
-  private readonly client: EC2Client;
+  private readonly config: EC2ClientConfig;
+  /**
+   * The SDK and its client, loaded on first call: @aws-sdk/client-ec2 costs
+   * about half a second of CPU to load, and the dispatcher imports this module
+   * (through the spot substrate) in every process, spot configured or not.
+   */
+  private loaded: Promise<{ sdk: Ec2Sdk; client: EC2Client }> | undefined;
 
   constructor(opts: Ec2ApiOptions) {
     const config: EC2ClientConfig = { region: opts.region, maxAttempts: 1 };
     if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
     if (opts.credentials !== undefined) config.credentials = opts.credentials;
-    this.client = new EC2Client(config);
+    this.config = config;
+  }
+
+  private load(): Promise<{ sdk: Ec2Sdk; client: EC2Client }> {
+    this.loaded ??= import('@aws-sdk/client-ec2').then((sdk) => ({ sdk, client: new sdk.EC2Client(this.config) }));
+    return this.loaded;
   }
 
   /** launches one spot instance; resolves with its instance id */
@@ -69,7 +79,8 @@ export class Ec2Api {
       ...(spec.keyName === undefined ? {} : { KeyName: spec.keyName }),
       ...(spec.iamInstanceProfile === undefined ? {} : { IamInstanceProfile: { Name: spec.iamInstanceProfile } }),
     };
-    const reply = await this.client.send(new RunInstancesCommand(input));
+    const { sdk, client } = await this.load();
+    const reply = await client.send(new sdk.RunInstancesCommand(input));
     const id = reply.Instances?.[0]?.InstanceId;
     if (id === undefined) throw new Error('RunInstances answered without an instance id');
     return id;
@@ -77,7 +88,8 @@ export class Ec2Api {
 
   async terminate(instanceIds: string[]): Promise<void> {
     if (instanceIds.length === 0) return;
-    await this.client.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
+    const { sdk, client } = await this.load();
+    await client.send(new sdk.TerminateInstancesCommand({ InstanceIds: instanceIds }));
   }
 
   /**
@@ -87,7 +99,8 @@ export class Ec2Api {
    * reports none.
    */
   async spotPriceUsdPerHour(instanceType: string): Promise<number | null> {
-    const reply = await this.client.send(new DescribeSpotPriceHistoryCommand({
+    const { sdk, client } = await this.load();
+    const reply = await client.send(new sdk.DescribeSpotPriceHistoryCommand({
       InstanceTypes: [instanceType as RunInstancesCommandInput['InstanceType'] & string],
       ProductDescriptions: ['Linux/UNIX'],
       StartTime: new Date(),
@@ -105,7 +118,8 @@ export class Ec2Api {
     return Math.max(...Array.from(latest.values(), (v) => v.usd));
   }
 
+  /** frees the client's sockets; one still loading is freed when it arrives */
   close(): void {
-    this.client.destroy();
+    this.loaded?.then(({ client }) => client.destroy(), () => undefined);
   }
 }

@@ -21,6 +21,6 @@ local errs = redis.call('HGET', ERRS, id)
 local item = storeOutcome(id, 'cancelled', 'CANCELLED', 'job was cancelled', att, errs,
   math.max(0, now - tonumber(at)), isoTime(now))
 local fin = newFinished()
-finishJob(fin, id, v, st, att, seq, 'cancelled', ttl, now, #item)
+finishJob(fin, id, v, st, att, seq, 'cancelled', string.format('%d', now + ttl), #item)
 flushFinished(fin)
 return { 'cancelled', outboxPut(now, { item }), item }

@@ -24,7 +24,7 @@ for j, id in ipairs(ids) do
   local st, att, seq, enq = parseState(v)
   if st == 'r' and not seen[id] and seq .. '.' .. att == ARGV[i + 1] then
     seen[id] = true
-    att = att - 1
+    att = intStr(tonumber(att) - 1)
     push(states, id, restate(v, 'q', att, seq, enq))
     push(waits, id, att .. '|' .. ARGV[i + 3])
     push(leases, id)

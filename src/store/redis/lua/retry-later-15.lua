@@ -30,7 +30,7 @@ for j, id in ipairs(ids) do
     if delay > 0 then
       push(delayed, now + delay, id)
     else
-      push(ready, -tonumber(prio), readyMember(seq, id))
+      push(ready, negPrio(prio), readyMember(seq, id))
     end
   end
 end

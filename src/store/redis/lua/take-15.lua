@@ -10,9 +10,15 @@
   ARGV[2] lease length ms
   ARGV[3] result ttl ms (for jobs failed by lease expiry)
   ARGV[4] most expired leases / due delayed jobs handled per call
-  Returns: { outbox field ('' if none), that field's value ('' if none), leases },
-    leases a flat list of
-    5 per lease: spec JSON, attempt, seq, enqueued-at ms, errors JSON ('' if none).
+  Returns: { outbox field ('' if none), that field's value ('' if none),
+    specs, meta, errors } for the leases, in lease order:
+      specs   list of the leased jobs' spec JSON, as read from the specs hash
+      meta    one JSON array of numbers, 3 per lease: attempt, seq, enqueued-at ms
+      errors  flat list of lease index (1-based), errors JSON, for leased jobs that have attempt errors
+    One reply item per lease plus one string instead of five items: fewer for
+    Redis to write and for the client to parse. The specs are passed on as read:
+    every string a script builds is hashed byte by byte by Redis's Lua, so
+    joining them here would cost more than the items it saves.
     The lease token is "<seq>.<attempt>": unique per job incarnation and attempt.
 ]]
 --- @include "queue-keys"
@@ -32,6 +38,7 @@ if #expired > 0 then
   zremMany(LEASES, expired)
   local vs = hmgetMany(STATE, expired)
   local es = errsOf(expired)
+  local expiry = string.format('%d', now + ttl)
   for j, id in ipairs(expired) do
     local v = vs[j]
     local st, att, seq, enq, prio, maxAtt = parseState(v)
@@ -41,13 +48,13 @@ if #expired > 0 then
       local errs = appendError(es[j], '{"attempt":' .. att .. ',"substrate":null,"code":"LEASE_EXPIRED","message":' ..
         cjson.encode(message) .. ',"at":"' .. at .. '"}')
       push(newErrs, id, errs)
-      if att >= tonumber(maxAtt) then
+      if tonumber(att) >= tonumber(maxAtt) then
         local item = storeOutcome(id, 'failed', 'LEASE_EXPIRED', message, att, errs, now - tonumber(enq), at)
         push(items, item)
-        finishJob(fin, id, v, st, att, seq, 'failed', ttl, now, #item)
+        finishJob(fin, id, v, st, att, seq, 'failed', expiry, #item)
       else
         push(states, id, restate(v, 'q', att, seq, enq))
-        push(requeued, -tonumber(prio), readyMember(seq, id))
+        push(requeued, negPrio(prio), readyMember(seq, id))
       end
     end
   end
@@ -59,7 +66,7 @@ if #due > 0 then
   local vs = hmgetMany(STATE, due)
   for j, id in ipairs(due) do
     local st, _, seq, _, prio = parseState(vs[j])
-    if st == 'q' then push(requeued, -tonumber(prio), readyMember(seq, id)) end
+    if st == 'q' then push(requeued, negPrio(prio), readyMember(seq, id)) end
   end
 end
 hsetMany(ERRS, newErrs)
@@ -67,7 +74,7 @@ hsetMany(STATE, states)
 flushFinished(fin)
 zaddMany(READY, requeued)
 
-local leases = {}
+local specs, meta, leaseErrs = {}, {}, {}
 if max > 0 then
   local popped = redis.call('ZPOPMIN', READY, max)
   local ids = {}
@@ -76,16 +83,19 @@ if max > 0 then
   local sp = hmgetMany(SPECS, ids)
   local es = errsOf(ids)
   local running, expiries = {}, {}
+  local expiry = string.format('%d', now + leaseMs)
   for j, id in ipairs(ids) do
     local v = vs[j]
     local st, att, seq, enq = parseState(v)
-    if st == 'q' and sp[j] then
-      att = att + 1
+    local spec = sp[j]
+    if st == 'q' and spec then
+      att = intStr(tonumber(att) + 1)
       push(running, id, restate(v, 'r', att, seq, enq))
-      push(expiries, now + leaseMs, id)
-      push(leases, sp[j], att)
-      push(leases, seq, enq)
-      push(leases, es[j] or '')
+      push(expiries, expiry, id)
+      push(specs, spec)
+      push(meta, att, seq)
+      push(meta, enq)
+      if es[j] then push(leaseErrs, #specs, es[j]) end
     end
   end
   hsetMany(STATE, running)
@@ -93,4 +103,5 @@ if max > 0 then
 end
 
 local field = outboxPut(now, items)
-return { field, field == '' and '' or '[' .. table.concat(items, ',') .. ']', leases }
+return { field, field == '' and '' or '[' .. table.concat(items, ',') .. ']',
+  specs, '[' .. table.concat(meta, ',') .. ']', leaseErrs }

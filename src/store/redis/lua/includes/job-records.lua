@@ -15,18 +15,18 @@ end
 
 -- Moves a job (state string v, parsed st/att/seq) to the terminal status `to`:
 -- out of the ready/delayed/leases sets, into the status index, spec dropped,
--- state kept until its result (of `bytes` bytes) expires at now + ttl.
-local function finishJob(fin, id, v, st, att, seq, to, ttl, now, bytes)
+-- state kept until its result (of `bytes` bytes) expires at `expiry` (ms, a
+-- string: the caller formats it once per batch).
+local function finishJob(fin, id, v, st, att, seq, to, expiry, bytes)
   if st == 'r' then
     push(fin.leases, id)
   else
     push(fin.ready, readyMember(seq, id))
     push(fin.delayed, id)
   end
-  local expiry = now + ttl
   push(fin.active, id)
   push(fin[to], seq, id)
-  push(fin.finished, expiry .. '|' .. bytes .. '|' .. id)
+  push(fin.finished, expiry .. '|' .. intStr(bytes) .. '|' .. id)
   fin.bytes = fin.bytes + bytes
   push(fin.state, id, restate(v, CODE[to], att, seq, expiry))
   push(fin.specs, id)
@@ -76,6 +76,7 @@ end
 -- deliverOutbox (result-outbox.ts) does after it in outbox mode: SET each
 -- result with its ttl, LPUSH the metrics (newest first) and trim them,
 -- announce the ids on the done channel.
+-- `ttl` is the string the script was given (a Lua number would be formatted with sprintf per SET).
 local function deliverNow(resultPrefix, ttl, metricsKey, metricsLimit, doneChannel, ids, records, metrics)
   if #ids == 0 then return end
   for i = 1, #ids do redis.call('SET', resultPrefix .. ids[i], records[i], 'PX', ttl) end

@@ -11,26 +11,55 @@
   created_at  the job's ISO time, last, so it is the rest of the string
   One string instead of a hash of fields: ~60 bytes per job, read and written
   for a whole batch with one HMGET/HSET. src/store/redis/job-state.ts reads
-  the same format.
+  the same format. The spec is not in it (it has its own hash): every string
+  a script creates is hashed byte by byte by Redis's Lua, so a script that
+  rewrites a job's state should not have to copy its spec too.
+
+  Numbers are kept as the strings they were read as wherever they are only
+  copied: Lua turns a number into a string with sprintf("%.14g"), and a few
+  of those per job were a visible part of the scripts' time.
 ]]
 local STATUS = { q = 'queued', r = 'running', s = 'succeeded', f = 'failed', c = 'cancelled' }
 local CODE = { queued = 'q', running = 'r', succeeded = 's', failed = 'f', cancelled = 'c' }
 
--- st, att, seq, at, prio, max (numbers as strings except att), or nil for no/unreadable state
+-- st, att, seq, at, prio, max (all strings), or nil for no/unreadable state
 local function parseState(v)
   if not v then return nil end
-  local st, att, seq, at, prio, max = string.match(v, '^(%a)|(%d+)|(%d+)|(%d+)|(-?%d+)|(%d+)|')
-  if not st then return nil end
-  return st, tonumber(att), seq, at, prio, max
+  return string.match(v, '^(%a)|(%d+)|(%d+)|(%d+)|(-?%d+)|(%d+)|')
+end
+
+-- Where the fields restate() replaces end (the index of the 4th field's last character).
+-- Anchored and short: a pattern such as '(|.*)$' would walk the whole spec char by char.
+local function headEnd(v)
+  local _, e = string.find(v, '^%a|%d+|%d+|%d+')
+  return e
 end
 
 -- The state with a new status code, attempts and `at`; the rest kept.
 local function restate(v, st, att, seq, at)
-  local _, _, tail = string.find(v, '^%a|%d+|%d+|%d+(|.*)$')
-  return st .. '|' .. att .. '|' .. seq .. '|' .. at .. tail
+  local _, e = string.find(v, '^%a|%d+|%d+|%d+')
+  return st .. '|' .. att .. '|' .. seq .. '|' .. at .. string.sub(v, e + 1)
 end
 
 -- true when a finished state's result has expired (or was pruned): the job counts as unknown
 local function isGone(st, at, now)
   return st ~= 'q' and st ~= 'r' and tonumber(at) <= now
+end
+
+-- Whole numbers as strings, each formatted once per script call (attempts,
+-- record sizes: few distinct values in a batch).
+local INT = {}
+local function intStr(n)
+  local s = INT[n]
+  if not s then
+    s = string.format('%d', n)
+    INT[n] = s
+  end
+  return s
+end
+
+-- A priority's ready-set score: its negation, as a string (ZADD parses it).
+local function negPrio(prio)
+  if string.sub(prio, 1, 1) == '-' then return string.sub(prio, 2) end
+  return '-' .. prio
 end

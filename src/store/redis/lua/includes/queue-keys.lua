@@ -33,8 +33,10 @@ local DONE = { succeeded = KEYS[5], failed = KEYS[6], cancelled = KEYS[7] }
 local SEQ, OUTBOX, FINISHED = KEYS[8], KEYS[9], KEYS[10]
 local STATE, SPECS, ERRS, RESULT_BYTES, WAITS = KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 
+-- seq is a string of digits (no sprintf per member)
+local ZEROS = string.rep('0', 15)
 local function readyMember(seq, id)
-  return string.format('%015d|%s', tonumber(seq), id)
+  return string.sub(ZEROS, #seq + 1) .. seq .. '|' .. id
 end
 
 -- Batch writes go out as one command per 1000 members (well inside Lua's
@@ -77,6 +79,7 @@ local function errsOf(ids)
 end
 
 local function push(list, a, b)
-  list[#list + 1] = a
-  if b ~= nil then list[#list + 1] = b end
+  local n = #list + 1
+  list[n] = a
+  if b ~= nil then list[n + 1] = b end
 end
