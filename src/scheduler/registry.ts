@@ -145,6 +145,8 @@ export class SubstrateRegistry {
    */
   private readonly waiting = new Map<string, number>();
   private readonly waitsFor = new WeakMap<JobSpec, string>();
+  /** held jobs per constraint key: a new job of a kind with held jobs queues behind them */
+  private readonly heldOfKind = new Map<string, number>();
   /** per constraint key: arrivals (a count decaying over ARRIVAL_RATE_WINDOW_S) as of `at`, first seen `since` */
   private readonly arrivals = new Map<string, { count: number; at: number; since: number }>();
 
@@ -290,11 +292,15 @@ export class SubstrateRegistry {
     // Who waits where: jobs placed again stop counting where they waited; all of them placed again: start over.
     if (requeue && allHeld) {
       this.waiting.clear();
+      this.heldOfKind.clear();
     } else if (requeue) {
       for (const job of jobs) {
         const was = this.waitsFor.get(job);
         if (was === undefined) continue;
+        this.waitsFor.delete(job);
         this.waiting.set(was, (this.waiting.get(was) ?? 1) - 1);
+        const key = this.keys.get(job);
+        if (key !== undefined) this.heldOfKind.set(key, (this.heldOfKind.get(key) ?? 1) - 1);
       }
     }
     // held jobs placed again are ahead of the other held jobs; new jobs are behind every held one
@@ -340,9 +346,13 @@ export class SubstrateRegistry {
         continue;
       }
       queued[chosen]!++;
-      if (free[chosen]! <= 0 || pick.hold !== -1) {
+      // a new job does not overtake held jobs of its kind (same constraints): they have the earlier
+      // deadlines, and the capacity it would take is what they wait for; it queues behind them
+      const behindHeld = !requeue && (this.heldOfKind.get(key) ?? 0) > 0;
+      if (free[chosen]! <= 0 || pick.hold !== -1 || behindHeld) {
         this.waiting.set(snaps[chosen]!.state.name, (this.waiting.get(snaps[chosen]!.state.name) ?? 0) + 1);
         this.waitsFor.set(job, snaps[chosen]!.state.name);
+        this.heldOfKind.set(key, (this.heldOfKind.get(key) ?? 0) + 1);
         let why = waitingFor[chosen];
         if (why === undefined) {
           why = { reason: 'busy', detail: `waiting for ${snaps[chosen]!.state.name}: expected to finish it sooner or cheaper than elsewhere` };
