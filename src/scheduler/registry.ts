@@ -303,6 +303,7 @@ export class SubstrateRegistry {
         if (key !== undefined) this.heldOfKind.set(key, (this.heldOfKind.get(key) ?? 1) - 1);
       }
     }
+    const heldAtStart = new Map<string, number>();
     // held jobs placed again are ahead of the other held jobs; new jobs are behind every held one
     const queued = snaps.map((s) => (requeue ? 0 : this.waiting.get(s.state.name) ?? 0));
     // A batch answers when its last job is done: a job joining one must not make the batch's earliest deadline late.
@@ -348,7 +349,13 @@ export class SubstrateRegistry {
       queued[chosen]!++;
       // a new job does not overtake held jobs of its kind (same constraints): they have the earlier
       // deadlines, and the capacity it would take is what they wait for; it queues behind them
-      const behindHeld = !requeue && (this.heldOfKind.get(key) ?? 0) > 0;
+      // (held by earlier calls: jobs of this call are in their order already)
+      let heldBefore = heldAtStart.get(key);
+      if (heldBefore === undefined) {
+        heldBefore = this.heldOfKind.get(key) ?? 0;
+        heldAtStart.set(key, heldBefore);
+      }
+      const behindHeld = !requeue && heldBefore > 0;
       if (free[chosen]! <= 0 || pick.hold !== -1 || behindHeld) {
         this.waiting.set(snaps[chosen]!.state.name, (this.waiting.get(snaps[chosen]!.state.name) ?? 0) + 1);
         this.waitsFor.set(job, snaps[chosen]!.state.name);

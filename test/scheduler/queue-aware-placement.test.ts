@@ -75,3 +75,17 @@ test('a substrate that queues internally gets a short queue; the rest wait in th
   assert.ok(taken >= 6 && taken <= 10, `took ${taken}`);
   assert.equal(taken + placed.unplaced.length, 100);
 });
+
+test('a new job queues behind held jobs of its kind instead of taking the slot they wait for', () => {
+  const { registry, cheap } = world(0);
+  // one job held for the full cheap substrate
+  assert.equal(registry.place(jobs(1)).unplaced.length, 1);
+  // a slot frees; a new job of the same kind arrives before the held one is placed again: it waits behind it
+  cheap.caps = { ...cheap.caps, available_slots: 1 };
+  const late = registry.place([job({ job_id: 'new', required_duration_s: 10, created_at: at(0) })]);
+  assert.equal(late.groups.size, 0);
+  assert.match(late.unplaced[0]!.detail, /waiting for fly/);
+  // the held queue, placed again in its order, gets the slot first
+  const again = registry.place([...jobs(1), job({ job_id: 'new', required_duration_s: 10, created_at: at(0) })], undefined, undefined, { requeue: true, allHeld: true });
+  assert.deepEqual(again.groups.get(cheap), [0]);
+});
