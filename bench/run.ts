@@ -17,6 +17,7 @@ import { benchBlobHttp } from './blob-http-bench.js';
 import { benchSplit } from './split-bench.js';
 import { benchDataUrlRss } from './dataurl-rss-bench.js';
 import { benchValidate } from './validate-bench.js';
+import { benchProtocol } from './protocol-bench.js';
 import { benchBudget, benchGate } from './budget-bench.js';
 
 /**
@@ -73,6 +74,13 @@ const suites: Record<string, Suite> = {
         { what: 'normalizeJobs, VALIDATE_BASELINE build', 'median ms': r.baseline.baseline.medianMs, 'best ms': r.baseline.baseline.bestMs, 'jobs/s': Math.round(r.batch / (r.baseline.baseline.medianMs / 1000)) },
       ]),
     ]));
+    return r;
+  },
+  protocol: async () => {
+    const r = await benchProtocol();
+    console.log('\nnode-protocol frames: a 4,096-result `results` (dispatcher reads) and a 64-job `assign` (node reads), median of 60\n' + table(
+      Object.entries(r).map(([what, t]) => ({ what, 'median ms': t.medianMs, 'best ms': t.bestMs })),
+    ));
     return r;
   },
   sqlite: async () => {

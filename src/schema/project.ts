@@ -10,29 +10,16 @@ import type { TSchema } from '@sinclair/typebox';
  *
  * Call it only on a value the schema accepted: a union picks its variant by
  * its `discriminator` constant, else by the value's JSON type.
+ *
+ * The walk over the schema is planned once per schema (closures, no code
+ * generation, so it runs under a CSP that forbids eval): the dispatcher
+ * projects every result frame of every node, thousands of results a frame.
  */
 export function project(schema: TSchema, value: unknown): unknown {
-  const s = schema as SchemaNode;
-  if (s.anyOf !== undefined) {
-    const variant = pickVariant(s, value);
-    return variant === undefined ? value : project(variant, value);
-  }
-  if (s.properties !== undefined && isObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(s.properties)) {
-      const field = s.properties[key]!;
-      const v = value[key];
-      if (v !== undefined) out[key] = project(field, v);
-      else if ((field as SchemaNode).default !== undefined) out[key] = (field as SchemaNode).default;
-    }
-    return out;
-  }
-  if (s.items !== undefined && Array.isArray(value)) {
-    const items = s.items;
-    return value.map((item) => project(items, item));
-  }
-  return value;
+  return projector(schema)(value);
 }
+
+type Projector = (value: unknown) => unknown;
 
 interface SchemaNode {
   anyOf?: TSchema[];
@@ -44,17 +31,61 @@ interface SchemaNode {
   discriminator?: string;
 }
 
-function pickVariant(union: SchemaNode, value: unknown): TSchema | undefined {
-  const variants = union.anyOf ?? [];
-  const key = union.discriminator;
-  if (key !== undefined && isObject(value)) {
-    return variants.find((v) => ((v as SchemaNode).properties?.[key] as SchemaNode | undefined)?.const === value[key]);
+const plans = new WeakMap<TSchema, Projector>();
+const keep: Projector = (value) => value;
+
+function projector(schema: TSchema): Projector {
+  let plan = plans.get(schema);
+  if (plan === undefined) {
+    plan = plan_(schema as SchemaNode);
+    plans.set(schema, plan);
   }
-  const kind = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
-  return variants.find((v) => {
-    const type = (v as SchemaNode).type;
-    return type === kind || (type === 'integer' && kind === 'number');
-  });
+  return plan;
+}
+
+function plan_(s: SchemaNode): Projector {
+  if (s.anyOf !== undefined) return unionPlan(s, s.anyOf);
+  if (s.properties !== undefined) {
+    const fields = Object.entries(s.properties).map(([key, field]) => ({ key, inner: projector(field), fallback: (field as SchemaNode).default }));
+    return (value) => {
+      if (!isObject(value)) return value;
+      const out: Record<string, unknown> = {};
+      for (const { key, inner, fallback } of fields) {
+        const v = value[key];
+        if (v !== undefined) out[key] = inner(v);
+        else if (fallback !== undefined) out[key] = fallback;
+      }
+      return out;
+    };
+  }
+  if (s.items !== undefined) {
+    const inner = projector(s.items);
+    return (value) => (Array.isArray(value) ? value.map((item) => inner(item)) : value);
+  }
+  return keep;
+}
+
+function unionPlan(union: SchemaNode, variants: readonly TSchema[]): Projector {
+  const key = union.discriminator;
+  if (key !== undefined) {
+    const byTag = new Map<unknown, Projector>();
+    for (const v of variants) {
+      const tag = ((v as SchemaNode).properties?.[key] as SchemaNode | undefined)?.const;
+      if (tag !== undefined) byTag.set(tag, projector(v));
+    }
+    return (value) => {
+      const variant = isObject(value) ? byTag.get(value[key]) : undefined;
+      return variant === undefined ? value : variant(value);
+    };
+  }
+  return (value) => {
+    const kind = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+    const variant = variants.find((v) => {
+      const type = (v as SchemaNode).type;
+      return type === kind || (type === 'integer' && kind === 'number');
+    });
+    return variant === undefined ? value : projector(variant)(value);
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

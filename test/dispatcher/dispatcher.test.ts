@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,14 +17,16 @@ const crcJob = (extra: Record<string, unknown> = {}) => ({ program: { op: 'crc32
 describe('dispatcher', () => {
   let dir: string;
   const open: Dispatcher[] = [];
+  let made = 0;
   async function make(opts: DispatcherOptions): Promise<Dispatcher> {
-    const d = await Dispatcher.create({ dataDir: join(dir, String(open.length)), logger: silentLogger, probeIntervalMs: 50, ...opts });
+    const d = await Dispatcher.create({ dataDir: join(dir, String(made++)), logger: silentLogger, probeIntervalMs: 50, ...opts });
     open.push(d);
     return d;
   }
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'pfs-disp-')); });
+  // each test's dispatchers close when it ends: left open, every one kept probing its substrates every 50 ms
+  afterEach(async () => { await Promise.all(open.splice(0).map((d) => d.close())); });
   after(async () => {
-    await Promise.all(open.map((d) => d.close()));
     await rm(dir, { recursive: true, force: true });
   });
 

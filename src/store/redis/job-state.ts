@@ -19,9 +19,9 @@ export interface JobState {
   expiresAtMs: number | null;
 }
 
-/** "<max_attempts>|<substrates>|<created_at>": the tail of a new job's state. */
+/** "<prio>|<max_attempts>|<substrates>|<created_at>": the tail of a new job's state (enqueue-15.lua reads the priority from it). */
 export function stateTail(job: JobSpec): string {
-  return `${job.max_attempts}|${job.substrates === null ? '' : job.substrates.join(',')}|${job.created_at}`;
+  return `${job.priority}|${job.max_attempts}|${job.substrates === null ? '' : job.substrates.join(',')}|${job.created_at}`;
 }
 
 /** null for a value that is not a state this store wrote (anyone with Redis access can write the hash). */

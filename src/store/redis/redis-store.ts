@@ -233,11 +233,16 @@ export class RedisJobStore implements JobStore {
     // one shard: the script numbers the jobs itself; several: one range for the batch, so list() order is global
     const base = this.shards.length === 1 ? null : await this.guard(() => this.redis.incrby(this.keys.queue[7]!, jobs.length)) - jobs.length;
     const replies = await this.perShard(jobs, (job) => job.job_id, async (shard, part) => {
-      const args: (string | number)[] = [];
-      for (const { item: job, at } of part) args.push(job.job_id, JSON.stringify(job), job.priority, stateTail(job), base === null ? '' : base + at + 1);
-      const reply = await this.run(shard, 'enqueue', args) as (number | string)[];
+      const args: (string | number)[] = [base === null ? '0' : '1'];
+      for (const { item: job, at } of part) {
+        args.push(job.job_id, JSON.stringify(job), stateTail(job));
+        if (base !== null) args.push(base + at + 1);
+      }
+      const [created, others] = await this.run(shard, 'enqueue', args) as [string, (number | string)[]];
       await this.replicated(shard);
-      return part.map((_, i) => ({ created: reply[2 * i] === 1, status: reply[2 * i + 1] as JobStatus }));
+      const outcomes = part.map((_, i) => ({ created: created.charCodeAt(i) === 49 /* '1' */, status: 'queued' as JobStatus }));
+      for (let k = 0; k < others.length; k += 2) outcomes[(others[k] as number) - 1]!.status = others[k + 1] as JobStatus;
+      return outcomes;
     });
     return jobs.map((job, i) => ({ job_id: job.job_id, ...replies[i]! }));
   }
@@ -304,9 +309,9 @@ export class RedisJobStore implements JobStore {
       const args: (string | number)[] = [this.resultTtlMs, this.outbox ? '' : this.keys.result(''),
         this.keys.metrics, this.metricsLimit, this.keys.done];
       for (const { item, at } of part) args.push(records[at]!.id, item.lease.token, item.result.status, records[at]!.record, records[at]!.metric);
-      const [field, won] = await this.run(shard, 'complete', args) as [string, number[]];
+      const [field, won] = await this.run(shard, 'complete', args) as [string, string];
       if (field !== '') fields.push({ outbox: shard.keys.outbox, field });
-      return won.map((f) => f === 1);
+      return part.map((_, i) => won.charCodeAt(i) === 49 /* '1' */);
     });
     // one delivery for every shard's winners, in input order: the metrics list keeps the order results came in
     if (fields.length > 0) await this.deliver(fields, records.filter((_, i) => flags[i]));

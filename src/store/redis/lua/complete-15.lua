@@ -16,7 +16,8 @@
   ARGV[4] metrics limit (0: no metrics kept)
   ARGV[5] done channel
   ARGV[6..] groups of 5: job_id, lease token, status (succeeded|failed), result JSON, metric JSON
-  Returns: { outbox field ('' if none was filed), flags }, flags 1|0 per item in input order
+  Returns: { outbox field ('' if none was filed), flags }, flags one character per item in
+    input order, '1' if it won, '0' if not (one reply item for the batch)
 ]]
 --- @include "queue-keys"
 --- @include "job-state"
@@ -44,16 +45,16 @@ for j, id in ipairs(ids) do
     push(won, id)
     push(records, record)
     push(metrics, ARGV[i + 4])
-    push(flags, 1)
+    flags[j] = '1'
   else
-    push(flags, 0)
+    flags[j] = '0'
   end
 end
 flushFinished(fin)
 if resultPrefix ~= '' then
   deliverNow(resultPrefix, ttl, ARGV[3], tonumber(ARGV[4]), ARGV[5], won, records, metrics)
-  return { '', flags }
+  return { '', table.concat(flags) }
 end
 local items = {}
 for j = 1, #won do push(items, outboxItem(won[j], records[j], metrics[j])) end
-return { outboxPut(now, items), flags }
+return { outboxPut(now, items), table.concat(flags) }

@@ -1,51 +1,60 @@
 --[[
   enqueue: stores a batch of new jobs as queued, idempotent by job_id.
   KEYS: the 15 queue keys (see includes/queue-keys.lua)
-  ARGV[1..] groups of 5: job_id, spec JSON, priority, "<max_attempts>|<substrates>|<created_at>",
-           enqueue seq ('' : numbered here, from the seq key; a sharded queue numbers
-           a batch for all its shards at once, so list() order holds across them)
-  Returns: flat list, per job in input order: created (1|0), status
+  ARGV[1]   '1' when the caller numbers the jobs (a sharded queue numbers a batch for
+            all its shards at once, so list() order holds across them), '0' to
+            number them here from the seq key
+  ARGV[2..] groups of 3 (or 4 when numbered by the caller): job_id, spec JSON,
+            "<priority>|<max_attempts>|<substrates>|<created_at>" (the state's tail)
+            [, enqueue seq]
+  Returns: { one character per job in input order, '1' created or '0' not;
+             flat list of position (1-based), status for the jobs not created }
     (a known job_id, also one earlier in this batch, is not stored again:
-    created 0 with its current status; a finished job whose result has
-    expired is unknown, and its id may be used again)
+    not created, with its current status; a finished job whose result has
+    expired is unknown, and its id may be used again). Two reply items
+    instead of two per job: the client reads a batch of 10,000 quickly.
 ]]
 --- @include "queue-keys"
 --- @include "job-state"
 --- @include "clock"
 
-local n = #ARGV / 5
+local numbered = ARGV[1] == '1'
+local width = numbered and 4 or 3
+local n = (#ARGV - 1) / width
 local now = nowMs()
 local nowS = string.format('%d', now)
 local ids = {}
-for i = 1, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
+for i = 2, #ARGV, width do ids[#ids + 1] = ARGV[i] end
 local known = hmgetMany(STATE, ids)
 local seq = 0
-if n > 0 and ARGV[5] == '' then seq = redis.call('INCRBY', SEQ, n) - n end
-local out, ready, active, states, specs, seen, reused = {}, {}, {}, {}, {}, {}, {}
+if n > 0 and not numbered then seq = redis.call('INCRBY', SEQ, n) - n end
+local created, others, ready, active, states, specs, seen, reused = {}, {}, {}, {}, {}, {}, {}, {}
 for j = 1, n do
   local id = ids[j]
-  local i = 5 * j - 4
+  local i = width * j - width + 2
   local st, _, _, at = parseState(known[j])
   if seen[id] then
-    push(out, 0, 'queued')
+    created[j] = '0'
+    push(others, j, 'queued')
   elseif st and not isGone(st, at, now) then
-    push(out, 0, STATUS[st])
+    created[j] = '0'
+    push(others, j, STATUS[st])
   else
     if st then push(reused, id) end
     seen[id] = true
     local seqS
-    if ARGV[i + 4] == '' then
+    if numbered then
+      seqS = ARGV[i + 3]
+    else
       seq = seq + 1
       seqS = string.format('%d', seq)
-    else
-      seqS = ARGV[i + 4]
     end
-    local prio = ARGV[i + 2]
-    push(states, id, 'q|0|' .. seqS .. '|' .. nowS .. '|' .. prio .. '|' .. ARGV[i + 3])
+    local tail = ARGV[i + 2]
+    push(states, id, 'q|0|' .. seqS .. '|' .. nowS .. '|' .. tail)
     push(specs, id, ARGV[i + 1])
-    push(ready, negPrio(prio), readyMember(seqS, id))
+    push(ready, negPrio(string.match(tail, '^-?%d+')), readyMember(seqS, id))
     push(active, seqS, id)
-    push(out, 1, 'queued')
+    created[j] = '1'
   end
 end
 -- an id used again after its result expired starts without the old incarnation's errors
@@ -54,4 +63,4 @@ hsetMany(STATE, states)
 hsetMany(SPECS, specs)
 zaddMany(READY, ready)
 zaddMany(ACTIVE, active)
-return out
+return { table.concat(created), others }
