@@ -42,6 +42,12 @@ export interface DispatchLoopOptions {
   logger: Logger;
   /** most leases taken per store round trip */
   batchSize?: number;
+  /**
+   * at most this many jobs held (placed, but waiting for a substrate the policy prefers) before the
+   * loop stops taking more from the store; default 16 × batchSize. The default policy holds jobs
+   * while their deadlines allow waiting for free or cheaper capacity, so this may be well above a batch.
+   */
+  maxHeld?: number;
   /** lease length; in-flight leases are extended every leaseMs/3 */
   leaseMs?: number;
   /** idle poll interval: other processes (Redis) may enqueue without waking us */
@@ -79,6 +85,10 @@ type LoopState = 'idle' | 'running' | 'draining' | 'stopped';
 export const JOB_RETRY_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 30_000, jitter: 'equal' };
 /** between failed store round trips (several dispatchers may share the store: jittered) */
 const STORE_TAKE_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 2_000, jitter: 'equal' };
+/** held jobs placed again when capacity may have freed (the longest-held first) */
+const HELD_PREFIX = 256;
+/** and all of them at least this often */
+const HELD_REFRESH_MS = 1000;
 
 export class DispatchLoop {
   private state: LoopState = 'idle';
@@ -87,6 +97,8 @@ export class DispatchLoop {
   private readonly telemetry: Telemetry;
   private readonly logger: Logger;
   private readonly batchSize: number;
+  private readonly maxHeld: number;
+  private heldRefreshedAt = -Infinity;
   private readonly leaseMs: number;
   private readonly idlePollMs: number;
   private readonly graceMs: number;
@@ -114,6 +126,7 @@ export class DispatchLoop {
     this.telemetry = opts.telemetry;
     this.logger = opts.logger;
     this.batchSize = opts.batchSize ?? 1024;
+    this.maxHeld = opts.maxHeld ?? 16 * this.batchSize;
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.idlePollMs = opts.idlePollMs ?? 50;
     this.graceMs = opts.graceMs ?? 2_000;
@@ -183,14 +196,23 @@ export class DispatchLoop {
     while (this.state === 'running') {
       // Held jobs wait for capacity: place them again only once some may have been freed
       // (a batch settled, capacity changed, or a poll tick), not on every submit.
+      // Only the first HELD_PREFIX held jobs (the longest-held) are placed again each time: freed
+      // slots are few, and a deep queue placed again on every settle would cost held × settles.
+      // Every HELD_REFRESH_MS all of them are, so each one's slack and queue position are re-checked.
       if (this.held.length > 0 && this.heldStale) {
         this.heldStale = false;
-        const retry = this.held;
+        const now = this.now();
+        const all = this.held.length <= HELD_PREFIX || now - this.heldRefreshedAt >= HELD_REFRESH_MS;
+        if (all) this.heldRefreshedAt = now;
+        const retry = all ? this.held : this.held.slice(0, HELD_PREFIX);
+        const rest = all ? [] : this.held.slice(HELD_PREFIX);
         this.held = [];
-        this.placeAndRun(retry, true);
+        this.placeAndRun(retry, true, all);
+        // the ones still held stay ahead of the rest, in their order
+        if (rest.length > 0) this.held = this.held.concat(rest);
       }
       const free = this.freeSlots();
-      if (free <= 0 || this.held.length >= this.batchSize) {
+      if (free <= 0 || this.held.length >= this.maxHeld) {
         await this.waitForWake(this.idlePollMs);
         continue;
       }
@@ -228,12 +250,12 @@ export class DispatchLoop {
     return this.registry.freeSlots();
   }
 
-  /** `requeue`: these are all the held jobs, placed again (the registry restarts its count of jobs waiting) */
-  private placeAndRun(taken: Lease[], requeue = false): void {
+  /** `requeue`: these are held jobs placed again, ahead of the other held ones; `allHeld`: all of them */
+  private placeAndRun(taken: Lease[], requeue = false, allHeld = false): void {
     const leases = this.coordinator === undefined ? taken : this.handOver(taken, this.coordinator);
     const jobs = leases.map((l) => l.job);
     this.budget?.begin();
-    const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!), this.budget, { requeue });
+    const { groups, unplaced } = this.registry.place(jobs, (_job, i) => failedSubstrates(leases[i]!), this.budget, { requeue, allHeld });
     const now = this.now();
     const failures: Array<{ lease: Lease; error: ErrorBody }> = [];
     const deferrals: Deferral[] = [];
@@ -419,11 +441,16 @@ export class DispatchLoop {
 }
 
 /** Names of substrates that failed this job in earlier attempts: the scheduler avoids them (failover). */
+/**
+ * Substrates a retry should avoid: those a previous attempt failed on. A failure the substrate pins
+ * on one of its nodes (a browser tab closed, a volunteer left) is that node's, not the pool's: the
+ * pool's other nodes stay as good as before, so it is not avoided for that.
+ */
 function failedSubstrates(lease: Lease): ReadonlySet<string> | undefined {
   if (lease.errors.length === 0) return undefined;
   const names = new Set<string>();
-  for (const e of lease.errors) if (e.substrate) names.add(e.substrate);
-  return names;
+  for (const e of lease.errors) if (e.substrate && e.node === undefined) names.add(e.substrate);
+  return names.size === 0 ? undefined : names;
 }
 
 function brokenOutcome(substrate: Substrate, why: string): ExecOutcome {

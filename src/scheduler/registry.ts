@@ -69,8 +69,13 @@ export interface Placement {
 }
 
 export interface PlaceOptions {
-  /** the jobs are all the jobs held from earlier calls, placed again: forget who was waiting */
+  /**
+   * the jobs were held by earlier calls and are placed again, ahead of every other held job (the
+   * dispatch loop keeps them in order, most urgent first); otherwise they are new, behind all held jobs
+   */
   requeue?: boolean;
+  /** with requeue: these are all the held jobs, so the registry's count of who waits where starts over */
+  allHeld?: boolean;
 }
 
 export interface Ranked {
@@ -133,10 +138,15 @@ export class SubstrateRegistry {
   private readonly keys = new WeakMap<JobSpec, string>();
   private readonly deadlines = new WeakMap<JobSpec, number>();
   /**
-   * Jobs a queue-aware placement left waiting, per substrate, since the held
-   * jobs were last placed again (`requeue`): later calls count them as ahead.
+   * Jobs a queue-aware placement left waiting (held by the dispatch loop), per
+   * substrate they wait for: new jobs count them as ahead. A job placed again
+   * (`requeue`) first leaves the count it was in (`waitsFor`); a call with every
+   * held job (`allHeld`) starts the counts over, so nothing stale lingers.
    */
   private readonly waiting = new Map<string, number>();
+  private readonly waitsFor = new WeakMap<JobSpec, string>();
+  /** per constraint key: arrivals (a count decaying over ARRIVAL_RATE_WINDOW_S) as of `at`, first seen `since` */
+  private readonly arrivals = new Map<string, { count: number; at: number; since: number }>();
 
   constructor(opts: RegistryOptions) {
     this.policy = opts.policy;
@@ -228,7 +238,7 @@ export class SubstrateRegistry {
    * ranking order is tried.
    */
   place(jobs: JobSpec[], excludeFor?: (job: JobSpec, index: number) => ReadonlySet<string> | undefined, gate?: PlacementGate, opts: PlaceOptions = {}): Placement {
-    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor, gate, opts.requeue === true);
+    if (this.policy.queueAware === true) return this.placeQueueAware(jobs, excludeFor, gate, opts.requeue === true, opts.allHeld === true);
     const snaps = this.snapshot();
     const free = snaps.map((s) => Math.max(0, Math.floor(s.state.capabilities.available_slots)));
     const rankings = new Map<string, Ranking>();
@@ -270,16 +280,25 @@ export class SubstrateRegistry {
    * recomputed only when its `queued` count moved since it was scored, so
    * a batch costs about one extra score call per job.
    */
-  private placeQueueAware(jobs: JobSpec[], excludeFor: ((job: JobSpec, index: number) => ReadonlySet<string> | undefined) | undefined, gate: PlacementGate | undefined, requeue: boolean): Placement {
+  private placeQueueAware(jobs: JobSpec[], excludeFor: ((job: JobSpec, index: number) => ReadonlySet<string> | undefined) | undefined, gate: PlacementGate | undefined, requeue: boolean, allHeld: boolean): Placement {
     const snaps = this.snapshot();
     this.policy.beginPlacement?.(snaps.map((s) => s.state));
     const now = this.now();
     // A substrate that queues jobs internally (parallelism) and has not been measured yet gets one job
     // per lane: its queue wait cannot be estimated, so its first batch is kept small and answers soon.
     const free = snaps.map((s) => Math.max(0, Math.floor(unmeasuredQueue(s.state) ? Math.min(s.state.capabilities.available_slots, s.state.capabilities.parallelism! - s.state.inFlight) : s.state.capabilities.available_slots)));
-    // jobs left waiting by earlier calls are ahead of these, unless these are those jobs placed again
-    if (requeue) this.waiting.clear();
-    const queued = snaps.map((s) => this.waiting.get(s.state.name) ?? 0);
+    // Who waits where: jobs placed again stop counting where they waited; all of them placed again: start over.
+    if (requeue && allHeld) {
+      this.waiting.clear();
+    } else if (requeue) {
+      for (const job of jobs) {
+        const was = this.waitsFor.get(job);
+        if (was === undefined) continue;
+        this.waiting.set(was, (this.waiting.get(was) ?? 1) - 1);
+      }
+    }
+    // held jobs placed again are ahead of the other held jobs; new jobs are behind every held one
+    const queued = snaps.map((s) => (requeue ? 0 : this.waiting.get(s.state.name) ?? 0));
     // A batch answers when its last job is done: a job joining one must not make the batch's earliest deadline late.
     const batchMsLeft = new Array<number>(snaps.length).fill(Infinity);
     const waitingFor: Array<Omit<Unplaced, 'index'> | undefined> = new Array(snaps.length);
@@ -293,16 +312,18 @@ export class SubstrateRegistry {
       if (key === undefined) {
         key = constraintKey(job);
         this.keys.set(job, key);
+        this.countArrival(key, now);
       }
       let ranking = rankings.get(key);
       if (ranking === undefined) {
-        ranking = { candidates: [], scores: [], completions: [], limits: [], scoredAt: [] };
+        ranking = { candidates: [], scores: [], completions: [], limits: [], late: [], scoredAt: [], arrivalsPerS: this.arrivalsPerS(key, now) };
         for (let k = 0; k < snaps.length; k++) {
           if (ineligibility(job, snaps[k]!.state, true) !== null) continue;
           ranking.candidates.push(k);
           ranking.scores.push(this.policy.score(snaps[k]!.state, job, 0));
           ranking.completions.push(this.policy.expectedCompletionMs?.(snaps[k]!.state, job, 0) ?? 0);
           ranking.limits.push(this.policy.commitLimitMs?.(snaps[k]!.state, job) ?? Infinity);
+          ranking.late.push('no');
           ranking.scoredAt.push(0);
         }
         rankings.set(key, ranking);
@@ -321,6 +342,7 @@ export class SubstrateRegistry {
       queued[chosen]!++;
       if (free[chosen]! <= 0 || pick.hold !== -1) {
         this.waiting.set(snaps[chosen]!.state.name, (this.waiting.get(snaps[chosen]!.state.name) ?? 0) + 1);
+        this.waitsFor.set(job, snaps[chosen]!.state.name);
         let why = waitingFor[chosen];
         if (why === undefined) {
           why = { reason: 'busy', detail: `waiting for ${snaps[chosen]!.state.name}: expected to finish it sooner or cheaper than elsewhere` };
@@ -338,6 +360,29 @@ export class SubstrateRegistry {
       else group.push(i);
     }
     return { groups, unplaced };
+  }
+
+  /** one more job of this kind arrived (first seen by a placement) */
+  private countArrival(key: string, now: number): void {
+    const a = this.arrivals.get(key);
+    if (a === undefined) {
+      this.arrivals.set(key, { count: 1, at: now, since: now });
+      return;
+    }
+    a.count = a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S) + 1;
+    a.at = now;
+  }
+
+  /**
+   * jobs of this kind arriving per second, averaged over about the last ARRIVAL_RATE_WINDOW_S
+   * (a decayed count over the decayed span; while the kind is newer than the window, over its age)
+   */
+  private arrivalsPerS(key: string, now: number): number {
+    const a = this.arrivals.get(key);
+    if (a === undefined) return 0;
+    const count = a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S);
+    const spanS = ARRIVAL_RATE_WINDOW_S * (1 - Math.exp(-Math.max(1, now - a.since) / 1000 / ARRIVAL_RATE_WINDOW_S));
+    return count / spanS;
   }
 
   /** ms until the job's deadline (created_at + timeout_s), worked out once per job */
@@ -519,6 +564,9 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
 }
 
 const LATE_MARGIN = 0.75;
+/** seconds over which the arrival rate of each kind of job is averaged */
+const ARRIVAL_RATE_WINDOW_S = 30;
+const CATCH_UP_MARGIN = 0.9;
 /** a job is held for a cheaper substrate only while that one is expected to finish it within this share of the time left (without the late margin) */
 const HOLD_REACH = 1;
 const ALL_FULL: Omit<Unplaced, 'index'> = { reason: 'busy', detail: 'every eligible substrate is full' };
@@ -531,6 +579,10 @@ interface QueueRanking {
   readonly completions: number[];
   /** the most completion time a job of this kind may commit to there (Policy.commitLimitMs) */
   readonly limits: number[];
+  /** whether, and why, a job of this kind would be late there (as of the last bestCandidate) */
+  readonly late: Array<'no' | 'batch' | 'limit' | 'deadline'>;
+  /** jobs of this kind arriving per second lately */
+  readonly arrivalsPerS: number;
   readonly scoredAt: number[];
   unplaced?: Omit<Unplaced, 'index'>;
 }
@@ -574,9 +626,15 @@ function bestCandidate(
     }
     // late: expected to finish in the last quarter of the time left or after it (estimates err; leave a margin);
     // the penalty grows with lateness, so a job already late goes where it finishes soonest
+    const completion = ranking.completions[c]!;
     const dueMs = LATE_MARGIN * Math.min(msLeft, batchMsLeft[k]!);
-    const lateMs = ranking.completions[c]! - Math.min(dueMs, ranking.limits[c]!);
+    const lateMs = completion - Math.min(dueMs, ranking.limits[c]!);
     const base = scores[c]!;
+    // why late, if late: only by joining a batch with an earlier deadline (a new batch next round
+    // would do), only by the commit limit (its queue could still reach the job in time), or by the deadline
+    ranking.late[c] = lateMs <= 0 ? 'no'
+      : completion <= Math.min(LATE_MARGIN * msLeft, ranking.limits[c]!) ? 'batch'
+        : completion <= CATCH_UP_MARGIN * msLeft && completion > ranking.limits[c]! ? 'limit' : 'deadline';
     const score = lateMs > 0 ? base + (policy.latePenalty ?? 0) * (1 + lateMs / 1000) : base;
     if (Number.isNaN(score)) continue;
     // the gate (budget) is asked only about a candidate that would win so far, and only when it has a free slot
@@ -588,13 +646,30 @@ function bestCandidate(
       bestScore = score;
       bestBase = base;
       bestLate = lateMs > 0;
-      bestCompletion = ranking.completions[c]!;
-      bestOverLimit = lateMs > 0 && ranking.completions[c]! <= dueMs;
+      bestCompletion = completion;
+      bestOverLimit = lateMs > 0 && completion <= dueMs;
       best = k;
     }
   }
   if (best === -1) return { best: bestExcluded, hold: -1 };
   if (bestOverLimit) return { best, hold: best };
+  // A cheaper substrate late only because of the batch this call is filling there (its next batch
+  // will do), or only past its commit limit while jobs like this arrive slower than it finishes them
+  // (it will catch up, and paying now would only leave it idle later): wait for it.
+  if (!bestLate) {
+    let catchUp = -1;
+    let catchUpBase = bestBase;
+    for (let c = 0; c < candidates.length; c++) {
+      const k = candidates[c]!;
+      const why = ranking.late[c];
+      if ((why !== 'batch' && why !== 'limit') || scores[c]! >= catchUpBase || exclude?.has(snaps[k]!.state.name) === true) continue;
+      if (why === 'batch' || ranking.arrivalsPerS < (policy.drainRate?.(snaps[k]!.state, job) ?? 0)) {
+        catchUp = k;
+        catchUpBase = scores[c]!;
+      }
+    }
+    if (catchUp !== -1) return { best, hold: catchUp };
+  }
   // Pay only when needed: while the job could still go to `best` later and be on time, it waits
   // for the cheapest substrate that is cheaper and expected to finish it before the deadline,
   // only not with the late margin: its queue may move faster than estimated (capacity frees, runs

@@ -19,7 +19,9 @@ import { attemptCostUsd, factsOf, failedOutcome, Meter, okOutcome, type FactsByI
  * (mean time to interruption), then down for bootMs while a replacement
  * boots. A job whose instance is interrupted before it finishes fails at the
  * interruption, billed for the time it ran. Capacity is the slots of
- * instances up right now.
+ * instances up right now; a slot frees when its job's result is back (the
+ * real spot substrate's workers are node-pool nodes, which free slots per
+ * result), not when the whole batch answers.
  *
  * Billing: the project's pricing function (src/scheduler/pricing.ts) over
  * the billed seconds of each attempt (cold start included for per-second
@@ -125,6 +127,8 @@ export class SimCloudSubstrate implements Substrate {
       } else {
         outcome = okOutcome(runMs, f.bytes, 0);
       }
+      // spot runs on the node pool, which frees a slot as each job's result arrives (src/substrates/spot/)
+      if (spot !== null) this.releaseSpotSlotAt(endMs + m.rttMs / 2, spot);
       const billedS = m.pricing.model === 'per_invocation' ? 0 : (endMs - start) / 1000;
       const cost = attemptCostUsd(m.pricing, m.maxMemoryMb, billedS);
       if (outcome.ok) outcome.cost_usd = cost;
@@ -136,12 +140,25 @@ export class SimCloudSubstrate implements Substrate {
     }
     return new Promise((resolve) => {
       this.clock.at(last + m.rttMs / 2, () => {
-        this.inFlight -= batch.length;
         const at = this.clock.now();
-        for (const h of held) if (h.inst.generation === h.generation) h.inst.busy--;
-        if (m.spot === undefined) for (let i = 0; i < batch.length; i++) this.warm.push(at + m.keepWarmMs);
+        if (m.spot === undefined) {
+          this.inFlight -= batch.length;
+          for (let i = 0; i < batch.length; i++) this.warm.push(at + m.keepWarmMs);
+        } else {
+          // jobs that found no instance up held no slot
+          this.inFlight -= batch.length - held.length;
+        }
         resolve(outcomes);
       });
+    });
+  }
+
+  /** a spot job's slot frees when its result is back (on an instance since interrupted there is nothing to free) */
+  private releaseSpotSlotAt(at: number, inst: SpotInstance): void {
+    const generation = inst.generation;
+    this.clock.at(at, () => {
+      this.inFlight--;
+      if (inst.generation === generation) inst.busy--;
     });
   }
 

@@ -145,7 +145,7 @@ export class SimNodePoolSubstrate implements Substrate {
       if (leaves < end) {
         end = Math.max(start, leaves);
         this.meter.failures++;
-        outcomes[i] = failedOutcome(`${this.model.type} node ${node} left mid-job`, end - start);
+        outcomes[i] = failedOutcome(`${this.model.type} node ${node} left mid-job`, end - start, `${this.model.type}-${node}`);
       } else {
         outcomes[i] = okOutcome(runMs, f.bytes, 0);
       }

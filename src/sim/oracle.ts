@@ -54,10 +54,23 @@ interface Resource {
   price: (workS: number, bytes: number) => number;
 }
 
-export function computeOracle(s: Scenario, workload: Workload, world: World, slotMs = 60_000): OracleReport {
+/** slot lengths the oracle chooses from, finest first, and the most slots it will solve over */
+const SLOT_CHOICES_MS = [10_000, 20_000, 30_000, 60_000];
+const MAX_SLOTS = 100;
+
+/**
+ * Finer slots give a tighter bound (a job's window is rounded out to whole slots) but a bigger flow
+ * problem: the finest slot that keeps the horizon within MAX_SLOTS, else the coarsest.
+ */
+export function oracleSlotMs(horizonMs: number): number {
+  return SLOT_CHOICES_MS.find((ms) => horizonMs / ms <= MAX_SLOTS) ?? SLOT_CHOICES_MS[SLOT_CHOICES_MS.length - 1]!;
+}
+
+export function computeOracle(s: Scenario, workload: Workload, world: World, slotMsOverride?: number): OracleReport {
   const started = performance.now();
   let lastDeadline = 0;
   for (const f of workload.facts) if (f.deadlineMs > lastDeadline) lastDeadline = f.deadlineMs;
+  const slotMs = slotMsOverride ?? oracleSlotMs(lastDeadline);
   const slots = Math.max(1, Math.ceil((lastDeadline + 1) / slotMs));
   const slotOf = (ms: number): number => Math.min(slots - 1, Math.floor(ms / slotMs));
 

@@ -53,8 +53,11 @@ export function okOutcome(execMs: number, bytes: number, costUsd: number): ExecO
 }
 
 /** A simulated breakage (crash, node gone, spot interruption): retryable, as the real substrates report it. */
-export function failedOutcome(message: string, execMs: number): ExecOutcome {
-  return { ok: false, retryable: true, exec_time_ms: execMs, error: { code: 'SUBSTRATE_FAILED', message } };
+export function failedOutcome(message: string, execMs: number, node?: string): ExecOutcome {
+  const outcome: ExecOutcome = { ok: false, retryable: true, exec_time_ms: execMs, error: { code: 'SUBSTRATE_FAILED', message } };
+  // as the real node pool does, a failure of one node names it
+  if (node !== undefined) outcome.node = node;
+  return outcome;
 }
 
 export function factsOf(facts: FactsById, req: ExecRequest): JobFacts {

@@ -77,6 +77,24 @@ describe('packetfs simulate', () => {
     assert.notDeepEqual(withoutTimings(a), withoutTimings(c));
   });
 
+  it('the default policy pays only where free capacity cannot meet a deadline, and then the cheapest trusted substrate', async () => {
+    // private (trusted-only) work beyond what the local threads can do in time: it must go to a paid substrate
+    const r = await simulate('planet', { nodes: 4000, jobs: 4000, seed: 3, policies: [queueAwarePolicy()] });
+    const p = r.policies[0]!;
+    const priv = p.by_class.private!;
+    assert.equal(priv.misses, 0);
+    assert.ok(r.oracle.cost_usd > 0 && r.oracle.cost_usd <= p.cost_usd + 1e-12);
+    // every paid private job went to Fly, the cheapest trusted paid substrate, none to spot, Lambda or Cloud Run
+    const paid = Object.entries(priv.by_substrate).filter(([, s]) => s.cost_usd > 0).map(([name]) => name);
+    assert.deepEqual(paid, ['fly']);
+    // jobs that free untrusted nodes can run never pay, and leave the local threads to private work
+    for (const klass of ['interactive', 'batch']) {
+      const by = p.by_class[klass]!.by_substrate;
+      assert.ok(Object.values(by).every((s) => s.cost_usd === 0), klass);
+      assert.ok((by.local?.jobs ?? 0) <= 2, `${klass} on local: ${by.local?.jobs}`);
+    }
+  });
+
   it('serve-burst: tiny jobs submitted at once stay on the local threads under the default policy', async () => {
     const r = await simulate('serve-burst', { jobs: 3000, seed: 1 });
     const byName = new Map(r.policies.map((p) => [p.name, p]));

@@ -243,7 +243,7 @@ export class SqliteJobStore implements JobStore {
       inline.push(inlineBytesOf(job));
       texts.push(job.job_id, job.created_at, job.substrates === null ? '' : JSON.stringify(job.substrates), JSON.stringify(job));
     }
-    const op: EnqueueWrite = { op: 'enqueue', now, firstSeq, priority, maxAttempts, inline, texts: packTexts(texts) };
+    const op: EnqueueWrite = { op: 'enqueue', now, firstSeq, priority, maxAttempts, inline, texts: packTexts(texts, this.writer.buffers) };
     const existing = await this.writer.send(op, transferOf(op.texts)) as Array<[number, number]>;
     const outcomes: EnqueueOutcome[] = new Array(n);
     for (const [i, state] of existing) {
@@ -353,7 +353,7 @@ export class SqliteJobStore implements JobStore {
       written[i] = true;
     }
     if (entries.length === 0) return written;
-    const op: FinishWrite = { op: 'finish', seq, state, attempts, result: packTexts(results), expiresAt: now + this.resultTtlMs, errors };
+    const op: FinishWrite = { op: 'finish', seq, state, attempts, result: packTexts(results, this.writer.buffers), expiresAt: now + this.resultTtlMs, errors };
     await this.settle(entries, this.writer.send(op, transferOf(op.result)));
     for (const entry of entries) {
       this.running.delete(entry.id);
@@ -457,7 +457,7 @@ export class SqliteJobStore implements JobStore {
     const errors = row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[];
     const record = cancelledRecord({ jobId, attempts, errors, enqueuedAt: row.enqueued_at, now });
     const write = this.writer.send({
-      op: 'finish', seq: [row.seq], state: [STATE.cancelled], attempts: [attempts], result: packTexts([JSON.stringify(record)]), expiresAt: now + this.resultTtlMs, errors: [null],
+      op: 'finish', seq: [row.seq], state: [STATE.cancelled], attempts: [attempts], result: packTexts([JSON.stringify(record)], this.writer.buffers), expiresAt: now + this.resultTtlMs, errors: [null],
     });
     if (running !== undefined) {
       await this.settle([running], write);
@@ -740,7 +740,7 @@ export class SqliteJobStore implements JobStore {
       }
     }
     const writes = Promise.all([
-      finish.seq.length > 0 ? this.writer.send({ op: 'finish', ...finish, result: packTexts(records), expiresAt: now + this.resultTtlMs }) : null,
+      finish.seq.length > 0 ? this.writer.send({ op: 'finish', ...finish, result: packTexts(records, this.writer.buffers), expiresAt: now + this.resultTtlMs }) : null,
       requeue.seq.length > 0 ? this.writer.send(requeue) : null,
     ]);
     return this.settle(expired, writes).then(() => {

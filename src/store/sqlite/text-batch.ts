@@ -16,7 +16,41 @@ export interface TextBatch {
   ends: Float64Array;
 }
 
-export function packTexts(texts: readonly string[]): TextBatch {
+/**
+ * Buffers the writer thread has handed back, for the next batches: without
+ * it every batch would allocate a fresh buffer here and leave a dead one to
+ * the writer's garbage collector, which runs rarely (its heap hardly grows),
+ * so freed memory would pile up there. Bounded: at most POOL_BYTES in all.
+ */
+export class TextBufferPool {
+  private readonly free: ArrayBuffer[] = [];
+  private bytes = 0;
+
+  /** A buffer of at least `size` bytes (capacities are powers of two from 64 KiB, so they fit later batches too). */
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.byteLength >= size);
+    if (i >= 0) {
+      const buffer = this.free.splice(i, 1)[0] as ArrayBuffer;
+      this.bytes -= buffer.byteLength;
+      return Buffer.from(buffer, 0, size);
+    }
+    let capacity = MIN_BUFFER;
+    while (capacity < size) capacity *= 2;
+    // its own memory (not Buffer's shared pool), so it can be transferred
+    return Buffer.allocUnsafeSlow(capacity).subarray(0, size);
+  }
+
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength < MIN_BUFFER || this.bytes + buffer.byteLength > POOL_BYTES) return;
+    this.free.push(buffer);
+    this.bytes += buffer.byteLength;
+  }
+}
+
+const MIN_BUFFER = 64 * 1024;
+const POOL_BYTES = 32 * 1024 * 1024;
+
+export function packTexts(texts: readonly string[], pool: TextBufferPool): TextBatch {
   const ends = new Float64Array(texts.length);
   let end = 0;
   for (let i = 0; i < texts.length; i++) {
@@ -25,8 +59,7 @@ export function packTexts(texts: readonly string[]): TextBatch {
   }
   const text = texts.join('');
   const size = Buffer.byteLength(text, 'utf8');
-  // its own memory (not Buffer's shared pool), so it can be transferred
-  const bytes = Buffer.allocUnsafeSlow(size);
+  const bytes = pool.take(size);
   bytes.write(text, 0, size, size === text.length ? 'latin1' : 'utf8');
   return { bytes, chars: text.length, ends };
 }

@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { PacketFSError } from '../../errors.js';
 import { spawnModuleWorker } from '../../util/spawn-module-worker.js';
+import { TextBufferPool } from './text-batch.js';
 import type { WriterData, WriterOp, WriterReplies, WriterValue } from './writer-protocol.js';
 
 /**
@@ -16,6 +17,8 @@ import type { WriterData, WriterOp, WriterReplies, WriterValue } from './writer-
  * exits, and an awaited write is never cut off.
  */
 export class WriterClient {
+  /** text buffers for the requests (text-batch.ts), handed back by the thread with its replies */
+  readonly buffers = new TextBufferPool();
   /** retention counters as of the latest reply (the thread owns them) */
   results: number;
   resultBytes: number;
@@ -71,7 +74,8 @@ export class WriterClient {
     return this.closing;
   }
 
-  private onReplies(replies: WriterReplies): void {
+  private onReplies({ replies, buffers }: WriterReplies): void {
+    for (const b of buffers) this.buffers.give(b);
     for (const r of replies) {
       const p = this.pending.get(r.id);
       if (p === undefined) continue;

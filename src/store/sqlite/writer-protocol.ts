@@ -119,5 +119,11 @@ export type WriterReply =
   | { id: number; ok: true; value: WriterValue; results: number; resultBytes: number }
   | { id: number; ok: false; message: string };
 
-/** The writer's replies travel in groups: one message per committed group. */
-export type WriterReplies = WriterReply[];
+/**
+ * The writer's replies travel in groups, one message per commit, with the
+ * text buffers of the requests answered, handed back for reuse (text-batch.ts TextBufferPool).
+ */
+export interface WriterReplies {
+  replies: WriterReply[];
+  buffers: ArrayBuffer[];
+}

@@ -5,7 +5,7 @@ import { SpendTable } from './spend-table.js';
 import { isExpired, prepareWrites } from './statements.js';
 import { unpackTexts } from './text-batch.js';
 import {
-  ENQUEUE_TEXTS, PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReply, type WriterRequest, type WriterValue,
+  ENQUEUE_TEXTS, PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReplies, type WriterReply, type WriterRequest, type WriterValue,
 } from './writer-protocol.js';
 
 /**
@@ -54,16 +54,27 @@ port.on('message', (first: WriterRequest | 'close') => {
   const writes = group.filter((r) => r.op.op !== 'prune' && r.op.op !== 'enqueue');
   if (enqueues.length > 0) {
     writeGroup(enqueues, replies);
-    if (writes.length > 0) port.postMessage(replies.splice(0));
+    if (writes.length > 0) reply(replies.splice(0), enqueues);
   }
   if (writes.length > 0) writeGroup(writes, replies);
   for (const r of group) if (r.op.op === 'prune') replies.push(answer(r.id, () => prune(r.op as PruneWrite)));
-  if (replies.length > 0) port.postMessage(replies);
+  if (replies.length > 0) reply(replies, writes.length > 0 ? writes : enqueues);
   if (closing) {
     db.close();
     port.close();
   }
 });
+
+/** Sends answers, handing the text buffers of `done` back (their strings were copied out when decoded). */
+function reply(replies: WriterReply[], done: WriterRequest[]): void {
+  const buffers: ArrayBuffer[] = [];
+  for (const r of done) {
+    const batch = r.op.op === 'enqueue' ? r.op.texts : r.op.op === 'finish' ? r.op.result : null;
+    if (batch !== null && batch.bytes.buffer.byteLength > 0) buffers.push(batch.bytes.buffer as ArrayBuffer);
+  }
+  const message: WriterReplies = { replies, buffers };
+  port.postMessage(message, buffers);
+}
 
 function writeGroup(writes: WriterRequest[], replies: WriterReply[]): void {
   const before = { results, resultBytes, finishSeq };
