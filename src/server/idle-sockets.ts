@@ -2,23 +2,29 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
 /**
- * On close, destroys every socket that has no request in progress, and each
- * remaining one the moment its last response ends. Node's
- * closeIdleConnections (which Fastify calls once, as close starts) leaves
- * alone a socket that has not sent a request yet — HTTP clients open spare
- * ones, e.g. undici after an aborted dashboard stream — and a keep-alive
- * socket whose response was still being written then; either would hold the
- * server's close until the headers or keep-alive timeout (a minute or more).
- * A response can end after its client has read every byte (a file range
- * whose stream closes a moment later), so this is not rare.
+ * On close, ends every socket that has no request in progress. Node's
+ * closeIdleConnections (which Fastify calls) leaves alone a socket that has
+ * not sent a request yet — HTTP clients open spare ones, e.g. undici after
+ * an aborted dashboard stream — and such a socket holds the server's close
+ * until the headers timeout (a minute).
+ *
  * State: requests in progress per open HTTP socket, counted from the
  * 'request' event to the response's 'close' (upgraded sockets leave the
- * count); `closing` from preClose on.
+ * count), and whether the server is closing. Once closing (preClose):
+ *   - idle sockets are destroyed at once;
+ *   - a socket whose last request in progress ends is ended after its
+ *     response (gracefully: the response's bytes are already queued);
+ *   - a connection accepted in the moment before the listener stops is
+ *     destroyed on arrival.
  */
 export function closeIdleSocketsOnClose(app: FastifyInstance): void {
   const inProgress = new Map<Socket, number>();
   let closing = false;
   app.server.on('connection', (socket: Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
     inProgress.set(socket, 0);
     socket.once('close', () => inProgress.delete(socket));
   });
@@ -29,7 +35,7 @@ export function closeIdleSocketsOnClose(app: FastifyInstance): void {
       const n = inProgress.get(socket);
       if (n === undefined) return;
       inProgress.set(socket, n - 1);
-      if (closing && n - 1 === 0) socket.destroy();
+      if (closing && n - 1 === 0) socket.end();
     });
   });
   // an upgraded socket (the node WebSocket) is no longer HTTP: its own route closes it, with a drain message first
