@@ -56,6 +56,8 @@ export class FileNodeLedger implements NodeLedger {
   private bans = new Map<string, BanRecord>();
   private revoked = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
+  /** once closed, nothing more is written: the dispatcher's folder may be going away (a substrate closing after the node service can still mint a token) */
+  private closed = false;
 
   private constructor(private readonly path: string | null) {}
 
@@ -119,6 +121,7 @@ export class FileNodeLedger implements NodeLedger {
   async refresh(): Promise<void> {}
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.writing;
   }
 
@@ -136,7 +139,7 @@ export class FileNodeLedger implements NodeLedger {
   /** Writes are serialised and atomic (temp file + rename), so a crash never leaves half a file. */
   private save(): Promise<void> {
     const path = this.path;
-    if (path === null) return Promise.resolve();
+    if (path === null || this.closed) return Promise.resolve();
     const body = JSON.stringify({ tokens: [...this.tokens.values()], bans: [...this.bans.values()] } satisfies LedgerFile);
     this.writing = this.writing.then(async () => {
       await mkdir(dirname(path), { recursive: true });

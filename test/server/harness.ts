@@ -25,7 +25,8 @@ export async function serveDispatcher(opts: { server?: ServerOptions; dispatcher
     async close() {
       await server.close();
       await dispatcher.close();
-      await rm(dataDir, { recursive: true, force: true });
+      // retried: a file the closed store's threads removed or renamed just now can make one pass see a non-empty folder (ENOTEMPTY)
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }

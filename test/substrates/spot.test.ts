@@ -26,6 +26,7 @@ interface FakeInstance { volunteer: Volunteer; imds: ImdsFixture }
 
 test('spot: launches instances that join as workers, drains one on its interruption notice without losing a job, terminates idle ones', { timeout: 60_000 }, async () => {
   const instances = new Map<string, FakeInstance>();
+  const cleanupFailures: unknown[] = [];
   const ec2 = await startEc2Api({
     async onLaunch(id, userData) {
       // what the instance's boot script would run: `packetfs worker --coordinator … --slots N --spot` with the join token in the env
@@ -90,13 +91,15 @@ test('spot: launches instances that join as workers, drains one on its interrupt
     const spent = await served.dispatcher.getCosts();
     assert.ok((spent.spent_usd.by_substrate.spot ?? 0) > 0);
   } finally {
-    await served.close();
-    await hold.close();
-    await ec2.close();
-    // an instance the substrate did not get to terminate (a failed assertion) must not keep reconnecting and hold the process
-    await Promise.all([...instances.values()].map((i) => i.volunteer.stop(0).catch(() => undefined)));
-    await Promise.all([...instances.values()].map((i) => i.imds.close()));
+    // every step runs even when one fails: an instance left running keeps reconnecting and holds the process to the file's timeout
+    const steps = [
+      () => served.close(), () => hold.close(), () => ec2.close(),
+      () => Promise.all([...instances.values()].map((i) => i.volunteer.stop(0).catch(() => undefined))),
+      () => Promise.all([...instances.values()].map((i) => i.imds.close())),
+    ];
+    for (const step of steps) await step().catch((err: unknown) => { cleanupFailures.push(err); });
   }
+  assert.deepEqual(cleanupFailures, [], 'every clean-up step succeeded');
 });
 
 test('spot: a failed launch is reported by the probe; config entries are checked with the field path', async () => {
