@@ -54,13 +54,15 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
 const RANGE_PASSES = 4;
 
 /** MB/s per phase, and the server process's CPU ms (user + system) per MiB moved in it */
-interface Rates { put: number; ranged: number; whole: number; putCpu: number; rangedCpu: number; wholeCpu: number }
+interface Rates { put: number; ranged: number; rangedCurl: number | null; whole: number; putCpu: number; rangedCpu: number; wholeCpu: number }
 
 function best(rounds: Rates[], windowBytes: number) {
   const ranged = Math.max(...rounds.map((r) => r.ranged));
   return {
     putMBPerSec: Math.round(Math.max(...rounds.map((r) => r.put))),
     rangeGetMBPerSec: Math.round(ranged),
+    /** the same Range passes read by curl (one process, one keep-alive connection): the server's rate without the Node client's per-response cost */
+    rangeGetCurlMBPerSec: rounds.some((r) => r.rangedCurl !== null) ? Math.round(Math.max(...rounds.map((r) => r.rangedCurl ?? 0))) : null,
     wholeGetMBPerSec: Math.round(Math.max(...rounds.map((r) => r.whole))),
     windowRequestMs: Number((windowBytes / (ranged * 1e6) * 1000).toFixed(2)),
     // CPU per byte barely moves with other load on the machine, unlike MB/s: the fairer comparison on shared cores
@@ -98,15 +100,40 @@ async function measure(base: string, pid: number, blobBytes: number, windowBytes
     }
     const ranged = RANGE_PASSES * blobBytes / ((performance.now() - t0) / 1000) / 1e6;
     const rangedCpu = (await cpuMsOf(pid) - cpu0) / mib / RANGE_PASSES;
+    const rangedCurl = await curlRangePasses(base, blobId, blobBytes, windowBytes);
     cpu0 = await cpuMsOf(pid);
     t0 = performance.now();
     await getBytes(base, agent, blobId, undefined);
     const whole = blobBytes / ((performance.now() - t0) / 1000) / 1e6;
     const wholeCpu = (await cpuMsOf(pid) - cpu0) / mib;
-    return { put, ranged, whole, putCpu, rangedCpu, wholeCpu };
+    return { put, ranged, rangedCurl, whole, putCpu, rangedCpu, wholeCpu };
   } finally {
     agent.destroy();
   }
+}
+
+/**
+ * RANGE_PASSES passes of Range GETs by one curl process over one keep-alive
+ * connection (`--next` per window), bodies to /dev/null; MB/s, or null
+ * without curl. Node's http client spends ~1–2 ms per 8 MiB response of its
+ * own (chunk Buffers, GC), which the Node rows above include.
+ */
+async function curlRangePasses(base: string, id: string, blobBytes: number, windowBytes: number): Promise<number | null> {
+  const args: string[] = [];
+  for (let pass = 0; pass < RANGE_PASSES; pass++) {
+    for (let at = 0; at < blobBytes; at += windowBytes) {
+      if (args.length > 0) args.push('--next');
+      args.push('-s', '-f', '-o', '/dev/null', '-r', `${at}-${Math.min(blobBytes, at + windowBytes) - 1}`, `${base}/v1/blobs/${id}`);
+    }
+  }
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn('curl', args, { stdio: 'ignore' });
+    child.once('error', () => resolve(null));
+    child.once('exit', (c) => resolve(c));
+  });
+  if (code !== 0) return null;
+  return RANGE_PASSES * blobBytes / ((performance.now() - t0) / 1000) / 1e6;
 }
 
 /** user + system CPU ms of a process so far (Linux /proc; clock ticks of 10 ms). */

@@ -184,7 +184,7 @@ const suites: Record<string, Suite> = {
     const r = await benchBlobHttp();
     console.log(`\nblob store over HTTP, loopback, one keep-alive connection, ${r.blobMiB} MiB blob (best of 3)\n` + table(
       ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
-        server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
+        server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'Range MB/s, curl client': x.rangeGetCurlMBPerSec ?? 'no curl', 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
         'CPU ms/MiB PUT': x.putCpuMsPerMiB, 'CPU ms/MiB Range GET': x.rangeGetCpuMsPerMiB, 'CPU ms/MiB whole GET': x.wholeGetCpuMsPerMiB,
       }))) + `\ndisk, write + fsync of the same bytes from memory (durable-PUT ceiling): ${r.diskFsyncMBPerSec} MB/s`);
     return r;
