@@ -1,3 +1,5 @@
+import { MinHeap } from '../util/min-heap.js';
+
 /**
  * Minimum-cost flow by successive shortest paths (Dijkstra over reduced
  * costs with node potentials, so every residual cost stays ≥ 0). Edge costs
@@ -52,16 +54,17 @@ export class MinCostFlow {
     let flow = 0;
     let total = 0;
     let augmentations = 0;
-    const heap = new DistHeap();
+    // nodes by tentative distance; an entry made stale by a shorter path is skipped when popped (`done`)
+    const heap = new MinHeap<number>();
     while (flow < want - eps) {
       dist.fill(Infinity);
       done.fill(0);
       prevEdge.fill(-1);
       dist[s] = 0;
       heap.clear();
-      heap.push(s, 0);
+      heap.push(0, s);
       while (heap.size > 0) {
-        const u = heap.pop();
+        const u = heap.pop()!;
         if (done[u] === 1) continue;
         done[u] = 1;
         // everything still queued is at least as far as t: min(dist, dist[t]) below is already exact
@@ -74,7 +77,7 @@ export class MinCostFlow {
           if (nd < dist[v]! - 1e-15) {
             dist[v] = nd;
             prevEdge[v] = e;
-            heap.push(v, nd);
+            heap.push(nd, v);
           }
         }
       }
@@ -96,62 +99,5 @@ export class MinCostFlow {
       augmentations++;
     }
     return { flow, cost: total, augmentations };
-  }
-}
-
-/** binary heap of (node, distance) with lazy deletion */
-class DistHeap {
-  private readonly nodesArr: number[] = [];
-  private readonly keys: number[] = [];
-
-  get size(): number {
-    return this.nodesArr.length;
-  }
-
-  clear(): void {
-    this.nodesArr.length = 0;
-    this.keys.length = 0;
-  }
-
-  push(node: number, key: number): void {
-    const a = this.nodesArr;
-    const k = this.keys;
-    let i = a.length;
-    a.push(node);
-    k.push(key);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (k[p]! <= key) break;
-      a[i] = a[p]!;
-      k[i] = k[p]!;
-      i = p;
-    }
-    a[i] = node;
-    k[i] = key;
-  }
-
-  pop(): number {
-    const a = this.nodesArr;
-    const k = this.keys;
-    const top = a[0]!;
-    const lastN = a.pop()!;
-    const lastK = k.pop()!;
-    const n = a.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && k[r]! < k[l]! ? r : l;
-        if (k[c]! >= lastK) break;
-        a[i] = a[c]!;
-        k[i] = k[c]!;
-        i = c;
-      }
-      a[i] = lastN;
-      k[i] = lastK;
-    }
-    return top;
   }
 }

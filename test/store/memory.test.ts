@@ -5,7 +5,7 @@ import type { JobSpec, ResultRecord } from '../../src/job/types.js';
 import type { Lease } from '../../src/store/job-store.js';
 import { MemoryJobStore } from '../../src/store/memory/memory-store.js';
 import { Fifo } from '../../src/store/memory/fifo.js';
-import { MinHeap } from '../../src/store/memory/min-heap.js';
+import { MinHeap } from '../../src/util/min-heap.js';
 import { ReadyQueue } from '../../src/store/memory/ready-queue.js';
 import { RingBuffer } from '../../src/store/memory/ring-buffer.js';
 import { runStoreConformance } from './conformance.js';

@@ -6,7 +6,7 @@ import type {
 } from '../job-store.js';
 import { spendIncrements, spendKeys, spendTotalsOf } from '../spend-periods.js';
 import { Fifo } from './fifo.js';
-import { MinHeap } from './min-heap.js';
+import { MinHeap } from '../../util/min-heap.js';
 import { ReadyQueue } from './ready-queue.js';
 import { ResultWaiters } from './result-waiters.js';
 import { RingBuffer } from './ring-buffer.js';

@@ -7,7 +7,7 @@ import type {
   Amendment, Completion, Deferral, EnqueueOutcome, JobStore, JobView, Lease, ListPage, ListQuery, QueueDepth, Retry, SpendItem, SpendTotals, StoreOptions,
 } from '../job-store.js';
 import { SpendTable } from './spend-table.js';
-import { MinHeap } from '../memory/min-heap.js';
+import { MinHeap } from '../../util/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
 import { ResultWaiters } from '../memory/result-waiters.js';
 import { RingBuffer } from '../memory/ring-buffer.js';

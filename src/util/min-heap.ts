@@ -1,6 +1,7 @@
 /**
  * Binary min-heap of values ordered by a numeric key (an epoch-ms deadline in
- * the memory store). Keys and values live in parallel arrays so a push costs
+ * the memory and SQLite stores, a path length in the simulation's min-cost
+ * flow). Keys and values live in parallel arrays so a push costs
  * no wrapper object. Entries cannot be removed or re-keyed one by one:
  * callers invalidate lazily, checking a popped value against their own
  * state, and drop dead entries in bulk with retain() when they pile up.
@@ -49,6 +50,12 @@ export class MinHeap<T> {
       this.siftDown(0);
     }
     return top;
+  }
+
+  /** Empties the heap, keeping its arrays' capacity for reuse. */
+  clear(): void {
+    this.keys.length = 0;
+    this.values.length = 0;
   }
 
   /** Keeps only the values `keep` accepts and restores heap order: O(n), for occasional bulk clean-up. */
