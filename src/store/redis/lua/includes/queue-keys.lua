@@ -42,21 +42,15 @@ end
 -- Batch writes go out as one command per 1000 members (well inside Lua's
 -- unpack limit) instead of one command per job: each redis.call from Lua has
 -- a fixed cost that dominates these tiny updates.
-local function zaddMany(key, flat)
-  for i = 1, #flat, 2000 do redis.call('ZADD', key, unpack(flat, i, math.min(i + 1999, #flat))) end
+-- `cmd key args…` once per `step` arguments (pairs keep step even)
+local function callInChunks(cmd, key, args, step)
+  for i = 1, #args, step do redis.call(cmd, key, unpack(args, i, math.min(i + step - 1, #args))) end
 end
 
-local function zremMany(key, members)
-  for i = 1, #members, 1000 do redis.call('ZREM', key, unpack(members, i, math.min(i + 999, #members))) end
-end
-
-local function hsetMany(key, flat)
-  for i = 1, #flat, 2000 do redis.call('HSET', key, unpack(flat, i, math.min(i + 1999, #flat))) end
-end
-
-local function hdelMany(key, fields)
-  for i = 1, #fields, 1000 do redis.call('HDEL', key, unpack(fields, i, math.min(i + 999, #fields))) end
-end
+local function zaddMany(key, flat) callInChunks('ZADD', key, flat, 2000) end
+local function zremMany(key, members) callInChunks('ZREM', key, members, 1000) end
+local function hsetMany(key, flat) callInChunks('HSET', key, flat, 2000) end
+local function hdelMany(key, fields) callInChunks('HDEL', key, fields, 1000) end
 
 -- HMGET of any number of fields; missing ones are false, as from redis.call.
 local function hmgetMany(key, fields)
