@@ -1,10 +1,10 @@
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
-import { startServeProcess } from './serve-process.js';
+import { processCpuMs, startServeProcess } from './serve-process.js';
 import { siblingModule } from './sibling-module.js';
 
 /**
@@ -85,12 +85,12 @@ async function measure(base: string, pid: number, blobBytes: number, windowBytes
     const body = Buffer.alloc(blobBytes);
     for (let i = 0; i < body.length; i += 4096) body.writeUInt32LE((i * 2654435761 + round) >>> 0, i);
     const mib = blobBytes / 1024 / 1024;
-    let cpu0 = await cpuMsOf(pid);
+    let cpu0 = await processCpuMs(pid);
     let t0 = performance.now();
     const blobId = idOf(await putBlob(base, agent, body));
     const put = blobBytes / ((performance.now() - t0) / 1000) / 1e6;
-    const putCpu = (await cpuMsOf(pid) - cpu0) / mib;
-    cpu0 = await cpuMsOf(pid);
+    const putCpu = (await processCpuMs(pid) - cpu0) / mib;
+    cpu0 = await processCpuMs(pid);
     t0 = performance.now();
     // several passes: one pass of 32 windows lasts ~0.2 s, too short to be more than a sample of the noise
     for (let pass = 0; pass < RANGE_PASSES; pass++) {
@@ -99,13 +99,13 @@ async function measure(base: string, pid: number, blobBytes: number, windowBytes
       }
     }
     const ranged = RANGE_PASSES * blobBytes / ((performance.now() - t0) / 1000) / 1e6;
-    const rangedCpu = (await cpuMsOf(pid) - cpu0) / mib / RANGE_PASSES;
+    const rangedCpu = (await processCpuMs(pid) - cpu0) / mib / RANGE_PASSES;
     const rangedCurl = await curlRangePasses(base, blobId, blobBytes, windowBytes);
-    cpu0 = await cpuMsOf(pid);
+    cpu0 = await processCpuMs(pid);
     t0 = performance.now();
     await getBytes(base, agent, blobId, undefined);
     const whole = blobBytes / ((performance.now() - t0) / 1000) / 1e6;
-    const wholeCpu = (await cpuMsOf(pid) - cpu0) / mib;
+    const wholeCpu = (await processCpuMs(pid) - cpu0) / mib;
     return { put, ranged, rangedCurl, whole, putCpu, rangedCpu, wholeCpu };
   } finally {
     agent.destroy();
@@ -134,13 +134,6 @@ async function curlRangePasses(base: string, id: string, blobBytes: number, wind
   });
   if (code !== 0) return null;
   return RANGE_PASSES * blobBytes / ((performance.now() - t0) / 1000) / 1e6;
-}
-
-/** user + system CPU ms of a process so far (Linux /proc; clock ticks of 10 ms). */
-async function cpuMsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** The disk's own rate for a durable write of `bytes` from memory (4 MiB writes, one fsync), MB/s. */

@@ -34,7 +34,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { readFile } from 'node:fs/promises';
 import { Cluster, Redis } from 'ioredis';
 import { redisKeys, type RedisKeys } from '../src/store/redis/redis-keys.js';
 import { shardOf, shardTags } from '../src/store/redis/queue-shards.js';
@@ -42,6 +41,7 @@ import { startRedisCluster, type RedisCluster } from '../test/helpers/redis-clus
 import { parseJobState } from '../src/store/redis/job-state.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { startServe, type ServeProcess } from '../test/redis-e2e/serve-process.js';
+import { processCpuMs } from './serve-process.js';
 import { summarize, table } from './stats.js';
 import { TINY_COUNT } from './redis-bench-jobs.js';
 import { siblingModule } from './sibling-module.js';
@@ -164,12 +164,9 @@ async function cpuMs(redis: Redis): Promise<number> {
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
 }
 
-/** user + system CPU of a process so far, from /proc (Linux), ms. */
-async function processCpuMs(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) || 0) + (Number(fields[12]) || 0)) * 10;
+/** CPU ms of a serve child so far; 0 for one that never started or is gone. */
+function serveCpuMs(pid: number | undefined): Promise<number> {
+  return pid === undefined ? Promise.resolve(0) : processCpuMs(pid).catch(() => 0);
 }
 
 export function redisBenchTable(rows: RedisBenchRow[]): string {
@@ -214,14 +211,14 @@ async function runPacketfs(target: Target, dir: string, jobs: number, chunk: num
   try {
     const flags = [...(threads === undefined ? [] : ['--threads', String(threads)]), ...(target.topology === 'cluster' ? ['--redis-wait-replicas', '0'] : [])];
     for (let i = 0; i < dispatchers; i++) serves.push(await startServe(target.serve, join(dir, `d${i}`), flags));
-    const cpu0 = await Promise.all([target.redisCpuMs(), ...serves.map((s) => processCpuMs(s.child.pid))]);
+    const cpu0 = await Promise.all([target.redisCpuMs(), ...serves.map((s) => serveCpuMs(s.child.pid))]);
     // over HTTP the batches go to the dispatchers in turn, as behind a load balancer
     const producer = child('redis-bench-packetfs-producer', [target.producer, String(jobs), String(chunk), ...(http ? [serves.map((s) => s.url).join(',')] : [])]);
     const { firstAddAt } = await producer.next() as { firstAddAt: number };
     await producer.exited;
     const finished = async () => (await Promise.all(target.shards.map((k) => target.admin.zcard(k.index.succeeded)))).reduce((a, b) => a + b, 0);
     while (await finished() < jobs) await new Promise((r) => setTimeout(r, 20));
-    const cpu1 = await Promise.all([target.redisCpuMs(), ...serves.map((s) => processCpuMs(s.child.pid))]);
+    const cpu1 = await Promise.all([target.redisCpuMs(), ...serves.map((s) => serveCpuMs(s.child.pid))]);
     let last = 0;
     const latencies: number[] = new Array(jobs);
     const base = target.shards[0]!;
