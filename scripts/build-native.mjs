@@ -51,8 +51,8 @@ export function buildNative() {
   return compile('native/addon.c', ADDON_PATH);
 }
 
-/** Where the OpenSSL headers are: the upload digest links the system libcrypto. */
-function hasOpenSslHeaders() {
+/** Whether the OpenSSL headers are here: the upload digest links the system libcrypto. */
+export function hasOpenSslHeaders() {
   return ['/usr/include/openssl/evp.h', '/usr/local/include/openssl/evp.h'].some((p) => existsSync(p));
 }
 

@@ -13,6 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { hasOpenSslHeaders } from './build-native.mjs';
 
 function executable(path) {
   try {
@@ -45,7 +46,7 @@ const checks = [
   {
     what: 'the OpenSSL headers (the build compiles the blob upload digest against libcrypto; its test needs it)',
     pkg: 'libssl-dev',
-    ok: () => ['/usr/include/openssl/evp.h', '/usr/local/include/openssl/evp.h'].some((p) => { try { accessSync(p); return true; } catch { return false; } }),
+    ok: hasOpenSslHeaders,
   },
   { what: 'script from util-linux (runs `packetfs top` in a pseudo-terminal)', pkg: 'bsdutils', ok: () => onPath('script') },
 ];

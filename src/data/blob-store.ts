@@ -82,7 +82,8 @@ export class BlobStore {
   }
 
   static async open(dir: string, opts: BlobStoreOptions = {}): Promise<BlobStore> {
-    // uploads are CRC'd on this thread: the hardware CRC keeps that off the critical path
+    // CRCs computed on this thread (uploads without the digest addon, sidecars rebuilt from a
+    // file) use the hardware CRC
     installNativeCrc32c();
     await mkdir(dir, { recursive: true });
     const sizes = new Map<string, number>();
