@@ -692,27 +692,44 @@ function bestCandidate(
   // only not with the late margin: its queue may move faster than estimated (capacity frees, runs
   // end early), and each round places held jobs again, so the choice is re-made with fresher numbers.
   if (bestLate || policy.canWaitFor?.(job, msLeft, bestCompletion) !== true) return { best, hold: -1 };
-  // A held job is not bound to one substrate: whichever cheaper one frees a lane first takes it, so
-  // the queue counted against the target drains at the cheaper substrates' combined rate.
-  let pooledRate = 0;
-  for (let c = 0; c < candidates.length; c++) {
-    const k = candidates[c]!;
-    if (scores[c]! < bestBase && exclude?.has(snaps[k]!.state.name) !== true) pooledRate += policy.drainRate?.(snaps[k]!.state, job) ?? 0;
-  }
+  // A held job is not bound to one substrate: whichever cheaper one frees a lane first takes it. So the
+  // cheaper substrates are one queue: every job waiting at any of them (in its internal queue or held
+  // for it) is ahead, and that queue drains at their combined rate. Counting one substrate's queue
+  // against its share of the rate would miss the jobs held for the others, and hold twice too many.
+  const pool = pooledBacklog(ranking, snaps, job, policy, queued, exclude, bestBase);
   let hold = -1;
   let holdBase = bestBase;
   for (let c = 0; c < candidates.length; c++) {
     const k = candidates[c]!;
     const base = scores[c]!;
     if (base >= holdBase || free[k]! > 0 || exclude?.has(snaps[k]!.state.name) === true) continue;
-    const rate = policy.drainRate?.(snaps[k]!.state, job) ?? 0;
-    const reach = pooledRate > 0 && rate > 0 ? ranking.completions[c]! * (rate / pooledRate) : ranking.completions[c]!;
+    const ownWait = policy.expectedWaitMs?.(snaps[k]!.state, job, queued[k]!) ?? 0;
+    const reach = pool.rate > 0 ? pool.aheadJobs / pool.rate * 1000 + ranking.completions[c]! - ownWait : ranking.completions[c]!;
     if (reach < HOLD_REACH * msLeft) {
       holdBase = base;
       hold = k;
     }
   }
   return { best, hold };
+}
+
+/**
+ * The substrates cheaper than `belowBase` (not excluded) as one queue: jobs that finish there per
+ * second, summed, and the jobs ahead of this one there (each one's expected wait × its drain rate).
+ */
+function pooledBacklog(
+  ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: readonly number[], exclude: ReadonlySet<string> | undefined, belowBase: number,
+): { rate: number; aheadJobs: number } {
+  let rate = 0;
+  let aheadJobs = 0;
+  for (let c = 0; c < ranking.candidates.length; c++) {
+    const k = ranking.candidates[c]!;
+    if (ranking.scores[c]! >= belowBase || exclude?.has(snaps[k]!.state.name) === true) continue;
+    const r = policy.drainRate?.(snaps[k]!.state, job) ?? 0;
+    rate += r;
+    aheadJobs += (policy.expectedWaitMs?.(snaps[k]!.state, job, queued[k]!) ?? 0) / 1000 * r;
+  }
+  return { rate, aheadJobs };
 }
 
 /**

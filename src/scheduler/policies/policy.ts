@@ -36,6 +36,8 @@ export interface Policy {
   commitLimitMs?(sub: SubstrateState, job: JobSpec): number;
   /** jobs like this one the substrate finishes per second when busy (its lanes ÷ expected run); used to pool queues */
   drainRate?(sub: SubstrateState, job: JobSpec): number;
+  /** how long the job would wait there for a lane behind `queued` more jobs than are in flight (ms); with drainRate, how many jobs are ahead */
+  expectedWaitMs?(sub: SubstrateState, job: JobSpec, queued: number): number;
   /**
    * Slack-based holding, for a deadline-aware policy: whether a job with `msLeft` until its deadline
    * may keep waiting for a cheaper substrate (whose queue makes it late right now) when the substrate

@@ -83,6 +83,7 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
     canWaitFor: (job, msLeft, paidCompletionMs) => msLeft > HOLD_SAFETY * Math.max(paidCompletionMs, job.required_duration_s * 1000 * 0.5) + HOLD_GUARD_MS,
     expectedCompletionMs: (sub, job, queued) => expectedCompletionMs(sub, job, queued),
     drainRate: (sub, job) => lanesOf(sub.capabilities) * 1000 / Math.max(1, expectedRunMs(sub, job)),
+    expectedWaitMs: (sub, job, queued) => expectedWaitMs(sub, expectedRunMs(sub, job), queued),
     // A queue inside a substrate (the local pool) is a commitment: keep it to a few runs' worth, enough
     // to keep its lanes busy between rounds; the rest wait in the dispatcher, free to go where a slot frees.
     commitLimitMs: (sub, job) => sub.capabilities.parallelism === undefined ? Infinity : Math.max(COMMIT_QUEUE_MIN_MS, COMMIT_QUEUE_RUNS * expectedRunMs(sub, job)),
