@@ -92,6 +92,8 @@ interface Entry {
   inFlight: number;
   /** declared durations (ms) of the jobs in flight */
   inFlightDeclaredMs: number;
+  /** when its last job in flight came back (null: never had one) */
+  idleSince: number | null;
   probing: boolean;
   lastProbeAt: number | null;
   lastError: string | null;
@@ -175,6 +177,7 @@ export class SubstrateRegistry {
       healthy: true,
       inFlight: 0,
       inFlightDeclaredMs: 0,
+      idleSince: null,
       probing: false,
       lastProbeAt: null,
       lastError: null,
@@ -289,6 +292,8 @@ export class SubstrateRegistry {
     // A substrate that queues jobs internally (parallelism) and has not been measured yet gets one job
     // per lane: its queue wait cannot be estimated, so its first batch is kept small and answers soon.
     const free = snaps.map((s) => Math.max(0, Math.floor(unmeasuredQueue(s.state) ? Math.min(s.state.capabilities.available_slots, s.state.capabilities.parallelism! - s.state.inFlight) : s.state.capabilities.available_slots)));
+    // how many jobs of each kind were held as this call began (the backlog a kind has built)
+    const kindBacklog = new Map(this.heldOfKind);
     // Who waits where: jobs placed again stop counting where they waited; all of them placed again: start over.
     if (requeue && allHeld) {
       this.waiting.clear();
@@ -309,6 +314,8 @@ export class SubstrateRegistry {
     // A batch answers when its last job is done: a job joining one must not make the batch's earliest deadline late.
     const batchMsLeft = new Array<number>(snaps.length).fill(Infinity);
     const waitingFor: Array<Omit<Unplaced, 'index'> | undefined> = new Array(snaps.length);
+    // jobs this call handed to each substrate (not those left waiting for it)
+    const sent = new Array<number>(snaps.length).fill(0);
     const rankings = new Map<string, QueueRanking>();
     const groups = new Map<Substrate, number[]>();
     const unplaced: Unplaced[] = [];
@@ -323,7 +330,7 @@ export class SubstrateRegistry {
       }
       let ranking = rankings.get(key);
       if (ranking === undefined) {
-        ranking = { candidates: [], scores: [], completions: [], limits: [], late: [], scoredAt: [], arrivalsPerS: this.arrivalsPerS(key, now) };
+        ranking = { candidates: [], scores: [], completions: [], limits: [], late: [], scoredAt: [], arrivalsPerS: this.arrivalsPerS(key, now), backlog: Math.max(0, kindBacklog.get(key) ?? 0) };
         for (let k = 0; k < snaps.length; k++) {
           if (ineligibility(job, snaps[k]!.state, true) !== null) continue;
           ranking.candidates.push(k);
@@ -338,7 +345,7 @@ export class SubstrateRegistry {
       const exclude = excludeFor?.(job, i);
       const admits = gate === undefined ? undefined : (k: number): boolean => free[k]! <= 0 || gate.admits(job, snaps[k]!.state);
       const msLeft = this.msLeft(job, now);
-      const pick = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits, free);
+      const pick = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits, free, sent);
       const chosen = pick.hold === -1 ? pick.best : pick.hold;
       if (chosen === -1) {
         if (ranking.candidates.length === 0 && ranking.unplaced === undefined) ranking.unplaced = this.whyUnplaced(job, { order: [], scores: [] }, snaps);
@@ -370,6 +377,7 @@ export class SubstrateRegistry {
       }
       gate?.placed(job, snaps[chosen]!.state);
       free[chosen]!--;
+      sent[chosen]!++;
       if (msLeft < batchMsLeft[chosen]!) batchMsLeft[chosen] = msLeft;
       const substrate = snaps[chosen]!.entry.substrate;
       const group = groups.get(substrate);
@@ -457,6 +465,7 @@ export class SubstrateRegistry {
     if (entry === undefined) return;
     entry.inFlight = Math.max(0, entry.inFlight - outcome.jobs);
     entry.inFlightDeclaredMs = entry.inFlight === 0 ? 0 : Math.max(0, entry.inFlightDeclaredMs - (outcome.declaredMs ?? 0));
+    if (entry.inFlight === 0) entry.idleSince = this.now();
     if (outcome.error !== undefined) entry.lastError = outcome.error;
     if (outcome.jobs <= 0) return;
     if (outcome.failures < outcome.jobs) {
@@ -480,7 +489,7 @@ export class SubstrateRegistry {
   /** GET /v1/substrates: each substrate with its state and its score for the reference job */
   views(): SubstrateView[] {
     return Array.from(this.entries.values(), (entry) => {
-      const state = stateOf(entry);
+      const state = stateOf(entry, this.now());
       const score = this.policy.score(state, REFERENCE_JOB);
       return {
         name: state.name,
@@ -499,7 +508,8 @@ export class SubstrateRegistry {
   }
 
   private snapshot(): Snapshot[] {
-    return Array.from(this.entries.values(), (entry) => ({ entry, state: stateOf(entry) }));
+    const now = this.now();
+    return Array.from(this.entries.values(), (entry) => ({ entry, state: stateOf(entry, now) }));
   }
 
   private whyUnplaced(job: JobSpec, ranking: Ranking, snaps: Snapshot[]): Omit<Unplaced, 'index'> {
@@ -544,7 +554,7 @@ export class SubstrateRegistry {
   }
 }
 
-function stateOf(entry: Entry): SubstrateState {
+function stateOf(entry: Entry, now: number): SubstrateState {
   const { substrate, tracker, breaker } = entry;
   return {
     name: substrate.name,
@@ -560,6 +570,7 @@ function stateOf(entry: Entry): SubstrateState {
     avgExecMs: tracker.avgExecMs,
     execRatio: tracker.execRatio,
     probeLatencyMs: tracker.probeLatencyMs,
+    idleMs: entry.inFlight > 0 ? 0 : entry.idleSince === null ? Infinity : Math.max(0, now - entry.idleSince),
   };
 }
 
@@ -584,6 +595,8 @@ const LATE_MARGIN = 0.75;
 /** seconds over which the arrival rate of each kind of job is averaged */
 const ARRIVAL_RATE_WINDOW_S = 30;
 const CATCH_UP_MARGIN = 0.9;
+/** share of a kind's backlog within the error of the drain estimate: the excess counts only beyond it */
+const BACKLOG_ERROR = 0.25;
 /** a job is held for a cheaper substrate only while that one is expected to finish it within this share of the time left (without the late margin) */
 const HOLD_REACH = 1;
 const ALL_FULL: Omit<Unplaced, 'index'> = { reason: 'busy', detail: 'every eligible substrate is full' };
@@ -600,6 +613,8 @@ interface QueueRanking {
   readonly late: Array<'no' | 'batch' | 'limit' | 'deadline'>;
   /** jobs of this kind arriving per second lately */
   readonly arrivalsPerS: number;
+  /** jobs of this kind held (waiting for a substrate) as the placement call began */
+  readonly backlog: number;
   readonly scoredAt: number[];
   unplaced?: Omit<Unplaced, 'index'>;
 }
@@ -622,7 +637,7 @@ interface Pick {
  */
 function bestCandidate(
   ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: number[], exclude: ReadonlySet<string> | undefined, msLeft: number,
-  batchMsLeft: readonly number[], admits: ((k: number) => boolean) | undefined, free: readonly number[],
+  batchMsLeft: readonly number[], admits: ((k: number) => boolean) | undefined, free: readonly number[], sent: readonly number[],
 ): Pick {
   let best = -1;
   let bestScore = Infinity;
@@ -641,6 +656,10 @@ function bestCandidate(
       if (policy.expectedCompletionMs !== undefined) ranking.completions[c] = policy.expectedCompletionMs(snaps[k]!.state, job, queued[k]!);
       scoredAt[c] = queued[k]!;
     }
+  }
+  if (policy.launchUsd !== undefined) addLaunchShares(ranking, snaps, job, policy, queued, sent, exclude);
+  for (let c = 0; c < candidates.length; c++) {
+    const k = candidates[c]!;
     // late: expected to finish in the last quarter of the time left or after it (estimates err; leave a margin);
     // the penalty grows with lateness, so a job already late goes where it finishes soonest
     const completion = ranking.completions[c]!;
@@ -711,6 +730,47 @@ function bestCandidate(
     }
   }
   return { best, hold };
+}
+
+/**
+ * Starting capacity on a substrate that bills whole instances (boot and idle time too) costs a
+ * one-off sum (Policy.launchUsd), shared by the jobs that will use it. The jobs expected to need it
+ * are the excess the substrates cheaper than it cannot finish in time (backlogExcess): a burst
+ * that overflows them shares one launch among hundreds of jobs, a job or two late at the end of
+ * one pays for it alone, and then a cloud billed per run is cheaper. The share is added to the
+ * candidate's score for this job only (scoredAt is reset so the next job scores it afresh).
+ */
+function addLaunchShares(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: readonly number[], sent: readonly number[], exclude: ReadonlySet<string> | undefined): void {
+  for (let c = 0; c < ranking.candidates.length; c++) {
+    const k = ranking.candidates[c]!;
+    const state = snaps[k]!.state;
+    const launch = policy.launchUsd!(state, job, sent[k]!);
+    if (!(launch > 0)) continue;
+    const pool = pooledBacklog(ranking, snaps, job, policy, queued, exclude, ranking.scores[c]!);
+    const excess = pool.rate > 0 ? backlogExcess(ranking, pool.rate, job, state, policy) : 1;
+    ranking.scores[c]! += launch / Math.max(1, excess);
+    ranking.scoredAt[c] = NaN;
+  }
+}
+
+/**
+ * Jobs of this kind the cheaper substrates (finishing `rate` jobs a second) are not expected to finish
+ * before their deadlines: the backlog held now, minus what they finish within the newest job's time
+ * left (its timeout less its run on `target`). Positive: at least that many must go elsewhere. Only
+ * the backlog already built counts, not arrivals still to come: a burst's rate does not last, and a
+ * launch paid on a forecast that does not come true is paid in full.
+ */
+function backlogExcess(ranking: QueueRanking, rate: number, job: JobSpec, target: SubstrateState, policy: Policy): number {
+  const drain = policy.drainRate?.(target, job) ?? 0;
+  const runS = drain > 0 ? lanesOf(target) / drain : job.required_duration_s;
+  // run estimates err (declared durations are upper bounds, measured ratios move, nodes come and go): a quarter of the backlog is within that error
+  return (1 - BACKLOG_ERROR) * ranking.backlog - rate * Math.max(0, job.timeout_s - runS);
+}
+
+/** jobs that run at once on a substrate: its parallelism (the local pool's threads), else every slot */
+function lanesOf(state: SubstrateState): number {
+  const caps = state.capabilities;
+  return Math.max(1, Math.min(caps.parallelism ?? caps.max_concurrent_jobs, caps.max_concurrent_jobs));
 }
 
 /**
