@@ -151,6 +151,8 @@ export class SubstrateRegistry {
   private readonly heldOfKind = new Map<string, number>();
   /** per constraint key: arrivals (a count decaying over ARRIVAL_RATE_WINDOW_S) as of `at`, first seen `since` */
   private readonly arrivals = new Map<string, { count: number; at: number; since: number }>();
+  /** per constraint key: jobs that went past a substrate for want of its launch (a count decaying over ARRIVAL_RATE_WINDOW_S) as of `at` */
+  private readonly spills = new Map<string, { count: number; at: number }>();
 
   constructor(opts: RegistryOptions) {
     this.policy = opts.policy;
@@ -292,8 +294,6 @@ export class SubstrateRegistry {
     // A substrate that queues jobs internally (parallelism) and has not been measured yet gets one job
     // per lane: its queue wait cannot be estimated, so its first batch is kept small and answers soon.
     const free = snaps.map((s) => Math.max(0, Math.floor(unmeasuredQueue(s.state) ? Math.min(s.state.capabilities.available_slots, s.state.capabilities.parallelism! - s.state.inFlight) : s.state.capabilities.available_slots)));
-    // how many jobs of each kind were held as this call began (the backlog a kind has built)
-    const kindBacklog = new Map(this.heldOfKind);
     // Who waits where: jobs placed again stop counting where they waited; all of them placed again: start over.
     if (requeue && allHeld) {
       this.waiting.clear();
@@ -330,7 +330,7 @@ export class SubstrateRegistry {
       }
       let ranking = rankings.get(key);
       if (ranking === undefined) {
-        ranking = { candidates: [], scores: [], completions: [], limits: [], late: [], scoredAt: [], arrivalsPerS: this.arrivalsPerS(key, now), backlog: Math.max(0, kindBacklog.get(key) ?? 0) };
+        ranking = { candidates: [], scores: [], completions: [], limits: [], late: [], scoredAt: [], arrivalsPerS: this.arrivalsPerS(key, now), spilled: this.recentSpills(key, now), launchable: Infinity };
         for (let k = 0; k < snaps.length; k++) {
           if (ineligibility(job, snaps[k]!.state, true) !== null) continue;
           ranking.candidates.push(k);
@@ -375,6 +375,10 @@ export class SubstrateRegistry {
         unplaced.push({ index: i, reason: why.reason, detail: why.detail });
         continue;
       }
+      if (pick.hold === -1 && passedLaunch(ranking, chosen)) {
+        ranking.spilled++;
+        this.countSpill(key, now);
+      }
       gate?.placed(job, snaps[chosen]!.state);
       free[chosen]!--;
       sent[chosen]!++;
@@ -396,6 +400,23 @@ export class SubstrateRegistry {
     }
     a.count = a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S) + 1;
     a.at = now;
+  }
+
+  /** one more job of this kind went past a substrate for want of its launch */
+  private countSpill(key: string, now: number): void {
+    const a = this.spills.get(key);
+    if (a === undefined) {
+      this.spills.set(key, { count: 1, at: now });
+      return;
+    }
+    a.count = a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S) + 1;
+    a.at = now;
+  }
+
+  /** jobs of this kind that went past a substrate for want of its launch lately (decayed over about ARRIVAL_RATE_WINDOW_S) */
+  private recentSpills(key: string, now: number): number {
+    const a = this.spills.get(key);
+    return a === undefined ? 0 : a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S);
   }
 
   /**
@@ -595,8 +616,6 @@ const LATE_MARGIN = 0.75;
 /** seconds over which the arrival rate of each kind of job is averaged */
 const ARRIVAL_RATE_WINDOW_S = 30;
 const CATCH_UP_MARGIN = 0.9;
-/** share of a kind's backlog within the error of the drain estimate: the excess counts only beyond it */
-const BACKLOG_ERROR = 0.25;
 /** a job is held for a cheaper substrate only while that one is expected to finish it within this share of the time left (without the late margin) */
 const HOLD_REACH = 1;
 const ALL_FULL: Omit<Unplaced, 'index'> = { reason: 'busy', detail: 'every eligible substrate is full' };
@@ -613,8 +632,10 @@ interface QueueRanking {
   readonly late: Array<'no' | 'batch' | 'limit' | 'deadline'>;
   /** jobs of this kind arriving per second lately */
   readonly arrivalsPerS: number;
-  /** jobs of this kind held (waiting for a substrate) as the placement call began */
-  readonly backlog: number;
+  /** jobs of this kind that lately went past a substrate for want of its launch (a decayed count); grows within the call */
+  spilled: number;
+  /** for the job being placed: the lowest score, launch aside, of the candidates that would need one (Infinity: none) */
+  launchable: number;
   readonly scoredAt: number[];
   unplaced?: Omit<Unplaced, 'index'>;
 }
@@ -657,7 +678,7 @@ function bestCandidate(
       scoredAt[c] = queued[k]!;
     }
   }
-  if (policy.launchUsd !== undefined) addLaunchShares(ranking, snaps, job, policy, queued, sent, exclude);
+  if (policy.launchUsd !== undefined) addLaunchShares(ranking, snaps, job, policy, sent);
   for (let c = 0; c < candidates.length; c++) {
     const k = candidates[c]!;
     // late: expected to finish in the last quarter of the time left or after it (estimates err; leave a margin);
@@ -734,43 +755,30 @@ function bestCandidate(
 
 /**
  * Starting capacity on a substrate that bills whole instances (boot and idle time too) costs a
- * one-off sum (Policy.launchUsd), shared by the jobs that will use it. The jobs expected to need it
- * are the excess the substrates cheaper than it cannot finish in time (backlogExcess): a burst
- * that overflows them shares one launch among hundreds of jobs, a job or two late at the end of
- * one pays for it alone, and then a cloud billed per run is cheaper. The share is added to the
- * candidate's score for this job only (scoredAt is reset so the next job scores it afresh).
+ * one-off sum (Policy.launchUsd), shared by the jobs that will use it. How many will is measured:
+ * the jobs of this kind that lately went to a dearer substrate although this one, launched, would
+ * have run them for less, this one included. A burst overflowing the cheaper substrates shares one launch among dozens of
+ * jobs; a job or two overflowing at the end of one pays for it alone, and then a cloud billed per
+ * run is cheaper. The share is added to the candidate's score for this job only (scoredAt is reset
+ * so the next job scores it afresh).
  */
-function addLaunchShares(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: readonly number[], sent: readonly number[], exclude: ReadonlySet<string> | undefined): void {
+function addLaunchShares(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, sent: readonly number[]): void {
+  ranking.launchable = Infinity;
   for (let c = 0; c < ranking.candidates.length; c++) {
     const k = ranking.candidates[c]!;
-    const state = snaps[k]!.state;
-    const launch = policy.launchUsd!(state, job, sent[k]!);
+    const launch = policy.launchUsd!(snaps[k]!.state, job, sent[k]!);
     if (!(launch > 0)) continue;
-    const pool = pooledBacklog(ranking, snaps, job, policy, queued, exclude, ranking.scores[c]!);
-    const excess = pool.rate > 0 ? backlogExcess(ranking, pool.rate, job, state, policy) : 1;
-    ranking.scores[c]! += launch / Math.max(1, excess);
+    ranking.launchable = Math.min(ranking.launchable, ranking.scores[c]!);
+    ranking.scores[c]! += launch / (1 + ranking.spilled);
     ranking.scoredAt[c] = NaN;
   }
 }
 
-/**
- * Jobs of this kind the cheaper substrates (finishing `rate` jobs a second) are not expected to finish
- * before their deadlines: the backlog held now, minus what they finish within the newest job's time
- * left (its timeout less its run on `target`). Positive: at least that many must go elsewhere. Only
- * the backlog already built counts, not arrivals still to come: a burst's rate does not last, and a
- * launch paid on a forecast that does not come true is paid in full.
- */
-function backlogExcess(ranking: QueueRanking, rate: number, job: JobSpec, target: SubstrateState, policy: Policy): number {
-  const drain = policy.drainRate?.(target, job) ?? 0;
-  const runS = drain > 0 ? lanesOf(target) / drain : job.required_duration_s;
-  // run estimates err (declared durations are upper bounds, measured ratios move, nodes come and go): a quarter of the backlog is within that error
-  return (1 - BACKLOG_ERROR) * ranking.backlog - rate * Math.max(0, job.timeout_s - runS);
-}
-
-/** jobs that run at once on a substrate: its parallelism (the local pool's threads), else every slot */
-function lanesOf(state: SubstrateState): number {
-  const caps = state.capabilities;
-  return Math.max(1, Math.min(caps.parallelism ?? caps.max_concurrent_jobs, caps.max_concurrent_jobs));
+/** whether the job, sent to snapshot `k`, passed over a substrate that would have run it cheaper but for a launch */
+function passedLaunch(ranking: QueueRanking, k: number): boolean {
+  if (!(ranking.launchable < Infinity)) return false;
+  const at = ranking.candidates.indexOf(k);
+  return at !== -1 && ranking.scores[at]! > ranking.launchable;
 }
 
 /**
