@@ -37,11 +37,11 @@ local decided = {}
 for j, id in ipairs(ids) do
   local i = 5 * j + 1
   local v = vs[j]
-  local st, att, seq = parseState(v)
+  local st, att, seq, _, e = parseHead(v)
   if st == 'r' and not decided[id] and seq .. '.' .. att == ARGV[i + 1] then
     decided[id] = true
     local record = ARGV[i + 3]
-    finishJob(fin, id, v, st, att, seq, ARGV[i + 2], expiry, #record)
+    finishJob(fin, id, v, st, att, seq, ARGV[i + 2], expiry, #record, e)
     push(won, id)
     push(records, record)
     push(metrics, ARGV[i + 4])

@@ -76,9 +76,13 @@ zaddMany(READY, requeued)
 
 local specs, meta, leaseErrs = {}, {}, {}
 if max > 0 then
-  local popped = redis.call('ZPOPMIN', READY, max)
+  -- ZRANGE + ZREMRANGEBYRANK rather than ZPOPMIN: ZPOPMIN replies with every
+  -- member's score, which Redis 7.0 formats with printf("%.17g") (~1.5k
+  -- instructions a member), and the scores are not needed here.
+  local popped = redis.call('ZRANGE', READY, 0, max - 1)
+  if #popped > 0 then redis.call('ZREMRANGEBYRANK', READY, 0, #popped - 1) end
   local ids = {}
-  for i = 1, #popped, 2 do ids[#ids + 1] = string.sub(popped[i], 17) end
+  for i = 1, #popped do ids[i] = string.sub(popped[i], 17) end
   local vs = hmgetMany(STATE, ids)
   local sp = hmgetMany(SPECS, ids)
   local es = errsOf(ids)
@@ -86,11 +90,11 @@ if max > 0 then
   local expiry = string.format('%d', now + leaseMs)
   for j, id in ipairs(ids) do
     local v = vs[j]
-    local st, att, seq, enq = parseState(v)
+    local st, att, seq, enq, e = parseHead(v)
     local spec = sp[j]
     if st == 'q' and spec then
       att = intStr(tonumber(att) + 1)
-      push(running, id, restate(v, 'r', att, seq, enq))
+      push(running, id, restate(v, 'r', att, seq, enq, e))
       push(expiries, expiry, id)
       push(specs, spec)
       push(meta, att, seq)

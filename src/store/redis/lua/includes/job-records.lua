@@ -16,8 +16,8 @@ end
 -- Moves a job (state string v, parsed st/att/seq) to the terminal status `to`:
 -- out of the ready/delayed/leases sets, into the status index, spec dropped,
 -- state kept until its result (of `bytes` bytes) expires at `expiry` (ms, a
--- string: the caller formats it once per batch).
-local function finishJob(fin, id, v, st, att, seq, to, expiry, bytes)
+-- string: the caller formats it once per batch); `e` as for restate.
+local function finishJob(fin, id, v, st, att, seq, to, expiry, bytes, e)
   if st == 'r' then
     push(fin.leases, id)
   else
@@ -28,7 +28,7 @@ local function finishJob(fin, id, v, st, att, seq, to, expiry, bytes)
   push(fin[to], seq, id)
   push(fin.finished, expiry .. '|' .. intStr(bytes) .. '|' .. id)
   fin.bytes = fin.bytes + bytes
-  push(fin.state, id, restate(v, CODE[to], att, seq, expiry))
+  push(fin.state, id, restate(v, CODE[to], att, seq, expiry, e))
   push(fin.specs, id)
 end
 
