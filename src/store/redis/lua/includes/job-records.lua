@@ -16,8 +16,9 @@ end
 -- Moves a job (state string v, parsed st/att/seq) to the terminal status `to`:
 -- out of the ready/delayed/leases sets, into the status index, spec dropped,
 -- state kept until its result (of `bytes` bytes) expires at `expiry` (ms, a
--- string: the caller formats it once per batch); `e` as for restate.
-local function finishJob(fin, id, v, st, att, seq, to, expiry, bytes, e)
+-- string: the caller formats it once per batch). complete-15.lua has this
+-- inline for running jobs (its hot path): keep the two in step.
+local function finishJob(fin, id, v, st, att, seq, to, expiry, bytes)
   if st == 'r' then
     push(fin.leases, id)
   else
@@ -28,7 +29,7 @@ local function finishJob(fin, id, v, st, att, seq, to, expiry, bytes, e)
   push(fin[to], seq, id)
   push(fin.finished, expiry .. '|' .. intStr(bytes) .. '|' .. id)
   fin.bytes = fin.bytes + bytes
-  push(fin.state, id, restate(v, CODE[to], att, seq, expiry, e))
+  push(fin.state, id, restate(v, CODE[to], att, seq, expiry))
   push(fin.specs, id)
 end
 

@@ -28,24 +28,11 @@ local function parseState(v)
   return string.match(v, '^(%a)|(%d+)|(%d+)|(%d+)|(-?%d+)|(%d+)|')
 end
 
--- The hot paths' parse: st, att, seq, at and the position where the rest
--- (prio onwards, kept by restate) starts. Shorter than parseState's pattern
--- and it saves restate() a second scan: Lua's pattern matcher costs tens of
--- instructions per character, a visible share of take and complete.
-local function parseHead(v)
-  if not v then return nil end
-  return string.match(v, '^(%a)|(%d+)|(%d+)|(%d+)()|')
-end
-
 -- The state with a new status code, attempts and `at`; the rest kept.
--- `e` (optional) is parseHead's position of the rest.
-local function restate(v, st, att, seq, at, e)
-  if not e then
-    local _
-    _, e = string.find(v, '^%a|%d+|%d+|%d+')
-    e = e + 1
-  end
-  return st .. '|' .. att .. '|' .. seq .. '|' .. at .. string.sub(v, e)
+-- (take and complete, the hot paths, do this inline with the parse.)
+local function restate(v, st, att, seq, at)
+  local _, e = string.find(v, '^%a|%d+|%d+|%d+')
+  return st .. '|' .. att .. '|' .. seq .. '|' .. at .. string.sub(v, e + 1)
 end
 
 -- true when a finished state's result has expired (or was pruned): the job counts as unknown
@@ -64,6 +51,9 @@ local function intStr(n)
   end
   return s
 end
+
+-- attempts + 1 for the usual small counts, as strings (no tonumber/format per job)
+local NEXT_ATTEMPT = { ['0'] = '1', ['1'] = '2', ['2'] = '3', ['3'] = '4', ['4'] = '5', ['5'] = '6', ['6'] = '7', ['7'] = '8', ['8'] = '9' }
 
 -- A priority's ready-set score: its negation, as a string (ZADD parses it).
 local function negPrio(prio)
