@@ -16,7 +16,7 @@ import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxField, type OutboxItem } from './result-outbox.js';
 import { ResultWaiters } from './result-waiters.js';
 import { readStoredResult, viewOfRecord } from './stored-result.js';
-import { parseJobState, stateTail } from './job-state.js';
+import { leasedHead, parseJobState, stateTail } from './job-state.js';
 import { decodeSpecs, encodeSpec } from './spec-codec.js';
 import { checkPersistence, type PersistenceReport } from './persistence-check.js';
 import { MAX_SHARDS, shardOf, shardTags } from './queue-shards.js';
@@ -271,16 +271,15 @@ export class RedisJobStore implements JobStore {
   }
 
   private async takeFrom(shard: Shard, want: number, leaseMs: number): Promise<Lease[]> {
-    const [field, expired, specsJson, metaJson, errs] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as
-      [string, string, string[], string, string[]];
+    const [field, expired, specsJson, states, errs] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as
+      [string, string, string[], string[], string[]];
     if (field !== '') await this.deliver([{ outbox: shard.keys.outbox, field }], parseOutboxValue(expired));
     // one parse per batch, not per spec
     const specs = decodeSpecs(specsJson);
-    const meta = JSON.parse(metaJson) as number[];
     const leases: Lease[] = new Array(specs.length);
     for (let j = 0; j < specs.length; j++) {
-      const attempt = meta[3 * j]!;
-      leases[j] = { job: specs[j]!, attempt, token: `${meta[3 * j + 1]!}.${attempt}`, enqueuedAt: meta[3 * j + 2]!, errors: [] };
+      const [attempt, seq, enqueuedAt] = leasedHead(states[2 * j + 1]!);
+      leases[j] = { job: specs[j]!, attempt, token: `${seq}.${attempt}`, enqueuedAt, errors: [] };
     }
     for (let i = 0; i < errs.length; i += 2) leases[Number(errs[i]) - 1]!.errors = JSON.parse(errs[i + 1]!) as Lease['errors'];
     return leases;
