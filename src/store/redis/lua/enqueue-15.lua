@@ -33,6 +33,7 @@ local created, others, ready, active, states, specs, seen, reused = {}, {}, {}, 
 -- (each Lua call and each `#t` is a measurable share of a loop this small).
 local c = 0
 local head = 'q|0|'
+local scores = {}
 for j = 1, n do
   local id = ids[j]
   local i = width * j - width + 2
@@ -58,7 +59,14 @@ for j = 1, n do
     local tail = ARGV[i + 2]
     states[2 * c + 1], states[2 * c + 2] = id, head .. seqS .. '|' .. nowS .. '|' .. tail
     specs[2 * c + 1], specs[2 * c + 2] = id, ARGV[i + 1]
-    ready[2 * c + 1], ready[2 * c + 2] = negPrio(string.match(tail, '^-?%d+')), readyMember(seqS, id)
+    -- the ready score from the priority the tail starts with, negated once per distinct priority
+    local prio = string.sub(tail, 1, string.find(tail, '|', 2, true) - 1)
+    local score = scores[prio]
+    if not score then
+      score = negPrio(prio)
+      scores[prio] = score
+    end
+    ready[2 * c + 1], ready[2 * c + 2] = score, readyMember(seqS, id)
     active[2 * c + 1], active[2 * c + 2] = seqS, id
     c = c + 1
     created[j] = '1'
