@@ -1,4 +1,4 @@
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -42,6 +42,8 @@ describe('BlobStore', () => {
     dir = join(root, `store-${counter++}`);
     store = await BlobStore.open(dir);
   });
+  // flushes still under way would race the removal of the folder
+  afterEach(() => store.close());
 
   test('put returns the content address, size and CRC-32C', async () => {
     const info = await store.put(CONTENT);
@@ -175,6 +177,7 @@ describe('BlobStore', () => {
     assert.deepEqual(await readdir(dir), []);
     assert.deepEqual(small.usage(), { blobs: 0, bytes: 0 });
     assert.equal((await small.put(CONTENT.subarray(0, 1000))).size, 1000);
+    await small.close();
   });
 
   test('uploads that would pass maxTotalBytes are PAYLOAD_TOO_LARGE, also when concurrent', async () => {
@@ -189,6 +192,7 @@ describe('BlobStore', () => {
     ]);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     assert.ok(tight.usage().bytes <= 6000);
+    await tight.close();
     assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('.')), []);
   });
 
