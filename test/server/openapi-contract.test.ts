@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { serveDispatcher, type Served } from './harness.js';
+import { RawNode } from '../nodes/raw-node.js';
 
 /**
  * The served /openapi.json as a contract, probed against the live server:
@@ -261,6 +262,15 @@ describe('the served /openapi.json, probed against the server', () => {
     assert.equal(put.status, 201);
     const submitted = await call('POST', '/v1/jobs', '/v1/jobs', jobWith('job', 'job_id', 'contract-1'));
     await call('GET', '/v1/jobs/{id}/result', `/v1/jobs/${submitted.body.job_id}/result?wait=10`);
+    // a result of several ops (an array of OpResult, one shape per op), and a connected node, so NodeView is checked with its record and capabilities
+    const allOps = ['counteq', 'crc32c', 'fnv64', 'xor', 'add'].map((op) => ({ op, imm: 7 }));
+    const multi = await call('POST', '/v1/jobs', '/v1/jobs', { job_id: 'contract-ops', program: { ops: allOps, data: 'AAECAwcHBw==' } });
+    const multiResult = await call('GET', '/v1/jobs/{id}/result', `/v1/jobs/${multi.body.job_id}/result?wait=10`);
+    assert.equal(multiResult.body.result.length, 5, JSON.stringify(multiResult.body));
+    const { node } = await RawNode.register(served.url);
+    const listed = await call('GET', '/v1/nodes', '/v1/nodes');
+    assert.equal(listed.body.nodes.length, 1, JSON.stringify(listed.body));
+    await node.close();
     const gets: Array<[string, string]> = [
       ['/v1/jobs/{id}', '/v1/jobs/contract-1'], ['/v1/jobs/{id}', '/v1/jobs/no-such-job'], ['/v1/jobs/{id}/result', '/v1/jobs/no-such-job/result'],
       ['/v1/substrates', '/v1/substrates'], ['/v1/metrics', '/v1/metrics'], ['/v1/nodes', '/v1/nodes'], ['/v1/nodes/bans', '/v1/nodes/bans'],
