@@ -113,7 +113,11 @@ describe('the served /openapi.json, probed against the server', () => {
         break;
       }
       case 'string':
-        if (schema.pattern !== undefined) invalid.push({ value: '!! not it !!', why: 'outside the pattern' });
+        if (schema.pattern !== undefined) {
+          const outside = ['!! not it !!', '\u0007bell', 'é'].find((v) => !new RegExp(schema.pattern).test(v));
+          if (outside !== undefined) invalid.push({ value: outside, why: 'outside the pattern' });
+        }
+        if (schema.minLength > 0) invalid.push({ value: '', why: 'under minLength' });
         if (schema.maxLength !== undefined) invalid.push({ value: 'a'.repeat(schema.maxLength + 1), why: 'over maxLength' });
         invalid.push({ value: 12, why: 'a number' });
         break;
@@ -255,6 +259,27 @@ describe('the served /openapi.json, probed against the server', () => {
       assert.equal((await call('GET', '/v1/jobs', `/v1/jobs?status=queued&limit=1&cursor=${encodeURIComponent(page.body.next_cursor)}`)).status, 200);
     }
     assert.ok(probed > 20, `${probed} query probes`);
+  });
+
+  test('every field of a join-token request: allowed values are accepted, values outside its bounds are refused naming it', async () => {
+    const body = resolve(doc.paths['/v1/nodes/tokens'].post.requestBody.content['application/json'].schema);
+    let accepted = 0;
+    let refused = 0;
+    for (const [field, fieldSchema] of Object.entries(body.properties as Record<string, Schema>)) {
+      const { valid, invalid } = probes(fieldSchema);
+      for (const probe of valid) {
+        const reply = await call('POST', '/v1/nodes/tokens', '/v1/nodes/tokens', { [field]: probe.value });
+        assert.equal(reply.status, 201, `${field} = ${JSON.stringify(probe.value)} (${probe.why}): accepted (got ${JSON.stringify(reply.body)})`);
+        accepted++;
+      }
+      for (const probe of invalid) {
+        assertRefused(await call('POST', '/v1/nodes/tokens', '/v1/nodes/tokens', { [field]: probe.value }), field, `${field} = ${JSON.stringify(probe.value).slice(0, 60)} (${probe.why})`);
+        refused++;
+      }
+    }
+    assert.equal(body.additionalProperties, false);
+    assertRefused(await call('POST', '/v1/nodes/tokens', '/v1/nodes/tokens', { ttl: 60 }), 'ttl', 'additionalProperties: false');
+    assert.ok(accepted >= 4 && refused >= 8, `${accepted} accepted, ${refused} refused`);
   });
 
   test('the other operations answer in their documented shapes, errors included', async () => {
