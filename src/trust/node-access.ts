@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PacketFSError } from '../errors.js';
 import { deriveJoinKey, looksLikeJoinToken, mintJoinToken, newTokenId, verifyJoinToken, type JoinClaims } from './join-tokens.js';
 import type { BanRecord, NodeLedger, TokenRecord } from './node-ledger.js';
 import { joinTokenRequest, type JoinTokenRequest } from '../schema/join-token-schema.js';
