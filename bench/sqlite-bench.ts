@@ -120,7 +120,7 @@ async function storeLoop(open: () => Promise<JobStore>, n: number) {
  *             the process retains
  * The database file size is read at every million too (SQLite).
  */
-export async function benchRetention(opts: { jobs?: number; store: 'memory' | 'sqlite' }) {
+export async function benchRetention(opts: { jobs?: number; store: 'memory' | 'sqlite'; sampleEvery?: number }) {
   const total = opts.jobs ?? 10_000_000;
   const gc = (globalThis as { gc?: () => void }).gc;
   return withDir(async (dir) => {
@@ -131,22 +131,30 @@ export async function benchRetention(opts: { jobs?: number; store: 'memory' | 's
       await runBatches(d, tinyJobs(20_000, 'warm'), 10_000);
       gc?.();
       const idleRssMiB = rawRssMiB();
+      const idleMem = process.memoryUsage();
+      const idleHeapMiB = mib(idleMem.heapTotal);
+      const idleHeapUsedMiB = mib(idleMem.heapUsed);
       steadyPeakMiB = idleRssMiB;
-      const samples: Array<{ jobs: number; rssMiB: number; steadyPeakMiB: number; dbMiB: number; walMiB: number; seconds: number }> = [];
+      const samples: Array<{ jobs: number; rssMiB: number; steadyPeakMiB: number; heapMiB: number; heapUsedMiB: number; externalMiB: number; dbMiB: number; walMiB: number; seconds: number }> = [];
       const t0 = performance.now();
-      const chunk = Math.min(1_000_000, total);
+      const chunk = Math.min(opts.sampleEvery ?? 1_000_000, total);
       for (let done = 0; done < total; done += chunk) {
         const n = Math.min(chunk, total - done);
         for (let i = 0; i < n; i += 100_000) await runBatches(d, tinyJobs(Math.min(100_000, n - i), `r${done + i}`), 10_000);
         steadyPeakMiB = Math.max(steadyPeakMiB, rawRssMiB());
         gc?.();
         const files = dbMiB(dir);
-        samples.push({ jobs: done + n, rssMiB: rawRssMiB(), steadyPeakMiB, dbMiB: files.db, walMiB: files.wal, seconds: Math.round((performance.now() - t0) / 1000) });
+        // this thread's heap and the off-heap memory it tracks (buffers): what RSS holds beyond them is the other threads' heaps and native memory
+        const mem = process.memoryUsage();
+        samples.push({
+          jobs: done + n, rssMiB: rawRssMiB(), steadyPeakMiB, heapMiB: mib(mem.heapTotal), heapUsedMiB: mib(mem.heapUsed), externalMiB: mib(mem.external),
+          dbMiB: files.db, walMiB: files.wal, seconds: Math.round((performance.now() - t0) / 1000),
+        });
       }
       const seconds = (performance.now() - t0) / 1000;
       const peakRssMiB = Math.max(...samples.map((s) => s.rssMiB));
       return {
-        store: opts.store, jobs: total, jobsPerSec: Math.round(total / seconds), forcedGc: gc !== undefined, idleRssMiB, peakRssMiB,
+        store: opts.store, jobs: total, jobsPerSec: Math.round(total / seconds), forcedGc: gc !== undefined, idleRssMiB, idleHeapMiB, idleHeapUsedMiB, peakRssMiB,
         finalRssMiB: samples.at(-1)?.rssMiB ?? idleRssMiB, overIdleMiB: peakRssMiB - idleRssMiB, steadyPeakMiB, steadyOverIdleMiB: steadyPeakMiB - idleRssMiB, samples,
       };
     } finally {
@@ -157,7 +165,11 @@ export async function benchRetention(opts: { jobs?: number; store: 'memory' | 's
 }
 
 function rawRssMiB(): number {
-  return Math.round(process.memoryUsage.rss() / 1024 / 1024);
+  return mib(process.memoryUsage.rss());
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
 }
 
 /** Size of the database file and of its write-ahead log (memory store: no files, 0). */

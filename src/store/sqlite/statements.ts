@@ -36,7 +36,7 @@ const VIEW_COLUMNS = 'seq, id, state, done, priority, attempts, due_at, created_
 export function prepareReads(db: Database.Database): Record<ReadName, Database.Statement> {
   return {
     // a leased job not in the fresh-spec cache
-    take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, spec, errors, inline FROM jobs WHERE seq = ?'),
+    take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, created_at, substrates, spec, errors, inline FROM jobs WHERE seq = ?'),
     byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at, inline FROM jobs WHERE id = ?`),
     resultById: db.prepare('SELECT result, done, due_at FROM jobs WHERE id = ?'),
     // failed and cancelled rows are in the partial index (schema.ts)

@@ -160,7 +160,7 @@ function finish(op: FinishWrite): null {
   for (let i = 0; i < op.seq.length; i++) {
     const state = op.state[i] as number;
     const json = texts[i] as string;
-    const errors = op.errors[i];
+    const errors = op.errors?.[i] ?? null;
     const seq = finishSeq + 1;
     const changes = errors === null
       ? w.finish.run(state, state, op.attempts[i], json, json.length, op.expiresAt, seq, op.seq[i]).changes
