@@ -101,11 +101,12 @@ export const SQLITE_DEFAULT_MAX_RESULTS = 1_000_000;
 export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
 /**
  * Specs the fresh cache holds at most. A miss costs the dispatcher's thread
- * a row read and a decode (a few µs per job: 6% of its time in a 200,000-job
- * burst with 65,536); a cached tiny spec is about half a KiB of heap, so a
- * full cache holds some 64 MiB, and it empties as the queue drains.
+ * a row read and a decode (in a 200,000-job burst about 6% of its time);
+ * twice this many cached specs gave twice the RSS peak under load (one run each)
+ * (retention bench, 3M jobs: +557 MiB over idle against +271), for the
+ * cache holds whole spec objects, so the bound stays here.
  */
-const FRESH_SPECS = 131_072;
+const FRESH_SPECS = 65_536;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
 const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
 /** most rows one list() examines for a page of queued, running or succeeded jobs (a shorter page then carries a cursor) */

@@ -1,6 +1,6 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { PacketFSError } from '../../errors.js';
-import { spawnModuleWorker, WORKER_YOUNG_GENERATION_MB } from '../../util/spawn-module-worker.js';
+import { spawnModuleWorker } from '../../util/spawn-module-worker.js';
 import { TextBufferPool } from './text-batch.js';
 import type { WriterData, WriterOp, WriterReplies, WriterValue } from './writer-protocol.js';
 
@@ -35,9 +35,7 @@ export class WriterClient {
     this.resultBytes = data.resultBytes;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = spawnModuleWorker(import.meta.url, './writer-thread', {
-      workerData: { ...data, port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-    });
+    this.worker = spawnModuleWorker(import.meta.url, './writer-thread', { workerData: { ...data, port: port2 }, transferList: [port2] });
     this.worker.unref();
     this.port.on('message', (replies: WriterReplies) => this.onReplies(replies));
     this.port.unref();
