@@ -186,7 +186,9 @@ const suites: Record<string, Suite> = {
       ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
         server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'Range MB/s, curl client': x.rangeGetCurlMBPerSec ?? 'no curl', 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
         'CPU ms/MiB PUT': x.putCpuMsPerMiB, 'CPU ms/MiB Range GET': x.rangeGetCpuMsPerMiB, 'CPU ms/MiB whole GET': x.wholeGetCpuMsPerMiB,
-      }))) + `\ndisk, write + fsync of the same bytes from memory (durable-PUT ceiling): ${r.diskFsyncMBPerSec} MB/s`);
+      }))) + `\nPUT: packetfs serve with its default --fsync normal (bytes in the OS before the 201, on disk right after); the peer fsyncs before it answers` +
+      `\nPUT to \`packetfs serve --fsync always\` (on disk before the 201): ${r.putFsyncAlwaysMBPerSec} MB/s` +
+      `\ndisk, write + fsync of the same bytes from memory (durable-PUT ceiling): ${r.diskFsyncMBPerSec} MB/s`);
     return r;
   },
   split: async () => {
