@@ -90,6 +90,10 @@ interface RunningEntry {
   /** inline data of the job (inlineBytesOf), counted in inlineBytes until it finishes */
   readonly inline: number;
   leaseExpiresAt: number;
+  /** the lease's token (tokenOf), made once when leased: holder() compares it for every completion and lease extension */
+  token: string;
+  /** the complete() call that last took this entry: a job twice in one batch counts once, without a Set per call */
+  completing: number;
   /** the write ending this lease, while it is on its way to the file */
   settling: Promise<unknown> | null;
 }
@@ -163,6 +167,8 @@ export class SqliteJobStore implements JobStore {
    */
   private readonly metrics: RingBuffer<MetricRecord>;
   private readyCount = 0;
+  /** numbers complete() calls (RunningEntry.completing) */
+  private completeCalls = 0;
   private seq = 0;
   private maintenanceTimer: NodeJS.Timeout | null = null;
   /** the lease count last reported to the file, and when (LeaseReport) */
@@ -299,7 +305,7 @@ export class SqliteJobStore implements JobStore {
       const job = hit.job;
       out[i] = this.lease({
         id: job.job_id, seq, priority: job.priority, attempts: 1, maxAttempts: job.max_attempts,
-        enqueuedAt: hit.enqueuedAt, errors: NO_ERRORS, inline: hit.inline, leaseExpiresAt: expiresAt, settling: null,
+        enqueuedAt: hit.enqueuedAt, errors: NO_ERRORS, inline: hit.inline, leaseExpiresAt: expiresAt, token: '', completing: 0, settling: null,
       }, job);
     }
     if (misses.length > 0) {
@@ -311,7 +317,7 @@ export class SqliteJobStore implements JobStore {
         out[i] = this.lease({
           id: row.id, seq: row.seq, priority: row.priority, attempts: row.attempts + 1, maxAttempts: row.max_attempts,
           enqueuedAt: row.enqueued_at, errors: row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[], inline: row.inline,
-          leaseExpiresAt: expiresAt, settling: null,
+          leaseExpiresAt: expiresAt, token: '', completing: 0, settling: null,
         }, decodeSpec(row.spec as string, row));
       }
     }
@@ -322,7 +328,8 @@ export class SqliteJobStore implements JobStore {
   private lease(entry: RunningEntry, job: JobSpec): Lease {
     this.running.set(entry.id, entry);
     this.leases.push(entry.leaseExpiresAt, entry);
-    return { job, attempt: entry.attempts, token: tokenOf(entry), enqueuedAt: entry.enqueuedAt, errors: entry.errors.length === 0 ? NO_ERRORS : entry.errors.slice() };
+    entry.token = tokenOf(entry);
+    return { job, attempt: entry.attempts, token: entry.token, enqueuedAt: entry.enqueuedAt, errors: entry.errors.length === 0 ? NO_ERRORS : entry.errors.slice() };
   }
 
   async extendLeases(leases: Lease[], leaseMs: number): Promise<boolean[]> {
@@ -343,16 +350,16 @@ export class SqliteJobStore implements JobStore {
     const attempts = new Float64Array(items.length);
     const results: string[] = [];
     const entries: RunningEntry[] = [];
-    const seen = new Set<RunningEntry>();
+    const call = ++this.completeCalls;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as Completion;
       const entry = this.holder(item.lease);
       // a job twice in one batch: only its first completion counts
-      if (entry === undefined || seen.has(entry)) {
+      if (entry === undefined || entry.completing === call) {
         written[i] = false;
         continue;
       }
-      seen.add(entry);
+      entry.completing = call;
       const k = entries.length;
       entries.push(entry);
       seq[k] = entry.seq;
@@ -683,7 +690,7 @@ export class SqliteJobStore implements JobStore {
   /** The entry running under this lease, or undefined when the lease is stale. */
   private holder(lease: Lease): RunningEntry | undefined {
     const entry = this.running.get(lease.job.job_id);
-    return entry !== undefined && entry.settling === null && tokenOf(entry) === lease.token ? entry : undefined;
+    return entry !== undefined && entry.settling === null && entry.token === lease.token ? entry : undefined;
   }
 
   /** Ready lanes that skip the seqs cancelled while ready (`deadReady`); nearly always none, so that is checked first. */
