@@ -17,6 +17,7 @@ describe('redis spec encoding', () => {
     assert.ok(encoded.length < JSON.stringify(plain).length - 100, encoded);
     assert.equal(/max_attempts|priority|metadata|substrates|requires_gpu/.test(encoded), false, encoded);
     assert.deepEqual(decodeSpecs([encoded]), [plain]);
+    assert.equal(JSON.stringify(decodeSpecs([encoded])[0]), JSON.stringify(plain), 'fields in normalization\'s order');
   });
 
   it('v1 keeps every value that differs from a default, and the optional fields', () => {

@@ -63,8 +63,13 @@ export function decodeSpecs(stored: string[]): JobSpec[] {
 }
 
 function expandV1(o: Record<string, unknown>): JobSpec {
-  // one literal shape for every decoded job; the spec's own values overwrite the defaults
-  const job: Record<string, unknown> = { job_id: '', program: null, ...V1_DEFAULTS, created_at: '', metadata: {} };
+  // one literal shape for every decoded job, fields in normalization's order; the spec's own values overwrite the defaults
+  const d = V1_DEFAULTS;
+  const job: Record<string, unknown> = {
+    job_id: '', program: null, required_memory_mb: d.required_memory_mb, required_duration_s: d.required_duration_s,
+    requires_gpu: d.requires_gpu, requires_state: d.requires_state, priority: d.priority, timeout_s: d.timeout_s,
+    created_at: '', metadata: {}, substrates: d.substrates, max_attempts: d.max_attempts,
+  };
   for (const key in o) if (key !== '$v') job[key] = o[key];
   return job as unknown as JobSpec;
 }
