@@ -10,7 +10,9 @@ import { siblingModule } from './sibling-module.js';
 /**
  * The blob store over HTTP on loopback, one keep-alive connection, against a
  * `packetfs serve` child process: PUT of a 256 MiB blob (sent from memory in
- * 1 MiB writes), GET of 8 MiB Range windows one after another over it
+ * 1 MiB writes) — with the default `--fsync normal` (the bytes reach the
+ * OS before the 201, the disk right after) and, to a second serve process,
+ * with `--fsync always` (on disk before the 201) — then GET of 8 MiB Range windows one after another over it
  * (four passes), and
  * one whole-blob GET. Bodies are discarded as they arrive. Best of 3 for
  * each; the machine's cores are shared by both processes (and by whatever
@@ -25,27 +27,37 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
   const blobBytes = (opts.blobMiB ?? 256) * 1024 * 1024;
   const windowBytes = (opts.windowMiB ?? 8) * 1024 * 1024;
   const dir = await mkdtemp(join(tmpdir(), 'pfs-blob-bench-'));
-  const serve = await startServeProcess(dir);
+  const serve = await startServeProcess(join(dir, 'normal'));
+  const strict = await startServeProcess(join(dir, 'always'), ['--fsync', 'always']);
   const peer = await startPeer(dir);
   try {
-    // rounds alternate between the two servers, so both see the same background load
+    // rounds alternate between the servers, so all see the same background load;
+    // `sync` after each, so one's writeback does not slow the next
     const ours: Rates[] = [];
     const theirs: Rates[] = [];
+    const strictPuts: number[] = [];
     const disk: number[] = [];
     for (let round = 0; round < (opts.rounds ?? 3); round++) {
       ours.push(await measure(serve.url, serve.child.pid!, blobBytes, windowBytes, round, (id) => id));
+      await syncAll();
+      strictPuts.push(await measurePut(strict.url, blobBytes, round));
+      await syncAll();
       theirs.push(await measure(peer.url, peer.pid, blobBytes, windowBytes, round, () => 'peer.bin'));
+      await syncAll();
       disk.push(await diskWriteFsync(dir, blobBytes));
     }
     return {
       blobMiB: blobBytes / 1024 / 1024, windowMiB: windowBytes / 1024 / 1024,
       packetfs: best(ours, windowBytes), peer: best(theirs, windowBytes),
+      /** PUT to `serve --fsync always`: the blob is on disk before the 201 */
+      putFsyncAlwaysMBPerSec: Math.round(Math.max(...strictPuts)),
       /** write(2) of the blob from memory + one fsync, in this process: the ceiling of any durable PUT to this disk */
       diskFsyncMBPerSec: Math.round(Math.max(...disk)),
     };
   } finally {
     peer.stop();
     await serve.stop();
+    await strict.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -82,8 +94,7 @@ async function startPeer(dir: string): Promise<{ url: string; pid: number; stop(
 async function measure(base: string, pid: number, blobBytes: number, windowBytes: number, round: number, idOf: (putId: string) => string): Promise<Rates> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const body = Buffer.alloc(blobBytes);
-    for (let i = 0; i < body.length; i += 4096) body.writeUInt32LE((i * 2654435761 + round) >>> 0, i);
+    const body = blobBody(blobBytes, round);
     const mib = blobBytes / 1024 / 1024;
     let cpu0 = await processCpuMs(pid);
     let t0 = performance.now();
@@ -110,6 +121,35 @@ async function measure(base: string, pid: number, blobBytes: number, windowBytes
   } finally {
     agent.destroy();
   }
+}
+
+/** One PUT of a fresh blob, MB/s. */
+async function measurePut(base: string, blobBytes: number, round: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const body = blobBody(blobBytes, round);
+    const t0 = performance.now();
+    await putBlob(base, agent, body);
+    return blobBytes / ((performance.now() - t0) / 1000) / 1e6;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** A blob's bytes, different per round so no PUT dedupes against an earlier one. */
+function blobBody(blobBytes: number, round: number): Buffer {
+  const body = Buffer.alloc(blobBytes);
+  for (let i = 0; i < body.length; i += 4096) body.writeUInt32LE((i * 2654435761 + round) >>> 0, i);
+  return body;
+}
+
+/** sync(1): every dirty page of the machine to disk, so the next phase starts with none queued. */
+function syncAll(): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn('sync', [], { stdio: 'ignore' });
+    child.once('error', () => resolve());
+    child.once('exit', () => resolve());
+  });
 }
 
 /**

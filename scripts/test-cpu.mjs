@@ -1,8 +1,8 @@
 /**
  * Per-process CPU for a test run, to find the test files that cost most:
- *   NODE_OPTIONS="--import ./scripts/test-cpu.mjs" PACKETFS_TEST_CPU=/tmp/cpu.jsonl \
- *     node --test --test-concurrency=3 $(find dist/test -name '*.test.js' | sort)
+ *   NODE_OPTIONS="--import $PWD/scripts/test-cpu.mjs" PACKETFS_TEST_CPU=/tmp/cpu.jsonl node scripts/run-tests.mjs
  *   node scripts/test-cpu.mjs /tmp/cpu.jsonl
+ * (an absolute path: tests start `node` in other directories too).
  * Loaded into every Node process of the run (the runner, each test file, and
  * the `packetfs` processes tests start), it appends one line per process at
  * exit: its argv, its own user+system CPU (all threads), the CPU of the child
@@ -14,9 +14,11 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 
 const out = process.env.PACKETFS_TEST_CPU;
-if (out !== undefined && process.argv[1] !== fileURLToPath(import.meta.url)) {
+// worker threads load it too (NODE_OPTIONS), but resourceUsage() is the whole process's: only the main thread reports
+if (out !== undefined && isMainThread && process.argv[1] !== fileURLToPath(import.meta.url)) {
   const startedAt = Date.now();
   process.on('exit', () => {
     try {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -32,6 +32,19 @@ export interface BlobStoreOptions {
   maxBlobBytes?: number;
   /** all blobs together; default 20 GiB */
   maxTotalBytes?: number;
+  /**
+   * What a finished put() promises (the same choice as the SQLite store's):
+   * 'normal' (default) — the bytes are in the OS, so the blob survives a
+   * crash of the process; they are flushed to disk right after, and a blob a
+   * power loss caught before its flush is checked against its name at the
+   * next open and dropped if torn. 'always' — flushed before put() returns:
+   * the blob survives a power loss.
+   */
+  fsync?: 'normal' | 'always';
+  /** 'normal' mode: acknowledged bytes still waiting for the disk, at most; a put() past it waits for its own flush. Default 1 GiB */
+  maxUnflushedBytes?: number;
+  /** a background flush failed; the blob was dropped (its bytes on disk can't be trusted) */
+  onFlushError?: (err: unknown, blobId: string) => void;
 }
 
 const GiB = 1024 ** 3;
@@ -53,16 +66,22 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
  *
  * Layout of the data directory:
  *   <id>            the content; id = first 32 hex digits of its SHA-256, so a re-upload dedupes
- *   <id>.json       sidecar {size, crc32c}, written before the blob is renamed into place
+ *   <id>.json       sidecar {size, crc32c}, written only once the blob's bytes are on disk
  *   .upload-*       an upload in progress (hashed while streamed, then renamed atomically)
  *   .meta-*         a sidecar being written
- * A blob file exists only once complete, so readers never see partial data. If
- * a sidecar is lost or does not match the file, stat() recomputes and rewrites it.
+ * A blob file exists only once complete, so readers never see partial data.
+ * A sidecar is the mark of a flushed blob: a blob without one may have been
+ * caught by a power loss between its rename and its flush (fsync 'normal'),
+ * so open() re-hashes it and drops it unless its content still matches its
+ * name; stat() does the same for a sidecar lost or damaged later.
  *
  * State: `sizes` holds every committed blob (found at open, kept up to date by
  * put/delete, and by stat() when another process added one); `pending` counts
  * bytes of uploads in flight, so concurrent uploads cannot overshoot
- * maxTotalBytes together.
+ * maxTotalBytes together. In 'normal' mode each committed blob then goes
+ * through `flushing` (and `flushes` by id), one at a time: fdatasync, sidecar, directory fsync;
+ * `unflushed` counts the bytes acknowledged but not yet through it, and
+ * close() waits for it to drain.
  */
 export class BlobStore {
   private readonly sizes: Map<string, number>;
@@ -71,12 +90,25 @@ export class BlobStore {
   /** size and CRC of blobs seen lately (immutable, so never stale except by deletion); oldest dropped first */
   private readonly infos = new Map<string, BlobInfo>();
 
-  private constructor(
-    readonly dir: string,
-    private readonly maxBlobBytes: number,
-    private readonly maxTotalBytes: number,
-    sizes: Map<string, number>,
-  ) {
+  private flushing: Promise<void> = Promise.resolve();
+  /** the pending flush of each blob in `flushing` */
+  private readonly flushes = new Map<string, Promise<void>>();
+  private unflushed = 0;
+  private readonly maxBlobBytes: number;
+  private readonly maxTotalBytes: number;
+  /** what a finished put() promises (BlobStoreOptions.fsync) */
+  readonly fsync: 'normal' | 'always';
+  private readonly syncEachPut: boolean;
+  private readonly maxUnflushedBytes: number;
+  private readonly onFlushError: (err: unknown, blobId: string) => void;
+
+  private constructor(readonly dir: string, opts: BlobStoreOptions, sizes: Map<string, number>) {
+    this.maxBlobBytes = opts.maxBlobBytes ?? GiB;
+    this.maxTotalBytes = opts.maxTotalBytes ?? 20 * GiB;
+    this.fsync = opts.fsync ?? 'normal';
+    this.syncEachPut = this.fsync === 'always';
+    this.maxUnflushedBytes = opts.maxUnflushedBytes ?? GiB;
+    this.onFlushError = opts.onFlushError ?? (() => undefined);
     this.sizes = sizes;
     this.totalBytes = [...sizes.values()].reduce((sum, size) => sum + size, 0);
   }
@@ -93,7 +125,10 @@ export class BlobStore {
       const path = join(dir, name);
       if (BLOB_ID_PATTERN.test(name)) {
         const info = await statIfPresent(path);
-        if (info !== null) sizes.set(name, info.size);
+        if (info === null) continue;
+        // no sidecar: committed but perhaps never flushed (see the class comment)
+        if (!present.has(`${name}.json`) && await sealOrDrop(dir, name) === null) continue;
+        sizes.set(name, info.size);
       } else if (name.startsWith(UPLOAD_PREFIX) || name.startsWith(META_PREFIX)) {
         // Another process sharing the directory may be mid-upload, so only old leftovers go.
         const info = await statIfPresent(path);
@@ -103,7 +138,7 @@ export class BlobStore {
         await rm(path, { force: true });
       }
     }
-    return new BlobStore(dir, opts.maxBlobBytes ?? GiB, opts.maxTotalBytes ?? 20 * GiB, sizes);
+    return new BlobStore(dir, opts, sizes);
   }
 
   /**
@@ -115,13 +150,18 @@ export class BlobStore {
    * reads the next run — three things overlap, and a 1 GiB upload costs a
    * few hundred writes, not sixteen thousand.
    *
-   * Durability (what a 201 promises): the blob is on stable storage — its
-   * bytes fsync'd before the rename that commits it, and the directory
-   * fsync'd after — so a blob id once returned survives a power loss with
-   * exactly the bytes it names. To keep that from costing a whole extra pass
-   * at the end, the bytes already written are flushed in the background
-   * every SYNC_BYTES while the rest still arrives (fdatasync of a file
-   * being appended to is safe), so the final fsync only has the tail left.
+   * Durability (what a 201 promises) follows the store's fsync mode:
+   *   'always'  the blob is on stable storage — its bytes fsync'd before the
+   *             rename that commits it, the directory fsync'd after — so an id
+   *             once returned survives a power loss with exactly the bytes it
+   *             names. To keep that from costing a whole extra pass at the
+   *             end, the bytes already written are flushed every SYNC_BYTES
+   *             while the rest still arrives (fdatasync of a file being
+   *             appended to is safe), so the final fsync has the tail left.
+   *   'normal'  the blob is committed (renamed) with its bytes in the OS: it
+   *             survives a crash of the process; the flush follows in the
+   *             background (flushInBackground). A power loss before it loses
+   *             the blob, never its integrity: an id never names other bytes.
    */
   async put(body: AsyncIterable<Uint8Array> | Uint8Array): Promise<BlobInfo> {
     const temp = join(this.dir, `${UPLOAD_PREFIX}${randomBytes(8).toString('hex')}`);
@@ -154,7 +194,7 @@ export class BlobStore {
       hashing.catch(() => undefined);
       writing = writevAll(handle, parts, bytes).then(() => {
         writtenBytes += bytes;
-        if (writtenBytes - syncedUpTo < SYNC_BYTES) return;
+        if (!this.syncEachPut || writtenBytes - syncedUpTo < SYNC_BYTES) return;
         syncedUpTo = writtenBytes;
         // one background flush at a time: the next waits for this one
         syncing = syncing.then(() => handle.datasync());
@@ -195,6 +235,18 @@ export class BlobStore {
         this.remember(info.blob_id, size);
         return info;
       }
+      if (!this.syncEachPut) {
+        await handle.close();
+        closed = true;
+        await rename(temp, path);
+        release();
+        this.remember(info.blob_id, size);
+        this.cacheInfo(info);
+        const flushed = this.flushInBackground(info);
+        // bounded: past maxUnflushedBytes an upload waits for its own bytes to reach the disk
+        if (this.unflushed > this.maxUnflushedBytes) await flushed;
+        return info;
+      }
       // The rename below is the commit point, so the bytes must be durable before it.
       await handle.sync();
       await handle.close();
@@ -232,12 +284,57 @@ export class BlobStore {
       this.forget(id);
       return null;
     }
-    this.remember(id, size);
     const sidecar = await this.readSidecar(id);
-    if (sidecar !== null && sidecar.size === size) return this.cacheInfo({ blob_id: id, size, crc32c: sidecar.crc32c });
-    const info: BlobInfo = { blob_id: id, size, crc32c: await crcOfFile(path) };
-    await this.writeSidecar(info);
+    if (sidecar !== null && sidecar.size === size) {
+      this.remember(id, size);
+      return this.cacheInfo({ blob_id: id, size, crc32c: sidecar.crc32c });
+    }
+    // lost or damaged sidecar: the bytes may be a power loss's leftovers too
+    const info = await sealOrDrop(this.dir, id);
+    if (info === null) {
+      this.forget(id);
+      return null;
+    }
+    this.remember(id, info.size);
     return this.cacheInfo(info);
+  }
+
+  /**
+   * Waits until every blob committed so far is on disk ('normal' mode; in
+   * 'always' mode put() already did). Call before the process exits.
+   */
+  async close(): Promise<void> {
+    await this.flushing;
+  }
+
+  /**
+   * Queues the flush of a blob put() just committed: fdatasync, then its
+   * sidecar (the mark of a flushed blob), then the directory (both renames).
+   * One at a time, in commit order. A blob deleted meanwhile is skipped; one
+   * whose flush fails is dropped, since its bytes on disk can't be trusted.
+   */
+  private flushInBackground(info: BlobInfo): Promise<void> {
+    const id = info.blob_id;
+    this.unflushed += info.size;
+    const done = this.flushing.then(async () => {
+      try {
+        if (!await syncFile(this.pathOf(id))) return;
+        await this.writeSidecar(info);
+        await syncDirectory(this.dir);
+      } catch (err) {
+        this.onFlushError(err, id);
+        this.forget(id);
+        this.infos.delete(id);
+        await rm(this.pathOf(id), { force: true }).catch(() => undefined);
+        await rm(this.sidecarPath(id), { force: true, recursive: true }).catch(() => undefined);
+      } finally {
+        this.unflushed -= info.size;
+        if (this.flushes.get(id) === done) this.flushes.delete(id);
+      }
+    });
+    this.flushing = done;
+    this.flushes.set(id, done);
+    return done;
   }
 
   /** Positioned read of [offset, offset+length) (null: to the end); WINDOW_OUT_OF_RANGE past the end. */
@@ -305,6 +402,8 @@ export class BlobStore {
 
   async delete(id: string): Promise<boolean> {
     const path = this.pathOf(id);
+    // a flush still under way would write the sidecar back after the removal
+    await this.flushes.get(id);
     let existed = true;
     try {
       await unlink(path);
@@ -359,10 +458,9 @@ export class BlobStore {
     }
   }
 
-  private async writeSidecar(info: BlobInfo): Promise<void> {
-    const temp = join(this.dir, `${META_PREFIX}${randomBytes(8).toString('hex')}`);
-    await writeFile(temp, JSON.stringify({ size: info.size, crc32c: info.crc32c }));
-    await rename(temp, this.sidecarPath(info.blob_id));
+  private writeSidecar(info: BlobInfo): Promise<void> {
+    assertBlobId(info.blob_id);
+    return writeSidecarFile(this.dir, info);
   }
 }
 
@@ -403,13 +501,71 @@ async function statIfPresent(path: string): Promise<{ size: number; mtimeMs: num
   }
 }
 
-async function crcOfFile(path: string): Promise<number> {
-  const handle = await open(path, 'r');
+/**
+ * A committed blob with no sidecar: if its bytes still hash to its name,
+ * flushes them and writes the sidecar (it is then as good as any flushed
+ * blob); otherwise — torn by a power loss before its flush — removes it.
+ * Null when the blob is gone.
+ */
+async function sealOrDrop(dir: string, id: string): Promise<BlobInfo | null> {
+  const path = blobFilePath(dir, id);
+  let handle: FileHandle;
   try {
-    let crc = 0;
-    for await (const chunk of handle.createReadStream({ autoClose: false })) crc = crc32c(chunk as Buffer, crc);
-    return crc;
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let size = 0;
+  let crc = 0;
+  const sha = createHash('sha256');
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: READ_BYTES })) {
+      const bytes = chunk as Buffer;
+      size += bytes.length;
+      crc = crc32c(bytes, crc);
+      sha.update(bytes);
+    }
+    if (sha.digest('hex').slice(0, 32) === id) await handle.datasync();
+    else size = -1;
   } finally {
     await handle.close();
+  }
+  if (size < 0) {
+    await rm(path, { force: true });
+    await rm(join(dir, `${id}.json`), { force: true });
+    return null;
+  }
+  const info: BlobInfo = { blob_id: id, size, crc32c: crc };
+  await writeSidecarFile(dir, info);
+  return info;
+}
+
+/** fdatasync of a file by path; false when it is gone. */
+async function syncFile(path: string): Promise<boolean> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    await handle.datasync();
+    return true;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a sidecar atomically (temp file + rename). */
+async function writeSidecarFile(dir: string, info: BlobInfo): Promise<void> {
+  const temp = join(dir, `${META_PREFIX}${randomBytes(8).toString('hex')}`);
+  try {
+    await writeFile(temp, JSON.stringify({ size: info.size, crc32c: info.crc32c }));
+    await rename(temp, join(dir, `${info.blob_id}.json`));
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
   }
 }

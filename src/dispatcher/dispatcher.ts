@@ -111,7 +111,11 @@ export class Dispatcher implements DispatcherApi {
     const store = opts.store ?? await openStore(opts, dataDir, logger);
     let blobs: BlobStore;
     try {
-      blobs = await BlobStore.open(blobDir, opts.maxBlobBytes === undefined ? {} : { maxBlobBytes: opts.maxBlobBytes });
+      blobs = await BlobStore.open(blobDir, {
+        ...(opts.maxBlobBytes === undefined ? {} : { maxBlobBytes: opts.maxBlobBytes }),
+        ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }),
+        onFlushError: (err, blobId) => logger.error({ err, event: 'blob_flush_failed', blob_id: blobId }, 'a blob could not be flushed to disk and was dropped'),
+      });
     } catch (err) {
       if (opts.store === undefined) await store.close();
       throw err;
@@ -353,6 +357,7 @@ export class Dispatcher implements DispatcherApi {
       await this.nodeService?.close();
       await Promise.allSettled(this.registry.all().map((s) => s.close()));
       await this.store.close();
+      await this.blobs.close();
       this.logger.info({ event: 'closed' }, 'dispatcher closed');
     })();
     return this.closed;

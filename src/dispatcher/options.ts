@@ -16,7 +16,7 @@ export interface DispatcherOptions {
   dataDir?: string;
   /** the embedded store: 'sqlite' (default when dataDir is given) or 'memory' (default without dataDir) */
   storeKind?: 'memory' | 'sqlite';
-  /** SQLite commits: 'normal' survives a process crash, 'always' fsyncs every commit and survives power loss; default 'normal' */
+  /** SQLite commits and blob uploads: 'normal' survives a process crash, 'always' fsyncs each commit/upload before acknowledging it and survives power loss; default 'normal' */
   fsync?: 'normal' | 'always';
   /** a Redis URL selects the Redis store (wins over storeKind) */
   redisUrl?: string;

@@ -150,7 +150,7 @@ export const ServeConfigSchema = Type.Object({
   metrics_limit: keyInt(0, 10_000_000),
   /** the embedded job store: sqlite (default, <data_dir>/packetfs.db) or memory */
   store: keyOneOf(STORE_KINDS),
-  /** SQLite commits: normal (survives a crash of the process) or always (fsync per commit: survives power loss) */
+  /** SQLite commits and blob uploads: normal (survives a crash of the process) or always (fsync before each acknowledgement: survives power loss) */
   fsync: keyOneOf(FSYNC_MODES),
   /** seconds a finished job's result is kept */
   result_ttl_s: keyInt(0, 365 * 86_400),

@@ -1,7 +1,15 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import { Composite, Omit as TypeOmit, Pick, Required, type Static, type TSchema } from '@sinclair/typebox';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '../errors.js';
-import type { AttemptError, MetricRecord, Verification } from '../job/types.js';
+import type { AttemptError, MetricRecord, ResultRecord, Verification } from '../job/types.js';
+import type { OpResult } from '../ops/types.js';
+import type { Capabilities, PricingModel } from '../scheduler/capabilities.js';
 import type { SplitProgress } from '../split/split-progress.js';
+import type { JobStatusView, SubstrateView } from '../dispatcher/api.js';
+import type { JobView } from '../store/job-store.js';
+import type { NodeView } from '../substrates/node-pool/node-pool.js';
+import type { NodeCapabilities } from '../node-protocol/index.js';
+import type { ReputationView } from '../trust/reputation.js';
+import { NodeCapabilitiesSchema } from './node-protocol-schema.js';
 import { ListJobsQuery } from './query-schema.js';
 import { literalUnion, Type } from './type.js';
 
@@ -50,10 +58,16 @@ export const BatchOutcomeSchema = Type.Object({
   statuses: Type.Array(JobStatusSchema),
 }, { $id: 'BatchOutcome', description: 'One entry per submitted job, in submission order.' });
 
-export const OpResultSchema = Type.Object({
-  count: Type.Optional(nonNegInt()), crc32c: Type.Optional(nonNegInt()), fnv64: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16}$' })),
-  xor: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })), sum: Type.Optional(nonNegInt()), bytes: nonNegInt(),
-}, { $id: 'OpResult', description: 'One of count (counteq), crc32c, fnv64 (16 hex digits), xor, sum (add), plus bytes (window length).' });
+/** One op's result: its value under the op's own key, plus the window length. Exactly one of the five shapes. */
+const opResultOf = <K extends string, V extends TSchema>(key: K, value: V) =>
+  Type.Object({ [key]: value, bytes: nonNegInt() } as { [P in K]: V } & { bytes: ReturnType<typeof nonNegInt> }, { additionalProperties: false });
+export const OpResultSchema = Type.Union([
+  opResultOf('count', nonNegInt({ description: 'counteq: bytes equal to imm' })),
+  opResultOf('crc32c', nonNegInt({ description: 'crc32c of the window' })),
+  opResultOf('fnv64', Type.String({ pattern: '^[0-9a-f]{16}$', description: 'fnv64 (FNV-1a, 64 bit) as 16 hex digits' })),
+  opResultOf('xor', Type.Integer({ minimum: 0, maximum: 255, description: 'xor of all bytes' })),
+  opResultOf('sum', nonNegInt({ description: 'add: sum of all bytes' })),
+], { $id: 'OpResult', description: 'One op\'s result: count (counteq), crc32c, fnv64 (16 hex digits), xor or sum (add), each with bytes (the window length).' });
 
 export const AttemptErrorSchema = Type.Object({
   attempt: Type.Integer({ minimum: 1 }), substrate: nullable(Type.String()), node: Type.Optional(Type.String()),
@@ -86,13 +100,29 @@ export const ResultRecordSchema = Type.Object({
   split_substrates: Type.Optional(Type.Record(Type.String(), nonNegInt(), { description: 'split jobs: windows run per substrate' })),
 }, { $id: 'ResultRecord' });
 
+export const ReputationViewSchema = Type.Object({
+  state: literalUnion(['probation', 'trusted', 'banned'] as const),
+  verified: nonNegInt({ description: 'results confirmed by an independent execution (or a canary\'s known answer)' }),
+  unchecked: nonNegInt({ description: 'results accepted without a check (trusted nodes only)' }),
+  errors: nonNegInt({ description: 'failed or late answers' }),
+  wrong: nonNegInt({ description: 'results shown wrong or malformed' }),
+  check_rate: Type.Number({ minimum: 0, maximum: 1, description: 'current chance that one of its results is checked' }),
+}, { $id: 'ReputationView', description: 'A node\'s standing (docs/trust.md).' });
+
+/** What a node announced at register (node protocol), with the defaults filled in. */
+const DEFAULTED_CAPABILITIES = ['cores', 'wasm', 'shared_array_buffer', 'webgl2', 'webgpu', 'user_agent'] as const;
+export const NodeCapabilitiesReplySchema = Composite([
+  TypeOmit(NodeCapabilitiesSchema, DEFAULTED_CAPABILITIES), Required(Pick(NodeCapabilitiesSchema, DEFAULTED_CAPABILITIES)),
+], { $id: 'NodeCapabilities', description: 'What the node announced when it registered, defaults filled in.' });
+
 export const NodeViewSchema = Type.Object({
   node_id: Type.String(), kind: literalUnion(['browser', 'node'] as const), address: Type.String(),
   label: nullable(Type.String()), credential: literalUnion(['open', 'shared', 'join'] as const),
   slots: nonNegInt(), slots_granted: nonNegInt(), in_flight: Type.Integer(), completed: nonNegInt(),
-  latency_ms: Type.Optional(nullable(Type.Number())), throughput_bytes_per_ms: Type.Optional(nullable(Type.Number())), connected_at: Type.Optional(isoTime()),
+  latency_ms: nullable(Type.Number({ description: 'null before the first measurement' })),
+  throughput_bytes_per_ms: nullable(Type.Number({ description: 'null before the first measurement' })), connected_at: isoTime(),
   state: literalUnion(['probation', 'trusted', 'banned'] as const), reputation: Type.Number(),
-  record: Type.Optional(anyObject()), capabilities: Type.Optional(anyObject()),
+  record: ReputationViewSchema, capabilities: NodeCapabilitiesReplySchema,
 }, { $id: 'NodeView' });
 
 export const JoinTokenSchema = Type.Object({
@@ -155,6 +185,7 @@ export const CapabilitiesSchema = Type.Object({
   max_concurrent_jobs: nonNegInt(), max_memory_mb: Type.Number(), max_duration_seconds: Type.Number(),
   supports_gpu: Type.Boolean(), supports_persistent_state: Type.Boolean(),
   cost_per_hour_usd: Type.Number(), latency_ms: Type.Number(), available_slots: nonNegInt(),
+  parallelism: Type.Optional(Type.Integer({ minimum: 1, description: 'jobs that actually run at once when fewer than max_concurrent_jobs do; absent: every slot runs' })),
   pricing: PricingModelSchema, trust: literalUnion(['trusted', 'untrusted'] as const),
 }, { $id: 'Capabilities' });
 
@@ -205,7 +236,7 @@ export const HealthReportSchema = Type.Object({ status: Type.Optional(Type.Liter
 /** Every reply component, in the order /openapi.json lists them. */
 export const REPLY_SCHEMAS: readonly TSchema[] = [
   ErrorCodeSchema, ErrorBodySchema, ErrorSchema, SplitProgressSchema, SubmitOutcomeSchema, BatchOutcomeSchema, OpResultSchema,
-  AttemptErrorSchema, ResultRecordSchema, VerificationSchema, NodeViewSchema, JoinTokenSchema, PendingResultSchema, JobViewSchema,
+  AttemptErrorSchema, ResultRecordSchema, VerificationSchema, ReputationViewSchema, NodeCapabilitiesReplySchema, NodeViewSchema, JoinTokenSchema, PendingResultSchema, JobViewSchema,
   DryRunOutcomeSchema, DryRunBatchSchema, CostsReportSchema, ListPageSchema, CancelOutcomeSchema, BlobInfoSchema, PricingModelSchema,
   CapabilitiesSchema, SubstrateViewSchema, MetricRecordSchema, SubstrateAggregateSchema, MetricsReportSchema, ReadyReportSchema,
   NodeListSchema, BanOutcomeSchema, BanListSchema, JoinTokenListSchema, RevokeOutcomeSchema, SubstrateListSchema, DashboardFrameSchema,
@@ -215,14 +246,29 @@ export const REPLY_SCHEMAS: readonly TSchema[] = [
 /**
  * The reply types the code builds and the schemas the document states must
  * be the same shape: each line fails to compile when a field is added,
- * dropped or retyped on one side only.
+ * dropped, retyped or made optional on one side only. `Exact` is mutual
+ * assignability (which alone misses an optional field present on one side
+ * only) plus the same keys; each nested object with a schema of its own has
+ * its own line.
  */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Exact<A, B> = Same<A, B> extends true ? Same<keyof A, keyof B> : false;
 type Holds<T extends true> = T;
 export type ReplyTypesMatchTheirSchemas = [
-  Holds<Same<Static<typeof ErrorBodySchema>, ErrorBody>>,
-  Holds<Same<Static<typeof AttemptErrorSchema>, AttemptError>>,
-  Holds<Same<Static<typeof MetricRecordSchema>, MetricRecord>>,
-  Holds<Same<Static<typeof VerificationSchema>, Verification>>,
-  Holds<Same<Static<typeof SplitProgressSchema>, SplitProgress>>,
+  Holds<Exact<Static<typeof ErrorBodySchema>, ErrorBody>>,
+  Holds<Exact<Static<typeof AttemptErrorSchema>, AttemptError>>,
+  Holds<Exact<Static<typeof MetricRecordSchema>, MetricRecord>>,
+  Holds<Exact<Static<typeof VerificationSchema>, Verification>>,
+  Holds<Exact<Static<typeof SplitProgressSchema>, SplitProgress>>,
+  Holds<Exact<Static<typeof OpResultSchema>, OpResult>>,
+  Holds<Exact<Static<typeof ResultRecordSchema>, ResultRecord>>,
+  // GET /v1/jobs/:id answers the dispatcher's JobStatusView; a listing's entries are the store's JobView, the same less parent_id and progress
+  Holds<Exact<Static<typeof JobViewSchema>, JobStatusView>>,
+  Holds<Exact<Omit<Static<typeof JobViewSchema>, 'parent_id' | 'progress'>, JobView>>,
+  Holds<Exact<Static<typeof ReputationViewSchema>, ReputationView>>,
+  Holds<Exact<Static<typeof NodeCapabilitiesReplySchema>, NodeCapabilities>>,
+  Holds<Exact<Static<typeof NodeViewSchema>, NodeView>>,
+  Holds<Exact<Static<typeof PricingModelSchema>, PricingModel>>,
+  Holds<Exact<Static<typeof CapabilitiesSchema>, Capabilities>>,
+  Holds<Exact<Static<typeof SubstrateViewSchema>, SubstrateView>>,
 ];

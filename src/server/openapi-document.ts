@@ -1,5 +1,6 @@
 import { version } from '../version.js';
 import { JobBatchSchema, JobSchema, OpSchema, ProgramSchema } from '../schema/job-schema.js';
+import { JoinTokenRequestSchema } from '../schema/join-token-schema.js';
 import { REPLY_SCHEMAS } from '../schema/reply-schema.js';
 import { toOpenApiSchema } from '../schema/to-openapi.js';
 import { ListJobsQuery, MetricsQuery, ResultQuery, SubmitQuery, queryParameters } from '../schema/query-schema.js';
@@ -29,6 +30,7 @@ const schemas = {
   Job: toOpenApiSchema(JobSchema),
   JobBatch: toOpenApiSchema(JobBatchSchema),
   JobStatus: toOpenApiSchema(ListJobsQuery.properties.status),
+  JoinTokenRequest: toOpenApiSchema(JoinTokenRequestSchema),
 };
 
 const blobRead = (method: 'get' | 'head') => ({
@@ -231,9 +233,7 @@ export const openApiDocument = {
       post: {
         operationId: 'createNodeToken',
         summary: 'Mint a join token for one node',
-        requestBody: { required: false, content: json({ type: 'object', additionalProperties: false, properties: {
-          ttl_s: { type: 'integer', minimum: 60, maximum: 366 * 86_400 }, kind: { type: 'string', enum: ['browser', 'node'] },
-          label: { type: 'string', minLength: 1, maxLength: 64 } } }) },
+        requestBody: { required: false, content: json(ref('JoinTokenRequest')) },
         responses: {
           201: { description: 'the token, shown once', content: json(ref('JoinToken')) },
           400: errorReply('INVALID_REQUEST with the field at fault'),

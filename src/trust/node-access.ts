@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PacketFSError } from '../errors.js';
 import { deriveJoinKey, looksLikeJoinToken, mintJoinToken, newTokenId, verifyJoinToken, type JoinClaims } from './join-tokens.js';
 import type { BanRecord, NodeLedger, TokenRecord } from './node-ledger.js';
+import { joinTokenRequest, type JoinTokenRequest } from '../schema/join-token-schema.js';
 
 /**
  * Who may join the pool (docs/trust.md, "Admission"). A registering node
@@ -27,11 +27,8 @@ export interface NodeAccessOptions {
   now?: () => number;
 }
 
-export interface MintRequest {
-  ttl_s?: number;
-  kind?: 'browser' | 'node';
-  label?: string;
-}
+/** The body of POST /v1/nodes/tokens: {ttl_s?, kind?, label?} (schema/join-token-schema.ts). */
+export type MintRequest = JoinTokenRequest;
 
 export interface MintedToken extends TokenRecord {
   /** the token itself: shown once, never stored */
@@ -42,8 +39,6 @@ export type Admission =
   | { admitted: true; credential: { type: 'open' | 'shared' | 'join'; id?: string; label?: string } }
   | { admitted: false; reason: string };
 
-const MAX_TTL_S = 366 * 86_400;
-const LABEL = /^[\x20-\x7e]{1,64}$/;
 
 export class NodeAccess {
   readonly requireCredential: boolean;
@@ -87,15 +82,7 @@ export class NodeAccess {
   }
 
   async mint(req: MintRequest): Promise<MintedToken> {
-    if (req.ttl_s !== undefined && !(Number.isSafeInteger(req.ttl_s) && req.ttl_s >= 60 && req.ttl_s <= MAX_TTL_S)) {
-      throw new PacketFSError('INVALID_REQUEST', `ttl_s must be an integer number of seconds 60..${MAX_TTL_S}`, { path: 'ttl_s' });
-    }
-    if (req.kind !== undefined && req.kind !== 'browser' && req.kind !== 'node') {
-      throw new PacketFSError('INVALID_REQUEST', 'kind must be "browser" or "node"', { path: 'kind' });
-    }
-    if (req.label !== undefined && (typeof req.label !== 'string' || !LABEL.test(req.label))) {
-      throw new PacketFSError('INVALID_REQUEST', 'label must be 1..64 printable ASCII characters', { path: 'label' });
-    }
+    if (!joinTokenRequest.check(req)) throw joinTokenRequest.fail(req);
     const nowS = Math.floor(this.now() / 1000);
     const claims: JoinClaims = { id: newTokenId(), iat: nowS };
     if (req.kind !== undefined) claims.kind = req.kind;

@@ -1,7 +1,7 @@
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PacketFSError } from '../../src/errors.js';
@@ -42,6 +42,8 @@ describe('BlobStore', () => {
     dir = join(root, `store-${counter++}`);
     store = await BlobStore.open(dir);
   });
+  // flushes still under way would race the removal of the folder
+  afterEach(() => store.close());
 
   test('put returns the content address, size and CRC-32C', async () => {
     const info = await store.put(CONTENT);
@@ -55,6 +57,7 @@ describe('BlobStore', () => {
     const second = await store.put(CONTENT);
     assert.deepEqual(first, second);
     assert.deepEqual(store.usage(), { blobs: 1, bytes: CONTENT.length });
+    await store.close();
     assert.deepEqual((await readdir(dir)).sort(), [CONTENT_ID, `${CONTENT_ID}.json`]);
   });
 
@@ -155,6 +158,7 @@ describe('BlobStore', () => {
     assert.equal(info.crc32c, crc32c(big));
     const back = await store.readRange(info.blob_id, 0, null);
     assert.equal(Buffer.compare(Buffer.from(back), Buffer.from(big)), 0);
+    await store.close();
     assert.deepEqual((await readdir(dir)).sort(), [info.blob_id, `${info.blob_id}.json`]);
   });
 
@@ -173,6 +177,7 @@ describe('BlobStore', () => {
     assert.deepEqual(await readdir(dir), []);
     assert.deepEqual(small.usage(), { blobs: 0, bytes: 0 });
     assert.equal((await small.put(CONTENT.subarray(0, 1000))).size, 1000);
+    await small.close();
   });
 
   test('uploads that would pass maxTotalBytes are PAYLOAD_TOO_LARGE, also when concurrent', async () => {
@@ -187,16 +192,70 @@ describe('BlobStore', () => {
     ]);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     assert.ok(tight.usage().bytes <= 6000);
+    await tight.close();
     assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('.')), []);
   });
 
   test('re-opening finds the blobs; a lost sidecar is recomputed', async () => {
     const info = await store.put(CONTENT);
+    await store.close();
     await rm(join(dir, `${CONTENT_ID}.json`));
     const reopened = await BlobStore.open(dir);
     assert.deepEqual(reopened.usage(), { blobs: 1, bytes: CONTENT.length });
     assert.deepEqual(await reopened.stat(CONTENT_ID), info);
     assert.ok((await readdir(dir)).includes(`${CONTENT_ID}.json`));
+  });
+
+  test("fsync 'normal' (default): the sidecar, the mark of a flushed blob, follows in the background; close() waits for it", async () => {
+    const info = await store.put(CONTENT);
+    assert.deepEqual(await store.stat(CONTENT_ID), info);
+    await store.close();
+    assert.deepEqual((await readdir(dir)).sort(), [CONTENT_ID, `${CONTENT_ID}.json`]);
+    assert.deepEqual(JSON.parse(await readFile(join(dir, `${CONTENT_ID}.json`), 'utf8')), { size: info.size, crc32c: info.crc32c });
+  });
+
+  test("fsync 'always', or 'normal' past maxUnflushedBytes: put() returns with the blob flushed and sealed", async () => {
+    for (const opts of [{ fsync: 'always' as const }, { maxUnflushedBytes: 100 }]) {
+      const sub = join(dir, opts.fsync ?? 'bounded');
+      const strict = await BlobStore.open(sub, opts);
+      await strict.put(CONTENT);
+      assert.deepEqual((await readdir(sub)).sort(), [CONTENT_ID, `${CONTENT_ID}.json`], JSON.stringify(opts));
+    }
+  });
+
+  test('a blob a power loss caught before its flush: kept when its bytes match its name, dropped when torn', async () => {
+    const other = CONTENT.subarray(0, 3000);
+    const otherId = createHash('sha256').update(other).digest('hex').slice(0, 32);
+    await writeFile(join(dir, CONTENT_ID), CONTENT); // intact, no sidecar
+    await writeFile(join(dir, otherId), new Uint8Array(3000)); // torn: zeros where the bytes should be
+    const reopened = await BlobStore.open(dir);
+    assert.deepEqual(reopened.usage(), { blobs: 1, bytes: CONTENT.length });
+    assert.deepEqual((await readdir(dir)).sort(), [CONTENT_ID, `${CONTENT_ID}.json`].sort());
+    assert.equal(await reopened.stat(otherId), null);
+    // a damaged sidecar later: stat() checks the bytes again
+    await writeFile(join(dir, otherId), new Uint8Array(3000));
+    await writeFile(join(dir, `${otherId}.json`), '');
+    assert.equal(await reopened.stat(otherId), null);
+    assert.deepEqual((await readdir(dir)).sort(), [CONTENT_ID, `${CONTENT_ID}.json`].sort());
+  });
+
+  test('a background flush that fails drops the blob and reports it; delete waits for a pending flush', async () => {
+    const failures: string[] = [];
+    const failing = await BlobStore.open(dir, { onFlushError: (_err, id) => failures.push(id) });
+    // a directory where the sidecar must go: writing the sidecar fails
+    await mkdir(join(dir, `${CONTENT_ID}.json`));
+    await failing.put(CONTENT);
+    await failing.close();
+    assert.deepEqual(failures, [CONTENT_ID]);
+    assert.equal(await failing.stat(CONTENT_ID), null);
+    assert.deepEqual(failing.usage(), { blobs: 0, bytes: 0 });
+    assert.deepEqual(await readdir(dir), []);
+
+    const other = CONTENT.subarray(0, 2000);
+    const id = (await store.put(other)).blob_id;
+    assert.equal(await store.delete(id), true);
+    await store.close();
+    assert.deepEqual(await readdir(dir), []);
   });
 
   test('createFileBlobReader reads by path without the store instance', async () => {

@@ -89,6 +89,7 @@ describe('readWindow: blobs, own-blob URLs and fetched URLs', () => {
   });
   after(async () => {
     await server.close();
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { call, NINE_DIGITS_CRC32C, serveDispatcher, type Served } from './harness.js';
 
 describe('/v1/blobs', () => {
@@ -136,6 +138,21 @@ describe('/v1/blobs', () => {
       assert.equal(result.body.status, 'succeeded', JSON.stringify(result.body.error));
       const crc345 = (await call(`${served.url}/v1/blobs`, { method: 'PUT', body: '345' })).body.crc32c;
       assert.deepEqual(result.body.result, [{ crc32c: crc345, bytes: 3 }, { count: 1, bytes: 3 }]);
+    }
+  });
+});
+
+describe('/v1/blobs with fsync always', () => {
+  test('the dispatcher passes --fsync to the blob store: a 201 comes with the blob flushed and sealed', async () => {
+    const served = await serveDispatcher({ dispatcher: { fsync: 'always', local: false } });
+    try {
+      assert.equal(served.dispatcher.blobs.fsync, 'always');
+      const reply = await call(`${served.url}/v1/blobs`, { method: 'PUT', body: '123456789' });
+      assert.equal(reply.status, 201);
+      // the sidecar is written only once the bytes are on disk
+      assert.ok((await readdir(join(served.dataDir, 'blobs'))).includes(`${reply.body.blob_id}.json`));
+    } finally {
+      await served.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { serveDispatcher, type Served } from './harness.js';
+import { RawNode } from '../nodes/raw-node.js';
 
 /**
  * The served /openapi.json as a contract, probed against the live server:
@@ -112,7 +113,11 @@ describe('the served /openapi.json, probed against the server', () => {
         break;
       }
       case 'string':
-        if (schema.pattern !== undefined) invalid.push({ value: '!! not it !!', why: 'outside the pattern' });
+        if (schema.pattern !== undefined) {
+          const outside = ['!! not it !!', '\u0007bell', 'é'].find((v) => !new RegExp(schema.pattern).test(v));
+          if (outside !== undefined) invalid.push({ value: outside, why: 'outside the pattern' });
+        }
+        if (schema.minLength > 0) invalid.push({ value: '', why: 'under minLength' });
         if (schema.maxLength !== undefined) invalid.push({ value: 'a'.repeat(schema.maxLength + 1), why: 'over maxLength' });
         invalid.push({ value: 12, why: 'a number' });
         break;
@@ -256,11 +261,41 @@ describe('the served /openapi.json, probed against the server', () => {
     assert.ok(probed > 20, `${probed} query probes`);
   });
 
+  test('every field of a join-token request: allowed values are accepted, values outside its bounds are refused naming it', async () => {
+    const body = resolve(doc.paths['/v1/nodes/tokens'].post.requestBody.content['application/json'].schema);
+    let accepted = 0;
+    let refused = 0;
+    for (const [field, fieldSchema] of Object.entries(body.properties as Record<string, Schema>)) {
+      const { valid, invalid } = probes(fieldSchema);
+      for (const probe of valid) {
+        const reply = await call('POST', '/v1/nodes/tokens', '/v1/nodes/tokens', { [field]: probe.value });
+        assert.equal(reply.status, 201, `${field} = ${JSON.stringify(probe.value)} (${probe.why}): accepted (got ${JSON.stringify(reply.body)})`);
+        accepted++;
+      }
+      for (const probe of invalid) {
+        assertRefused(await call('POST', '/v1/nodes/tokens', '/v1/nodes/tokens', { [field]: probe.value }), field, `${field} = ${JSON.stringify(probe.value).slice(0, 60)} (${probe.why})`);
+        refused++;
+      }
+    }
+    assert.equal(body.additionalProperties, false);
+    assertRefused(await call('POST', '/v1/nodes/tokens', '/v1/nodes/tokens', { ttl: 60 }), 'ttl', 'additionalProperties: false');
+    assert.ok(accepted >= 4 && refused >= 8, `${accepted} accepted, ${refused} refused`);
+  });
+
   test('the other operations answer in their documented shapes, errors included', async () => {
     const put = await fetch(`${served.url}/v1/blobs`, { method: 'PUT', body: new Uint8Array([1, 2, 3]) });
     assert.equal(put.status, 201);
     const submitted = await call('POST', '/v1/jobs', '/v1/jobs', jobWith('job', 'job_id', 'contract-1'));
     await call('GET', '/v1/jobs/{id}/result', `/v1/jobs/${submitted.body.job_id}/result?wait=10`);
+    // a result of several ops (an array of OpResult, one shape per op), and a connected node, so NodeView is checked with its record and capabilities
+    const allOps = ['counteq', 'crc32c', 'fnv64', 'xor', 'add'].map((op) => ({ op, imm: 7 }));
+    const multi = await call('POST', '/v1/jobs', '/v1/jobs', { job_id: 'contract-ops', program: { ops: allOps, data: 'AAECAwcHBw==' } });
+    const multiResult = await call('GET', '/v1/jobs/{id}/result', `/v1/jobs/${multi.body.job_id}/result?wait=10`);
+    assert.equal(multiResult.body.result.length, 5, JSON.stringify(multiResult.body));
+    const { node } = await RawNode.register(served.url);
+    const listed = await call('GET', '/v1/nodes', '/v1/nodes');
+    assert.equal(listed.body.nodes.length, 1, JSON.stringify(listed.body));
+    await node.close();
     const gets: Array<[string, string]> = [
       ['/v1/jobs/{id}', '/v1/jobs/contract-1'], ['/v1/jobs/{id}', '/v1/jobs/no-such-job'], ['/v1/jobs/{id}/result', '/v1/jobs/no-such-job/result'],
       ['/v1/substrates', '/v1/substrates'], ['/v1/metrics', '/v1/metrics'], ['/v1/nodes', '/v1/nodes'], ['/v1/nodes/bans', '/v1/nodes/bans'],

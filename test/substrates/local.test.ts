@@ -51,6 +51,7 @@ describe('LocalSubstrate', () => {
     blobDir = await mkdtemp(path.join(tmpdir(), 'packetfs-local-'));
     const store = await BlobStore.open(blobDir);
     blobId = (await store.put(blob)).blob_id;
+    await store.close();
     server = await startDataServer();
     pool = new LocalSubstrate({ threads: 2, blobDir, allowPrivate: true });
     guarded = new LocalSubstrate({ threads: 1 });

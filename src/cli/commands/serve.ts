@@ -21,7 +21,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--log-level <level>', 'log level (default info)').argParser(oneOf(LOG_LEVELS)))
     .addOption(new Option('--token <token>', 'require this bearer token on /v1 routes').env('PACKETFS_TOKEN'))
     .addOption(new Option('--store <kind>', 'embedded job store: sqlite (durable, <data-dir>/packetfs.db) or memory (default sqlite)').argParser(oneOf(STORE_KINDS)))
-    .addOption(new Option('--fsync <mode>', 'SQLite commits: normal survives a crash of the process, always (fsync per commit) also power loss (default normal)').argParser(oneOf(FSYNC_MODES)))
+    .addOption(new Option('--fsync <mode>', 'SQLite commits and blob uploads: normal survives a crash of the process, always (fsync before each acknowledgement) also power loss (default normal)').argParser(oneOf(FSYNC_MODES)))
     .addOption(new Option('--redis <url>', 'Redis job store URL, shared by several dispatchers (instead of --store)').env('REDIS_URL').argParser(redisUrl))
     .addOption(new Option('--redis-cluster <nodes>', 'Redis Cluster job store: seed nodes host:port[,host:port…] (instead of --store/--redis)').env('REDIS_CLUSTER_NODES').argParser(clusterNodes))
     .addOption(new Option('--redis-shards <n>', 'Redis Cluster: hash-tagged shards the queue is split into (default 3)').argParser(integerIn(1, 64)))

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { PacketFSError } from '../../errors.js';
 import type { NodeService } from '../../dispatcher/node-service.js';
 import type { MintRequest } from '../../trust/node-access.js';
+import { joinTokenRequest } from '../../schema/join-token-schema.js';
 
 /**
  * The operator's view of the volunteer pool (docs/trust.md):
@@ -44,13 +45,9 @@ export function registerNodeRoutes(scope: FastifyInstance, nodes: NodeService): 
   });
 }
 
-const MINT_FIELDS = new Set(['ttl_s', 'kind', 'label']);
-
+/** The body (absent means all defaults), checked against its schema (schema/join-token-schema.ts). */
 function mintRequest(body: unknown): MintRequest {
   if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new PacketFSError('INVALID_REQUEST', 'the body must be a JSON object {ttl_s?, kind?, label?}');
-  for (const key of Object.keys(body)) {
-    if (!MINT_FIELDS.has(key)) throw new PacketFSError('INVALID_REQUEST', `unknown field "${key}"; known: ttl_s, kind, label`, { path: key });
-  }
-  return body as MintRequest;
+  if (!joinTokenRequest.check(body)) throw joinTokenRequest.fail(body);
+  return body;
 }

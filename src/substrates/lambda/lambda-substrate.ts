@@ -1,9 +1,10 @@
-import type { InvokeCommand, LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { ErrorCode } from '../../errors.js';
 import type { ExecOutcome, HealthReport } from '../substrate.js';
 import { failEach, outcomesOfBatchReply } from '../http-compute/compute-reply.js';
 import { RemoteSubstrate, type RemoteDefaults, type RemoteSubstrateOptions } from '../http-compute/remote-substrate.js';
 import type { RemoteJob } from '../http-compute/remote-job.js';
+import { type AwsClientOptions, importAwsModule } from '../aws/aws-sdk-module.js';
+import type { LambdaInvoker, LambdaSdkModule } from './lambda-invoker.js';
 
 /**
  * AWS Lambda, x86, first pricing tier: GB-seconds of the function's
@@ -22,15 +23,10 @@ export const LAMBDA_DEFAULTS: RemoteDefaults = {
   maxRequestBytes: 6_000_000,
 };
 
-export interface LambdaSubstrateOptions extends RemoteSubstrateOptions {
-  region: string;
+export interface LambdaSubstrateOptions extends RemoteSubstrateOptions, AwsClientOptions {
   functionName: string;
   /** version or alias */
   qualifier?: string;
-  /** another Invoke endpoint (tests, VPC endpoints); default the region's */
-  endpoint?: string;
-  /** static credentials; absent means the SDK's normal chain (env, profile, SSO, instance role) */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 /**
@@ -46,13 +42,13 @@ export interface LambdaSubstrateOptions extends RemoteSubstrateOptions {
  */
 export class LambdaSubstrate extends RemoteSubstrate {
   readonly type = 'lambda';
-  private readonly clientConfig: LambdaClientConfig;
+  private readonly clientOptions: AwsClientOptions;
   /**
    * The SDK client, made on first use: @aws-sdk/client-lambda costs about a
    * quarter second of CPU to load, which every `packetfs` process (and every
    * dispatcher test) would pay though most never invoke Lambda.
    */
-  private client: Promise<{ client: LambdaClient; Invoke: typeof InvokeCommand }> | undefined;
+  private invoker: Promise<LambdaInvoker> | undefined;
   private readonly functionName: string;
   private readonly qualifier: string | undefined;
 
@@ -60,15 +56,16 @@ export class LambdaSubstrate extends RemoteSubstrate {
     super(opts, LAMBDA_DEFAULTS);
     this.functionName = opts.functionName;
     this.qualifier = opts.qualifier;
-    const config: LambdaClientConfig = { region: opts.region, maxAttempts: 1 };
-    if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
-    if (opts.credentials !== undefined) config.credentials = opts.credentials;
-    this.clientConfig = config;
+    this.clientOptions = {
+      region: opts.region,
+      ...(opts.endpoint === undefined ? {} : { endpoint: opts.endpoint }),
+      ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
+    };
   }
 
-  private sdk(): Promise<{ client: LambdaClient; Invoke: typeof InvokeCommand }> {
-    this.client ??= import('@aws-sdk/client-lambda').then((sdk) => ({ client: new sdk.LambdaClient(this.clientConfig), Invoke: sdk.InvokeCommand }));
-    return this.client;
+  private sdk(): Promise<LambdaInvoker> {
+    this.invoker ??= importAwsModule<LambdaSdkModule>(new URL('./lambda-sdk.js', import.meta.url)).then((m) => m.openLambdaInvoker(this.clientOptions));
+    return this.invoker;
   }
 
   /** A `{"health": true}` event is a real Invoke that runs no job: it proves credentials, function and runtime. */
@@ -83,7 +80,7 @@ export class LambdaSubstrate extends RemoteSubstrate {
 
   override async close(): Promise<void> {
     await super.close();
-    if (this.client !== undefined) (await this.client).client.destroy();
+    if (this.invoker !== undefined) (await this.invoker).destroy();
   }
 
   protected async send(jobs: RemoteJob[], payload: string, timeoutMs: number): Promise<ExecOutcome[]> {
@@ -97,16 +94,11 @@ export class LambdaSubstrate extends RemoteSubstrate {
   /** One Invoke: the parsed reply, or why the attempt failed. Never rejects. */
   private async invoke(payload: string, timeoutMs: number): Promise<{ body: unknown } | { failure: { code: ErrorCode; message: string } }> {
     try {
-      const { client, Invoke } = await this.sdk();
-      const res = await client.send(new Invoke({
-        FunctionName: this.functionName,
-        InvocationType: 'RequestResponse',
-        Payload: new TextEncoder().encode(payload),
-        ...(this.qualifier === undefined ? {} : { Qualifier: this.qualifier }),
-      }), { abortSignal: AbortSignal.timeout(timeoutMs) });
-      const text = res.Payload === undefined ? '' : new TextDecoder().decode(res.Payload);
-      if (res.FunctionError !== undefined) {
-        return { failure: { code: 'SUBSTRATE_FAILED', message: `substrate ${this.name}: function error (${res.FunctionError}): ${functionErrorMessage(text)}` } };
+      const invoker = await this.sdk();
+      const res = await invoker.invoke({ functionName: this.functionName, qualifier: this.qualifier, payload: new TextEncoder().encode(payload) }, AbortSignal.timeout(timeoutMs));
+      const text = res.payload === undefined ? '' : new TextDecoder().decode(res.payload);
+      if (res.functionError !== undefined) {
+        return { failure: { code: 'SUBSTRATE_FAILED', message: `substrate ${this.name}: function error (${res.functionError}): ${functionErrorMessage(text)}` } };
       }
       try {
         return { body: JSON.parse(text) };
