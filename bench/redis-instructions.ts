@@ -10,6 +10,9 @@
  * second round is the one counted.
  *
  *   npm run bench -- redis-instructions     (needs valgrind; BENCH_JOBS=… to change N, default 3,000)
+ *
+ * BENCH_CALLGRIND_DIR=<dir> keeps the per-phase dumps there (for
+ * `callgrind_annotate <dir>/cg.<pid>.<n>`: which functions the instructions go to).
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -32,7 +35,8 @@ const BATCH = 1000;
 export interface InstructionsRow { phase: string; 'Redis instructions/job': number }
 
 export async function redisInstructions(jobs = 3000): Promise<{ jobs: number; rows: InstructionsRow[] }> {
-  const dir = await mkdtemp(join(tmpdir(), 'pfs-callgrind-'));
+  const keep = process.env.BENCH_CALLGRIND_DIR;
+  const dir = keep ?? await mkdtemp(join(tmpdir(), 'pfs-callgrind-'));
   const port = await freePort();
   const server = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, redisServerBin(),
     '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--port', String(port)], { stdio: 'ignore' });
@@ -75,7 +79,7 @@ export async function redisInstructions(jobs = 3000): Promise<{ jobs: number; ro
     redis.disconnect();
     server.kill('SIGTERM');
     await exited;
-    await rm(dir, { recursive: true, force: true });
+    if (keep === undefined) await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -110,12 +110,12 @@ const suites: Record<string, Suite> = {
     // one store per process gives each its own idle RSS: PACKETFS_RETENTION_STORES=sqlite node --expose-gc dist/bench/run.js retention
     const stores = (process.env.PACKETFS_RETENTION_STORES ?? 'memory,sqlite').split(',').filter((s): s is 'memory' | 'sqlite' => s === 'memory' || s === 'sqlite');
     for (const store of stores) {
-      const r = await benchRetention({ jobs, store });
-      console.log(`\n${store}: RSS and file size every million jobs (RSS after a full GC: ${r.forcedGc ? 'yes' : 'no, run node --expose-gc'})\n` + table(r.samples.map((s) => ({ jobs: s.jobs, 'RSS MiB': s.rssMiB, 'steady peak so far MiB': s.steadyPeakMiB, 'db MiB': s.dbMiB, 'log MiB': s.walMiB, seconds: s.seconds }))));
+      const r = await benchRetention({ jobs, store, sampleEvery: Number(process.env.PACKETFS_RETENTION_SAMPLE ?? 1_000_000), settleMs: Number(process.env.PACKETFS_RETENTION_SETTLE_MS ?? 1000) });
+      console.log(`\n${store}: RSS and file size every ${r.samples[0]?.jobs.toLocaleString('en')} jobs (RSS after a full GC and a ${r.settleMs} ms pause: ${r.forcedGc ? 'yes' : 'no GC, run node --expose-gc'}; 'at once': right after the GC; heap and external: the dispatcher thread's)\n` + table(r.samples.map((s) => ({ jobs: s.jobs, 'RSS MiB': s.rssMiB, 'at once MiB': s.rssAtOnceMiB, 'steady peak so far MiB': s.steadyPeakMiB, 'heap MiB': s.heapMiB, 'heap used MiB': s.heapUsedMiB, 'external MiB': s.externalMiB, 'db MiB': s.dbMiB, 'log MiB': s.walMiB, seconds: s.seconds }))));
       rows.push(r);
     }
     console.log(`\n${jobs.toLocaleString('en')} jobs through the SDK Dispatcher, default retention\n` + table(rows.map((r) => ({
-      store: r.store, 'jobs/s': r.jobsPerSec, 'idle RSS MiB': r.idleRssMiB, 'peak RSS MiB (at each million)': r.peakRssMiB, 'peak − idle MiB': r.overIdleMiB,
+      store: r.store, 'jobs/s': r.jobsPerSec, 'idle RSS MiB': r.idleRssMiB, 'idle heap (used) MiB': `${r.idleHeapMiB} (${r.idleHeapUsedMiB})`, 'peak RSS MiB (at each sample)': r.peakRssMiB, 'peak − idle MiB': r.overIdleMiB, 'at once: peak − idle MiB': r.atOnceOverIdleMiB,
       'steady peak MiB (every 250 ms)': r.steadyPeakMiB, 'steady peak − idle MiB': r.steadyOverIdleMiB,
     }))));
     return { jobs, rows };

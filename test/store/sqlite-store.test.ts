@@ -121,6 +121,36 @@ describe('SqliteJobStore across restarts', () => {
   });
 });
 
+describe('SQLite enqueue, many rows per statement', () => {
+  it('ids already known, expired, running or repeated anywhere in a large batch get the outcomes one-by-one inserts gave', async () => {
+    let now = Date.UTC(2025, 0, 1);
+    const store = SqliteJobStore.open(freshDir(), { now: () => now, resultTtlMs: 1000 });
+    try {
+      await store.enqueue([spec('x')]);
+      await store.complete((await store.take(1, 60_000)).map(done));
+      now += 2000; // x's result has expired (not pruned yet): its id is free again
+      await store.enqueue([spec('d'), spec('r'), spec('q')]);
+      const [d, r] = await store.take(2, 60_000);
+      await store.complete([done(d!)]);
+      assert.equal(r?.job.job_id, 'r');
+      // 70 jobs: two full statements of 32 rows, then 6 one by one; the known ids sit in all three parts
+      const ids = Array.from({ length: 70 }, (_, i) => `new-${i}`);
+      Object.assign(ids, { 3: 'd', 7: 'x', 20: 'r', 33: 'q', 40: 'new-2', 45: 'new-44', 65: 'd', 68: 'new-67' });
+      const expected = ids.map((id, i) => {
+        const status = id === 'd' ? 'succeeded' : id === 'r' ? 'running' : 'queued';
+        const known = id === 'd' || id === 'r' || id === 'q' || ids.indexOf(id) < i;
+        return { job_id: id, created: !known, status };
+      });
+      assert.deepEqual(await store.enqueue(ids.map((id) => spec(id))), expected);
+      const taken = await store.take(100, 60_000);
+      assert.deepEqual(taken.map((l) => l.job.job_id), ['q', ...expected.filter((o) => o.created).map((o) => o.job_id)]);
+      assert.deepEqual(taken.find((l) => l.job.job_id === 'x')?.job, spec('x'));
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('SQLite file size at a steady state', () => {
   it('completions delete the oldest results beyond maxResults in their own commit, so freed pages are reused and the file stops growing', async () => {
     const dir = freshDir();

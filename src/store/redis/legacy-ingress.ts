@@ -134,12 +134,16 @@ export class LegacyIngress {
     // dead letters first, so an entry leaves the processing hash only once it is recorded somewhere
     if (dead.length > 0) {
       const at = new Date().toISOString();
-      await this.redis.lpush(this.keys.invalid, ...dead.map(({ entry, error }) => JSON.stringify({
-        entry: entry.raw.length > MAX_DEAD_ENTRY_CHARS ? entry.raw.slice(0, MAX_DEAD_ENTRY_CHARS) : entry.raw,
-        ...(entry.raw.length > MAX_DEAD_ENTRY_CHARS ? { truncated_from: entry.raw.length } : {}),
-        error, at, ingress_number: Number(entry.number),
-      })));
-      await this.redis.ltrim(this.keys.invalid, 0, MAX_DEAD_LETTERS - 1);
+      // push and trim in one MULTI (one key, so one slot on a Cluster too): nobody sees the list past its bound
+      const [pushed] = await this.redis.multi()
+        .lpush(this.keys.invalid, ...dead.map(({ entry, error }) => JSON.stringify({
+          entry: entry.raw.length > MAX_DEAD_ENTRY_CHARS ? entry.raw.slice(0, MAX_DEAD_ENTRY_CHARS) : entry.raw,
+          ...(entry.raw.length > MAX_DEAD_ENTRY_CHARS ? { truncated_from: entry.raw.length } : {}),
+          error, at, ingress_number: Number(entry.number),
+        })))
+        .ltrim(this.keys.invalid, 0, MAX_DEAD_LETTERS - 1)
+        .exec() ?? [];
+      if (pushed?.[0]) throw pushed[0];
     }
     await this.redis.hdel(this.keys.ingressProcessing, ...entries.map((e) => e.number));
   }

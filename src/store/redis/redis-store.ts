@@ -16,7 +16,8 @@ import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { deliverOutbox, outboxItemJson, parseOutboxValue, type OutboxField, type OutboxItem } from './result-outbox.js';
 import { ResultWaiters } from './result-waiters.js';
 import { readStoredResult, viewOfRecord } from './stored-result.js';
-import { parseJobState, stateTail } from './job-state.js';
+import { leasedHead, parseJobState, stateTail } from './job-state.js';
+import { decodeSpecs, encodeSpec } from './spec-codec.js';
 import { checkPersistence, type PersistenceReport } from './persistence-check.js';
 import { MAX_SHARDS, shardOf, shardTags } from './queue-shards.js';
 import { waitForReplicas } from './replication.js';
@@ -33,7 +34,7 @@ import { waitForReplicas } from './replication.js';
  *   leases    ZSET score = lease expiry; take() reclaims expired ones
  *   delayed   ZSET score = ready time; take() promotes due ones
  *   state     HASH id -> packed state (job-state.ts): status, attempts, seq…
- *   specs     HASH id -> JobSpec JSON while the job is unfinished
+ *   specs     HASH id -> JobSpec JSON (spec-codec.ts) while the job is unfinished
  *   errs      HASH id -> attempt errors, for jobs that have some
  *   finished  LIST finished jobs, oldest first: expiry and retention bounds
  *             (maxResults, maxResultBytes) prune from its head
@@ -235,7 +236,7 @@ export class RedisJobStore implements JobStore {
     const replies = await this.perShard(jobs, (job) => job.job_id, async (shard, part) => {
       const args: (string | number)[] = [base === null ? '0' : '1'];
       for (const { item: job, at } of part) {
-        args.push(job.job_id, JSON.stringify(job), stateTail(job));
+        args.push(job.job_id, encodeSpec(job), stateTail(job));
         if (base !== null) args.push(base + at + 1);
       }
       const [created, others] = await this.run(shard, 'enqueue', args) as [string, (number | string)[]];
@@ -270,16 +271,15 @@ export class RedisJobStore implements JobStore {
   }
 
   private async takeFrom(shard: Shard, want: number, leaseMs: number): Promise<Lease[]> {
-    const [field, expired, specsJson, metaJson, errs] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as
-      [string, string, string[], string, string[]];
+    const [field, expired, specsJson, states, errs] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as
+      [string, string, string[], string[], string[]];
     if (field !== '') await this.deliver([{ outbox: shard.keys.outbox, field }], parseOutboxValue(expired));
     // one parse per batch, not per spec
-    const specs = JSON.parse(`[${specsJson.join(',')}]`) as JobSpec[];
-    const meta = JSON.parse(metaJson) as number[];
+    const specs = decodeSpecs(specsJson);
     const leases: Lease[] = new Array(specs.length);
     for (let j = 0; j < specs.length; j++) {
-      const attempt = meta[3 * j]!;
-      leases[j] = { job: specs[j]!, attempt, token: `${meta[3 * j + 1]!}.${attempt}`, enqueuedAt: meta[3 * j + 2]!, errors: [] };
+      const [attempt, seq, enqueuedAt] = leasedHead(states[2 * j + 1]!);
+      leases[j] = { job: specs[j]!, attempt, token: `${seq}.${attempt}`, enqueuedAt, errors: [] };
     }
     for (let i = 0; i < errs.length; i += 2) leases[Number(errs[i]) - 1]!.errors = JSON.parse(errs[i + 1]!) as Lease['errors'];
     return leases;

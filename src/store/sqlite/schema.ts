@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 
 /**
- * The SQLite store's tables. One row per job, whatever its state; specs and
- * result records are stored as JSON text, opaquely, so fields added to
- * either need no schema change. Only what the store itself sorts, filters or
+ * The SQLite store's tables. One row per job, whatever its state; result
+ * records are stored as JSON text, opaquely, so fields added to them need
+ * no schema change; specs as the compact text of spec-codec.ts. Only what the store itself sorts, filters or
  * counts by has a column.
  *
  * `state` is the store's own state (a leased job's row stays ready or
@@ -37,7 +37,13 @@ export type StateCode = typeof STATE[keyof typeof STATE];
 
 export const TERMINAL_STATE = { succeeded: STATE.succeeded, failed: STATE.failed, cancelled: STATE.cancelled } as const;
 
-export const SCHEMA_VERSION = 2;
+/**
+ * 3: specs are stored compactly (spec-codec.ts); version 2 files hold full
+ * JSON specs, which version 3 reads as they are, so opening one only marks
+ * it version 3 (an older packetfs then refuses it instead of misreading
+ * the compact specs written from then on).
+ */
+export const SCHEMA_VERSION = 3;
 
 export const DB_FILE = 'packetfs.db';
 /** held with an exclusive SQLite lock for as long as a store has the data dir open */
@@ -96,6 +102,7 @@ export function applySchema(db: Database.Database, fsync: FsyncMode): void {
     ? undefined
     : db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
   if (existing !== undefined && Number(existing.value) === 1) migrateFromV1(db);
+  else if (existing !== undefined && Number(existing.value) === 2) markVersion(db);
   else if (existing !== undefined && Number(existing.value) !== SCHEMA_VERSION) {
     throw new Error(`packetfs.db has schema version ${existing.value}; this packetfs reads version ${SCHEMA_VERSION}`);
   }
@@ -130,6 +137,10 @@ function migrateFromV1(db: Database.Database): void {
       DROP INDEX IF EXISTS jobs_expiry;
       DROP TABLE IF EXISTS metrics;
     `);
-    db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(SCHEMA_VERSION), 'schema_version');
+    markVersion(db);
   })();
+}
+
+function markVersion(db: Database.Database): void {
+  db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(SCHEMA_VERSION), 'schema_version');
 }

@@ -17,6 +17,7 @@ import { BackgroundCheckpointer } from './background-checkpointer.js';
 import { openStoreDatabase } from './open-database.js';
 import { STATE, TERMINAL_STATE, type FsyncMode } from './schema.js';
 import { isExpired, prepareReads, type JobRow, type Reads } from './statements.js';
+import { decodeSpec, encodeSpec } from './spec-codec.js';
 import { packTexts, transferOf } from './text-batch.js';
 import { WriterClient } from './writer-client.js';
 import { LEASE_REPORT_MS, PRUNE_BATCH, type EnqueueWrite, type FinishWrite, type RequeueWrite } from './writer-protocol.js';
@@ -89,13 +90,26 @@ interface RunningEntry {
   /** inline data of the job (inlineBytesOf), counted in inlineBytes until it finishes */
   readonly inline: number;
   leaseExpiresAt: number;
+  /** the lease's token (tokenOf), made once when leased: holder() compares it for every completion and lease extension */
+  token: string;
+  /** the complete() call that last took this entry: a job twice in one batch counts once, without a Set per call */
+  completing: number;
   /** the write ending this lease, while it is on its way to the file */
   settling: Promise<unknown> | null;
 }
 
+/** the errors of a job with none: one shared array, never written to (a write would throw: it is frozen) */
+const NO_ERRORS = Object.freeze([]) as unknown as AttemptError[];
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const SQLITE_DEFAULT_MAX_RESULTS = 1_000_000;
 export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
+/**
+ * Specs the fresh cache holds at most. A miss costs the dispatcher's thread
+ * a row read and a decode (in a 200,000-job burst about 6% of its time);
+ * twice this many cached specs gave twice the RSS peak under load (one run each)
+ * (retention bench, 3M jobs: +557 MiB over idle against +271), for the
+ * cache holds whole spec objects, so the bound stays here.
+ */
 const FRESH_SPECS = 65_536;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
 const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
@@ -121,7 +135,7 @@ export class SqliteJobStore implements JobStore {
   private readonly maxResults: number;
   private readonly maxResultBytes: number;
 
-  private lanes = new ReadyQueue<number>((seq) => !this.deadReady.delete(seq));
+  private lanes = this.newLanes();
   private deadReady = new Set<number>();
   private delayedHeap = new MinHeap<number>();
   private delayedLive = new Map<number, number>();
@@ -153,6 +167,8 @@ export class SqliteJobStore implements JobStore {
    */
   private readonly metrics: RingBuffer<MetricRecord>;
   private readyCount = 0;
+  /** numbers complete() calls (RunningEntry.completing) */
+  private completeCalls = 0;
   private seq = 0;
   private maintenanceTimer: NodeJS.Timeout | null = null;
   /** the lease count last reported to the file, and when (LeaseReport) */
@@ -231,17 +247,17 @@ export class SqliteJobStore implements JobStore {
     const n = jobs.length;
     const firstSeq = this.seq + 1;
     this.seq += n;
-    // packed arrays (push): see writer-protocol.ts
-    const priority: number[] = [];
-    const maxAttempts: number[] = [];
-    const inline: number[] = [];
+    // numeric columns as Float64Arrays, the texts as one buffer: see writer-protocol.ts
+    const priority = new Float64Array(n);
+    const maxAttempts = new Float64Array(n);
+    const inline = new Float64Array(n);
     const texts: string[] = [];
     for (let i = 0; i < n; i++) {
       const job = jobs[i] as JobSpec;
-      priority.push(job.priority);
-      maxAttempts.push(job.max_attempts);
-      inline.push(inlineBytesOf(job));
-      texts.push(job.job_id, job.created_at, job.substrates === null ? '' : JSON.stringify(job.substrates), JSON.stringify(job));
+      priority[i] = job.priority;
+      maxAttempts[i] = job.max_attempts;
+      inline[i] = inlineBytesOf(job);
+      texts.push(job.job_id, job.created_at, job.substrates === null ? '' : JSON.stringify(job.substrates), encodeSpec(job));
     }
     const op: EnqueueWrite = { op: 'enqueue', now, firstSeq, priority, maxAttempts, inline, texts: packTexts(texts, this.writer.buffers) };
     const existing = await this.writer.send(op, transferOf(op.texts)) as Array<[number, number]>;
@@ -289,7 +305,7 @@ export class SqliteJobStore implements JobStore {
       const job = hit.job;
       out[i] = this.lease({
         id: job.job_id, seq, priority: job.priority, attempts: 1, maxAttempts: job.max_attempts,
-        enqueuedAt: hit.enqueuedAt, errors: [], inline: hit.inline, leaseExpiresAt: expiresAt, settling: null,
+        enqueuedAt: hit.enqueuedAt, errors: NO_ERRORS, inline: hit.inline, leaseExpiresAt: expiresAt, token: '', completing: 0, settling: null,
       }, job);
     }
     if (misses.length > 0) {
@@ -301,8 +317,8 @@ export class SqliteJobStore implements JobStore {
         out[i] = this.lease({
           id: row.id, seq: row.seq, priority: row.priority, attempts: row.attempts + 1, maxAttempts: row.max_attempts,
           enqueuedAt: row.enqueued_at, errors: row.errors === null ? [] : JSON.parse(row.errors) as AttemptError[], inline: row.inline,
-          leaseExpiresAt: expiresAt, settling: null,
-        }, JSON.parse(row.spec as string) as JobSpec);
+          leaseExpiresAt: expiresAt, token: '', completing: 0, settling: null,
+        }, decodeSpec(row.spec as string, row));
       }
     }
     this.readyCount -= seqs.length;
@@ -312,7 +328,8 @@ export class SqliteJobStore implements JobStore {
   private lease(entry: RunningEntry, job: JobSpec): Lease {
     this.running.set(entry.id, entry);
     this.leases.push(entry.leaseExpiresAt, entry);
-    return { job, attempt: entry.attempts, token: tokenOf(entry), enqueuedAt: entry.enqueuedAt, errors: entry.errors.slice() };
+    entry.token = tokenOf(entry);
+    return { job, attempt: entry.attempts, token: entry.token, enqueuedAt: entry.enqueuedAt, errors: entry.errors.length === 0 ? NO_ERRORS : entry.errors.slice() };
   }
 
   async extendLeases(leases: Lease[], leaseMs: number): Promise<boolean[]> {
@@ -328,32 +345,35 @@ export class SqliteJobStore implements JobStore {
   async complete(items: Completion[]): Promise<boolean[]> {
     const now = this.now();
     const written: boolean[] = new Array(items.length);
-    const seq: number[] = [];
-    const state: number[] = [];
-    const attempts: number[] = [];
-    const errors: null[] = [];
+    const seq = new Float64Array(items.length);
+    const state = new Float64Array(items.length);
+    const attempts = new Float64Array(items.length);
     const results: string[] = [];
     const entries: RunningEntry[] = [];
-    const seen = new Set<RunningEntry>();
+    const call = ++this.completeCalls;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as Completion;
       const entry = this.holder(item.lease);
       // a job twice in one batch: only its first completion counts
-      if (entry === undefined || seen.has(entry)) {
+      if (entry === undefined || entry.completing === call) {
         written[i] = false;
         continue;
       }
-      seen.add(entry);
+      entry.completing = call;
+      const k = entries.length;
       entries.push(entry);
-      seq.push(entry.seq);
-      state.push(TERMINAL_STATE[item.result.status]);
-      attempts.push(entry.attempts);
+      seq[k] = entry.seq;
+      state[k] = TERMINAL_STATE[item.result.status];
+      attempts[k] = entry.attempts;
       results.push(JSON.stringify(item.result));
-      errors.push(null);
       written[i] = true;
     }
     if (entries.length === 0) return written;
-    const op: FinishWrite = { op: 'finish', seq, state, attempts, result: packTexts(results, this.writer.buffers), expiresAt: now + this.resultTtlMs, errors };
+    const k = entries.length;
+    const op: FinishWrite = {
+      op: 'finish', seq: seq.subarray(0, k), state: state.subarray(0, k), attempts: attempts.subarray(0, k),
+      result: packTexts(results, this.writer.buffers), expiresAt: now + this.resultTtlMs,
+    };
     await this.settle(entries, this.writer.send(op, transferOf(op.result)));
     for (const entry of entries) {
       this.running.delete(entry.id);
@@ -670,7 +690,12 @@ export class SqliteJobStore implements JobStore {
   /** The entry running under this lease, or undefined when the lease is stale. */
   private holder(lease: Lease): RunningEntry | undefined {
     const entry = this.running.get(lease.job.job_id);
-    return entry !== undefined && entry.settling === null && tokenOf(entry) === lease.token ? entry : undefined;
+    return entry !== undefined && entry.settling === null && entry.token === lease.token ? entry : undefined;
+  }
+
+  /** Ready lanes that skip the seqs cancelled while ready (`deadReady`); nearly always none, so that is checked first. */
+  private newLanes(): ReadyQueue<number> {
+    return new ReadyQueue<number>((seq) => this.deadReady.size === 0 || !this.deadReady.delete(seq));
   }
 
   private queueInMemory(seq: number, priority: number, readyAt: number): void {
@@ -687,7 +712,7 @@ export class SqliteJobStore implements JobStore {
   private loadQueues(): void {
     const leased = new Set<number>();
     for (const entry of this.running.values()) leased.add(entry.seq);
-    this.lanes = new ReadyQueue<number>((seq) => !this.deadReady.delete(seq));
+    this.lanes = this.newLanes();
     this.deadReady = new Set<number>();
     this.delayedHeap = new MinHeap<number>();
     this.delayedLive = new Map<number, number>();

@@ -36,7 +36,7 @@ const VIEW_COLUMNS = 'seq, id, state, done, priority, attempts, due_at, created_
 export function prepareReads(db: Database.Database): Record<ReadName, Database.Statement> {
   return {
     // a leased job not in the fresh-spec cache
-    take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, spec, errors, inline FROM jobs WHERE seq = ?'),
+    take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, created_at, substrates, spec, errors, inline FROM jobs WHERE seq = ?'),
     byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at, inline FROM jobs WHERE id = ?`),
     resultById: db.prepare('SELECT result, done, due_at FROM jobs WHERE id = ?'),
     // failed and cancelled rows are in the partial index (schema.ts)
@@ -54,11 +54,20 @@ export function prepareReads(db: Database.Database): Record<ReadName, Database.S
   };
 }
 
+const INSERT_JOBS = 'INSERT INTO jobs (seq, id, state, done, priority, max_attempts, attempts, enqueued_at, created_at, substrates, spec, inline) VALUES';
+/** INSERT_PARAMS parameters: seq, id, priority, max_attempts, enqueued_at, created_at, substrates, spec, inline */
+const INSERT_VALUES = '(?, ?, 0, 0, ?, ?, 0, ?, ?, ?, ?, ?)';
+export const INSERT_PARAMS = 9;
+/** rows of one insertMany statement */
+export const INSERT_ROWS = 32;
+
 /** The writer thread's statements: every write the store makes. */
 export function prepareWrites(db: Database.Database): Record<WriteName, Database.Statement> {
   return {
-    insert: db.prepare(`INSERT INTO jobs (seq, id, state, done, priority, max_attempts, attempts, enqueued_at, created_at, substrates, spec, inline)
-      VALUES (?, ?, 0, 0, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+    insert: db.prepare(`${INSERT_JOBS} ${INSERT_VALUES} ON CONFLICT (id) DO NOTHING`),
+    // INSERT_ROWS rows per statement: a statement's own cost (binding, stepping, the call from JS) is then paid
+    // once per INSERT_ROWS jobs, measured ~0.8 µs of the ~3.7 µs an insert costs one row at a time
+    insertMany: db.prepare(`${INSERT_JOBS} ${Array<string>(INSERT_ROWS).fill(INSERT_VALUES).join(', ')} ON CONFLICT (id) DO NOTHING`),
     stateById: db.prepare('SELECT seq, state, done, due_at, bytes FROM jobs WHERE id = ?'),
     deleteSeq: db.prepare('DELETE FROM jobs WHERE seq = ?'),
     // `done = 0`: the first terminal write wins, whatever reaches the writer later
@@ -74,6 +83,6 @@ export function prepareWrites(db: Database.Database): Record<WriteName, Database
 }
 
 type ReadName = 'take' | 'byId' | 'resultById' | 'listUnsucceeded' | 'listSucceeded' | 'minSeq' | 'listLive' | 'liveQueued' | 'recentResults' | 'counters';
-type WriteName = 'insert' | 'stateById' | 'deleteSeq' | 'finish' | 'finishWithErrors' | 'amendResult' | 'requeue' | 'oldestFinished' | 'deleteFinishedThrough' | 'putMeta' | 'deleteMeta';
+type WriteName = 'insert' | 'insertMany' | 'stateById' | 'deleteSeq' | 'finish' | 'finishWithErrors' | 'amendResult' | 'requeue' | 'oldestFinished' | 'deleteFinishedThrough' | 'putMeta' | 'deleteMeta';
 
 export type Reads = Record<ReadName, Database.Statement>;

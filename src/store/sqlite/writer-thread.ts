@@ -2,7 +2,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import Database from 'better-sqlite3';
 import { applyConnectionSettings, LEASES_KEY, STATE } from './schema.js';
 import { SpendTable } from './spend-table.js';
-import { isExpired, prepareWrites } from './statements.js';
+import { INSERT_PARAMS, INSERT_ROWS, isExpired, prepareWrites } from './statements.js';
 import { unpackTexts } from './text-batch.js';
 import {
   ENQUEUE_TEXTS, PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReplies, type WriterReply, type WriterRequest, type WriterValue,
@@ -129,30 +129,66 @@ function apply(r: WriterRequest): WriterValue {
   }
 }
 
+/**
+ * Inserts the new jobs INSERT_ROWS per statement. An id already in the file
+ * makes its row a no-op (ON CONFLICT DO NOTHING); a statement that inserted
+ * fewer rows than it had is looked at row by row (rare: resubmitted ids).
+ */
 function enqueue(op: EnqueueWrite): Array<[number, number]> {
   const existing: Array<[number, number]> = [];
   const texts = unpackTexts(op.texts);
   const n = op.priority.length;
-  for (let i = 0; i < n; i++) {
-    if (insert(op, texts, i) === 1) continue;
-    const row = w.stateById.get(texts[i * ENQUEUE_TEXTS]) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
-    if (!isExpired(row, op.now)) {
-      existing.push([i, row.state]);
-      continue;
-    }
-    // its result expired but was not pruned yet: the id is free again
-    w.deleteSeq.run(row.seq);
-    results--;
-    resultBytes -= row.bytes;
-    insert(op, texts, i);
+  let i = 0;
+  for (; i + INSERT_ROWS <= n; i += INSERT_ROWS) {
+    for (let k = 0; k < INSERT_ROWS; k++) bindRow(manyParams, k * INSERT_PARAMS, op, texts, i + k);
+    if (w.insertMany.run(manyParams).changes === INSERT_ROWS) continue;
+    for (let k = i; k < i + INSERT_ROWS; k++) settleConflict(op, texts, k, existing);
   }
+  for (; i < n; i++) if (insertOne(op, texts, i) !== 1) settleConflict(op, texts, i, existing);
+  // the parameters are slices of the batch's text: let it go
+  manyParams.fill(null);
+  oneParams.fill(null);
   return existing;
 }
 
-function insert(op: EnqueueWrite, texts: string[], i: number): number {
+/** parameter arrays reused by every insert (better-sqlite3 binds an array's elements in order) */
+const manyParams: unknown[] = new Array<unknown>(INSERT_ROWS * INSERT_PARAMS).fill(null);
+const oneParams: unknown[] = new Array<unknown>(INSERT_PARAMS).fill(null);
+
+/** Job i's INSERT_PARAMS parameters (statements.ts), from `at` on. */
+function bindRow(params: unknown[], at: number, op: EnqueueWrite, texts: string[], i: number): void {
   const t = i * ENQUEUE_TEXTS;
   const substrates = texts[t + 2] as string;
-  return w.insert.run(op.firstSeq + i, texts[t], op.priority[i], op.maxAttempts[i], op.now, texts[t + 1], substrates === '' ? null : substrates, texts[t + 3], op.inline[i]).changes;
+  params[at] = op.firstSeq + i;
+  params[at + 1] = texts[t];
+  params[at + 2] = op.priority[i];
+  params[at + 3] = op.maxAttempts[i];
+  params[at + 4] = op.now;
+  params[at + 5] = texts[t + 1];
+  params[at + 6] = substrates === '' ? null : substrates;
+  params[at + 7] = texts[t + 3];
+  params[at + 8] = op.inline[i];
+}
+
+function insertOne(op: EnqueueWrite, texts: string[], i: number): number {
+  bindRow(oneParams, 0, op, texts, i);
+  return w.insert.run(oneParams).changes;
+}
+
+/** Job i's row was not inserted by its statement, or may not have been: find out why, and insert it if its id was free after all. */
+function settleConflict(op: EnqueueWrite, texts: string[], i: number, existing: Array<[number, number]>): void {
+  const row = w.stateById.get(texts[i * ENQUEUE_TEXTS]) as { seq: number; state: number; done: number; due_at: number | null; bytes: number };
+  // inserted by its own statement (another row of that statement was the conflict)
+  if (row.seq === op.firstSeq + i) return;
+  if (!isExpired(row, op.now)) {
+    existing.push([i, row.state]);
+    return;
+  }
+  // its result expired but was not pruned yet: the id is free again
+  w.deleteSeq.run(row.seq);
+  results--;
+  resultBytes -= row.bytes;
+  insertOne(op, texts, i);
 }
 
 function finish(op: FinishWrite): null {
@@ -160,7 +196,7 @@ function finish(op: FinishWrite): null {
   for (let i = 0; i < op.seq.length; i++) {
     const state = op.state[i] as number;
     const json = texts[i] as string;
-    const errors = op.errors[i];
+    const errors = op.errors?.[i] ?? null;
     const seq = finishSeq + 1;
     const changes = errors === null
       ? w.finish.run(state, state, op.attempts[i], json, json.length, op.expiresAt, seq, op.seq[i]).changes

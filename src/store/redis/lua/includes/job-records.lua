@@ -16,7 +16,8 @@ end
 -- Moves a job (state string v, parsed st/att/seq) to the terminal status `to`:
 -- out of the ready/delayed/leases sets, into the status index, spec dropped,
 -- state kept until its result (of `bytes` bytes) expires at `expiry` (ms, a
--- string: the caller formats it once per batch).
+-- string: the caller formats it once per batch). complete-15.lua has this
+-- inline for running jobs (its hot path): keep the two in step.
 local function finishJob(fin, id, v, st, att, seq, to, expiry, bytes)
   if st == 'r' then
     push(fin.leases, id)
@@ -79,7 +80,8 @@ end
 -- `ttl` is the string the script was given (a Lua number would be formatted with sprintf per SET).
 local function deliverNow(resultPrefix, ttl, metricsKey, metricsLimit, doneChannel, ids, records, metrics)
   if #ids == 0 then return end
-  for i = 1, #ids do redis.call('SET', resultPrefix .. ids[i], records[i], 'PX', ttl) end
+  -- PSETEX rather than SET … PX: three arguments instead of five and no option parsing, per job
+  for i = 1, #ids do redis.call('PSETEX', resultPrefix .. ids[i], ttl, records[i]) end
   if metricsLimit > 0 then
     for i = 1, #metrics, 1000 do redis.call('LPUSH', metricsKey, unpack(metrics, i, math.min(i + 999, #metrics))) end
     redis.call('LTRIM', metricsKey, 0, metricsLimit - 1)

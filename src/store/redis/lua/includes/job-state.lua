@@ -28,14 +28,8 @@ local function parseState(v)
   return string.match(v, '^(%a)|(%d+)|(%d+)|(%d+)|(-?%d+)|(%d+)|')
 end
 
--- Where the fields restate() replaces end (the index of the 4th field's last character).
--- Anchored and short: a pattern such as '(|.*)$' would walk the whole spec char by char.
-local function headEnd(v)
-  local _, e = string.find(v, '^%a|%d+|%d+|%d+')
-  return e
-end
-
 -- The state with a new status code, attempts and `at`; the rest kept.
+-- (take and complete, the hot paths, do this inline with the parse.)
 local function restate(v, st, att, seq, at)
   local _, e = string.find(v, '^%a|%d+|%d+|%d+')
   return st .. '|' .. att .. '|' .. seq .. '|' .. at .. string.sub(v, e + 1)
@@ -57,6 +51,9 @@ local function intStr(n)
   end
   return s
 end
+
+-- attempts + 1 for the usual small counts, as strings (no tonumber/format per job)
+local NEXT_ATTEMPT = { ['0'] = '1', ['1'] = '2', ['2'] = '3', ['3'] = '4', ['4'] = '5', ['5'] = '6', ['6'] = '7', ['7'] = '8', ['8'] = '9' }
 
 -- A priority's ready-set score: its negation, as a string (ZADD parses it).
 local function negPrio(prio)
