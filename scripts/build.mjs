@@ -11,6 +11,9 @@
  *                   └─ those two modules emitted by esbuild, build-native.mjs,
  *                      build-runtimes.mjs, build-browser.mjs (one after another)
  *
+ * With --lint (as `npm test` runs it) the linter and the folder-layering
+ * check (`npm run lint`) run as one more branch: they read only sources.
+ *
  * build-wasm runs first because tsc compiles the array it writes. Every step
  * skips work that is up to date (docs/testing.md), so a build with no changes
  * costs about two seconds of CPU. The first failing step's code is the exit code.
@@ -37,6 +40,17 @@ function node(args) {
   });
 }
 
+/** `npm run <script>`, through the npm that runs this build (npm sets npm_execpath), else the one on the PATH. */
+function npmRun(script) {
+  const npmCli = process.env.npm_execpath;
+  if (npmCli?.endsWith('.js')) return node([npmCli, 'run', '--silent', script]);
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', script], { cwd: ROOT, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run ${script} failed (exit ${code})`))));
+  });
+}
+
 /**
  * The AWS SDK modules as ES modules beside tsc's output, one file each (not
  * bundled: their imports stay imports), skipped when newer than the source.
@@ -57,6 +71,7 @@ await node(['scripts/build-wasm.mjs']);
 const steps = await Promise.allSettled([
   node([TSC, '-b', 'tsconfig.json']).then(() => chmodSync(path.join(ROOT, 'dist/src/cli/main.js'), 0o755)),
   node([TSC, '-b', 'tsconfig.aws.json']),
+  ...(process.argv.includes('--lint') ? [npmRun('lint')] : []),
   (async () => {
     await emitAwsSdkModules();
     await node(['scripts/build-native.mjs']);

@@ -67,6 +67,10 @@ function clientError(code: string | undefined): PacketFSError {
       return new PacketFSError('INVALID_REQUEST', 'the request target has characters a URL cannot hold (control characters, spaces)', { path: 'url' });
     case 'HPE_INVALID_HEADER_TOKEN': case 'HPE_INVALID_HEADER_VALUE': case 'HPE_LF_EXPECTED': case 'HPE_CR_EXPECTED':
       return new PacketFSError('INVALID_REQUEST', 'a request header is malformed (control characters or bad line endings)', { path: 'headers' });
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return new PacketFSError('INVALID_REQUEST', 'Transfer-Encoding is malformed, or chunked is not its last coding', { path: 'headers.transfer-encoding' });
+    case 'HPE_INVALID_EOF_STATE':
+      return new PacketFSError('INVALID_REQUEST', 'the connection ended before the request did (a body shorter than its Content-Length)', { path: 'body' });
     case 'HPE_INVALID_METHOD':
       return new PacketFSError('INVALID_REQUEST', 'the request method is not a valid HTTP method', { path: 'method' });
     default:

@@ -51,12 +51,13 @@ async function submit(jobs: unknown[]): Promise<string[]> {
   return ((await response.json()) as { job_ids: string[] }).job_ids;
 }
 
-test('a volunteer tab runs 1,000 jobs of all five ops, inline and blob windows via Range, all correct', async () => {
+test('a volunteer tab runs 400 jobs of all five ops, inline and blob windows via Range, all correct', async () => {
   const page = await openVolunteer('&slotsPerWorker=16');
   try {
     const bytes = randomBytes(1024 * 1024);
     const blob = await served.dispatcher.blobs.put(bytes);
-    const jobs = mixedJobs(1000, { id: blob.blob_id, bytes }, ['browser']);
+    // 400: the mix cycles through every op, shorthand and list, inline and blob every 30 jobs; more only repeats it
+    const jobs = mixedJobs(400, { id: blob.blob_id, bytes }, ['browser']);
     const ids = await submit(jobs.map((j) => j.job));
     const records = await Promise.all(ids.map((id) => served.dispatcher.getResult(id, { wait: 60 })));
     for (let i = 0; i < records.length; i++) {
@@ -67,7 +68,7 @@ test('a volunteer tab runs 1,000 jobs of all five ops, inline and blob windows v
     }
     const m = await metrics(page);
     // at-least-once: a job whose result came late may have run twice, never less than once
-    assert.ok(m.remoteJobs >= 1000 && m.jobsCompleted >= 1000, JSON.stringify(m));
+    assert.ok(m.remoteJobs >= 400 && m.jobsCompleted >= 400, JSON.stringify(m));
     assert.ok(m.workers >= 1);
   } finally {
     await page.close();

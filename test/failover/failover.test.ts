@@ -21,22 +21,31 @@ import { startLoopbackServer, type LoopbackServer } from '../fixtures/loopback-s
 let dir: string;
 let workerA: HttpWorker;
 let workerB: HttpWorker;
-let slowA: LoopbackServer;
+let slowA: Awaited<ReturnType<typeof slowProxy>>;
 let d: Dispatcher;
 
 /**
  * Test fixture: a loopback proxy that holds each request 40 ms before passing it to
  * `target`. It keeps edge-a slow whatever the machine's speed, so edge-a is still
  * mid-run when it dies; closing the proxy cuts its connections, as a dying host does.
+ * edge-a sends one batch at a time, so when a batch arrives every earlier one has
+ * been answered: `batchArrived(n)` resolves with the jobs in the n-1 answered batches
+ * when the n-th arrives.
  */
-function slowProxy(target: string): Promise<LoopbackServer> {
+function slowProxy(target: string): Promise<LoopbackServer & { batchArrived(n: number): Promise<number> }> {
+  const jobsPerBatch: number[] = [];
+  const waiting = new Map<number, (answered: number) => void>();
   return startLoopbackServer(async (req, body, res) => {
+    if (req.method === 'POST') {
+      jobsPerBatch.push((JSON.parse(body.toString('utf8')) as { jobs?: unknown[] }).jobs?.length ?? 1);
+      waiting.get(jobsPerBatch.length)?.(jobsPerBatch.slice(0, -1).reduce((a, b) => a + b, 0));
+    }
     await new Promise((resolve) => setTimeout(resolve, 40));
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
     const reply = await fetch(new URL(req.url ?? '/', target), { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body: new Uint8Array(body) } : {}) });
     res.writeHead(reply.status, { 'content-type': reply.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await reply.arrayBuffer()));
-  });
+  }).then((server) => ({ ...server, batchArrived: (n: number) => new Promise<number>((resolve) => waiting.set(n, resolve)) }));
 }
 
 before(async () => {
@@ -59,10 +68,10 @@ after(async () => {
 
 it('every job completes correctly after one substrate dies mid-run, and its circuit opens', async (t) => {
   const jobs = checkedJobs(3000, 'fo', { required_memory_mb: 128, required_duration_s: 10, max_attempts: 5 });
+  // kill A once it has answered five batches, with far more still queued at it
+  const fiveAnswered = slowA.batchArrived(6);
   await d.submitJobs(jobs.map((j) => j.job));
-
-  // kill A once it has finished some of its share, with far more still queued at it
-  await until('edge-a to finish 50 jobs', async () => ((await d.getMetrics(10_000)).substrates['edge-a']?.succeeded ?? 0) >= 50, 30_000);
+  const answeredByA = await fiveAnswered;
   await slowA.close();
   await workerA.close();
 
@@ -82,7 +91,7 @@ it('every job completes correctly after one substrate dies mid-run, and its circ
       failedOver++;
     }
   });
-  assert.ok(on['edge-a']! >= 50, JSON.stringify(on));
+  assert.ok(answeredByA >= 5 && on['edge-a']! >= answeredByA, `${answeredByA} answered by edge-a before it died: ${JSON.stringify(on)}`);
   assert.ok(on['edge-b']! > 0, JSON.stringify(on));
   assert.ok(failedOver > 0);
   t.diagnostic(`results by substrate ${JSON.stringify(on)}; failed over from edge-a: ${failedOver}`);

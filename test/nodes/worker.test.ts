@@ -25,12 +25,13 @@ test('packetfs worker processes run pinned jobs; one killed mid-run loses nothin
   try {
     await until('the first worker to register', () => nodes().length === 1, 20_000);
     const victim = nodes()[0]!.node_id;
-    workers.push(startWorker(served.url.replace('http', 'ws'), 4), startWorker(served.url.replace('http', 'ws'), 4));
-    await until('three workers to register', () => nodes().length === 3, 20_000);
+    // one survivor is enough for the victim's jobs to fail over to
+    workers.push(startWorker(served.url.replace('http', 'ws'), 4));
+    await until('the second worker to register', () => nodes().length === 2, 20_000);
     const blob = Buffer.alloc(64 * 1024);
     for (let i = 0; i < blob.length; i++) blob[i] = i % 251;
     const info = await served.dispatcher.blobs.put(blob);
-    const total = 1500;
+    const total = 900;
     const jobs = Array.from({ length: total }, (_, i) => i % 3 === 0
       ? { job_id: `w-${i}`, substrates: ['volunteer'], program: { op: 'counteq', imm: i % 251, blob: info.blob_id, offset: i, length: 4096 } }
       : { job_id: `w-${i}`, substrates: ['volunteer'], program: { op: 'add', imm: i % 256, data: Buffer.from(`job ${i}`).toString('base64') } });
@@ -59,7 +60,7 @@ test('packetfs worker processes run pinned jobs; one killed mid-run loses nothin
     assert.equal(ids.length, total);
     assert.equal(new Set(ids).size, total);
     assert.deepEqual(nodes().map((n) => n.node_id).filter((id) => id === victim), []);
-    assert.equal(nodes().length, 2);
+    assert.equal(nodes().length, 1);
   } finally {
     for (const w of workers) w.kill('SIGTERM');
     await Promise.all(workers.map(exited));

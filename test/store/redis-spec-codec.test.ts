@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { normalizeJob } from '../../src/job/index.js';
 import { redisKeys } from '../../src/store/redis/redis-keys.js';
 import { RedisJobStore } from '../../src/store/redis/redis-store.js';
-import { decodeSpecs, encodeSpec } from '../../src/store/redis/spec-codec.js';
+import { decodeSpecs, encodeSpec, V1_FIELDS } from '../../src/store/redis/spec-codec.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 const program = { op: 'counteq', imm: 1, data: 'AQEC' };
@@ -27,6 +27,11 @@ describe('redis spec encoding', () => {
     });
     assert.deepEqual(decodeSpecs([encodeSpec(custom)]), [custom]);
     assert.equal(decodeSpecs([encodeSpec(custom)])[0]!.priority, -3);
+    // parent_id is set by the dispatcher on the window jobs of a split job, not accepted from clients
+    const split = { ...normalizeJob({ job_id: 'split', program: { op: 'crc32c', blob: 'a'.repeat(64) }, split: { window_bytes: 4096 }, verify: 'none' }), parent_id: 'p' };
+    assert.deepEqual(decodeSpecs([encodeSpec(split)]), [split]);
+    const seen = new Set([...Object.keys(custom), ...Object.keys(split)]);
+    assert.deepEqual(Object.keys(V1_FIELDS).filter((k) => !seen.has(k)), [], 'every field the encoding carries is round-tripped here');
   });
 
   it('reads v0 specs (every field, no version) as they are, mixed with v1 in one batch', () => {

@@ -17,7 +17,7 @@
     KEYS[10] finished   LIST  "<expiry ms>|<record bytes>|<job_id>" per finished
                               job, oldest first: the order results expire and are pruned in
     KEYS[11] state      HASH  job_id -> packed state (includes/job-state.lua)
-    KEYS[12] specs      HASH  job_id -> JobSpec JSON, while the job is unfinished
+    KEYS[12] specs      HASH  job_id -> JobSpec JSON (spec-codec.ts encoding, passed through as is), while the job is unfinished
     KEYS[13] errs       HASH  job_id -> JSON array of attempt errors (only jobs that have some)
     KEYS[14] result bytes STRING  sum of the record bytes of the jobs in `finished`
     KEYS[15] waits      HASH  job_id -> "<attempts>|<reason>" of jobs given back unrun (defer):
