@@ -742,7 +742,13 @@ function bestCandidate(
   for (let c = 0; c < candidates.length; c++) {
     const k = candidates[c]!;
     const base = scores[c]!;
-    if (base >= holdBase || free[k]! > 0 || exclude?.has(snaps[k]!.state.name) === true) continue;
+    // A cheaper substrate with free slots is waited for only when late just by its commit limit (the local
+    // pool's short queue) and the job is a retry barred from a substrate it failed on: the cheaper ones
+    // it may still use are fewer, its best is then a dearer one (Lambda after Fly failed it), and the local
+    // queue, drained in its turn, still makes the deadline. A first attempt does not: the free slot of
+    // a capacity-limited `best` (Fly) used now is capacity the next jobs cannot use later.
+    const waitable = free[k]! <= 0 || (ranking.late[c] === 'limit' && exclude !== undefined && exclude.size > 0);
+    if (base >= holdBase || !waitable || exclude?.has(snaps[k]!.state.name) === true) continue;
     const ownWait = policy.expectedWaitMs?.(snaps[k]!.state, job, queued[k]!) ?? 0;
     const reach = pool.rate > 0 ? pool.aheadJobs / pool.rate * 1000 + ranking.completions[c]! - ownWait : ranking.completions[c]!;
     if (reach < HOLD_REACH * msLeft) {
