@@ -135,3 +135,24 @@ test('jobs overflowing the cheaper substrates share a spot launch', () => {
   assert.ok(onCloud >= 1 && onCloud <= 2, `per-run cloud: ${onCloud}`);
   assert.equal(onSpot, 32);
 });
+
+test('a retry barred from the cheap substrate it failed on waits for the local queue rather than pay a per-run cloud', () => {
+  const local = new FakeSubstrate('local', 'local', caps({ max_concurrent_jobs: 2048, available_slots: 2048, parallelism: 2, latency_ms: 0.1 }));
+  const { registry, cheap, dear } = world(4);
+  registry.add(local);
+  // the local pool measured at 10 s a job, with 2 jobs running: its short queue (4 runs) fills after a few more
+  registry.recordDispatch('local', 2, 20_000);
+  registry.recordOutcome('local', { jobs: 2, failures: 0, latencyMs: 10_000, bytes: 128, execMs: 20_000, okExecMs: 20_000, okDeclaredMs: 20_000, declaredMs: 20_000 });
+  registry.recordDispatch('local', 2, 20_000);
+  const first = registry.place(jobs(12), undefined, undefined, { requeue: true });
+  const onLocal = first.groups.get(local)?.length ?? 0;
+  assert.ok(onLocal >= 4 && onLocal < 12, `local took ${onLocal}`);
+  registry.recordDispatch('local', onLocal, onLocal * 10_000);
+  // a first attempt past that queue takes the free slot of the cheap substrate
+  const fresh = registry.place([job({ job_id: 'fresh', required_duration_s: 10, created_at: at(0) })], undefined, undefined, { requeue: true });
+  assert.deepEqual([...fresh.groups.keys()], [cheap]);
+  // a retry that failed there waits for the local queue (it still makes the deadline) instead of going to the dear one
+  const retry = registry.place([job({ job_id: 'retry', required_duration_s: 10, created_at: at(0) })], () => new Set(['fly']), undefined, { requeue: true });
+  assert.equal(retry.groups.get(dear), undefined);
+  assert.match(retry.unplaced[0]?.detail ?? '', /waiting for local/);
+});
