@@ -24,11 +24,15 @@ bars.push({ label: 'oracle (lower bound)', value: report.oracle.cost_usd });
 writeFileSync(join(docs, 'scheduling-cost.svg'), barChart(`Cost (USD) — ${title}`, bars, (v) => `$${v.toFixed(4)}`));
 writeFileSync(join(docs, 'scheduling-p99.svg'), barChart(`p99 completion (s) — ${title}`, report.policies.map((p) => ({ label: p.name + (p.default ? ' (default)' : ''), value: p.p99_ms / 1000 })), (v) => `${v.toFixed(1)} s`));
 
-console.log(`| policy | cost USD | ÷ oracle | p50 ms | p99 ms | deadline misses | succeeded | failed |\n|---|---|---|---|---|---|---|---|`);
+console.log(`| policy | cost USD | of it spot boot + idle | ÷ oracle | p50 ms | p99 ms | deadline misses | succeeded | failed |\n|---|---|---|---|---|---|---|---|---|`);
 for (const p of report.policies) {
-  console.log(`| ${p.name}${p.default ? ' (default)' : ''} | ${p.cost_usd.toFixed(6)} | ${report.oracle.cost_usd > 0 ? (p.cost_usd / report.oracle.cost_usd).toFixed(3) : '-'} | ${p.p50_ms.toFixed(0)} | ${p.p99_ms.toFixed(0)} | ${p.deadline_misses} | ${p.jobs_succeeded} | ${p.jobs_failed} |`);
+  console.log(`| ${p.name}${p.default ? ' (default)' : ''} | ${p.cost_usd.toFixed(6)} | ${p.overhead_usd.toFixed(6)} | ${report.oracle.cost_usd > 0 ? (p.cost_usd / report.oracle.cost_usd).toFixed(3) : '-'} | ${p.p50_ms.toFixed(0)} | ${p.p99_ms.toFixed(0)} | ${p.deadline_misses} | ${p.jobs_succeeded} | ${p.jobs_failed} |`);
 }
-console.log(`| oracle | ${report.oracle.cost_usd.toFixed(6)} | 1 | | | | | |`);
+console.log(`| oracle | ${report.oracle.cost_usd.toFixed(6)} | | 1 | | | | | |`);
+for (const p of report.policies) {
+  const where = Object.entries(p.by_class.private?.by_substrate ?? {}).map(([name, s]) => `${name} ${s.jobs} ($${s.cost_usd.toFixed(4)})`).join(', ');
+  console.log(`${p.name}: private jobs ran on ${where}; private misses ${p.by_class.private?.misses ?? 0}`);
+}
 console.log(`\n${title}; whole run ${report.seconds.toFixed(1)} s (oracle ${report.oracle.seconds.toFixed(1)} s)`);
 
 /** a horizontal bar chart, plain SVG, no dependencies */

@@ -92,6 +92,8 @@ interface Entry {
   inFlight: number;
   /** declared durations (ms) of the jobs in flight */
   inFlightDeclaredMs: number;
+  /** when its last job in flight came back (null: never had one) */
+  idleSince: number | null;
   probing: boolean;
   lastProbeAt: number | null;
   lastError: string | null;
@@ -149,6 +151,8 @@ export class SubstrateRegistry {
   private readonly heldOfKind = new Map<string, number>();
   /** per constraint key: arrivals (a count decaying over ARRIVAL_RATE_WINDOW_S) as of `at`, first seen `since` */
   private readonly arrivals = new Map<string, { count: number; at: number; since: number }>();
+  /** per constraint key: jobs that went past a substrate for want of its launch (a count decaying over ARRIVAL_RATE_WINDOW_S) as of `at` */
+  private readonly spills = new Map<string, { count: number; at: number }>();
 
   constructor(opts: RegistryOptions) {
     this.policy = opts.policy;
@@ -175,6 +179,7 @@ export class SubstrateRegistry {
       healthy: true,
       inFlight: 0,
       inFlightDeclaredMs: 0,
+      idleSince: null,
       probing: false,
       lastProbeAt: null,
       lastError: null,
@@ -309,6 +314,8 @@ export class SubstrateRegistry {
     // A batch answers when its last job is done: a job joining one must not make the batch's earliest deadline late.
     const batchMsLeft = new Array<number>(snaps.length).fill(Infinity);
     const waitingFor: Array<Omit<Unplaced, 'index'> | undefined> = new Array(snaps.length);
+    // jobs this call handed to each substrate (not those left waiting for it)
+    const sent = new Array<number>(snaps.length).fill(0);
     const rankings = new Map<string, QueueRanking>();
     const groups = new Map<Substrate, number[]>();
     const unplaced: Unplaced[] = [];
@@ -323,7 +330,7 @@ export class SubstrateRegistry {
       }
       let ranking = rankings.get(key);
       if (ranking === undefined) {
-        ranking = { candidates: [], scores: [], completions: [], limits: [], late: [], scoredAt: [], arrivalsPerS: this.arrivalsPerS(key, now) };
+        ranking = { candidates: [], scores: [], completions: [], limits: [], late: [], scoredAt: [], arrivalsPerS: this.arrivalsPerS(key, now), spilled: this.recentSpills(key, now), launchable: Infinity };
         for (let k = 0; k < snaps.length; k++) {
           if (ineligibility(job, snaps[k]!.state, true) !== null) continue;
           ranking.candidates.push(k);
@@ -338,7 +345,7 @@ export class SubstrateRegistry {
       const exclude = excludeFor?.(job, i);
       const admits = gate === undefined ? undefined : (k: number): boolean => free[k]! <= 0 || gate.admits(job, snaps[k]!.state);
       const msLeft = this.msLeft(job, now);
-      const pick = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits, free);
+      const pick = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits, free, sent);
       const chosen = pick.hold === -1 ? pick.best : pick.hold;
       if (chosen === -1) {
         if (ranking.candidates.length === 0 && ranking.unplaced === undefined) ranking.unplaced = this.whyUnplaced(job, { order: [], scores: [] }, snaps);
@@ -368,8 +375,13 @@ export class SubstrateRegistry {
         unplaced.push({ index: i, reason: why.reason, detail: why.detail });
         continue;
       }
+      if (pick.hold === -1 && passedLaunch(ranking, chosen)) {
+        ranking.spilled++;
+        this.countSpill(key, now);
+      }
       gate?.placed(job, snaps[chosen]!.state);
       free[chosen]!--;
+      sent[chosen]!++;
       if (msLeft < batchMsLeft[chosen]!) batchMsLeft[chosen] = msLeft;
       const substrate = snaps[chosen]!.entry.substrate;
       const group = groups.get(substrate);
@@ -388,6 +400,23 @@ export class SubstrateRegistry {
     }
     a.count = a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S) + 1;
     a.at = now;
+  }
+
+  /** one more job of this kind went past a substrate for want of its launch */
+  private countSpill(key: string, now: number): void {
+    const a = this.spills.get(key);
+    if (a === undefined) {
+      this.spills.set(key, { count: 1, at: now });
+      return;
+    }
+    a.count = a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S) + 1;
+    a.at = now;
+  }
+
+  /** jobs of this kind that went past a substrate for want of its launch lately (decayed over about ARRIVAL_RATE_WINDOW_S) */
+  private recentSpills(key: string, now: number): number {
+    const a = this.spills.get(key);
+    return a === undefined ? 0 : a.count * Math.exp(-Math.max(0, now - a.at) / 1000 / ARRIVAL_RATE_WINDOW_S);
   }
 
   /**
@@ -457,6 +486,7 @@ export class SubstrateRegistry {
     if (entry === undefined) return;
     entry.inFlight = Math.max(0, entry.inFlight - outcome.jobs);
     entry.inFlightDeclaredMs = entry.inFlight === 0 ? 0 : Math.max(0, entry.inFlightDeclaredMs - (outcome.declaredMs ?? 0));
+    if (entry.inFlight === 0) entry.idleSince = this.now();
     if (outcome.error !== undefined) entry.lastError = outcome.error;
     if (outcome.jobs <= 0) return;
     if (outcome.failures < outcome.jobs) {
@@ -480,7 +510,7 @@ export class SubstrateRegistry {
   /** GET /v1/substrates: each substrate with its state and its score for the reference job */
   views(): SubstrateView[] {
     return Array.from(this.entries.values(), (entry) => {
-      const state = stateOf(entry);
+      const state = stateOf(entry, this.now());
       const score = this.policy.score(state, REFERENCE_JOB);
       return {
         name: state.name,
@@ -499,7 +529,8 @@ export class SubstrateRegistry {
   }
 
   private snapshot(): Snapshot[] {
-    return Array.from(this.entries.values(), (entry) => ({ entry, state: stateOf(entry) }));
+    const now = this.now();
+    return Array.from(this.entries.values(), (entry) => ({ entry, state: stateOf(entry, now) }));
   }
 
   private whyUnplaced(job: JobSpec, ranking: Ranking, snaps: Snapshot[]): Omit<Unplaced, 'index'> {
@@ -544,7 +575,7 @@ export class SubstrateRegistry {
   }
 }
 
-function stateOf(entry: Entry): SubstrateState {
+function stateOf(entry: Entry, now: number): SubstrateState {
   const { substrate, tracker, breaker } = entry;
   return {
     name: substrate.name,
@@ -560,6 +591,7 @@ function stateOf(entry: Entry): SubstrateState {
     avgExecMs: tracker.avgExecMs,
     execRatio: tracker.execRatio,
     probeLatencyMs: tracker.probeLatencyMs,
+    idleMs: entry.inFlight > 0 ? 0 : entry.idleSince === null ? Infinity : Math.max(0, now - entry.idleSince),
   };
 }
 
@@ -600,6 +632,10 @@ interface QueueRanking {
   readonly late: Array<'no' | 'batch' | 'limit' | 'deadline'>;
   /** jobs of this kind arriving per second lately */
   readonly arrivalsPerS: number;
+  /** jobs of this kind that lately went past a substrate for want of its launch (a decayed count); grows within the call */
+  spilled: number;
+  /** for the job being placed: the lowest score, launch aside, of the candidates that would need one (Infinity: none) */
+  launchable: number;
   readonly scoredAt: number[];
   unplaced?: Omit<Unplaced, 'index'>;
 }
@@ -622,7 +658,7 @@ interface Pick {
  */
 function bestCandidate(
   ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: number[], exclude: ReadonlySet<string> | undefined, msLeft: number,
-  batchMsLeft: readonly number[], admits: ((k: number) => boolean) | undefined, free: readonly number[],
+  batchMsLeft: readonly number[], admits: ((k: number) => boolean) | undefined, free: readonly number[], sent: readonly number[],
 ): Pick {
   let best = -1;
   let bestScore = Infinity;
@@ -641,6 +677,10 @@ function bestCandidate(
       if (policy.expectedCompletionMs !== undefined) ranking.completions[c] = policy.expectedCompletionMs(snaps[k]!.state, job, queued[k]!);
       scoredAt[c] = queued[k]!;
     }
+  }
+  if (policy.launchUsd !== undefined) addLaunchShares(ranking, snaps, job, policy, sent);
+  for (let c = 0; c < candidates.length; c++) {
+    const k = candidates[c]!;
     // late: expected to finish in the last quarter of the time left or after it (estimates err; leave a margin);
     // the penalty grows with lateness, so a job already late goes where it finishes soonest
     const completion = ranking.completions[c]!;
@@ -692,27 +732,72 @@ function bestCandidate(
   // only not with the late margin: its queue may move faster than estimated (capacity frees, runs
   // end early), and each round places held jobs again, so the choice is re-made with fresher numbers.
   if (bestLate || policy.canWaitFor?.(job, msLeft, bestCompletion) !== true) return { best, hold: -1 };
-  // A held job is not bound to one substrate: whichever cheaper one frees a lane first takes it, so
-  // the queue counted against the target drains at the cheaper substrates' combined rate.
-  let pooledRate = 0;
-  for (let c = 0; c < candidates.length; c++) {
-    const k = candidates[c]!;
-    if (scores[c]! < bestBase && exclude?.has(snaps[k]!.state.name) !== true) pooledRate += policy.drainRate?.(snaps[k]!.state, job) ?? 0;
-  }
+  // A held job is not bound to one substrate: whichever cheaper one frees a lane first takes it. So the
+  // cheaper substrates are one queue: every job waiting at any of them (in its internal queue or held
+  // for it) is ahead, and that queue drains at their combined rate. Counting one substrate's queue
+  // against its share of the rate would miss the jobs held for the others, and hold twice too many.
+  const pool = pooledBacklog(ranking, snaps, job, policy, queued, exclude, bestBase);
   let hold = -1;
   let holdBase = bestBase;
   for (let c = 0; c < candidates.length; c++) {
     const k = candidates[c]!;
     const base = scores[c]!;
     if (base >= holdBase || free[k]! > 0 || exclude?.has(snaps[k]!.state.name) === true) continue;
-    const rate = policy.drainRate?.(snaps[k]!.state, job) ?? 0;
-    const reach = pooledRate > 0 && rate > 0 ? ranking.completions[c]! * (rate / pooledRate) : ranking.completions[c]!;
+    const ownWait = policy.expectedWaitMs?.(snaps[k]!.state, job, queued[k]!) ?? 0;
+    const reach = pool.rate > 0 ? pool.aheadJobs / pool.rate * 1000 + ranking.completions[c]! - ownWait : ranking.completions[c]!;
     if (reach < HOLD_REACH * msLeft) {
       holdBase = base;
       hold = k;
     }
   }
   return { best, hold };
+}
+
+/**
+ * Starting capacity on a substrate that bills whole instances (boot and idle time too) costs a
+ * one-off sum (Policy.launchUsd), shared by the jobs that will use it. How many will is measured:
+ * the jobs of this kind that lately went to a dearer substrate although this one, launched, would
+ * have run them for less, this one included. A burst overflowing the cheaper substrates shares one launch among dozens of
+ * jobs; a job or two overflowing at the end of one pays for it alone, and then a cloud billed per
+ * run is cheaper. The share is added to the candidate's score for this job only (scoredAt is reset
+ * so the next job scores it afresh).
+ */
+function addLaunchShares(ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, sent: readonly number[]): void {
+  ranking.launchable = Infinity;
+  for (let c = 0; c < ranking.candidates.length; c++) {
+    const k = ranking.candidates[c]!;
+    const launch = policy.launchUsd!(snaps[k]!.state, job, sent[k]!);
+    if (!(launch > 0)) continue;
+    ranking.launchable = Math.min(ranking.launchable, ranking.scores[c]!);
+    ranking.scores[c]! += launch / (1 + ranking.spilled);
+    ranking.scoredAt[c] = NaN;
+  }
+}
+
+/** whether the job, sent to snapshot `k`, passed over a substrate that would have run it cheaper but for a launch */
+function passedLaunch(ranking: QueueRanking, k: number): boolean {
+  if (!(ranking.launchable < Infinity)) return false;
+  const at = ranking.candidates.indexOf(k);
+  return at !== -1 && ranking.scores[at]! > ranking.launchable;
+}
+
+/**
+ * The substrates cheaper than `belowBase` (not excluded) as one queue: jobs that finish there per
+ * second, summed, and the jobs ahead of this one there (each one's expected wait × its drain rate).
+ */
+function pooledBacklog(
+  ranking: QueueRanking, snaps: Snapshot[], job: JobSpec, policy: Policy, queued: readonly number[], exclude: ReadonlySet<string> | undefined, belowBase: number,
+): { rate: number; aheadJobs: number } {
+  let rate = 0;
+  let aheadJobs = 0;
+  for (let c = 0; c < ranking.candidates.length; c++) {
+    const k = ranking.candidates[c]!;
+    if (ranking.scores[c]! >= belowBase || exclude?.has(snaps[k]!.state.name) === true) continue;
+    const r = policy.drainRate?.(snaps[k]!.state, job) ?? 0;
+    rate += r;
+    aheadJobs += (policy.expectedWaitMs?.(snaps[k]!.state, job, queued[k]!) ?? 0) / 1000 * r;
+  }
+  return { rate, aheadJobs };
 }
 
 /**

@@ -30,4 +30,6 @@ export interface SubstrateState {
   readonly execRatio?: number | null;
   /** health-probe round trip (network only); null = not measured */
   readonly probeLatencyMs?: number | null;
+  /** ms since it last had a job in flight: 0 while it has some, Infinity if it never had one (absent: not tracked) */
+  readonly idleMs?: number;
 }

@@ -3,6 +3,7 @@ import type { Substrate } from '../substrates/substrate.js';
 import type { JobSpec } from '../job/types.js';
 import { MinCostFlow } from './min-cost-flow.js';
 import type { World } from './run-policy.js';
+import { SimSpotSubstrate } from './spot-substrate.js';
 import type { Scenario, Workload } from './scenario.js';
 import { attemptCostUsd } from './sim-job.js';
 
@@ -89,7 +90,9 @@ export function computeOracle(s: Scenario, workload: Workload, world: World, slo
   for (const cloud of world.clouds) {
     const m = cloud.spec;
     const price = (workS: number, bytes: number): number => attemptCostUsd(m.pricing, m.maxMemoryMb, m.pricing.model === 'per_invocation' ? 0 : bytes / m.bandwidthBps + workS / m.speed);
-    if (m.spot !== undefined) {
+    if (cloud instanceof SimSpotSubstrate) {
+      // every instant an instance of the fleet could be up, whenever it was launched (spot-substrate.ts);
+      // billed by the instance, a job pays at least its run at the slot price, idle and boot time aside
       const capacity = new Float64Array(slots);
       cloud.forEachUpInterval(slots * slotMs, (from, to, n) => addInterval(capacity, slotMs, from, to, n * m.speed));
       limited.push({ sub: cloud, speed: m.speed, capacity, price });

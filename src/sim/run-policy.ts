@@ -8,6 +8,7 @@ import type { ResultRecord } from '../job/types.js';
 import { SimCloudSubstrate } from './cloud-substrate.js';
 import { SimLocalSubstrate } from './local-substrate.js';
 import { SimNodePoolSubstrate } from './node-pool-substrate.js';
+import { SimSpotSubstrate } from './spot-substrate.js';
 import { Rng } from './random.js';
 import type { Scenario, Workload } from './scenario.js';
 import type { JobFacts } from './sim-job.js';
@@ -29,6 +30,8 @@ export interface PolicyReport {
   by_substrate: Record<string, { jobs: number; cost_usd: number }>;
   /** per job class: jobs that succeeded on each substrate, what each substrate billed for the class (failed attempts included), deadline misses */
   by_class: Record<string, { misses: number; by_substrate: Record<string, { jobs: number; cost_usd: number }> }>;
+  /** of cost_usd, what no job's run accounts for: spot instances booting or idle (by_class leaves it out) */
+  overhead_usd: number;
   /** virtual time from the first arrival to the last completion */
   makespan_ms: number;
   /** timer callbacks the virtual clock ran */
@@ -40,7 +43,7 @@ export interface World {
   clock: VirtualClock;
   local: SimLocalSubstrate;
   pools: SimNodePoolSubstrate[];
-  clouds: SimCloudSubstrate[];
+  clouds: Array<SimCloudSubstrate | SimSpotSubstrate>;
 }
 
 export function buildWorld(s: Scenario, factsById: ReadonlyMap<string, JobFacts>): World {
@@ -50,7 +53,9 @@ export function buildWorld(s: Scenario, factsById: ReadonlyMap<string, JobFacts>
     clock,
     local: new SimLocalSubstrate(s.localThreads, s.localMemoryMb, clock, factsById),
     pools: s.pools.map((m, i) => new SimNodePoolSubstrate(m, (s.seed * 7919 + i * 104_729) | 0, clock, factsById)),
-    clouds: s.clouds.map((m) => new SimCloudSubstrate(m, clock, rng.fork(`cloud-${m.name}`), factsById)),
+    clouds: s.clouds.map((m) => m.spot === undefined
+      ? new SimCloudSubstrate(m, clock, rng.fork(`cloud-${m.name}`), factsById)
+      : new SimSpotSubstrate(m, clock, rng.fork(`cloud-${m.name}`), factsById)),
   };
 }
 
@@ -125,12 +130,16 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
   await drained;
   registry.close();
   await store.close();
+  // instances still up are billed until they would be terminated
+  for (const c of world.clouds) await c.close();
 
   let cost = world.local.meter.costUsd;
   let failedAttempts = world.local.meter.failures;
+  let overhead = 0;
   for (const sub of [...world.pools, ...world.clouds]) {
     cost += sub.meter.costUsd;
     failedAttempts += sub.meter.failures;
+    overhead += sub.meter.overheadUsd;
     if (sub.meter.costUsd > 0) entryFor(bySubstrate, sub.name).cost_usd = sub.meter.costUsd;
     sub.meter.costByClass.forEach((usd, k) => {
       if (usd > 0) entryFor(byClass[s.classes[k]!.name]!.by_substrate, sub.name).cost_usd = usd;
@@ -149,6 +158,7 @@ export async function runPolicy(s: Scenario, workload: Workload, factsById: Read
     failed_attempts: failedAttempts,
     by_substrate: bySubstrate,
     by_class: byClass,
+    overhead_usd: overhead,
     makespan_ms: lastDone,
     events: clock.events,
   };

@@ -79,7 +79,7 @@ export const SPOT_MODEL: CloudModel = {
   costPerHourUsd: 0.035, declaredLatencyMs: 100, rttMs: 50,
   maxConcurrent: 32, maxMemoryMb: 4096, maxDurationS: 86_400, speed: 1.1, bandwidthBps: 100 * MB,
   coldStartMs: 0, keepWarmMs: 0, failureRate: 0.001,
-  spot: { instances: 16, slotsPerInstance: 2, meanLifetimeMs: 3 * HOUR, bootMs: 90_000 },
+  spot: { instances: 16, slotsPerInstance: 2, meanLifetimeMs: 3 * HOUR, bootMs: 90_000, idleTerminateMs: 5 * MIN },
 };
 
 function clouds(): CloudModel[] {

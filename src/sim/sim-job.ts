@@ -36,6 +36,8 @@ export function attemptCostUsd(pricing: PricingModel, instanceMemoryMb: number, 
 /** Bills spent by one simulated substrate, including attempts that failed. */
 export class Meter {
   costUsd = 0;
+  /** billed for no job: instances booting or idle (spot) */
+  overheadUsd = 0;
   attempts = 0;
   failures = 0;
   /** cost by job class (index into the scenario's classes) */
@@ -44,6 +46,11 @@ export class Meter {
   bill(klass: number, usd: number): void {
     this.costUsd += usd;
     this.costByClass[klass] = (this.costByClass[klass] ?? 0) + usd;
+  }
+
+  billOverhead(usd: number): void {
+    this.costUsd += usd;
+    this.overheadUsd += usd;
   }
 }
 

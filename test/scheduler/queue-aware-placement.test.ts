@@ -89,3 +89,49 @@ test('a new job queues behind held jobs of its kind instead of taking the slot t
   const again = registry.place([...jobs(1), job({ job_id: 'new', required_duration_s: 10, created_at: at(0) })], undefined, undefined, { requeue: true, allHeld: true });
   assert.deepEqual(again.groups.get(cheap), [0]);
 });
+
+test('jobs held for several cheaper substrates count as one queue drained by all of them', () => {
+  // two full cheap substrates of 4 slots, 10 s runs: together about 0.8 jobs/s, so about 240 of the jobs fit
+  // in 300 s; counting each one's own queue against its share of the rate would hold about twice that
+  const mk = (name: string, usd: number) => new FakeSubstrate(name, name, caps({
+    max_concurrent_jobs: 4, available_slots: 0, pricing: { model: 'per_hour', usd_per_hour: usd }, latency_ms: 50,
+  }));
+  const dear = new FakeSubstrate('lambda', 'lambda', caps({ max_concurrent_jobs: 1000, available_slots: 1000, pricing: { model: 'per_hour', usd_per_hour: 1 }, latency_ms: 50 }));
+  const registry = new SubstrateRegistry({ policy: queueAwarePolicy(), now: () => NOW });
+  for (const s of [mk('fly', 0.01), mk('fly2', 0.02), dear]) registry.add(s);
+  const placed = registry.place(jobs(600));
+  const held = placed.unplaced.length;
+  assert.ok(held >= 180 && held <= 300, `held ${held}`);
+  assert.equal((placed.groups.get(dear)?.length ?? 0) + held, 600);
+});
+
+/** a full cheap substrate, an idle spot fleet (instance-billed: a launch costs its boot and idle time) and a per-run cloud */
+function spotWorld() {
+  const cheap = new FakeSubstrate('fly', 'fly', caps({ max_concurrent_jobs: 4, available_slots: 0, pricing: { model: 'per_hour', usd_per_hour: 0.01 }, latency_ms: 50 }));
+  const spot = new FakeSubstrate('spot', 'spot', caps({
+    max_concurrent_jobs: 32, available_slots: 32, cost_per_hour_usd: 0.035, pricing: { model: 'per_hour', usd_per_hour: 0.0175 }, latency_ms: 50,
+  }));
+  // $1/h per job: 10 s cost $0.0028, less than a spot launch (0.035 $/h × 390 s ≈ $0.0038), far more than a run on spot
+  const cloud = new FakeSubstrate('lambda', 'lambda', caps({ max_concurrent_jobs: 1000, available_slots: 1000, pricing: { model: 'per_hour', usd_per_hour: 1 }, latency_ms: 50 }));
+  const registry = new SubstrateRegistry({ policy: queueAwarePolicy(), now: () => NOW });
+  for (const s of [cheap, spot, cloud]) registry.add(s);
+  return { registry, spot, cloud };
+}
+
+test('a lone job does not start a spot instance whose boot and idle time cost more than a run elsewhere', () => {
+  const { registry, cloud } = spotWorld();
+  // 16 s left: it cannot wait for the cheap one
+  const placed = registry.place(jobs(1, { timeout_s: 16 }));
+  assert.deepEqual([...placed.groups.keys()], [cloud]);
+});
+
+test('jobs overflowing the cheaper substrates share a spot launch', () => {
+  const { registry, spot, cloud } = spotWorld();
+  // the cheap substrate can reach about 115 of them in time; the rest must go elsewhere: the first pays
+  // per run (one job would carry the whole launch), then enough have overflowed to share the launch
+  const placed = registry.place(jobs(400));
+  const onCloud = placed.groups.get(cloud)?.length ?? 0;
+  const onSpot = placed.groups.get(spot)?.length ?? 0;
+  assert.ok(onCloud >= 1 && onCloud <= 2, `per-run cloud: ${onCloud}`);
+  assert.equal(onSpot, 32);
+});

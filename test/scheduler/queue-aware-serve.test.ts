@@ -44,7 +44,11 @@ describe('10,000 tiny jobs with local threads and two paid substrates', () => {
     });
     try {
       const data = Buffer.alloc(64, 42).toString('base64');
-      const jobs = Array.from({ length: JOBS }, (_, i) => ({ job_id: `${policy}-${i}`, program: { op: 'counteq', imm: 42, data } }));
+      // An hour to finish: the default policy pays only when the free threads, as measured, cannot finish a
+      // job before its deadline. On a quiet machine they finish all 10,000 in well under a second, but on
+      // one loaded to 20+ runnable processes a thread's measured run can grow a thousandfold, and with the
+      // default 300 s a share of the jobs would rightly go to Fly; with an hour, waiting is right however slow.
+      const jobs = Array.from({ length: JOBS }, (_, i) => ({ job_id: `${policy}-${i}`, program: { op: 'counteq', imm: 42, data }, timeout_s: 3600 }));
       await d.submitJobs(jobs);
       const counts = new Map<string, number>();
       for (const job of jobs) {

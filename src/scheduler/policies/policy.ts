@@ -36,6 +36,8 @@ export interface Policy {
   commitLimitMs?(sub: SubstrateState, job: JobSpec): number;
   /** jobs like this one the substrate finishes per second when busy (its lanes ÷ expected run); used to pool queues */
   drainRate?(sub: SubstrateState, job: JobSpec): number;
+  /** how long the job would wait there for a lane behind `queued` more jobs than are in flight (ms); with drainRate, how many jobs are ahead */
+  expectedWaitMs?(sub: SubstrateState, job: JobSpec, queued: number): number;
   /**
    * Slack-based holding, for a deadline-aware policy: whether a job with `msLeft` until its deadline
    * may keep waiting for a cheaper substrate (whose queue makes it late right now) when the substrate
@@ -43,6 +45,13 @@ export interface Policy {
    * there at a later round and make its deadline. Absent: never hold.
    */
   canWaitFor?(job: JobSpec, msLeft: number, paidCompletionMs: number): boolean;
+  /**
+   * A one-off cost (USD) of starting capacity for this job there, beyond what its run costs: a
+   * substrate billing whole instances from launch to idle termination, with none up now. The registry
+   * shares it among the jobs expected to need that substrate (see addLaunchShares). `sent`: jobs the
+   * current placement call already handed to it (waiting for it does not start anything). Absent or 0: none.
+   */
+  launchUsd?(sub: SubstrateState, job: JobSpec, sent: number): number;
   /** called by a queue-aware placement with the substrates it sees, before it scores any job */
   beginPlacement?(states: readonly SubstrateState[]): void;
 }

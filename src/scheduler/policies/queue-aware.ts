@@ -32,6 +32,16 @@ const COMMIT_QUEUE_MIN_MS = 10_000;
 const HOLD_SAFETY = 2;
 const HOLD_GUARD_MS = 5000;
 
+/**
+ * Substrates billing whole instances from launch until they are terminated idle, boot and idle time
+ * included, by type: instance seconds billed beyond the runs when one is started. EC2 spot
+ * (docs/spot.md): a worker joins about 90 s after launch, an instance idle for idle_terminate_s (300 by
+ * default) is terminated. Its instance price is the substrate's cost_per_hour_usd.
+ */
+const INSTANCE_OVERHEAD: Readonly<Record<string, { bootS: number; idleS: number }>> = { spot: { bootS: 90, idleS: 300 } };
+/** instances idle for less than this share of idleS are taken to be still up */
+const STILL_UP_SHARE = 0.9;
+
 /** added to the score of a substrate expected to finish the job after its deadline: any on-time choice beats it */
 const LATE_PENALTY_USD = 1;
 
@@ -83,6 +93,13 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
     canWaitFor: (job, msLeft, paidCompletionMs) => msLeft > HOLD_SAFETY * Math.max(paidCompletionMs, job.required_duration_s * 1000 * 0.5) + HOLD_GUARD_MS,
     expectedCompletionMs: (sub, job, queued) => expectedCompletionMs(sub, job, queued),
     drainRate: (sub, job) => lanesOf(sub.capabilities) * 1000 / Math.max(1, expectedRunMs(sub, job)),
+    expectedWaitMs: (sub, job, queued) => expectedWaitMs(sub, expectedRunMs(sub, job), queued),
+    launchUsd: (sub, _job, sent) => {
+      const overhead = INSTANCE_OVERHEAD[sub.type];
+      // instances up: busy, started by this placement already, or idle but not yet terminated
+      if (overhead === undefined || sent > 0 || (sub.idleMs ?? Infinity) < STILL_UP_SHARE * overhead.idleS * 1000) return 0;
+      return sub.capabilities.cost_per_hour_usd * (overhead.bootS + overhead.idleS) / 3600;
+    },
     // A queue inside a substrate (the local pool) is a commitment: keep it to a few runs' worth, enough
     // to keep its lanes busy between rounds; the rest wait in the dispatcher, free to go where a slot frees.
     commitLimitMs: (sub, job) => sub.capabilities.parallelism === undefined ? Infinity : Math.max(COMMIT_QUEUE_MIN_MS, COMMIT_QUEUE_RUNS * expectedRunMs(sub, job)),

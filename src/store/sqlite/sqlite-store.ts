@@ -106,9 +106,11 @@ export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
 /**
  * Specs the fresh cache holds at most. A miss costs the dispatcher's thread
  * a row read and a decode (in a 200,000-job burst about 6% of its time);
- * twice this many cached specs gave twice the RSS peak under load (one run each)
- * (retention bench, 3M jobs: +557 MiB over idle against +271), for the
- * cache holds whole spec objects, so the bound stays here.
+ * a cached tiny spec is about half a KiB of heap, so this bounds the cache
+ * to some 32 MiB under a deep queue. Twice as many was tried: the RSS
+ * samples after GC did not tell the two apart, the steady peak under load
+ * was no different from runs with this size (BENCHMARKS.md): no reason
+ * to let a deep queue hold more heap.
  */
 const FRESH_SPECS = 65_536;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
