@@ -32,7 +32,7 @@ describe('budgets and cost caps', () => {
   async function make(opts: DispatcherOptions, dataDir?: string): Promise<Dispatcher> {
     const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'pfs-budget-'));
     if (dataDir === undefined) dirs.push(dir);
-    const d = await Dispatcher.create({ dataDir: dir, logger: silentLogger, nodes: false, probeIntervalMs: 50, budgetRefreshMs: 50, ...opts });
+    const d = await Dispatcher.create({ dataDir: dir, logger: silentLogger, threads: 1, nodes: false, probeIntervalMs: 50, budgetRefreshMs: 50, ...opts });
     open.push(d);
     return d;
   }

@@ -6,7 +6,11 @@ import type { DispatcherOptions } from '../../src/dispatcher/options.js';
 import { silentLogger } from '../../src/logger.js';
 import { startServer, type ServerOptions } from '../../src/server/server.js';
 
-/** A real dispatcher (memory store, temp data dir, 2 local threads) behind a real server on 127.0.0.1:0. */
+/**
+ * A real dispatcher (memory store, temp data dir, one local thread unless the
+ * test asks for more: each thread costs its start-up CPU in every one of the
+ * suite's few hundred dispatchers) behind a real server on 127.0.0.1:0.
+ */
 export interface Served {
   url: string;
   dispatcher: Dispatcher;
@@ -16,7 +20,7 @@ export interface Served {
 
 export async function serveDispatcher(opts: { server?: ServerOptions; dispatcher?: DispatcherOptions } = {}): Promise<Served> {
   const dataDir = await mkdtemp(join(tmpdir(), 'packetfs-server-test-'));
-  const dispatcher = await Dispatcher.create({ dataDir, threads: 2, logger: silentLogger, ...opts.dispatcher });
+  const dispatcher = await Dispatcher.create({ dataDir, threads: 1, logger: silentLogger, ...opts.dispatcher });
   const server = await startServer(dispatcher, { host: '127.0.0.1', port: 0, ...opts.server });
   return {
     url: server.url,
