@@ -1,4 +1,5 @@
 import { PacketFSError } from '../../errors.js';
+import { isEmptyObject, STORED_SPEC_V1_DEFAULTS } from '../../job/stored-spec-v1.js';
 import type { JobSpec } from '../../job/types.js';
 
 /**
@@ -8,10 +9,10 @@ import type { JobSpec } from '../../job/types.js';
  *   v0  the normalized JobSpec as JSON, every field spelled out (before v1;
  *       still read: jobs queued by an older dispatcher)
  *   v1  the same JSON with `"$v":1` and without the fields that equal the
- *       v1 defaults below (~160 of the 420 bytes of a small job). The
- *       defaults are this file's own copy, not JOB_DEFAULTS: if the job
- *       defaults ever change, a v1 spec must still decode to the job that
- *       was accepted.
+ *       v1 defaults (src/job/stored-spec-v1.ts, shared with the SQLite
+ *       row; ~160 of the 420 bytes of a small job). Not JOB_DEFAULTS: if
+ *       the job defaults ever change, a v1 spec must still decode to the
+ *       job that was accepted.
  *
  * Fewer bytes per job is less for Redis's Lua to hash and copy (enqueue's
  * arguments, take's reply) and less JSON for the dispatcher to write and
@@ -21,16 +22,7 @@ import type { JobSpec } from '../../job/types.js';
 export const SPEC_VERSION = 1;
 
 /** Top-level fields a v1 spec leaves out when they have these values (and `metadata` when it is `{}`). */
-const V1_DEFAULTS: Readonly<Pick<JobSpec, 'required_memory_mb' | 'required_duration_s' | 'requires_gpu' | 'requires_state' | 'priority' | 'timeout_s' | 'substrates' | 'max_attempts'>> = Object.freeze({
-  required_memory_mb: 256,
-  required_duration_s: 30,
-  requires_gpu: false,
-  requires_state: false,
-  priority: 0,
-  timeout_s: 300,
-  substrates: null,
-  max_attempts: 3,
-});
+const V1_DEFAULTS = STORED_SPEC_V1_DEFAULTS;
 
 /**
  * How v1 carries each JobSpec field. Typed over every key of JobSpec, so a
@@ -98,9 +90,4 @@ function expandV1(o: Record<string, unknown>): JobSpec {
   };
   for (const key in o) if (key !== '$v') job[key] = o[key];
   return job as unknown as JobSpec;
-}
-
-function isEmptyObject(value: Record<string, unknown>): boolean {
-  for (const _ in value) return false;
-  return true;
 }

@@ -1,3 +1,4 @@
+import { isEmptyObject, STORED_SPEC_V1_DEFAULTS } from '../../job/stored-spec-v1.js';
 import type { JobSpec } from '../../job/types.js';
 
 /**
@@ -10,24 +11,20 @@ import type { JobSpec } from '../../job/types.js';
  * B-tree work, log pages and checkpoint copies; and the JSON is built on the
  * dispatcher's thread. Version 1 stores only what the columns and the
  * defaults do not say: `1` followed by the JSON of an object holding the
- * program and the fields that differ from V1_DEFAULTS (about 150 bytes for
- * that job).
+ * program and the fields that differ from the version 1 defaults
+ * (src/job/stored-spec-v1.ts, shared with the Redis store; about 150 bytes
+ * for that job).
  *
- * Versioned so a stored job never changes meaning: V1_DEFAULTS are the
- * defaults of version 1, written out here and never changed (should
- * normalization's defaults change, a new version gets its own table), and a
+ * Versioned so a stored job never changes meaning: the version 1 defaults
+ * are written out once and never changed (should normalization's defaults
+ * change, a new version gets its own table), and a
  * text starting with `{` is the full JSON spec that files of schema
  * version 2 hold, read as it is.
  */
 const V1 = '1';
 
-const V1_DEFAULTS = Object.freeze({
-  required_memory_mb: 256,
-  required_duration_s: 30,
-  requires_gpu: false,
-  requires_state: false,
-  timeout_s: 300,
-});
+/** the frozen version 1 defaults, shared with the Redis store's encoding */
+const V1_DEFAULTS = STORED_SPEC_V1_DEFAULTS;
 
 /**
  * Where version 1 keeps each JobSpec field. Typed over every key of JobSpec,
@@ -59,7 +56,7 @@ export function encodeSpec(job: JobSpec): string {
   if (job.requires_gpu !== V1_DEFAULTS.requires_gpu) s.requires_gpu = job.requires_gpu;
   if (job.requires_state !== V1_DEFAULTS.requires_state) s.requires_state = job.requires_state;
   if (job.timeout_s !== V1_DEFAULTS.timeout_s) s.timeout_s = job.timeout_s;
-  if (!isEmpty(job.metadata)) s.metadata = job.metadata;
+  if (!isEmptyObject(job.metadata)) s.metadata = job.metadata;
   if (job.private !== undefined) s.private = job.private;
   if (job.verify !== undefined) s.verify = job.verify;
   if (job.split !== undefined) s.split = job.split;
@@ -95,9 +92,4 @@ export function decodeSpec(text: string, columns: SpecColumns): JobSpec {
   if (s.max_cost_usd !== undefined) job.max_cost_usd = s.max_cost_usd;
   if (s.on_budget !== undefined) job.on_budget = s.on_budget;
   return job;
-}
-
-function isEmpty(o: Record<string, unknown>): boolean {
-  for (const _ in o) return false;
-  return true;
 }
