@@ -105,21 +105,6 @@ describe('redis store: several processes on one queue', () => {
     assert.deepEqual(await b.extendLeases([leases[1]!], 60_000), [false]);
   });
 
-  it('a job whose spec went away between take\'s script and its spec read (cancelled meanwhile) is not handed out', async () => {
-    const { a, prefix } = await pair();
-    const keys = redisKeys(prefix, 'default');
-    await a.enqueue(['g1', 'g2', 'g3'].map(job));
-    const first = await a.take(3, 60_000);
-    const error = { attempt: 1, substrate: 'local', code: 'SUBSTRATE_FAILED' as const, message: 'boom', at: '2025-01-02T03:04:05.000Z' };
-    await a.retryLater(first.filter((l) => l.job.job_id !== 'g2').map((lease) => ({ lease, error, delayMs: 0 })));
-    // what a cancel landing between the two round trips leaves for the reader: the spec is gone
-    await redis.hdel(keys.specs, 'g1');
-    const second = await a.take(10, 60_000);
-    assert.deepEqual(second.map((l) => l.job.job_id), ['g3']);
-    assert.equal(second[0]!.attempt, 2);
-    assert.deepEqual(second[0]!.errors, [error], 'attempt errors stay with their own job when an earlier lease is dropped');
-  });
-
   it('delivers results whose writer died between deciding and delivering them', async () => {
     // The orphan's field is from 1970, so it is stale at once; a field re-filed by a reclaim is not stale again for 5 s,
     // so the other process cannot reclaim it while the first one delivers it (with 0 it could, and deliver twice).

@@ -19,8 +19,6 @@ export interface RedisKeys {
   queue: readonly string[];
   /** HASH job_id -> packed state (job-state.ts) */
   state: string;
-  /** HASH job_id -> spec (spec-codec.ts) of an unfinished job */
-  specs: string;
   /** HASH job_id -> attempt errors JSON */
   errs: string;
   /** HASH job_id -> "<attempts>|<reason>" of a deferred job (defer-15.lua) */
@@ -81,15 +79,13 @@ export function redisKeys(prefix: string, queueName: string, tag = queueName): R
   const ingress = `${prefix}:jobs:queue`;
   const state = `${q}state`;
   const errs = `${q}errs`;
-  const specs = `${q}specs`;
   const waits = `${q}waits`;
   const finished = `${q}finished`;
   const resultBytes = `${q}finished:bytes`;
   return {
     queue: [ready, delayed, leases, active, index.succeeded, index.failed, index.cancelled,
-      `${q}seq`, outbox, finished, state, specs, errs, resultBytes, waits],
+      `${q}seq`, outbox, finished, state, `${q}specs`, errs, resultBytes, waits],
     state,
-    specs,
     resultBytes,
     errs,
     waits,

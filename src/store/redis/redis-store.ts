@@ -271,27 +271,17 @@ export class RedisJobStore implements JobStore {
   }
 
   private async takeFrom(shard: Shard, want: number, leaseMs: number): Promise<Lease[]> {
-    const [field, expired, states, errs] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as
-      [string, string, string[], string[]];
+    const [field, expired, specsJson, states, errs] = await this.run(shard, 'take', [want, leaseMs, this.resultTtlMs, TAKE_SWEEP_MAX]) as
+      [string, string, string[], string[], string[]];
     if (field !== '') await this.deliver([{ outbox: shard.keys.outbox, field }], parseOutboxValue(expired));
-    const n = states.length / 2;
-    if (n === 0) return [];
-    const ids: string[] = new Array(n);
-    for (let j = 0; j < n; j++) ids[j] = states[2 * j]!;
-    const errorsAt: (string | undefined)[] = new Array(n);
-    for (let i = 0; i < errs.length; i += 2) errorsAt[Number(errs[i]) - 1] = errs[i + 1];
-    // The specs are read here with a plain HMGET, not by the script: passing them through Lua (a reply turned
-    // into Lua strings, each hashed, and back into a reply) cost Redis ~6k instructions a job. A spec gone
-    // by now means the job was cancelled in between: it is not handed out (cancel ended its lease).
-    const stored = await this.guard(() => this.redis.hmget(shard.keys.specs, ...ids));
-    const specs = decodeSpecs(stored.filter((spec): spec is string => spec !== null));
-    const leases: Lease[] = [];
-    for (let j = 0; j < n; j++) {
-      if (stored[j] === null) continue;
+    // one parse per batch, not per spec
+    const specs = decodeSpecs(specsJson);
+    const leases: Lease[] = new Array(specs.length);
+    for (let j = 0; j < specs.length; j++) {
       const [attempt, seq, enqueuedAt] = leasedHead(states[2 * j + 1]!);
-      const errors = errorsAt[j];
-      leases.push({ job: specs[leases.length]!, attempt, token: `${seq}.${attempt}`, enqueuedAt, errors: errors === undefined ? [] : JSON.parse(errors) as Lease['errors'] });
+      leases[j] = { job: specs[j]!, attempt, token: `${seq}.${attempt}`, enqueuedAt, errors: [] };
     }
+    for (let i = 0; i < errs.length; i += 2) leases[Number(errs[i]) - 1]!.errors = JSON.parse(errs[i + 1]!) as Lease['errors'];
     return leases;
   }
 

@@ -10,15 +10,16 @@
   ARGV[2] lease length ms
   ARGV[3] result ttl ms (for jobs failed by lease expiry)
   ARGV[4] most expired leases / due delayed jobs handled per call
-  Returns: { outbox field ('' if none), that field's value ('' if none), states, errors }
-    for the leases, in lease order:
+  Returns: { outbox field ('' if none), that field's value ('' if none),
+    specs, states, errors } for the leases, in lease order:
+      specs   list of the leased jobs' spec JSON, as read from the specs hash
       states  flat list of job_id, new packed state ("r|<attempt>|<seq>|<enqueued ms>|…",
               includes/job-state.lua) per lease: the client reads attempt, seq and
               enqueued-at from it, so the script does not take them apart
       errors  flat list of lease index (1-based), errors JSON, for leased jobs that have attempt errors
-    The specs are not in the reply: the client reads them with a plain HMGET right after.
-    Every string that passes through a script is turned into a Lua string (hashed byte by
-    byte) and back, which for specs cost more than the rest of take per job.
+    The specs are passed on as read: every string a script builds is hashed
+    byte by byte by Redis's Lua, so joining them here would cost more than
+    the reply items it saves.
     The lease token is "<seq>.<attempt>": unique per job incarnation and attempt.
 ]]
 --- @include "queue-keys"
@@ -74,7 +75,7 @@ hsetMany(STATE, states)
 flushFinished(fin)
 zaddMany(READY, requeued)
 
-local running, expiries, leaseErrs = {}, {}, {}
+local specs, running, expiries, leaseErrs = {}, {}, {}, {}
 if max > 0 then
   -- ZRANGE + ZREMRANGEBYRANK rather than ZPOPMIN: ZPOPMIN replies with every
   -- member's score, which Redis 7.0 formats with printf("%.17g") (~1.5k
@@ -84,6 +85,7 @@ if max > 0 then
   local ids = {}
   for i = 1, #popped do ids[i] = string.sub(popped[i], 17) end
   local vs = hmgetMany(STATE, ids)
+  local sp = hmgetMany(SPECS, ids)
   local es = errsOf(ids)
   local expiry = string.format('%d', now + leaseMs)
   -- The per-job loop of the hot path, written out: explicit counters instead
@@ -94,8 +96,8 @@ if max > 0 then
   -- state it is sent.
   local n = 0
   for j = 1, #ids do
-    local v = vs[j]
-    local e = v and string.byte(v) == 113 and string.find(v, '|', 3, true) -- 'q' and the end of its attempts
+    local v, spec = vs[j], sp[j]
+    local e = spec and v and string.byte(v) == 113 and string.find(v, '|', 3, true) -- 'q' and the end of its attempts
     if e then
       local id = ids[j]
       local att = string.sub(v, 3, e - 1)
@@ -105,6 +107,7 @@ if max > 0 then
       expiries[2 * n + 1] = expiry
       expiries[2 * n + 2] = id
       n = n + 1
+      specs[n] = spec
       if es[j] then push(leaseErrs, n, es[j]) end
     end
   end
@@ -113,4 +116,4 @@ if max > 0 then
 end
 
 local field = outboxPut(now, items)
-return { field, field == '' and '' or '[' .. table.concat(items, ',') .. ']', running, leaseErrs }
+return { field, field == '' and '' or '[' .. table.concat(items, ',') .. ']', specs, running, leaseErrs }
