@@ -57,19 +57,7 @@ export class SimCloudSubstrate implements Substrate {
   }
 
   capabilities(): Capabilities {
-    const m = this.model;
-    return {
-      max_concurrent_jobs: m.maxConcurrent,
-      max_memory_mb: m.maxMemoryMb,
-      max_duration_seconds: m.maxDurationS,
-      supports_gpu: false,
-      supports_persistent_state: false,
-      cost_per_hour_usd: m.costPerHourUsd,
-      latency_ms: m.declaredLatencyMs,
-      available_slots: Math.max(0, m.maxConcurrent - this.inFlight),
-      pricing: m.pricing,
-      trust: 'trusted',
-    };
+    return modelCapabilities(this.model, this.model.maxConcurrent, this.model.maxConcurrent - this.inFlight);
   }
 
   execute(batch: ExecRequest[]): Promise<ExecOutcome[]> {
@@ -130,4 +118,20 @@ export class SimCloudSubstrate implements Substrate {
     }
     return false;
   }
+}
+
+/** What a simulated cloud substrate declares: its model's figures, with the concurrency and free slots it has now. */
+export function modelCapabilities(m: CloudModel, maxConcurrent: number, freeSlots: number): Capabilities {
+  return {
+    max_concurrent_jobs: maxConcurrent,
+    max_memory_mb: m.maxMemoryMb,
+    max_duration_seconds: m.maxDurationS,
+    supports_gpu: false,
+    supports_persistent_state: false,
+    cost_per_hour_usd: m.costPerHourUsd,
+    latency_ms: m.declaredLatencyMs,
+    available_slots: Math.max(0, freeSlots),
+    pricing: m.pricing,
+    trust: 'trusted',
+  };
 }

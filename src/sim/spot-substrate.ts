@@ -1,6 +1,7 @@
 import type { Capabilities } from '../scheduler/capabilities.js';
 import type { ExecOutcome, ExecRequest, HealthReport, Substrate } from '../substrates/substrate.js';
-import type { CloudModel } from './cloud-substrate.js';
+import { collectOutcomes } from '../substrates/collect-outcomes.js';
+import { modelCapabilities, type CloudModel } from './cloud-substrate.js';
 import type { Rng } from './random.js';
 import { attemptCostUsd, factsOf, failedOutcome, Meter, okOutcome, type FactsById } from './sim-job.js';
 import type { VirtualClock } from './virtual-clock.js';
@@ -93,36 +94,13 @@ export class SimSpotSubstrate implements Substrate {
   }
 
   capabilities(): Capabilities {
-    const m = this.model;
     const max = this.spot.instances * this.spot.slotsPerInstance;
-    return {
-      max_concurrent_jobs: max,
-      max_memory_mb: m.maxMemoryMb,
-      max_duration_seconds: m.maxDurationS,
-      supports_gpu: false,
-      supports_persistent_state: false,
-      cost_per_hour_usd: m.costPerHourUsd,
-      latency_ms: m.declaredLatencyMs,
-      available_slots: Math.max(0, max - this.waiting.length - this.running),
-      pricing: m.pricing,
-      trust: 'trusted',
-    };
+    return modelCapabilities(this.model, max, max - this.waiting.length - this.running);
   }
 
   execute(batch: ExecRequest[]): Promise<ExecOutcome[]> {
-    if (batch.length === 0) return Promise.resolve([]);
-    return new Promise((resolve) => {
-      const outcomes = new Array<ExecOutcome>(batch.length);
-      let left = batch.length;
-      for (let i = 0; i < batch.length; i++) {
-        this.waiting.push({
-          req: batch[i]!,
-          settle: (outcome) => {
-            outcomes[i] = outcome;
-            if (--left === 0) resolve(outcomes);
-          },
-        });
-      }
+    return collectOutcomes(batch.length, (settle) => {
+      batch.forEach((req, i) => this.waiting.push({ req, settle: (outcome) => settle(i, outcome) }));
       this.scale();
       this.pump();
     });

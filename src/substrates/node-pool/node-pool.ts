@@ -8,6 +8,7 @@ import { NodeReputation, type ReputationPolicy, type ReputationView } from '../.
 import { networkOf } from '../../trust/network.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { ExecOutcome, ExecRequest } from '../substrate.js';
+import { collectOutcomes } from '../collect-outcomes.js';
 import {
   CLOSE_CODES, LIMITS, encodeMessage, parseNodeMessage, ProtocolViolation,
   type Assignment, type NodeCapabilities, type NodeKind, type NodeResult, type RegisterMessage,
@@ -305,15 +306,7 @@ export class NodePool {
 
   /** Runs a batch on nodes of one kind and collects the outcomes (no verification: see NodeVerifier). */
   execute(kind: NodeKind, batch: readonly ExecRequest[]): Promise<ExecOutcome[]> {
-    if (batch.length === 0) return Promise.resolve([]);
-    return new Promise((resolve) => {
-      const outcomes = new Array<ExecOutcome>(batch.length);
-      let left = batch.length;
-      this.dispatch(kind, batch, (i, outcome) => {
-        outcomes[i] = outcome;
-        if (--left === 0) resolve(outcomes);
-      });
-    });
+    return collectOutcomes(batch.length, (settle) => this.dispatch(kind, batch, settle));
   }
 
   /**

@@ -4,6 +4,7 @@ import { base64DecodedLength, jobWindowBytes } from '../../job/window-length.js'
 import { runOps } from '../../ops/index.js';
 import type { OpResult } from '../../ops/types.js';
 import { resultShapeError, sameResult } from '../../trust/result-shape.js';
+import { collectOutcomes } from '../collect-outcomes.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { toErrorBody } from '../../errors.js';
 import type { ExecOutcome, ExecRequest, Substrate } from '../substrate.js';
@@ -150,16 +151,10 @@ export class NodeVerifier {
 
   /** Runs a batch on nodes of one kind; every outcome that comes back has passed verification. */
   execute(kind: NodeKind, batch: readonly ExecRequest[]): Promise<ExecOutcome[]> {
-    if (batch.length === 0) return Promise.resolve([]);
-    return new Promise((resolve) => {
-      const outcomes = new Array<ExecOutcome>(batch.length);
-      let left = batch.length;
+    return collectOutcomes(batch.length, (settle) => {
       const ctxs = batch.map((req, i): JobCtx => ({
         req, mode: this.modeOf(req), executions: 0, done: false,
-        finish: (outcome) => {
-          outcomes[i] = outcome;
-          if (--left === 0) resolve(outcomes);
-        },
+        finish: (outcome) => settle(i, outcome),
       }));
       this.pool.dispatch(kind, batch, (i, outcome, node, answered) => this.onNodeOutcome(ctxs[i]!, outcome, node, answered));
       this.sendCanaries(kind, batch);

@@ -4,6 +4,7 @@ import type { Capabilities } from '../../scheduler/capabilities.js';
 import type { NodePool, PoolNode } from '../node-pool/node-pool.js';
 import type { MintedToken, MintRequest } from '../../trust/node-access.js';
 import type { ExecOutcome, ExecRequest, HealthReport, Substrate } from '../substrate.js';
+import { collectOutcomes } from '../collect-outcomes.js';
 import { Ec2Api, type Ec2ApiOptions } from './ec2-api.js';
 import { spotUserData } from './user-data.js';
 
@@ -157,19 +158,8 @@ export class SpotSubstrate implements Substrate, NodeHosted {
   }
 
   execute(batch: ExecRequest[]): Promise<ExecOutcome[]> {
-    if (batch.length === 0) return Promise.resolve([]);
-    return new Promise((resolve) => {
-      const outcomes = new Array<ExecOutcome>(batch.length);
-      let left = batch.length;
-      for (let i = 0; i < batch.length; i++) {
-        this.waiting.push({
-          req: batch[i]!,
-          settle: (outcome) => {
-            outcomes[i] = outcome;
-            if (--left === 0) resolve(outcomes);
-          },
-        });
-      }
+    return collectOutcomes(batch.length, (settle) => {
+      batch.forEach((req, i) => this.waiting.push({ req, settle: (outcome) => settle(i, outcome) }));
       this.scale();
       this.pump();
     });
