@@ -98,7 +98,6 @@ export class BlobStore {
   private readonly maxTotalBytes: number;
   /** what a finished put() promises (BlobStoreOptions.fsync) */
   readonly fsync: 'normal' | 'always';
-  private readonly syncEachPut: boolean;
   private readonly maxUnflushedBytes: number;
   private readonly onFlushError: (err: unknown, blobId: string) => void;
 
@@ -106,7 +105,6 @@ export class BlobStore {
     this.maxBlobBytes = opts.maxBlobBytes ?? GiB;
     this.maxTotalBytes = opts.maxTotalBytes ?? 20 * GiB;
     this.fsync = opts.fsync ?? 'normal';
-    this.syncEachPut = this.fsync === 'always';
     this.maxUnflushedBytes = opts.maxUnflushedBytes ?? GiB;
     this.onFlushError = opts.onFlushError ?? (() => undefined);
     this.sizes = sizes;
@@ -194,7 +192,7 @@ export class BlobStore {
       hashing.catch(() => undefined);
       writing = writevAll(handle, parts, bytes).then(() => {
         writtenBytes += bytes;
-        if (!this.syncEachPut || writtenBytes - syncedUpTo < SYNC_BYTES) return;
+        if (this.fsync === 'normal' || writtenBytes - syncedUpTo < SYNC_BYTES) return;
         syncedUpTo = writtenBytes;
         // one background flush at a time: the next waits for this one
         syncing = syncing.then(() => handle.datasync());
@@ -235,7 +233,7 @@ export class BlobStore {
         this.remember(info.blob_id, size);
         return info;
       }
-      if (!this.syncEachPut) {
+      if (this.fsync === 'normal') {
         await handle.close();
         closed = true;
         await rename(temp, path);
@@ -491,6 +489,16 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** The file opened for reading, or null when it is gone (deleted meanwhile). */
+async function openIfPresent(path: string): Promise<FileHandle | null> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 /** stat, or null when the file is gone (deleted or renamed by a concurrent upload). */
 async function statIfPresent(path: string): Promise<{ size: number; mtimeMs: number } | null> {
   try {
@@ -509,15 +517,11 @@ async function statIfPresent(path: string): Promise<{ size: number; mtimeMs: num
  */
 async function sealOrDrop(dir: string, id: string): Promise<BlobInfo | null> {
   const path = blobFilePath(dir, id);
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+  const handle = await openIfPresent(path);
+  if (handle === null) return null;
   let size = 0;
   let crc = 0;
+  let intact: boolean;
   const sha = createHash('sha256');
   try {
     for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: READ_BYTES })) {
@@ -526,12 +530,12 @@ async function sealOrDrop(dir: string, id: string): Promise<BlobInfo | null> {
       crc = crc32c(bytes, crc);
       sha.update(bytes);
     }
-    if (sha.digest('hex').slice(0, 32) === id) await handle.datasync();
-    else size = -1;
+    intact = sha.digest('hex').slice(0, 32) === id;
+    if (intact) await handle.datasync();
   } finally {
     await handle.close();
   }
-  if (size < 0) {
+  if (!intact) {
     await rm(path, { force: true });
     await rm(join(dir, `${id}.json`), { force: true });
     return null;
@@ -543,13 +547,8 @@ async function sealOrDrop(dir: string, id: string): Promise<BlobInfo | null> {
 
 /** fdatasync of a file by path; false when it is gone. */
 async function syncFile(path: string): Promise<boolean> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
+  const handle = await openIfPresent(path);
+  if (handle === null) return false;
   try {
     await handle.datasync();
     return true;
