@@ -159,7 +159,7 @@ export class SpotSubstrate implements Substrate, NodeHosted {
 
   execute(batch: ExecRequest[]): Promise<ExecOutcome[]> {
     return collectOutcomes(batch.length, (settle) => {
-      batch.forEach((req, i) => this.waiting.push({ req, settle: (outcome) => settle(i, outcome) }));
+      for (let i = 0; i < batch.length; i++) this.waiting.push({ req: batch[i]!, settle: (outcome) => settle(i, outcome) });
       this.scale();
       this.pump();
     });
