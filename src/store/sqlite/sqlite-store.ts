@@ -10,6 +10,7 @@ import { SpendTable } from './spend-table.js';
 import { MinHeap } from '../../util/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
 import { FreshSpecs } from './fresh-specs.js';
+import { addResult, PLAIN_NUMBERS } from './result-texts.js';
 import { ResultWaiters } from '../memory/result-waiters.js';
 import { RingBuffer } from '../memory/ring-buffer.js';
 import { inlineBytesOf } from '../inline-bytes.js';
@@ -363,6 +364,8 @@ export class SqliteJobStore implements JobStore {
     const seq = new Float64Array(items.length);
     const state = new Float64Array(items.length);
     const attempts = new Float64Array(items.length);
+    const kinds = new Uint8Array(items.length);
+    const numbers = new Float64Array(items.length * PLAIN_NUMBERS);
     const results: string[] = [];
     const entries: RunningEntry[] = [];
     const call = ++this.completeCalls;
@@ -380,14 +383,14 @@ export class SqliteJobStore implements JobStore {
       seq[k] = entry.seq;
       state[k] = TERMINAL_STATE[item.result.status];
       attempts[k] = entry.attempts;
-      results.push(JSON.stringify(item.result));
+      addResult(item.result, k, kinds, numbers, results);
       written[i] = true;
     }
     if (entries.length === 0) return written;
     const k = entries.length;
     const op: FinishWrite = {
       op: 'finish', seq: seq.subarray(0, k), state: state.subarray(0, k), attempts: attempts.subarray(0, k),
-      result: packTexts(results, this.writer.buffers), expiresAt: now + this.resultTtlMs,
+      result: packTexts(results, this.writer.buffers), kind: kinds.subarray(0, k), numbers: numbers.subarray(0, k * PLAIN_NUMBERS), expiresAt: now + this.resultTtlMs,
     };
     await this.settle(entries, this.writer.send(op, transferOf(op.result)));
     for (const entry of entries) {

@@ -51,8 +51,12 @@ export interface FinishWrite {
   seq: ArrayLike<number>;
   state: ArrayLike<number>;
   attempts: ArrayLike<number>;
-  /** the result records' JSON texts */
+  /** the result records' JSON texts, or their parts (result-texts.ts) where `kind` says so */
   result: TextBatch;
+  /** per row RESULT_JSON, RESULT_TRUSTED or RESULT_UNCHECKED (result-texts.ts); absent: all RESULT_JSON */
+  kind?: Uint8Array;
+  /** PLAIN_NUMBERS per row, read for the rows of a plain kind */
+  numbers?: Float64Array;
   expiresAt: number;
   errors?: (string | null)[];
 }
