@@ -106,15 +106,17 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const SQLITE_DEFAULT_MAX_RESULTS = 1_000_000;
 export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
 /**
- * Specs the fresh cache holds at most. A miss costs the dispatcher's thread
- * a row read and a decode (in a 200,000-job burst about 6% of its time);
- * a cached tiny spec is about half a KiB of heap, so this bounds the cache
- * to some 32 MiB under a deep queue. Twice as many was tried: the RSS
- * samples after GC did not tell the two apart, the steady peak under load
- * was no different from runs with this size (BENCHMARKS.md): no reason
- * to let a deep queue hold more heap.
+ * Specs the fresh cache holds at most (a power of two: fresh-specs.ts). A
+ * miss costs the dispatcher's thread a row read and a decode, ~3.5 µs per
+ * job against ~0.4 for a hit (measured), so the cache should cover a burst:
+ * the in-process bench queues up to ~100,000 jobs, and with 65,536 a third of
+ * them missed (in-process A/B, alternated 3×: dispatcher thread 12.1/13.9/11.1
+ * → 10.4/12.1/10.6 µs/job). A cached tiny spec is about half a KiB of heap, so
+ * this bounds the cache to some 64 MiB under a deep queue; a 3M-job retention
+ * run with this size stayed at +127…+178 MiB RSS over idle after GC
+ * (BENCHMARKS.md, session 19).
  */
-const FRESH_SPECS = 65_536;
+const FRESH_SPECS = 131_072;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
 const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
 /** taken seqs this close together are read with one range scan (the rows between are read and skipped) */
