@@ -5,9 +5,10 @@ import type { TextBatch } from './text-batch.js';
 /**
  * Messages between the SQLite store (sqlite-store.ts, on the dispatcher's
  * thread) and its writer thread (writer-thread.ts). Batches travel as
- * columns of primitives, already JSON-encoded where the row holds JSON:
- * cloning flat arrays of strings and numbers is far cheaper than cloning
- * object graphs, and the writer then does nothing but SQLite. The bulky
+ * columns of primitives, already JSON-encoded where the row holds JSON
+ * (except plain results, which the writer composes from their parts:
+ * result-texts.ts): cloning flat arrays of strings and numbers is far
+ * cheaper than cloning object graphs. The bulky
  * strings (specs, results, ids) travel as one transferred UTF-8 buffer
  * (text-batch.ts): cloning strings costs several copies per character.
  * The numeric columns of the hot writes (enqueue, finish) are Float64Arrays,
