@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
 import { processCpuMs, startServeProcess } from './serve-process.js';
-import { curlPut, startPutLimits, type CurlPut } from './blob-put-targets.js';
+import { curlPut, startPutLimits, type CurlPut, type MemoryTouch } from './blob-put-targets.js';
 import { siblingModule } from './sibling-module.js';
 import { summarize } from './stats.js';
 
@@ -28,7 +28,11 @@ import { summarize } from './stats.js';
  * `serve` (default `--fsync normal`: bytes in the OS before the 201, on disk
  * right after), `serve --fsync always` (on disk before the 201), the peer,
  * and the C limit (blob-put-limit.c: read and discard / + write to the page
- * cache / + SHA-256) — medians of the rounds, with server and curl CPU.
+ * cache / + SHA-256 / the same with the file removed after) — medians of
+ * the rounds, with server and curl CPU. `serve` also gets the same bytes a
+ * second time (stored already: the upload is written and hashed as ever,
+ * then its file dropped). And, per round, the cost of fresh memory against
+ * reused memory (blob-put-limit.c touch), which a growing page cache pays.
  */
 export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number; rounds?: number } = {}) {
   const rounds = opts.rounds ?? 5;
@@ -43,6 +47,8 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
   // curl PUT targets, in the order each round visits them
   const putTargets = [
     { name: 'packetfs serve (--fsync normal)', url: `${serve.url}/v1/blobs`, pid: serve.child.pid! },
+    // the blob is stored already: written to a temp file and hashed as ever, then dropped, so its page-cache pages are recycled
+    { name: 'packetfs serve, same bytes again', url: `${serve.url}/v1/blobs`, pid: serve.child.pid! },
     { name: 'packetfs serve --fsync always', url: `${strict.url}/v1/blobs`, pid: strict.child.pid! },
     { name: 'plain Node file server (peer)', url: `${peer.url}/`, pid: peer.pid },
     ...limits.map((l) => ({ name: `C limit: ${l.mode}`, url: l.url, pid: l.pid })),
@@ -54,6 +60,7 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
     const theirs: Rates[] = [];
     const disk: number[] = [];
     const curlPuts = new Map<string, CurlPut[]>(putTargets.map((t) => [t.name, []]));
+    const touches: MemoryTouch[] = [];
     let curlMissing = false;
     for (let round = 0; round < rounds; round++) {
       ours.push(await measure(serve.url, serve.child.pid!, blobBytes, windowBytes, round, (id) => id));
@@ -72,12 +79,18 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
       }
       await rm(source, { force: true });
       await syncAll();
+      if (started.limits !== null) touches.push(await started.touch(blobBytes / 1024 / 1024));
     }
     return {
       blobMiB: blobBytes / 1024 / 1024, windowMiB: windowBytes / 1024 / 1024,
       rounds, packetfs: best(ours, windowBytes), peer: best(theirs, windowBytes),
       /** curl PUTs, medians over the rounds; null without curl */
       curlPut: curlMissing ? null : putTargets.map((t) => ({ target: t.name, ...medians(curlPuts.get(t.name)!) })),
+      /** fresh memory's cost against reused memory's (medians): what a growing page cache pays per page */
+      memoryTouch: touches.length === 0 ? null : {
+        firstTouchMsPerMiB: Number(summarize(touches.map((t) => t.firstTouchMsPerMiB)).p50.toFixed(2)),
+        secondTouchMsPerMiB: Number(summarize(touches.map((t) => t.secondTouchMsPerMiB)).p50.toFixed(3)),
+      },
       /** why the C limit rows are missing, if they are */
       limitMissing: started.limits === null ? started.why : null,
       /** write(2) of the blob from memory + one fsync, in this process: the ceiling of any durable PUT to this disk */

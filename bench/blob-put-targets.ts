@@ -37,7 +37,7 @@ export async function curlPut(url: string, file: string, bytes: number, serverPi
   return { mbPerSec: bytes / seconds! / 1e6, serverCpuMsPerMiB: serverMs / mib, clientCpuMsPerMiB: clientMs / mib };
 }
 
-export type PutLimitMode = 'discard' | 'write' | 'write-sha256';
+export type PutLimitMode = 'discard' | 'write' | 'write-sha256' | 'write-sha256-drop';
 
 /** A running bench/blob-put-limit.c server. */
 export interface PutLimit { mode: PutLimitMode; url: string; pid: number; stop(): void }
@@ -47,7 +47,7 @@ export interface PutLimit { mode: PutLimitMode; url: string; pid: number; stop()
  * (files of `write` modes go to work/<mode>); null where cc or libcrypto's
  * headers are missing (`why` says which).
  */
-export async function startPutLimits(work: string): Promise<{ limits: PutLimit[] } | { limits: null; why: string }> {
+export async function startPutLimits(work: string): Promise<{ limits: PutLimit[]; touch(mib: number): Promise<MemoryTouch> } | { limits: null; why: string }> {
   const root = packageRoot();
   const binary = join(work, 'blob-put-limit');
   await mkdir(work, { recursive: true });
@@ -57,15 +57,19 @@ export async function startPutLimits(work: string): Promise<{ limits: PutLimit[]
     return { limits: null, why: `cc failed: ${String((err as Error).message).split('\n')[0]}` };
   }
   const limits: PutLimit[] = [];
-  for (const mode of ['discard', 'write', 'write-sha256'] as const) {
+  for (const mode of ['discard', 'write', 'write-sha256', 'write-sha256-drop'] as const) {
     const dir = join(work, mode);
     await mkdir(dir, { recursive: true });
     const child = spawn(binary, [mode, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await firstLine(child);
     limits.push({ mode, url: `http://127.0.0.1:${port}/`, pid: child.pid!, stop: () => child.kill('SIGTERM') });
   }
-  return { limits };
+  const touch = async (mib: number): Promise<MemoryTouch> => JSON.parse((await run(binary, ['touch', String(mib)])).stdout) as MemoryTouch;
+  return { limits, touch };
 }
+
+/** ms per MiB to memset fresh anonymous memory, and the same pages again (blob-put-limit.c touch) */
+export interface MemoryTouch { firstTouchMsPerMiB: number; secondTouchMsPerMiB: number }
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -192,7 +192,8 @@ const suites: Record<string, Suite> = {
     console.log(r.curlPut === null ? '\nPUT with curl: no curl' : `\nPUT with curl -T from the page cache, one connection, ${r.blobMiB} MiB (median of ${r.rounds}, targets in turn)\n` + table(r.curlPut.map((p) => ({
       target: p.target, 'PUT MB/s': p.mbPerSec, 'x C write-sha256': limit === undefined ? '' : (p.mbPerSec / limit.mbPerSec).toFixed(2),
       'server CPU ms/MiB': p.serverCpuMsPerMiB, 'curl CPU ms/MiB': p.clientCpuMsPerMiB,
-    }))) + (r.limitMissing === null ? '' : `\nno C limit: ${r.limitMissing}`));
+    }))) + (r.limitMissing === null ? '' : `\nno C limit: ${r.limitMissing}`) +
+      (r.memoryTouch === null ? '' : `\nmemset of fresh anonymous memory ${r.memoryTouch.firstTouchMsPerMiB} ms/MiB, of the same pages again ${r.memoryTouch.secondTouchMsPerMiB} ms/MiB (what each new page of a growing page cache costs)`));
     return r;
   },
   split: async () => {
