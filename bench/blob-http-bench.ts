@@ -1,60 +1,103 @@
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
 import { processCpuMs, startServeProcess } from './serve-process.js';
+import { curlPut, startPutLimits, type CurlPut, type MemoryTouch } from './blob-put-targets.js';
 import { siblingModule } from './sibling-module.js';
+import { summarize } from './stats.js';
 
 /**
  * The blob store over HTTP on loopback, one keep-alive connection, against a
- * `packetfs serve` child process: PUT of a 256 MiB blob (sent from memory in
- * 1 MiB writes) — with the default `--fsync normal` (the bytes reach the
- * OS before the 201, the disk right after) and, to a second serve process,
- * with `--fsync always` (on disk before the 201) — then GET of 8 MiB Range windows one after another over it
- * (four passes), and
- * one whole-blob GET. Bodies are discarded as they arrive. Best of 3 for
- * each; the machine's cores are shared by both processes (and by whatever
- * else runs), so the numbers are a floor. The same requests go, in the same
- * run, to the plainest Node file server (blob-peer-server.ts: pipe to a file
- * + fsync, createReadStream per Range) as the peer. Beside MB/s: each
- * server's CPU ms per MiB in each phase (from /proc, robust to other load),
- * and the disk's durable write rate (write + fsync from memory) as the
- * ceiling of any PUT that promises durability.
+ * `packetfs serve` child process: PUT of a 256 MiB blob from a Node client
+ * (sent from memory in 1 MiB writes), then GET of 8 MiB Range windows one
+ * after another over it (four passes), and one whole-blob GET. Bodies are
+ * discarded as they arrive. Best of the rounds for each; the machine's cores
+ * are shared by both processes (and by whatever else runs), so the numbers
+ * are a floor. The same requests go, in the same run, to the plainest Node
+ * file server (blob-peer-server.ts: pipe to a file + fsync, createReadStream
+ * per Range) as the peer. Beside MB/s: each server's CPU ms per MiB in each
+ * phase (from /proc, robust to other load), and the disk's durable write
+ * rate (write + fsync from memory) as the ceiling of any PUT that promises
+ * durability.
+ *
+ * PUT, second table: curl uploads a 256 MiB file from the page cache
+ * (blob-put-targets.ts), one connection, to each in turn every round —
+ * `serve` (default `--fsync normal`: bytes in the OS before the 201, on disk
+ * right after), `serve --fsync always` (on disk before the 201), the peer,
+ * and the C limit (blob-put-limit.c: read and discard / + write to the page
+ * cache / + SHA-256 / the same with the file removed after) — medians of
+ * the rounds, with server and curl CPU. `serve` also gets the same bytes a
+ * second time (stored already: the upload is written and hashed as ever,
+ * then its file dropped). And, per round, the cost of fresh memory against
+ * reused memory (blob-put-limit.c touch), which a growing page cache pays.
  */
 export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number; rounds?: number } = {}) {
+  const rounds = opts.rounds ?? 5;
   const blobBytes = (opts.blobMiB ?? 256) * 1024 * 1024;
   const windowBytes = (opts.windowMiB ?? 8) * 1024 * 1024;
   const dir = await mkdtemp(join(tmpdir(), 'pfs-blob-bench-'));
   const serve = await startServeProcess(join(dir, 'normal'));
   const strict = await startServeProcess(join(dir, 'always'), ['--fsync', 'always']);
   const peer = await startPeer(dir);
+  const started = await startPutLimits(join(dir, 'limit'));
+  const limits = started.limits ?? [];
+  // curl PUT targets, in the order each round visits them
+  const putTargets = [
+    { name: 'packetfs serve (--fsync normal)', url: `${serve.url}/v1/blobs`, pid: serve.child.pid! },
+    // the blob is stored already: written to a temp file and hashed as ever, then dropped, so its page-cache pages are recycled
+    { name: 'packetfs serve, same bytes again', url: `${serve.url}/v1/blobs`, pid: serve.child.pid! },
+    { name: 'packetfs serve --fsync always', url: `${strict.url}/v1/blobs`, pid: strict.child.pid! },
+    { name: 'plain Node file server (peer)', url: `${peer.url}/`, pid: peer.pid },
+    ...limits.map((l) => ({ name: `C limit: ${l.mode}`, url: l.url, pid: l.pid })),
+  ];
   try {
     // rounds alternate between the servers, so all see the same background load;
     // `sync` after each, so one's writeback does not slow the next
     const ours: Rates[] = [];
     const theirs: Rates[] = [];
-    const strictPuts: number[] = [];
     const disk: number[] = [];
-    for (let round = 0; round < (opts.rounds ?? 3); round++) {
+    const curlPuts = new Map<string, CurlPut[]>(putTargets.map((t) => [t.name, []]));
+    const touches: MemoryTouch[] = [];
+    let curlMissing = false;
+    for (let round = 0; round < rounds; round++) {
       ours.push(await measure(serve.url, serve.child.pid!, blobBytes, windowBytes, round, (id) => id));
-      await syncAll();
-      strictPuts.push(await measurePut(strict.url, blobBytes, round));
       await syncAll();
       theirs.push(await measure(peer.url, peer.pid, blobBytes, windowBytes, round, () => 'peer.bin'));
       await syncAll();
       disk.push(await diskWriteFsync(dir, blobBytes));
+      // a new file per round (in the page cache: just written), so no PUT dedupes against an earlier one
+      const source = join(dir, 'put-source.bin');
+      await writeFile(source, blobBody(blobBytes, rounds + round));
+      for (const target of putTargets) {
+        await syncAll();
+        const put = await curlPut(target.url, source, blobBytes, target.pid);
+        if (put === null) curlMissing = true;
+        else curlPuts.get(target.name)!.push(put);
+      }
+      await rm(source, { force: true });
+      await syncAll();
+      if (started.limits !== null) touches.push(await started.touch(blobBytes / 1024 / 1024));
     }
     return {
       blobMiB: blobBytes / 1024 / 1024, windowMiB: windowBytes / 1024 / 1024,
-      packetfs: best(ours, windowBytes), peer: best(theirs, windowBytes),
-      /** PUT to `serve --fsync always`: the blob is on disk before the 201 */
-      putFsyncAlwaysMBPerSec: Math.round(Math.max(...strictPuts)),
+      rounds, packetfs: best(ours, windowBytes), peer: best(theirs, windowBytes),
+      /** curl PUTs, medians over the rounds; null without curl */
+      curlPut: curlMissing ? null : putTargets.map((t) => ({ target: t.name, ...medians(curlPuts.get(t.name)!) })),
+      /** fresh memory's cost against reused memory's (medians): what a growing page cache pays per page */
+      memoryTouch: touches.length === 0 ? null : {
+        firstTouchMsPerMiB: Number(summarize(touches.map((t) => t.firstTouchMsPerMiB)).p50.toFixed(2)),
+        secondTouchMsPerMiB: Number(summarize(touches.map((t) => t.secondTouchMsPerMiB)).p50.toFixed(3)),
+      },
+      /** why the C limit rows are missing, if they are */
+      limitMissing: started.limits === null ? started.why : null,
       /** write(2) of the blob from memory + one fsync, in this process: the ceiling of any durable PUT to this disk */
       diskFsyncMBPerSec: Math.round(Math.max(...disk)),
     };
   } finally {
+    for (const limit of limits) limit.stop();
     peer.stop();
     await serve.stop();
     await strict.stop();
@@ -67,6 +110,15 @@ const RANGE_PASSES = 4;
 
 /** MB/s per phase, and the server process's CPU ms (user + system) per MiB moved in it */
 interface Rates { put: number; ranged: number; rangedCurl: number | null; whole: number; putCpu: number; rangedCpu: number; wholeCpu: number }
+
+function medians(puts: CurlPut[]): CurlPut {
+  const median = (values: number[]): number => summarize(values).p50;
+  return {
+    mbPerSec: Math.round(median(puts.map((p) => p.mbPerSec))),
+    serverCpuMsPerMiB: Number(median(puts.map((p) => p.serverCpuMsPerMiB)).toFixed(2)),
+    clientCpuMsPerMiB: Number(median(puts.map((p) => p.clientCpuMsPerMiB)).toFixed(2)),
+  };
+}
 
 function best(rounds: Rates[], windowBytes: number) {
   const ranged = Math.max(...rounds.map((r) => r.ranged));
@@ -118,19 +170,6 @@ async function measure(base: string, pid: number, blobBytes: number, windowBytes
     const whole = blobBytes / ((performance.now() - t0) / 1000) / 1e6;
     const wholeCpu = (await processCpuMs(pid) - cpu0) / mib;
     return { put, ranged, rangedCurl, whole, putCpu, rangedCpu, wholeCpu };
-  } finally {
-    agent.destroy();
-  }
-}
-
-/** One PUT of a fresh blob, MB/s. */
-async function measurePut(base: string, blobBytes: number, round: number): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    const body = blobBody(blobBytes, round);
-    const t0 = performance.now();
-    await putBlob(base, agent, body);
-    return blobBytes / ((performance.now() - t0) / 1000) / 1e6;
   } finally {
     agent.destroy();
   }
@@ -229,5 +268,5 @@ function getBytes(base: string, agent: Agent, id: string, range: string | undefi
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await benchBlobHttp({ rounds: Number(process.env.BENCH_ROUNDS ?? 3) }), null, 2));
+  console.log(JSON.stringify(await benchBlobHttp({ rounds: Number(process.env.BENCH_ROUNDS ?? 5) }), null, 2));
 }

@@ -182,13 +182,18 @@ const suites: Record<string, Suite> = {
   },
   blobs: async () => {
     const r = await benchBlobHttp();
-    console.log(`\nblob store over HTTP, loopback, one keep-alive connection, ${r.blobMiB} MiB blob (best of 3)\n` + table(
+    console.log(`\nblob store over HTTP, loopback, one keep-alive connection, ${r.blobMiB} MiB blob, Node client (best of ${r.rounds})\n` + table(
       ([['packetfs serve', r.packetfs], ['plain Node file server (peer)', r.peer]] as const).map(([server, x]) => ({
         server, 'PUT MB/s': x.putMBPerSec, [`GET ${r.windowMiB} MiB Range MB/s`]: x.rangeGetMBPerSec, 'Range MB/s, curl client': x.rangeGetCurlMBPerSec ?? 'no curl', 'ms per window': x.windowRequestMs, 'whole GET MB/s': x.wholeGetMBPerSec,
         'CPU ms/MiB PUT': x.putCpuMsPerMiB, 'CPU ms/MiB Range GET': x.rangeGetCpuMsPerMiB, 'CPU ms/MiB whole GET': x.wholeGetCpuMsPerMiB,
       }))) + `\nPUT: packetfs serve with its default --fsync normal (bytes in the OS before the 201, on disk right after); the peer fsyncs before it answers` +
-      `\nPUT to \`packetfs serve --fsync always\` (on disk before the 201): ${r.putFsyncAlwaysMBPerSec} MB/s` +
       `\ndisk, write + fsync of the same bytes from memory (durable-PUT ceiling): ${r.diskFsyncMBPerSec} MB/s`);
+    const limit = r.curlPut?.find((p) => p.target === 'C limit: write-sha256');
+    console.log(r.curlPut === null ? '\nPUT with curl: no curl' : `\nPUT with curl -T from the page cache, one connection, ${r.blobMiB} MiB (median of ${r.rounds}, targets in turn)\n` + table(r.curlPut.map((p) => ({
+      target: p.target, 'PUT MB/s': p.mbPerSec, 'x C write-sha256': limit === undefined ? '' : (p.mbPerSec / limit.mbPerSec).toFixed(2),
+      'server CPU ms/MiB': p.serverCpuMsPerMiB, 'curl CPU ms/MiB': p.clientCpuMsPerMiB,
+    }))) + (r.limitMissing === null ? '' : `\nno C limit: ${r.limitMissing}`) +
+      (r.memoryTouch === null ? '' : `\nmemset of fresh anonymous memory ${r.memoryTouch.firstTouchMsPerMiB} ms/MiB, of the same pages again ${r.memoryTouch.secondTouchMsPerMiB} ms/MiB (what each new page of a growing page cache costs)`));
     return r;
   },
   split: async () => {

@@ -6,10 +6,11 @@
  * without them the build says so and the code falls back.
  *   native/addon.c          -> dist/native/kernels.node: the kernels for Node
  *                              threads (else @node-rs/crc32 or WebAssembly)
- *   native/upload-digest.c  -> dist/native/upload-digest.node: blob uploads'
- *                              SHA-256 + CRC-32C on a pool thread with the
- *                              system libcrypto (needs libssl-dev's headers;
- *                              else node:crypto on the main thread)
+ *   native/upload-writer.c  -> dist/native/upload-writer.node: blob uploads'
+ *                              writes and SHA-256 + CRC-32C on pool threads
+ *                              with the system libcrypto (needs libssl-dev's
+ *                              headers; else fs writes and node:crypto on
+ *                              the main thread)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ADDON_PATH = path.join(ROOT, 'dist/native/kernels.node');
-export const DIGEST_ADDON_PATH = path.join(ROOT, 'dist/native/upload-digest.node');
+export const UPLOAD_ADDON_PATH = path.join(ROOT, 'dist/native/upload-writer.node');
 
 /** Where node_api.h lives for this Node: beside the binary's prefix, or the system include dir. */
 function nodeIncludeDir() {
@@ -56,14 +57,14 @@ export function hasOpenSslHeaders() {
   return ['/usr/include/openssl/evp.h', '/usr/local/include/openssl/evp.h'].some((p) => existsSync(p));
 }
 
-export function buildDigestAddon() {
-  if (!hasOpenSslHeaders()) return { built: false, reason: 'no <openssl/evp.h> (install libssl-dev); uploads hash with node:crypto' };
-  return compile('native/upload-digest.c', DIGEST_ADDON_PATH, ['-lcrypto']);
+export function buildUploadAddon() {
+  if (!hasOpenSslHeaders()) return { built: false, reason: 'no <openssl/evp.h> (install libssl-dev); uploads are written with fs and hashed with node:crypto' };
+  return compile('native/upload-writer.c', UPLOAD_ADDON_PATH, ['-lcrypto']);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const kernels = buildNative();
   console.log(kernels.built ? `native kernels addon: ${path.relative(process.cwd(), kernels.path)}` : `native kernels addon not built: ${kernels.reason}`);
-  const digest = buildDigestAddon();
-  console.log(digest.built ? `upload digest addon: ${path.relative(process.cwd(), digest.path)}` : `upload digest addon not built: ${digest.reason}`);
+  const upload = buildUploadAddon();
+  console.log(upload.built ? `upload writer addon: ${path.relative(process.cwd(), upload.path)}` : `upload writer addon not built: ${upload.reason}`);
 }

@@ -8,7 +8,7 @@
  * python3 on the PATH (the vector generator and the Python client's tests),
  * cc on the PATH (scripts/build-native.mjs builds the addon the ops tests load),
  * script on the PATH (test/cli/top-tty.test.ts; in every Debian base system),
- * the OpenSSL headers (scripts/build-native.mjs builds the upload digest
+ * the OpenSSL headers (scripts/build-native.mjs builds the upload writer
  * addon against the system libcrypto; its test loads it).
  */
 import { execFileSync } from 'node:child_process';
@@ -44,7 +44,7 @@ const checks = [
   { what: 'python3 (the vector generator and the Python client tests)', pkg: 'python3', ok: () => onPath('python3') },
   { what: 'cc (the build compiles the native kernels addon; its tests need it)', pkg: 'gcc', ok: () => onPath('cc') },
   {
-    what: 'the OpenSSL headers (the build compiles the blob upload digest against libcrypto; its test needs it)',
+    what: 'the OpenSSL headers (the build compiles the blob upload writer against libcrypto; its test needs it)',
     pkg: 'libssl-dev',
     ok: hasOpenSslHeaders,
   },

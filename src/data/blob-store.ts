@@ -8,7 +8,7 @@ import { blobFilePath, openBlobFile, readBlobRange } from './blob-file-reader.js
 import { sendFileRange, type ChunkSink } from './file-range-sender.js';
 import { assertBlobId, BLOB_ID_PATTERN } from './own-blob-url.js';
 import { installNativeCrc32c } from '../ops/node/crc32c-native.js';
-import { createUploadDigest } from './upload-digest.js';
+import { createUploadWriter } from './upload-writer.js';
 
 export { createFileBlobReader } from './blob-file-reader.js';
 export { ownBlobMatcher, isBlobId, BLOB_ID_PATTERN } from './own-blob-url.js';
@@ -50,8 +50,10 @@ export interface BlobStoreOptions {
 const GiB = 1024 ** 3;
 const UPLOAD_PREFIX = '.upload-';
 const META_PREFIX = '.meta-';
-/** Uploads are written in runs of at least this many bytes. */
-const WRITE_BYTES = 4 * 1024 * 1024;
+/** An upload's chunks go to the writer in batches of at least this many bytes (fewer pool jobs per byte)... */
+const BATCH_MIN_BYTES = 1024 * 1024;
+/** ...and at most this many wait while a batch is written: past it, reading the body pauses. */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /** An upload's written bytes are flushed to disk in the background every this many bytes. */
 const SYNC_BYTES = 32 * 1024 * 1024;
 /** Read size of openReadStream's streams. */
@@ -112,7 +114,7 @@ export class BlobStore {
   }
 
   static async open(dir: string, opts: BlobStoreOptions = {}): Promise<BlobStore> {
-    // CRCs computed on this thread (uploads without the digest addon, sidecars rebuilt from a
+    // CRCs computed on this thread (uploads without the upload writer addon, sidecars rebuilt from a
     // file) use the hardware CRC
     installNativeCrc32c();
     await mkdir(dir, { recursive: true });
@@ -141,12 +143,15 @@ export class BlobStore {
 
   /**
    * Streams a body to disk, hashing as it goes; refuses with PAYLOAD_TOO_LARGE
-   * past either limit. Incoming chunks (64 KiB from a socket) are gathered
-   * into WRITE_BYTES runs; each run is written (writev, no concatenated
-   * copy) and digested (SHA-256 + CRC-32C, on a pool thread where the
-   * upload-digest addon is built) at the same time, while the main thread
-   * reads the next run — three things overlap, and a 1 GiB upload costs a
-   * few hundred writes, not sixteen thousand.
+   * past either limit. Incoming chunks (64 KiB from a socket) are handed to
+   * the upload writer in batches: while one batch is written and digested
+   * (SHA-256 + CRC-32C) on pool threads, the main thread reads the chunks of
+   * the next, which goes out the moment the previous is done. So a batch is
+   * whatever arrived meanwhile (at least BATCH_MIN_BYTES): the chunks are
+   * still in the CPU's caches when they are copied into the page cache, and
+   * they die young instead of being held for a fixed run. Past
+   * MAX_QUEUED_BYTES waiting, reading stops until the batch in flight is
+   * done (backpressure on the socket).
    *
    * Durability (what a 201 promises) follows the store's fsync mode:
    *   'always'  the blob is on stable storage — its bytes fsync'd before the
@@ -164,7 +169,7 @@ export class BlobStore {
   async put(body: AsyncIterable<Uint8Array> | Uint8Array): Promise<BlobInfo> {
     const temp = join(this.dir, `${UPLOAD_PREFIX}${randomBytes(8).toString('hex')}`);
     const handle = await open(temp, 'wx');
-    const digest = createUploadDigest();
+    const writer = createUploadWriter(handle);
     let size = 0;
     let reserved = 0;
     // Released the moment the upload commits or fails, so a failed upload
@@ -174,35 +179,45 @@ export class BlobStore {
       reserved = 0;
     };
     let closed = false;
-    let run: Uint8Array[] = [];
-    let runBytes = 0;
-    let writing: Promise<void> = Promise.resolve();
-    let hashing: Promise<void> = Promise.resolve();
-    let syncing: Promise<void> = Promise.resolve();
+    // the chunks read since the last batch went out
+    let queued: Uint8Array[] = [];
+    let queuedBytes = 0;
+    // the batch being written and digested: `appending` settles when it is
+    // done; `idle` says so without awaiting; `failure` is its error, if any
+    let appending: Promise<void> = Promise.resolve();
+    let idle = true;
+    // (a cast, not an annotation: it is set in a callback, so the checker must not narrow it to null)
+    let failure = null as { err: unknown } | null;
     let writtenBytes = 0;
+    let syncing: Promise<void> = Promise.resolve();
     let syncedUpTo = 0;
-    const flush = async (): Promise<void> => {
-      const parts = run;
-      const bytes = runBytes;
-      run = [];
-      runBytes = 0;
-      await Promise.all([writing, hashing]);
-      hashing = digest.update(parts);
-      // a failed update must surface even if no later flush awaits it
-      hashing.catch(() => undefined);
-      writing = writevAll(handle, parts, bytes).then(() => {
+    const sendBatch = (): void => {
+      const parts = queued;
+      const bytes = queuedBytes;
+      const position = writtenBytes;
+      queued = [];
+      queuedBytes = 0;
+      idle = false;
+      appending = writer.append(parts, position).then(() => {
         writtenBytes += bytes;
+        idle = true;
         if (this.fsync === 'normal' || writtenBytes - syncedUpTo < SYNC_BYTES) return;
         syncedUpTo = writtenBytes;
         // one background flush at a time: the next waits for this one
         syncing = syncing.then(() => handle.datasync());
         syncing.catch(() => undefined);
+      }, (err: unknown) => {
+        failure = { err };
       });
-      // a failed write must surface even if no later flush awaits it
-      writing.catch(() => undefined);
+    };
+    /** waits for the batch in flight; throws its error */
+    const settle = async (): Promise<void> => {
+      await appending;
+      if (failure !== null) throw failure.err;
     };
     try {
       for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+        if (failure !== null) throw failure.err;
         size += chunk.length;
         if (size > this.maxBlobBytes) {
           throw new PacketFSError('PAYLOAD_TOO_LARGE', `blob exceeds the limit of ${this.maxBlobBytes} bytes`);
@@ -212,16 +227,19 @@ export class BlobStore {
         if (this.totalBytes + this.pending > this.maxTotalBytes) {
           throw new PacketFSError('PAYLOAD_TOO_LARGE', `blob store is full (limit ${this.maxTotalBytes} bytes)`);
         }
-        run.push(chunk);
-        runBytes += chunk.length;
-        if (runBytes >= WRITE_BYTES) await flush();
+        queued.push(chunk);
+        queuedBytes += chunk.length;
+        if (queuedBytes >= MAX_QUEUED_BYTES) await settle();
+        if (idle && queuedBytes >= BATCH_MIN_BYTES) sendBatch();
       }
-      if (runBytes > 0) await flush();
-      await writing;
-      await hashing;
+      await settle();
+      if (queuedBytes > 0) {
+        sendBatch();
+        await settle();
+      }
       await syncing;
 
-      const { sha256Hex, crc32c: crc } = digest.finish();
+      const { sha256Hex, crc32c: crc } = writer.finish();
       const info: BlobInfo = { blob_id: sha256Hex.slice(0, 32), size, crc32c: crc };
       const path = this.pathOf(info.blob_id);
       if (await statIfPresent(path) !== null) {
@@ -258,8 +276,8 @@ export class BlobStore {
       return info;
     } catch (err) {
       release();
-      await writing.catch(() => undefined);
-      await hashing.catch(() => undefined);
+      // nothing may still write into the file (or read the chunks) once it is closed and removed
+      await appending;
       await syncing.catch(() => undefined);
       if (!closed) await handle.close().catch(() => undefined);
       await rm(temp, { force: true });
@@ -459,23 +477,6 @@ export class BlobStore {
   private writeSidecar(info: BlobInfo): Promise<void> {
     assertBlobId(info.blob_id);
     return writeSidecarFile(this.dir, info);
-  }
-}
-
-/** Appends every part with writev; a short write (rare) continues where it stopped. */
-async function writevAll(handle: FileHandle, parts: Uint8Array[], bytes: number): Promise<void> {
-  let { bytesWritten } = await handle.writev(parts);
-  while (bytesWritten < bytes) {
-    let skip = bytesWritten;
-    const rest: Uint8Array[] = [];
-    for (const part of parts) {
-      if (skip >= part.length) { skip -= part.length; continue; }
-      rest.push(skip > 0 ? part.subarray(skip) : part);
-      skip = 0;
-    }
-    parts = rest;
-    bytes -= bytesWritten;
-    ({ bytesWritten } = await handle.writev(parts));
   }
 }
 

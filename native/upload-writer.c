@@ -1,26 +1,36 @@
 /*
- * Node-API addon that digests blob uploads off the main thread:
+ * Node-API addon that writes and digests blob uploads off the main thread:
  *   create() -> handle                     a running SHA-256 + CRC-32C of one upload
  *   update(handle, parts: Uint8Array[]) -> Promise<void>
  *                                          adds the parts, in order, on a libuv pool thread
  *   finish(handle) -> { sha256: Buffer, crc32c: number }
+ *   write(fd, position, parts: Uint8Array[]) -> Promise<void>
+ *                                          pwrite(2)s the parts one after another from
+ *                                          `position` on a pool thread, each whole
  *
  * Why it exists: the blob store names a blob by its SHA-256, so every PUT
- * hashes every byte. Node's bundled OpenSSL hashes at ~0.8 GB/s on this
- * machine while the system's libcrypto (same version, built with the SHA
- * extensions' assembly) does ~1.8 GB/s, and on the main thread the hash also
- * competes with reading the request. Here the system libcrypto hashes each
- * written run on a pool thread while the main thread reads the next one.
+ * hashes every byte, and writes every byte into the page cache. Both are
+ * kept off the main thread, which only reads the socket; the store runs a
+ * batch's write and its update at the same time on two pool threads.
  *
- * Contract with the caller (src/data/upload-digest.ts): one update in flight
+ * write() takes the position explicitly (pwrite), so a batch's write needs
+ * no file offset shared with anything else that runs meanwhile (the
+ * periodic fdatasync of `--fsync always`).
+ *
+ * Contract with the caller (src/data/upload-writer.ts): one update in flight
  * per handle at a time (a second is refused), and the parts' memory is kept
- * alive by a reference to the array until the update completes. Built by
+ * alive by a reference to the array until the job completes. Built by
  * scripts/build-native.mjs when the OpenSSL headers (libssl-dev) are present;
- * without it the blob store hashes with node:crypto on the main thread.
+ * without it the blob store writes with fs and hashes with node:crypto on the
+ * main thread.
  */
+#define _GNU_SOURCE /* strerrorname_np */
 #include <node_api.h>
 #include <openssl/evp.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "crc32c-hw.h"
 
 typedef struct {
@@ -40,6 +50,18 @@ typedef struct {
   size_t *lens;
   int ok;
 } update_job;
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref parts_ref;
+  int fd;
+  int64_t position;
+  size_t count;
+  const uint8_t **ptrs;
+  size_t *lens;
+  int err;
+} write_job;
 
 static int sse42;
 
@@ -86,6 +108,38 @@ static digest_t *handle_of(napi_env env, napi_value v) {
   return (digest_t *)data;
 }
 
+/* The pointers and lengths of an array of Uint8Array; NULL, or what is wrong. */
+static const char *parts_of(napi_env env, napi_value array, const uint8_t ***ptrs_out, size_t **lens_out, size_t *count_out) {
+  bool is_array = false;
+  uint32_t count = 0;
+  if (napi_is_array(env, array, &is_array) != napi_ok || !is_array || napi_get_array_length(env, array, &count) != napi_ok) {
+    return "parts must be an array of Uint8Array";
+  }
+  const uint8_t **ptrs = (const uint8_t **)calloc(count == 0 ? 1 : count, sizeof(uint8_t *));
+  size_t *lens = (size_t *)calloc(count == 0 ? 1 : count, sizeof(size_t));
+  if (ptrs == NULL || lens == NULL) {
+    free(ptrs); free(lens);
+    return "out of memory";
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value part;
+    napi_typedarray_type type;
+    void *bytes;
+    size_t length;
+    if (napi_get_element(env, array, i, &part) != napi_ok ||
+        napi_get_typedarray_info(env, part, &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+      free(ptrs); free(lens);
+      return "parts must be an array of Uint8Array";
+    }
+    ptrs[i] = (const uint8_t *)bytes;
+    lens[i] = length;
+  }
+  *ptrs_out = ptrs;
+  *lens_out = lens;
+  *count_out = count;
+  return NULL;
+}
+
 static void update_execute(napi_env env, void *data) {
   (void)env;
   update_job *job = (update_job *)data;
@@ -124,41 +178,93 @@ static napi_value update_js(napi_env env, napi_callback_info info) {
   if (d == NULL) return fail(env, "the first argument must be a digest handle");
   if (d->busy) return fail(env, "an update is already running on this digest");
   if (d->finished) return fail(env, "this digest is finished");
-  bool is_array = false;
-  uint32_t count = 0;
-  if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &count) != napi_ok) {
-    return fail(env, "parts must be an array of Uint8Array");
-  }
   update_job *job = (update_job *)calloc(1, sizeof(update_job));
-  const uint8_t **ptrs = (const uint8_t **)calloc(count == 0 ? 1 : count, sizeof(uint8_t *));
-  size_t *lens = (size_t *)calloc(count == 0 ? 1 : count, sizeof(size_t));
-  if (job == NULL || ptrs == NULL || lens == NULL) {
-    free(job); free(ptrs); free(lens);
-    return fail(env, "out of memory");
-  }
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value part;
-    napi_typedarray_type type;
-    void *bytes;
-    size_t length;
-    if (napi_get_element(env, argv[1], i, &part) != napi_ok ||
-        napi_get_typedarray_info(env, part, &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-      free(job); free(ptrs); free(lens);
-      return fail(env, "parts must be an array of Uint8Array");
-    }
-    ptrs[i] = (const uint8_t *)bytes;
-    lens[i] = length;
+  if (job == NULL) return fail(env, "out of memory");
+  const char *problem = parts_of(env, argv[1], &job->ptrs, &job->lens, &job->count);
+  if (problem != NULL) {
+    free(job);
+    return fail(env, problem);
   }
   job->digest = d;
-  job->count = count;
-  job->ptrs = ptrs;
-  job->lens = lens;
   napi_value promise, name;
   napi_create_promise(env, &job->deferred, &promise);
   napi_create_reference(env, argv[1], 1, &job->parts_ref);
   napi_create_string_utf8(env, "packetfs:upload-digest", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, update_execute, update_complete, job, &job->work);
   d->busy = 1;
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
+/* Each part whole, in order; a short write (rare) continues where it stopped. */
+static void write_execute(napi_env env, void *data) {
+  (void)env;
+  write_job *job = (write_job *)data;
+  off_t at = (off_t)job->position;
+  for (size_t i = 0; i < job->count; i++) {
+    const uint8_t *p = job->ptrs[i];
+    size_t left = job->lens[i];
+    while (left > 0) {
+      ssize_t n = pwrite(job->fd, p, left, at);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        job->err = errno;
+        return;
+      }
+      p += n;
+      left -= (size_t)n;
+      at += n;
+    }
+  }
+}
+
+static void write_complete(napi_env env, napi_status status, void *data) {
+  write_job *job = (write_job *)data;
+  napi_delete_reference(env, job->parts_ref);
+  napi_value outcome;
+  if (status == napi_ok && job->err == 0) {
+    napi_get_undefined(env, &outcome);
+    napi_resolve_deferred(env, job->deferred, outcome);
+  } else {
+    /* an Error with `code` and `errno` as fs's errors have them (ENOSPC, -28) */
+    int err = job->err != 0 ? job->err : EIO;
+    const char *name = strerrorname_np(err);
+    napi_value msg, code, number;
+    napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, name != NULL ? name : "EIO", NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, msg, &outcome);
+    napi_create_int32(env, -err, &number);
+    napi_set_named_property(env, outcome, "errno", number);
+    napi_reject_deferred(env, job->deferred, outcome);
+  }
+  napi_delete_async_work(env, job->work);
+  free(job->ptrs);
+  free(job->lens);
+  free(job);
+}
+
+static napi_value write_js(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return fail(env, "expected (fd, position, parts)");
+  int32_t fd;
+  int64_t position;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return fail(env, "fd must be a file descriptor");
+  if (napi_get_value_int64(env, argv[1], &position) != napi_ok || position < 0) return fail(env, "position must be a byte offset");
+  write_job *job = (write_job *)calloc(1, sizeof(write_job));
+  if (job == NULL) return fail(env, "out of memory");
+  const char *problem = parts_of(env, argv[2], &job->ptrs, &job->lens, &job->count);
+  if (problem != NULL) {
+    free(job);
+    return fail(env, problem);
+  }
+  job->fd = fd;
+  job->position = position;
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_reference(env, argv[2], 1, &job->parts_ref);
+  napi_create_string_utf8(env, "packetfs:upload-write", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, write_execute, write_complete, job, &job->work);
   napi_queue_async_work(env, job->work);
   return promise;
 }
@@ -197,5 +303,6 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "create", create_js);
   export_fn(env, exports, "update", update_js);
   export_fn(env, exports, "finish", finish_js);
+  export_fn(env, exports, "write", write_js);
   return exports;
 }
