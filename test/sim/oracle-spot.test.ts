@@ -17,7 +17,7 @@ it('oracle: counts what spot instances cost beyond their runs, and still bounds 
   };
   const workload = buildWorkload(s);
   const facts = new Map<string, JobFacts>();
-  workload.specs.forEach((spec, i) => facts.set(spec.job_id, workload.facts[i]!));
+  for (let i = 0; i < workload.specs.length; i++) facts.set(workload.specs[i]!.job_id, workload.facts[i]!);
   await loadLpSolver();
   const oracle = computeOracle(s, workload, buildWorld(s, facts));
   assert.ok((oracle.work_s_by_substrate.spot ?? 0) > 0);
