@@ -61,7 +61,7 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
     for (let round = 0; round < rounds; round++) {
       ours.push(await measure(serve.url, serve.child.pid!, blobBytes, windowBytes, round, (id) => id));
       await syncAll();
-      theirs.push(await measure(peer.url, peer.pid, blobBytes, windowBytes, round, () => 'peer.bin'));
+      theirs.push(await measure(peer.url, peer.pid, blobBytes, windowBytes, round, () => 'latest'));
       await syncAll();
       disk.push(await diskWriteFsync(dir, blobBytes));
       // a new file per round (in the page cache: just written), so no PUT dedupes against an earlier one
