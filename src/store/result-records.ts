@@ -17,8 +17,8 @@ export interface RunFacts {
   trust?: TrustClass;
 }
 
-const BY_TRUSTED: Verification = Object.freeze({ method: 'trusted', executions: 1, agreed: 1 }) as Verification;
-const UNCHECKED: Verification = Object.freeze({ method: 'unchecked', executions: 1, agreed: 1 }) as Verification;
+export const BY_TRUSTED: Verification = Object.freeze({ method: 'trusted', executions: 1, agreed: 1 }) as Verification;
+export const UNCHECKED: Verification = Object.freeze({ method: 'unchecked', executions: 1, agreed: 1 }) as Verification;
 
 export function succeededRecord(lease: Lease, outcome: Extract<ExecOutcome, { ok: true }>, facts: RunFacts, now: number): ResultRecord {
   const record: ResultRecord = {

@@ -73,6 +73,33 @@ describe('SqliteJobStore across restarts', () => {
     }
   });
 
+  it('jobs read back from their rows (nothing cached after a reopen) come out whole, in lane order, skipping the gaps left by finished, cancelled and running jobs', async () => {
+    const dir = freshDir();
+    const first = SqliteJobStore.open(dir);
+    const specs: JobSpec[] = [];
+    for (let i = 0; i < 120; i++) {
+      specs.push(spec(`g${i}`, { priority: i % 3 === 0 ? 2 : 0, metadata: { i }, substrates: i % 5 === 0 ? ['local'] : null, timeout_s: 10 + i }));
+    }
+    await first.enqueue(specs);
+    // leave holes of several sizes among both lanes: finished, cancelled, and (at close) still leased
+    const taken = await first.take(7, 60_000);
+    await first.complete(taken.slice(0, 4).map(done));
+    for (const i of [50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 77, 100]) assert.equal(await first.cancel(`g${i}`), 'cancelled');
+    await first.close();
+    const gone = new Set([...taken.map((l) => l.job.job_id).slice(0, 4), ...[50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 77, 100].map((i) => `g${i}`)]);
+    const second = SqliteJobStore.open(dir);
+    try {
+      const leases = [...await second.take(30, 60_000), ...await second.take(1000, 60_000)];
+      const expected = specs.filter((s) => !gone.has(s.job_id));
+      // the high lane first, each lane in enqueue order
+      expected.sort((x, y) => y.priority - x.priority);
+      assert.deepEqual(leases.map((l) => l.job.job_id), expected.map((s) => s.job_id));
+      for (const lease of leases) assert.deepEqual(lease.job, specs.find((s) => s.job_id === lease.job.job_id));
+    } finally {
+      await second.close();
+    }
+  });
+
   it('a second open of the same data dir is STORE_LOCKED until the first closes', async () => {
     const dir = freshDir();
     const first = SqliteJobStore.open(dir);

@@ -9,6 +9,8 @@ import type {
 import { SpendTable } from './spend-table.js';
 import { MinHeap } from '../../util/min-heap.js';
 import { ReadyQueue } from '../memory/ready-queue.js';
+import { FreshSpecs } from './fresh-specs.js';
+import { addResult, PLAIN_NUMBERS } from './result-texts.js';
 import { ResultWaiters } from '../memory/result-waiters.js';
 import { RingBuffer } from '../memory/ring-buffer.js';
 import { inlineBytesOf } from '../inline-bytes.js';
@@ -104,17 +106,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const SQLITE_DEFAULT_MAX_RESULTS = 1_000_000;
 export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
 /**
- * Specs the fresh cache holds at most. A miss costs the dispatcher's thread
- * a row read and a decode (in a 200,000-job burst about 6% of its time);
- * a cached tiny spec is about half a KiB of heap, so this bounds the cache
- * to some 32 MiB under a deep queue. Twice as many was tried: the RSS
- * samples after GC did not tell the two apart, the steady peak under load
- * was no different from runs with this size (BENCHMARKS.md): no reason
- * to let a deep queue hold more heap.
+ * Specs the fresh cache holds at most (a power of two: fresh-specs.ts). A
+ * miss costs the dispatcher's thread a row read and a decode, ~3.5 µs per
+ * job against ~0.4 for a hit (measured), so the cache should cover a burst:
+ * the in-process bench queues up to ~100,000 jobs, and with 65,536 a third of
+ * them missed (in-process A/B, alternated 3×: dispatcher thread 12.1/13.9/11.1
+ * → 10.4/12.1/10.6 µs/job). A cached tiny spec is about half a KiB of heap, so
+ * this bounds the cache to some 64 MiB under a deep queue; a 3M-job retention
+ * run with this size stayed at +127…+178 MiB RSS over idle after GC
+ * (BENCHMARKS.md, session 19).
  */
-const FRESH_SPECS = 65_536;
+const FRESH_SPECS = 131_072;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
 const FRESH_INLINE_BYTES = 64 * 1024 * 1024;
+/** taken seqs this close together are read with one range scan (the rows between are read and skipped) */
+const RANGE_GAP = 8;
 /** most rows one list() examines for a page of queued, running or succeeded jobs (a shorter page then carries a cursor) */
 const LIST_SCAN_MAX = 10_000;
 /** public status by state code (2 is unused: see schema.ts) */
@@ -149,8 +155,7 @@ export class SqliteJobStore implements JobStore {
    * needs no read for them; bounded (FRESH_SPECS), a miss reads the row.
    * Only never-taken jobs are here: a retried job's attempts and errors are in its row.
    */
-  private readonly fresh = new Map<number, { job: JobSpec; enqueuedAt: number; inline: number }>();
-  private freshBytes = 0;
+  private readonly fresh = new FreshSpecs(FRESH_SPECS, FRESH_INLINE_BYTES);
   /** inline data of unfinished jobs, for QueueDepth.inline_bytes (the queue bound of max_queued_bytes) */
   private inlineBytes = 0;
   private readonly leases = new MinHeap<RunningEntry>();
@@ -214,9 +219,24 @@ export class SqliteJobStore implements JobStore {
     // one read transaction for a batch of rows: one snapshot, one lock
     this.readRows = db.transaction((seqs: number[]) => {
       const rows: JobRow[] = [];
-      for (const seq of seqs) {
-        const row = this.sql.take.get(seq) as JobRow | undefined;
-        if (row !== undefined && row.done === 0) rows.push(row);
+      // taken seqs are mostly runs (a lane is FIFO, seqs are given in enqueue order): one range scan per run
+      // reads each page once, where a lookup per seq descends the B-tree and searches the log's index every
+      // time (measured: a deep queue's misses cost the dispatcher's thread ~5 µs each one by one)
+      const sorted = Float64Array.from(seqs).sort();
+      let i = 0;
+      while (i < sorted.length) {
+        let j = i;
+        while (j + 1 < sorted.length && (sorted[j + 1] as number) - (sorted[j] as number) <= RANGE_GAP) j++;
+        const from = sorted[i] as number;
+        const to = sorted[j] as number;
+        let k = i;
+        for (const row of (from === to ? [this.sql.take.get(from)] : this.sql.takeRange.all(from, to)) as Array<JobRow | undefined>) {
+          if (row === undefined) continue;
+          // rows of the range not asked for (gaps of at most RANGE_GAP) are skipped: both lists ascend
+          while (k <= j && (sorted[k] as number) < row.seq) k++;
+          if (k <= j && sorted[k] === row.seq && row.done === 0) rows.push(row);
+        }
+        i = j + 1;
       }
       return rows;
     });
@@ -274,10 +294,7 @@ export class SqliteJobStore implements JobStore {
       const seq = firstSeq + i;
       const bytes = inline[i] as number;
       this.inlineBytes += bytes;
-      if (this.fresh.size < FRESH_SPECS && this.freshBytes + bytes <= FRESH_INLINE_BYTES) {
-        this.fresh.set(seq, { job, enqueuedAt: now, inline: bytes });
-        this.freshBytes += bytes;
-      }
+      this.fresh.put(seq, job, now, bytes);
       this.queueInMemory(seq, job.priority, 0);
       outcomes[i] = { job_id: job.job_id, created: true, status: 'queued' };
     }
@@ -297,18 +314,17 @@ export class SqliteJobStore implements JobStore {
     const misses: number[] = [];
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i] as number;
-      const hit = this.fresh.get(seq);
-      if (hit === undefined) {
+      const slot = this.fresh.slotOf(seq);
+      if (slot < 0) {
         misses.push(i);
         continue;
       }
-      this.fresh.delete(seq);
-      this.freshBytes -= hit.inline;
-      const job = hit.job;
+      const job = this.fresh.job(slot);
       out[i] = this.lease({
         id: job.job_id, seq, priority: job.priority, attempts: 1, maxAttempts: job.max_attempts,
-        enqueuedAt: hit.enqueuedAt, errors: NO_ERRORS, inline: hit.inline, leaseExpiresAt: expiresAt, token: '', completing: 0, settling: null,
+        enqueuedAt: this.fresh.enqueuedAt(slot), errors: NO_ERRORS, inline: this.fresh.inline(slot), leaseExpiresAt: expiresAt, token: '', completing: 0, settling: null,
       }, job);
+      this.fresh.remove(slot);
     }
     if (misses.length > 0) {
       const rows = this.readRows(misses.map((i) => seqs[i] as number));
@@ -350,6 +366,8 @@ export class SqliteJobStore implements JobStore {
     const seq = new Float64Array(items.length);
     const state = new Float64Array(items.length);
     const attempts = new Float64Array(items.length);
+    const kinds = new Uint8Array(items.length);
+    const numbers = new Float64Array(items.length * PLAIN_NUMBERS);
     const results: string[] = [];
     const entries: RunningEntry[] = [];
     const call = ++this.completeCalls;
@@ -367,14 +385,14 @@ export class SqliteJobStore implements JobStore {
       seq[k] = entry.seq;
       state[k] = TERMINAL_STATE[item.result.status];
       attempts[k] = entry.attempts;
-      results.push(JSON.stringify(item.result));
+      addResult(item.result, k, kinds, numbers, results);
       written[i] = true;
     }
     if (entries.length === 0) return written;
     const k = entries.length;
     const op: FinishWrite = {
       op: 'finish', seq: seq.subarray(0, k), state: state.subarray(0, k), attempts: attempts.subarray(0, k),
-      result: packTexts(results, this.writer.buffers), expiresAt: now + this.resultTtlMs,
+      result: packTexts(results, this.writer.buffers), kind: kinds.subarray(0, k), numbers: numbers.subarray(0, k * PLAIN_NUMBERS), expiresAt: now + this.resultTtlMs,
     };
     await this.settle(entries, this.writer.send(op, transferOf(op.result)));
     for (const entry of entries) {
@@ -488,11 +506,7 @@ export class SqliteJobStore implements JobStore {
       // out of the queue now, so no take() hands it out while the write is on its way
       if (!this.delayedLive.delete(row.seq)) {
         this.readyCount--;
-        const hit = this.fresh.get(row.seq);
-        if (hit !== undefined) {
-          this.fresh.delete(row.seq);
-          this.freshBytes -= hit.inline;
-        }
+        this.fresh.delete(row.seq);
         this.deadReady.add(row.seq);
         this.lanes.noteRemoved(row.priority);
       }
@@ -720,7 +734,6 @@ export class SqliteJobStore implements JobStore {
     this.delayedLive = new Map<number, number>();
     this.readyCount = 0;
     this.fresh.clear();
-    this.freshBytes = 0;
     for (const row of this.sql.liveQueued.iterate() as IterableIterator<{ seq: number; state: number; priority: number; due_at: number | null }>) {
       if (leased.has(row.seq)) continue;
       this.queueInMemory(row.seq, row.priority, row.state === STATE.delayed ? Math.max(1, row.due_at ?? 1) : 0);

@@ -26,6 +26,7 @@ export function isExpired(row: { done: number; due_at: number | null }, now: num
   return row.done !== 0 && row.due_at !== null && row.due_at <= now;
 }
 
+const TAKE_COLUMNS = 'seq, id, done, priority, attempts, max_attempts, enqueued_at, created_at, substrates, spec, errors, inline';
 const VIEW_COLUMNS = 'seq, id, state, done, priority, attempts, due_at, created_at, substrates, errors, result';
 
 /**
@@ -36,7 +37,9 @@ const VIEW_COLUMNS = 'seq, id, state, done, priority, attempts, due_at, created_
 export function prepareReads(db: Database.Database): Record<ReadName, Database.Statement> {
   return {
     // a leased job not in the fresh-spec cache
-    take: db.prepare('SELECT seq, id, done, priority, attempts, max_attempts, enqueued_at, created_at, substrates, spec, errors, inline FROM jobs WHERE seq = ?'),
+    take: db.prepare(`SELECT ${TAKE_COLUMNS} FROM jobs WHERE seq = ?`),
+    // a run of them, in seq order
+    takeRange: db.prepare(`SELECT ${TAKE_COLUMNS} FROM jobs WHERE seq >= ? AND seq <= ? ORDER BY seq`),
     byId: db.prepare(`SELECT ${VIEW_COLUMNS}, enqueued_at, inline FROM jobs WHERE id = ?`),
     resultById: db.prepare('SELECT result, done, due_at FROM jobs WHERE id = ?'),
     // failed and cancelled rows are in the partial index (schema.ts)
@@ -82,7 +85,7 @@ export function prepareWrites(db: Database.Database): Record<WriteName, Database
   };
 }
 
-type ReadName = 'take' | 'byId' | 'resultById' | 'listUnsucceeded' | 'listSucceeded' | 'minSeq' | 'listLive' | 'liveQueued' | 'recentResults' | 'counters';
+type ReadName = 'take' | 'takeRange' | 'byId' | 'resultById' | 'listUnsucceeded' | 'listSucceeded' | 'minSeq' | 'listLive' | 'liveQueued' | 'recentResults' | 'counters';
 type WriteName = 'insert' | 'insertMany' | 'stateById' | 'deleteSeq' | 'finish' | 'finishWithErrors' | 'amendResult' | 'requeue' | 'oldestFinished' | 'deleteFinishedThrough' | 'putMeta' | 'deleteMeta';
 
 export type Reads = Record<ReadName, Database.Statement>;

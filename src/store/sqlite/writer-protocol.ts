@@ -5,9 +5,10 @@ import type { TextBatch } from './text-batch.js';
 /**
  * Messages between the SQLite store (sqlite-store.ts, on the dispatcher's
  * thread) and its writer thread (writer-thread.ts). Batches travel as
- * columns of primitives, already JSON-encoded where the row holds JSON:
- * cloning flat arrays of strings and numbers is far cheaper than cloning
- * object graphs, and the writer then does nothing but SQLite. The bulky
+ * columns of primitives, already JSON-encoded where the row holds JSON
+ * (except plain results, which the writer composes from their parts:
+ * result-texts.ts): cloning flat arrays of strings and numbers is far
+ * cheaper than cloning object graphs. The bulky
  * strings (specs, results, ids) travel as one transferred UTF-8 buffer
  * (text-batch.ts): cloning strings costs several copies per character.
  * The numeric columns of the hot writes (enqueue, finish) are Float64Arrays,
@@ -51,8 +52,12 @@ export interface FinishWrite {
   seq: ArrayLike<number>;
   state: ArrayLike<number>;
   attempts: ArrayLike<number>;
-  /** the result records' JSON texts */
+  /** the result records' JSON texts, or their parts (result-texts.ts) where `kind` says so */
   result: TextBatch;
+  /** per row RESULT_JSON, RESULT_TRUSTED or RESULT_UNCHECKED (result-texts.ts); absent: all RESULT_JSON */
+  kind?: Uint8Array;
+  /** PLAIN_NUMBERS per row, read for the rows of a plain kind */
+  numbers?: Float64Array;
   expiresAt: number;
   errors?: (string | null)[];
 }

@@ -4,6 +4,7 @@ import { applyConnectionSettings, LEASES_KEY, STATE } from './schema.js';
 import { SpendTable } from './spend-table.js';
 import { INSERT_PARAMS, INSERT_ROWS, isExpired, prepareWrites } from './statements.js';
 import { unpackTexts } from './text-batch.js';
+import { PLAIN_NUMBERS, PLAIN_TEXTS, plainResultJson, RESULT_JSON } from './result-texts.js';
 import {
   ENQUEUE_TEXTS, PRUNE_BATCH, type AmendWrite, type EnqueueWrite, type FinishWrite, type PruneWrite, type RequeueWrite, type WriterData, type WriterReplies, type WriterReply, type WriterRequest, type WriterValue,
 } from './writer-protocol.js';
@@ -193,9 +194,17 @@ function settleConflict(op: EnqueueWrite, texts: string[], i: number, existing: 
 
 function finish(op: FinishWrite): null {
   const texts = unpackTexts(op.result);
+  let t = 0;
   for (let i = 0; i < op.seq.length; i++) {
     const state = op.state[i] as number;
-    const json = texts[i] as string;
+    const kind = op.kind === undefined ? RESULT_JSON : op.kind[i] as number;
+    let json: string;
+    if (kind === RESULT_JSON) {
+      json = texts[t++] as string;
+    } else {
+      json = plainResultJson(kind, texts, t, op.numbers as Float64Array, i * PLAIN_NUMBERS);
+      t += PLAIN_TEXTS;
+    }
     const errors = op.errors?.[i] ?? null;
     const seq = finishSeq + 1;
     const changes = errors === null
