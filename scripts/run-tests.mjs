@@ -12,7 +12,7 @@
  * from it still runs, after these.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -72,5 +72,26 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--test', '--test-concurrency=3', '--test-timeout=90000', ...files], { cwd: ROOT, stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
+/**
+ * One Chromium for every file that asks for one (test/browser/chromium.ts,
+ * launchChromium): a start is about 1.4 s of CPU, paid once instead of once
+ * per file. If it cannot start, the files start their own and say why.
+ */
+async function sharedChromium() {
+  if (!files.some((f) => readFileSync(path.join(ROOT, f), 'utf8').includes('launchChromium('))) return null;
+  try {
+    const { launchChromiumServer } = await import(path.join(TEST_DIR, 'browser/chromium.js'));
+    return await launchChromiumServer();
+  } catch (err) {
+    console.error(`run-tests: no shared Chromium (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); each file starts its own`);
+    return null;
+  }
+}
+
+const chromium = await sharedChromium();
+const env = chromium === null ? process.env : { ...process.env, PACKETFS_TEST_CHROMIUM_WS: chromium.wsEndpoint() };
+const child = spawn(process.execPath, ['--test', '--test-concurrency=3', '--test-timeout=90000', ...files], { cwd: ROOT, stdio: 'inherit', env });
+child.on('exit', async (code, signal) => {
+  await chromium?.close();
+  process.exit(code ?? (signal === null ? 1 : 128));
+});
