@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserServer } from 'playwright-core';
 import type { buildBrowser } from '../../scripts/build-browser.mjs';
 import { packageRoot } from '../../src/server/routes/browser-assets.js';
 
@@ -11,8 +11,22 @@ const CHROMIUM_ARGS = [
   '--disable-sync', '--no-first-run', '--disable-quic',
 ];
 
+/**
+ * The Chromium of a test file: the one `scripts/run-tests.mjs` started for the
+ * whole run when it names it (PACKETFS_TEST_CHROMIUM_WS), else one of its own.
+ * Each file works in its own contexts and `close()` on a shared browser only
+ * ends them and the connection; a start costs about 1.4 s of CPU, paid once
+ * per run instead of once per file.
+ */
 export function launchChromium(): Promise<Browser> {
+  const shared = process.env.PACKETFS_TEST_CHROMIUM_WS;
+  if (shared !== undefined && shared !== '') return chromium.connect(shared);
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** The shared Chromium for a test run (scripts/run-tests.mjs): a browser server that files connect to. */
+export function launchChromiumServer(): Promise<BrowserServer> {
+  return chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
 let built: Promise<string[]> | null = null;

@@ -18,7 +18,7 @@ let browser: Browser;
 before(async () => {
   await ensureBrowserAssets();
   // private data_urls allowed: a job reading a closed loopback port fails retryably (several attempts)
-  served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 250, allowPrivateDataUrls: true } });
+  served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 250, allowPrivateDataUrls: true, storeKind: 'sqlite' } });
   browser = await launchChromium();
 });
 

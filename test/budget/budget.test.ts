@@ -32,7 +32,7 @@ describe('budgets and cost caps', () => {
   async function make(opts: DispatcherOptions, dataDir?: string): Promise<Dispatcher> {
     const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'pfs-budget-'));
     if (dataDir === undefined) dirs.push(dir);
-    const d = await Dispatcher.create({ dataDir: dir, logger: silentLogger, threads: 1, nodes: false, probeIntervalMs: 50, budgetRefreshMs: 50, ...opts });
+    const d = await Dispatcher.create({ dataDir: dir, storeKind: 'memory', logger: silentLogger, threads: 1, nodes: false, probeIntervalMs: 50, budgetRefreshMs: 50, ...opts });
     open.push(d);
     return d;
   }
@@ -111,11 +111,11 @@ describe('budgets and cost caps', () => {
   it('spend is kept in the store: a restarted dispatcher (SQLite) still counts it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pfs-budget-'));
     dirs.push(dir);
-    const first = await make({ local: false, substrates: [paid('cloud', 0.25)], budget: { monthly_usd: 1 } }, dir);
+    const first = await make({ storeKind: 'sqlite', local: false, substrates: [paid('cloud', 0.25)], budget: { monthly_usd: 1 } }, dir);
     await first.submitJob(job({ job_id: 'x' }));
     assert.equal((await first.getResult('x', { wait: 10 }))?.cost_usd, 0.25);
     await first.close();
-    const second = await make({ local: false, substrates: [paid('cloud', 0.25)], budget: { monthly_usd: 1 } }, dir);
+    const second = await make({ storeKind: 'sqlite', local: false, substrates: [paid('cloud', 0.25)], budget: { monthly_usd: 1 } }, dir);
     const costs = await second.getCosts();
     assert.deepEqual(costs.spent_usd.by_substrate, { cloud: 0.25 });
     assert.equal(costs.budget?.limits[0]?.remaining_usd, 0.75);

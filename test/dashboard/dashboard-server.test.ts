@@ -35,7 +35,6 @@ describe('dashboard routes (memory store, with a token)', () => {
   let served: Served;
   before(async () => {
     await ensureBrowserAssets();
-    // the data dir the harness gives would make it SQLite: this suite is about the memory store
     served = await serveDispatcher({ server: { token }, dispatcher: { dashboardIntervalMs: 200, storeKind: 'memory' } });
   });
   after(async () => { await served?.close(); });
@@ -122,7 +121,7 @@ describe('dashboard routes (memory store, with a token)', () => {
 });
 
 test('a running split job is listed with its progress, and the progress only moves forward', async () => {
-  const served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 50 } });
+  const served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 50, storeKind: 'sqlite' } });
   try {
     const blob = await served.dispatcher.blobs.put(new Uint8Array(16 * 1024 * 1024).fill(7));
     const { job_id } = await served.dispatcher.submitJob({ program: { op: 'counteq', imm: 7, blob: blob.blob_id }, split: { window_bytes: 16 * 1024 } });
@@ -141,7 +140,7 @@ test('a running split job is listed with its progress, and the progress only mov
 });
 
 test('volunteers show by kind, and a node that ran jobs shows its throughput, reputation and state', async () => {
-  const served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 50 } });
+  const served = await serveDispatcher({ dispatcher: { dashboardIntervalMs: 50, storeKind: 'sqlite' } });
   const { node } = await RawNode.register(served.url, { slots: 2 });
   try {
     const ids = await served.dispatcher.submitJobs(Array.from({ length: 4 }, (_, i) => ({ job_id: `v-${i}`, substrates: ['volunteer'], program: { op: 'crc32c', data: NINE_DIGITS_B64 } })));

@@ -19,7 +19,7 @@ describe('dispatcher', () => {
   const open: Dispatcher[] = [];
   let made = 0;
   async function make(opts: DispatcherOptions): Promise<Dispatcher> {
-    const d = await Dispatcher.create({ dataDir: join(dir, String(made++)), logger: silentLogger, threads: 1, probeIntervalMs: 50, ...opts });
+    const d = await Dispatcher.create({ dataDir: join(dir, String(made++)), storeKind: 'memory', logger: silentLogger, threads: 1, probeIntervalMs: 50, ...opts });
     open.push(d);
     return d;
   }

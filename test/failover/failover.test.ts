@@ -57,7 +57,7 @@ before(async () => {
   // jobs at once, so however the policy ranks them, A gets a share and is mid-run when it dies
   const a = new CloudflareSubstrate({ name: 'edge-a', url: slowA.url, token: 'a', limits: { max_batch: 10, concurrency: 1, max_concurrent_jobs: 1500 } });
   const b = new VercelSubstrate({ name: 'edge-b', url: workerB.url, token: 'b', limits: { max_batch: 100, concurrency: 8, max_concurrent_jobs: 200 } });
-  d = await Dispatcher.create({ dataDir: dir, logger: silentLogger, local: false, substrates: [a, b], probeIntervalMs: 50 });
+  d = await Dispatcher.create({ dataDir: dir, storeKind: 'memory', logger: silentLogger, local: false, substrates: [a, b], probeIntervalMs: 50 });
 });
 
 after(async () => {

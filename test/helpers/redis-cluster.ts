@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort, redisServerBin } from './redis-server.js';
+import { endProcess, freePort, redisServerBin } from './redis-server.js';
 
 /**
  * A private Redis Cluster on loopback for one test file: `masters` masters
@@ -68,10 +68,7 @@ export async function startRedisCluster(opts: { masters?: number; replicasPerMas
     },
     async kill(port: number) {
       const proc = procs.get(port);
-      if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGKILL');
-      await exited;
+      if (proc !== undefined) await endProcess(proc, 'SIGKILL');
     },
     async waitHealthy() {
       const deadline = Date.now() + 20_000;
@@ -83,12 +80,8 @@ export async function startRedisCluster(opts: { masters?: number; replicasPerMas
       }
     },
     async stop() {
-      await Promise.all([...procs.values()].map((proc) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return undefined;
-        const exited = new Promise((resolve) => proc.once('exit', resolve));
-        proc.kill('SIGTERM');
-        return exited;
-      }));
+      // bounded: a node that does not end on SIGTERM within 5 s is SIGKILLed (nothing in it is kept)
+      await Promise.all([...procs.values()].map((proc) => endProcess(proc, 'SIGTERM')));
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -65,10 +65,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
   async function halt(signal: NodeJS.Signals): Promise<void> {
     const proc = child;
     child = null;
-    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill(signal);
-    await exited;
+    if (proc !== null) await endProcess(proc, signal);
   }
 
   await launch();
@@ -82,6 +79,28 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
       await launch();
     },
   };
+}
+
+/**
+ * Sends `signal` and waits for the exit, bounded: a process still there after
+ * `graceMs` (a redis-server waiting on a replica or a slow disk at shutdown)
+ * is SIGKILLed, so a test file's clean-up never waits out the runner's limit.
+ */
+export async function endProcess(proc: ChildProcess, signal: NodeJS.Signals, graceMs = 5_000): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill(signal);
+  if (signal === 'SIGKILL') return exited;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), graceMs); });
+  try {
+    if (await Promise.race([exited, late]) === 'late') {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function freePort(): Promise<number> {

@@ -36,7 +36,7 @@ describe('10,000 tiny jobs with local threads and two paid substrates', () => {
 
   async function placements(policy: PolicyName): Promise<Map<string, number>> {
     const d = await Dispatcher.create({
-      dataDir: join(dir, policy), logger: silentLogger, policy, threads: 2, probeIntervalMs: 1000,
+      dataDir: join(dir, policy), storeKind: 'memory', logger: silentLogger, policy, threads: 2, probeIntervalMs: 1000,
       substrates: [
         new FlySubstrate({ name: 'fly', url: worker.url, token: TOKEN }),
         new CloudflareSubstrate({ name: 'cloudflare', url: worker.url, token: TOKEN }),

@@ -10,6 +10,11 @@ import { startServer, type ServerOptions } from '../../src/server/server.js';
  * A real dispatcher (memory store, temp data dir, one local thread unless the
  * test asks for more: each thread costs its start-up CPU in every one of the
  * suite's few hundred dispatchers) behind a real server on 127.0.0.1:0.
+ * The memory store is asked for by name: a data dir alone makes Dispatcher.create
+ * open SQLite, whose writer and checkpoint threads cost about as much CPU again
+ * as the rest of a short test. Tests about the SQLite store, or about the
+ * default served stack, pass `storeKind: 'sqlite'`; the store itself is proven
+ * by the conformance suite and test/store/sqlite-serve.test.ts.
  */
 export interface Served {
   url: string;
@@ -20,7 +25,7 @@ export interface Served {
 
 export async function serveDispatcher(opts: { server?: ServerOptions; dispatcher?: DispatcherOptions } = {}): Promise<Served> {
   const dataDir = await mkdtemp(join(tmpdir(), 'packetfs-server-test-'));
-  const dispatcher = await Dispatcher.create({ dataDir, threads: 1, logger: silentLogger, ...opts.dispatcher });
+  const dispatcher = await Dispatcher.create({ dataDir, threads: 1, storeKind: 'memory', logger: silentLogger, ...opts.dispatcher });
   const server = await startServer(dispatcher, { host: '127.0.0.1', port: 0, ...opts.server });
   return {
     url: server.url,

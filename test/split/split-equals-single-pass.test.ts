@@ -32,7 +32,7 @@ describe('split jobs', () => {
   let d: Dispatcher;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pfs-split-'));
-    d = await Dispatcher.create({ dataDir: dir, threads: 2, logger: silentLogger, nodes: false });
+    d = await Dispatcher.create({ dataDir: dir, storeKind: 'memory', threads: 2, logger: silentLogger, nodes: false });
   });
   after(async () => {
     await d.close();

@@ -70,7 +70,7 @@ describe('split job lifecycle', () => {
   let dir: string;
   const open: Dispatcher[] = [];
   async function make(opts: DispatcherOptions = {}): Promise<Dispatcher> {
-    const d = await Dispatcher.create({ dataDir: join(dir, String(open.length)), threads: 1, logger: silentLogger, nodes: false, allowPrivateDataUrls: true, probeIntervalMs: 50, ...opts });
+    const d = await Dispatcher.create({ dataDir: join(dir, String(open.length)), storeKind: 'memory', threads: 1, logger: silentLogger, nodes: false, allowPrivateDataUrls: true, probeIntervalMs: 50, ...opts });
     open.push(d);
     return d;
   }

@@ -31,7 +31,7 @@ describe('HTTP compute adapters', () => {
   const closers: Array<() => Promise<void>> = [];
 
   async function dispatcherWith(substrate: Substrate, opts: DispatcherOptions = {}): Promise<Dispatcher> {
-    const d = await Dispatcher.create({ dataDir: join(dir, substrate.name), logger: silentLogger, local: false, substrates: [substrate], probeIntervalMs: 100, ...opts });
+    const d = await Dispatcher.create({ dataDir: join(dir, substrate.name), storeKind: 'memory', logger: silentLogger, local: false, substrates: [substrate], probeIntervalMs: 100, ...opts });
     closers.push(() => d.close());
     return d;
   }
