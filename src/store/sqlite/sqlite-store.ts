@@ -112,9 +112,9 @@ export const SQLITE_DEFAULT_MAX_RESULT_BYTES = 1024 * 1024 * 1024;
  * the in-process bench queues up to ~100,000 jobs, and with 65,536 a third of
  * them missed (in-process A/B, alternated 3×: dispatcher thread 12.1/13.9/11.1
  * → 10.4/12.1/10.6 µs/job). A cached tiny spec is about half a KiB of heap, so
- * this bounds the cache to some 64 MiB under a deep queue; a 3M-job retention
- * run with this size stayed at +127…+178 MiB RSS over idle after GC
- * (BENCHMARKS.md, session 19).
+ * this bounds the cache to some 64 MiB under a deep queue; retention runs
+ * with this size stayed at +127…+178 MiB RSS over idle after GC (3M jobs)
+ * and +112…+142 (2M jobs): BENCHMARKS.md.
  */
 const FRESH_SPECS = 131_072;
 /** inline data the fresh-spec cache may hold: a job carries up to 16 MiB */
