@@ -28,11 +28,9 @@ import { summarize } from './stats.js';
  * `serve` (default `--fsync normal`: bytes in the OS before the 201, on disk
  * right after), `serve --fsync always` (on disk before the 201), the peer,
  * and the C limit (blob-put-limit.c: read and discard / + write to the page
- * cache / + SHA-256 / the same with the file removed after) — medians of
- * the rounds, with server and curl CPU. `serve` also gets the same bytes a
- * second time (stored already: the upload is written and hashed as ever,
- * then its file dropped). And, per round, the cost of fresh memory against
- * reused memory (blob-put-limit.c touch), which a growing page cache pays.
+ * cache / + SHA-256) — medians of the rounds, with server and curl CPU.
+ * And, per round, the cost of fresh memory against reused memory
+ * (blob-put-limit.c touch), which a growing page cache pays too.
  */
 export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number; rounds?: number } = {}) {
   const rounds = opts.rounds ?? 5;
@@ -47,8 +45,6 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
   // curl PUT targets, in the order each round visits them
   const putTargets = [
     { name: 'packetfs serve (--fsync normal)', url: `${serve.url}/v1/blobs`, pid: serve.child.pid! },
-    // the blob is stored already: written to a temp file and hashed as ever, then dropped, so its page-cache pages are recycled
-    { name: 'packetfs serve, same bytes again', url: `${serve.url}/v1/blobs`, pid: serve.child.pid! },
     { name: 'packetfs serve --fsync always', url: `${strict.url}/v1/blobs`, pid: strict.child.pid! },
     { name: 'plain Node file server (peer)', url: `${peer.url}/`, pid: peer.pid },
     ...limits.map((l) => ({ name: `C limit: ${l.mode}`, url: l.url, pid: l.pid })),
@@ -65,7 +61,7 @@ export async function benchBlobHttp(opts: { blobMiB?: number; windowMiB?: number
     for (let round = 0; round < rounds; round++) {
       ours.push(await measure(serve.url, serve.child.pid!, blobBytes, windowBytes, round, (id) => id));
       await syncAll();
-      theirs.push(await measure(peer.url, peer.pid, blobBytes, windowBytes, round, () => 'peer.bin'));
+      theirs.push(await measure(peer.url, peer.pid, blobBytes, windowBytes, round, () => 'latest'));
       await syncAll();
       disk.push(await diskWriteFsync(dir, blobBytes));
       // a new file per round (in the page cache: just written), so no PUT dedupes against an earlier one

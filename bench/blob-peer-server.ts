@@ -5,22 +5,28 @@ import { join } from 'node:path';
 
 /**
  * The peer the blob bench compares against, in its own process: the plainest
- * Node file server — PUT pipes the body into a file and fsyncs it, GET
- * answers a single Range with fs.createReadStream. No hashing, no routing,
- * no checks. Prints its port on stdout.
+ * Node file server — PUT pipes the body into a new file and fsyncs it, GET
+ * answers a single Range of the latest upload with fs.createReadStream. No
+ * hashing, no routing, no checks. Every upload is kept, as a blob store keeps
+ * its blobs: overwriting one file would let each upload reuse the page-cache
+ * pages the last one freed, which on this VM are far cheaper than new ones
+ * (BENCHMARKS.md, "Blob PUT"). Prints its port on stdout.
  */
 const dir = process.argv[2]!;
-const file = join(dir, 'peer.bin');
+let uploads = 0;
+let file = join(dir, 'peer-0.bin');
 
 const server = createServer((req, res) => {
   if (req.method === 'PUT') {
-    const out = createWriteStream(file);
+    const path = join(dir, `peer-${++uploads}.bin`);
+    const out = createWriteStream(path);
     req.pipe(out);
     out.on('finish', () => {
       void (async () => {
-        const handle = await open(file, 'r+');
+        const handle = await open(path, 'r+');
         await handle.sync();
         await handle.close();
+        file = path;
         res.writeHead(201).end('{}');
       })();
     });

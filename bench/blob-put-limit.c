@@ -1,7 +1,7 @@
 /*
  * The limit a blob PUT is measured against (bench/blob-http-bench.ts): the
  * least a server can do with an upload on this machine, in C, one thread.
- *   blob-put-limit <mode> <dir>      mode: discard | write | write-sha256 | write-sha256-drop
+ *   blob-put-limit <mode> <dir>      mode: discard | write | write-sha256
  * Listens on a free loopback port (printed on stdout), and answers every
  * HTTP/1.1 PUT with a Content-Length (keep-alive, one connection at a time)
  * with 201 after reading its body in 64 KiB reads (what Node's HTTP server
@@ -11,9 +11,6 @@
  *                 blob is: + the copy into the page cache
  *   write-sha256  and hashing it with the system libcrypto's SHA-256 right
  *                 after: + the hash that names a blob
- *   write-sha256-drop  the same, but the file is removed once answered, so
- *                 the next request's page cache is made of pages just freed
- *                 (on this VM new ones cost a host fault each: BENCHMARKS.md)
  * No fsync: the page-cache limit, as `--fsync normal` answers before the disk.
  *
  *   blob-put-limit touch <MiB>
@@ -48,7 +45,7 @@ static int write_all(int fd, const char *p, size_t n) {
 }
 
 /* One request on connection c; 0 when the peer closed it, -1 on an error. */
-static int serve_one(int c, int mode, int drop, const char *dir, int seq, char *buf) {
+static int serve_one(int c, int mode, const char *dir, int seq, char *buf) {
   size_t have = 0;
   char *end = NULL;
   while (end == NULL) {
@@ -96,7 +93,6 @@ static int serve_one(int c, int mode, int drop, const char *dir, int seq, char *
     EVP_MD_CTX_free(md);
   }
   if (fd >= 0) close(fd);
-  if (drop) unlink(path);
   const char *reply = "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
   return write_all(c, reply, strlen(reply)) == 0 ? 1 : -1;
 }
@@ -124,11 +120,10 @@ static int touch(size_t mib) {
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "touch") == 0) return touch((size_t)atol(argv[2]));
   if (argc < 3) {
-    fprintf(stderr, "usage: blob-put-limit discard|write|write-sha256|write-sha256-drop <dir>\n");
+    fprintf(stderr, "usage: blob-put-limit discard|write|write-sha256 <dir> | touch <MiB>\n");
     return 2;
   }
-  int drop = strcmp(argv[1], "write-sha256-drop") == 0;
-  int mode = strcmp(argv[1], "discard") == 0 ? 0 : strcmp(argv[1], "write") == 0 ? 1 : strncmp(argv[1], "write-sha256", 12) == 0 ? 2 : -1;
+  int mode = strcmp(argv[1], "discard") == 0 ? 0 : strcmp(argv[1], "write") == 0 ? 1 : strcmp(argv[1], "write-sha256") == 0 ? 2 : -1;
   if (mode < 0) return 2;
   int s = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr = {0};
@@ -147,7 +142,7 @@ int main(int argc, char **argv) {
   for (;;) {
     int c = accept(s, NULL, NULL);
     if (c < 0) continue;
-    while (serve_one(c, mode, drop, argv[2], seq++, buf) > 0) {}
+    while (serve_one(c, mode, argv[2], seq++, buf) > 0) {}
     close(c);
   }
 }

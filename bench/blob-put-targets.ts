@@ -37,7 +37,7 @@ export async function curlPut(url: string, file: string, bytes: number, serverPi
   return { mbPerSec: bytes / seconds! / 1e6, serverCpuMsPerMiB: serverMs / mib, clientCpuMsPerMiB: clientMs / mib };
 }
 
-export type PutLimitMode = 'discard' | 'write' | 'write-sha256' | 'write-sha256-drop';
+export type PutLimitMode = 'discard' | 'write' | 'write-sha256';
 
 /** A running bench/blob-put-limit.c server. */
 export interface PutLimit { mode: PutLimitMode; url: string; pid: number; stop(): void }
@@ -57,7 +57,7 @@ export async function startPutLimits(work: string): Promise<{ limits: PutLimit[]
     return { limits: null, why: `cc failed: ${String((err as Error).message).split('\n')[0]}` };
   }
   const limits: PutLimit[] = [];
-  for (const mode of ['discard', 'write', 'write-sha256', 'write-sha256-drop'] as const) {
+  for (const mode of ['discard', 'write', 'write-sha256'] as const) {
     const dir = join(work, mode);
     await mkdir(dir, { recursive: true });
     const child = spawn(binary, [mode, dir], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -147,11 +147,12 @@ export class BlobStore {
    * the upload writer in batches: while one batch is written and digested
    * (SHA-256 + CRC-32C) on pool threads, the main thread reads the chunks of
    * the next, which goes out the moment the previous is done. So a batch is
-   * whatever arrived meanwhile (at least BATCH_MIN_BYTES): the chunks are
-   * still in the CPU's caches when they are copied into the page cache, and
-   * they die young instead of being held for a fixed run. Past
-   * MAX_QUEUED_BYTES waiting, reading stops until the batch in flight is
-   * done (backpressure on the socket).
+   * whatever arrived meanwhile (at least BATCH_MIN_BYTES): the pool threads
+   * never wait for a fixed run to fill, and a chunk is held only until its
+   * batch is through (it is often still in the CPU's caches when copied into
+   * the page cache). Past MAX_QUEUED_BYTES waiting, reading stops until the
+   * batch in flight is done (backpressure on the socket). Measured against
+   * the old fixed 4 MiB runs: BENCHMARKS.md, "Blob PUT".
    *
    * Durability (what a 201 promises) follows the store's fsync mode:
    *   'always'  the blob is on stable storage — its bytes fsync'd before the

@@ -94,6 +94,9 @@ interface Entry {
   inFlightDeclaredMs: number;
   /** when its last job in flight came back (null: never had one) */
   idleSince: number | null;
+  /** the most jobs it had in flight at once lately, and when (PEAK_WINDOW_MS: a peak older than that starts over) */
+  peakInFlight: number;
+  peakAt: number;
   probing: boolean;
   lastProbeAt: number | null;
   lastError: string | null;
@@ -180,6 +183,8 @@ export class SubstrateRegistry {
       inFlight: 0,
       inFlightDeclaredMs: 0,
       idleSince: null,
+      peakInFlight: 0,
+      peakAt: -Infinity,
       probing: false,
       lastProbeAt: null,
       lastError: null,
@@ -345,7 +350,13 @@ export class SubstrateRegistry {
       const exclude = excludeFor?.(job, i);
       const admits = gate === undefined ? undefined : (k: number): boolean => free[k]! <= 0 || gate.admits(job, snaps[k]!.state);
       const msLeft = this.msLeft(job, now);
-      const pick = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits, free, sent);
+      let pick = bestCandidate(ranking, snaps, job, this.policy, queued, exclude, msLeft, batchMsLeft, admits, free, sent);
+      // a job about to wait for a trusted substrate (scarce: the local threads, Fly) may take a paid, idle spot slot
+      const waitsFor = pick.hold !== -1 ? pick.hold : pick.best !== -1 && free[pick.best]! <= 0 ? pick.best : -1;
+      if (waitsFor !== -1 && snaps[waitsFor]!.state.capabilities.trust === 'trusted') {
+        const warm = warmCandidate(ranking, snaps, this.policy, queued, free, exclude, admits);
+        if (warm !== -1) pick = { best: warm, hold: -1 };
+      }
       const chosen = pick.hold === -1 ? pick.best : pick.hold;
       if (chosen === -1) {
         if (ranking.candidates.length === 0 && ranking.unplaced === undefined) ranking.unplaced = this.whyUnplaced(job, { order: [], scores: [] }, snaps);
@@ -471,6 +482,11 @@ export class SubstrateRegistry {
     const entry = this.entries.get(name);
     if (entry === undefined) return;
     entry.inFlight += count;
+    const now = this.now();
+    if (entry.inFlight >= entry.peakInFlight || now - entry.peakAt > PEAK_WINDOW_MS) {
+      entry.peakInFlight = entry.inFlight;
+      entry.peakAt = now;
+    }
     entry.inFlightDeclaredMs += declaredMs;
     entry.breaker.onDispatch();
   }
@@ -592,6 +608,7 @@ function stateOf(entry: Entry, now: number): SubstrateState {
     execRatio: tracker.execRatio,
     probeLatencyMs: tracker.probeLatencyMs,
     idleMs: entry.inFlight > 0 ? 0 : entry.idleSince === null ? Infinity : Math.max(0, now - entry.idleSince),
+    recentPeak: { inFlight: entry.peakInFlight, ageMs: Math.max(0, now - entry.peakAt) },
   };
 }
 
@@ -613,6 +630,8 @@ function rankSnapshots(snaps: Snapshot[], job: JobSpec, policy: Policy): Ranking
 }
 
 const LATE_MARGIN = 0.75;
+/** how long a substrate's peak of jobs in flight is remembered (SubstrateState.recentPeak): about an instance's idle termination */
+const PEAK_WINDOW_MS = 300_000;
 /** seconds over which the arrival rate of each kind of job is averaged */
 const ARRIVAL_RATE_WINDOW_S = 30;
 const CATCH_UP_MARGIN = 0.9;
@@ -757,6 +776,31 @@ function bestCandidate(
     }
   }
   return { best, hold };
+}
+
+/**
+ * Capacity already paid for, for a job that would wait for a trusted substrate (the local threads, Fly:
+ * capacity the jobs behind it need; free nodes are plenty): a substrate billing whole instances (spot) with
+ * slots of instances up and idle (Policy.warmSlots), billed whether used or not, that finishes the job on
+ * time. Waiting for a cheaper substrate would leave them idle now and take that one's capacity from the
+ * jobs behind, which then need more instances, or a dearer cloud, later. The lowest-scoring such
+ * candidate with a free slot; -1 if none.
+ */
+function warmCandidate(
+  ranking: QueueRanking, snaps: Snapshot[], policy: Policy, queued: readonly number[], free: readonly number[],
+  exclude: ReadonlySet<string> | undefined, admits: ((k: number) => boolean) | undefined,
+): number {
+  if (policy.warmSlots === undefined) return -1;
+  let warm = -1;
+  let warmScore = Infinity;
+  for (let c = 0; c < ranking.candidates.length; c++) {
+    const k = ranking.candidates[c]!;
+    if (free[k]! <= 0 || ranking.late[c] !== 'no' || ranking.scores[c]! >= warmScore || exclude?.has(snaps[k]!.state.name) === true) continue;
+    if (policy.warmSlots(snaps[k]!.state, queued[k]!) <= 0 || (admits !== undefined && !admits(k))) continue;
+    warm = k;
+    warmScore = ranking.scores[c]!;
+  }
+  return warm;
 }
 
 /**

@@ -32,4 +32,6 @@ export interface SubstrateState {
   readonly probeLatencyMs?: number | null;
   /** ms since it last had a job in flight: 0 while it has some, Infinity if it never had one (absent: not tracked) */
   readonly idleMs?: number;
+  /** the most jobs it had in flight at once lately (within about 5 minutes), and how long ago (absent: not tracked) */
+  readonly recentPeak?: { readonly inFlight: number; readonly ageMs: number };
 }

@@ -1,6 +1,7 @@
 import { classicPolicy, costLatencyPolicy, DEFAULT_POLICY, queueAwarePolicy } from '../scheduler/policies/index.js';
 import type { Policy } from '../scheduler/policies/policy.js';
 import { computeOracle, type OracleReport } from './oracle.js';
+import { loadLpSolver } from './spot-lp.js';
 import { buildWorld, runPolicy, type PolicyReport } from './run-policy.js';
 import { buildWorkload, scenarioByName, type ScenarioOptions } from './scenario.js';
 import type { JobFacts } from './sim-job.js';
@@ -36,6 +37,7 @@ export async function simulate(scenarioName: string, opts: ScenarioOptions & { p
   for (const policy of opts.policies ?? simulatedPolicies()) {
     policies.push(await runPolicy(scenario, workload, factsById, policy, policy.name === DEFAULT_POLICY));
   }
+  await loadLpSolver();
   const oracle = computeOracle(scenario, workload, buildWorld(scenario, factsById));
   return {
     scenario: scenario.name,

@@ -136,6 +136,15 @@ export class SimSpotSubstrate implements Substrate {
     }
   }
 
+  /** interruption instants of the whole fleet before `horizonMs` (each ends at most one instance), from the same draws */
+  interruptionsBefore(horizonMs: number): number {
+    let n = 0;
+    this.forEachUpInterval(horizonMs, (_from, to) => {
+      if (to < horizonMs) n++;
+    });
+    return n;
+  }
+
   /** the first interruption instant of fleet slot i after `t` (the stream advances past instants nobody was up for) */
   private interruptionAfter(i: number, t: number): number {
     const m = this.market[i]!;

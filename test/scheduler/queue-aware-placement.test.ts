@@ -156,3 +156,18 @@ test('a retry barred from the cheap substrate it failed on waits for the local q
   assert.equal(retry.groups.get(dear), undefined);
   assert.match(retry.unplaced[0]?.detail ?? '', /waiting for local/);
 });
+
+test('a job that would wait for a full cheaper substrate takes an idle, already paid spot slot instead', () => {
+  const { registry, spot } = spotWorld();
+  // a fleet scaled for 8 jobs moments ago (instances stay up until idle for 300 s), 2 still running there
+  registry.recordDispatch('spot', 8, 80_000);
+  registry.recordOutcome('spot', { jobs: 6, failures: 0, latencyMs: 10_000, bytes: 0, execMs: 60_000, okExecMs: 60_000, okDeclaredMs: 60_000, declaredMs: 60_000 });
+  // with plenty of time left, each job would otherwise wait for the cheap substrate: 6 take the idle paid slots, the rest wait
+  const placed = registry.place(jobs(10));
+  assert.equal(placed.groups.get(spot)?.length, 6);
+  assert.equal(placed.unplaced.length, 4);
+  assert.match(placed.unplaced[0]!.detail, /waiting for fly/);
+  // once nothing runs there, the fleet may be winding down: no slot counts as paid for
+  registry.recordOutcome('spot', { jobs: 2, failures: 0, latencyMs: 10_000, bytes: 0, execMs: 20_000, okExecMs: 20_000, okDeclaredMs: 20_000, declaredMs: 20_000 });
+  assert.equal(registry.place(jobs(1)).groups.size, 0);
+});

@@ -52,6 +52,12 @@ export interface Policy {
    * current placement call already handed to it (waiting for it does not start anything). Absent or 0: none.
    */
   launchUsd?(sub: SubstrateState, job: JobSpec, sent: number): number;
+  /**
+   * Slots there that are already paid for and idle: instances up (billed whether used or not) with no job
+   * on them, beyond the `queued` jobs this call already sent there or left waiting. A job that would
+   * otherwise wait for a cheaper substrate uses them now. Absent or 0: none.
+   */
+  warmSlots?(sub: SubstrateState, queued: number): number;
   /** called by a queue-aware placement with the substrates it sees, before it scores any job */
   beginPlacement?(states: readonly SubstrateState[]): void;
 }

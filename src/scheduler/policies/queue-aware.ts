@@ -100,6 +100,16 @@ export function queueAwarePolicy(opts: QueueAwareOptions = {}): Policy {
       if (overhead === undefined || sent > 0 || (sub.idleMs ?? Infinity) < STILL_UP_SHARE * overhead.idleS * 1000) return 0;
       return sub.capabilities.cost_per_hour_usd * (overhead.bootS + overhead.idleS) / 3600;
     },
+    // Instances launched for the recent peak of jobs in flight are up until idle for idleS: while that
+    // peak is younger than STILL_UP_SHARE of it, the slots beyond the jobs in flight now are paid for and
+    // idle. Only while jobs run there (its instances are busy anyway, and one more does not keep an
+    // otherwise idle fleet alive).
+    warmSlots: (sub, queued) => {
+      const overhead = INSTANCE_OVERHEAD[sub.type];
+      const peak = sub.recentPeak;
+      if (overhead === undefined || peak === undefined || sub.inFlight === 0 || peak.ageMs >= STILL_UP_SHARE * overhead.idleS * 1000) return 0;
+      return Math.max(0, peak.inFlight - sub.inFlight - queued);
+    },
     // A queue inside a substrate (the local pool) is a commitment: keep it to a few runs' worth, enough
     // to keep its lanes busy between rounds; the rest wait in the dispatcher, free to go where a slot frees.
     commitLimitMs: (sub, job) => sub.capabilities.parallelism === undefined ? Infinity : Math.max(COMMIT_QUEUE_MIN_MS, COMMIT_QUEUE_RUNS * expectedRunMs(sub, job)),
