@@ -121,7 +121,11 @@ export class Dispatcher implements DispatcherApi {
       throw err;
     }
     const policy = policyByName(opts.policy ?? DEFAULT_POLICY, opts.valueOfTimeUsdPerHour === undefined ? {} : { valueOfTimeUsdPerS: opts.valueOfTimeUsdPerHour / 3600 });
-    const registry = new SubstrateRegistry({ policy, ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }) });
+    const registry = new SubstrateRegistry({
+      policy,
+      ...(opts.probeIntervalMs === undefined ? {} : { probeIntervalMs: opts.probeIntervalMs }),
+      ...(opts.breaker === undefined ? {} : { breaker: opts.breaker }),
+    });
     const substrates = [...(opts.substrates ?? [])];
     let local: Substrate | null = null;
     if (opts.local !== false) {

@@ -1,6 +1,7 @@
 import type { PolicyName } from '../scheduler/policies/index.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Substrate } from '../substrates/substrate.js';
+import type { RegistryOptions } from '../scheduler/registry.js';
 import type { Logger } from '../logger.js';
 import type { NodePoolOptions } from '../substrates/node-pool/node-pool.js';
 import type { ReputationPolicy } from '../trust/reputation.js';
@@ -85,6 +86,8 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** health probe interval; default 5 s */
   probeIntervalMs?: number;
+  /** each substrate's circuit breaker: failures in a row that open it (default 5) and how long it stays open before a trial batch (default 5 s) */
+  breaker?: RegistryOptions['breaker'];
   /** how often the dashboard feed takes a snapshot (and publishes it to a shared store); default 1 s */
   dashboardIntervalMs?: number;
   /** spend limits per UTC day and month, global and per substrate (docs/costs.md); default none */

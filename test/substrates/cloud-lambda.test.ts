@@ -92,7 +92,10 @@ describe('lambda adapter', () => {
   });
 
   it('retries throttled and failed Invokes in the dispatcher until every job succeeds', async () => {
-    const d = await Dispatcher.create({ dataDir: join(dir, 'd'), storeKind: 'memory', logger: silentLogger, local: false, substrates: [lambda], probeIntervalMs: 100 });
+    const d = await Dispatcher.create({ dataDir: join(dir, 'd'), storeKind: 'memory', logger: silentLogger, local: false, substrates: [lambda], probeIntervalMs: 100,
+      // the three faults in a row open the breaker; its default 5 s cooldown would be most of this file's wall time
+      breaker: { cooldownMs: 300 },
+    });
     try {
       fixture.faults.push('throttle', 'function-error', 'throttle');
       const jobs = checkedJobs(40, 'retry', { max_attempts: 6 });
