@@ -40,26 +40,28 @@ typedef struct {
   int finished;
 } digest_t;
 
+/* What both kinds of pool job share: the parts they read (pinned by a
+ * reference until the job is done, so their bytes can't be collected under the
+ * pool thread) and the promise the caller awaits. First member of each job. */
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
   napi_ref parts_ref;
-  digest_t *digest;
   size_t count;
   const uint8_t **ptrs;
   size_t *lens;
+} parts_job;
+
+typedef struct {
+  parts_job base;
+  digest_t *digest;
   int ok;
 } update_job;
 
 typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
-  napi_ref parts_ref;
+  parts_job base;
   int fd;
   int64_t position;
-  size_t count;
-  const uint8_t **ptrs;
-  size_t *lens;
   int err;
 } write_job;
 
@@ -140,34 +142,61 @@ static const char *parts_of(napi_env env, napi_value array, const uint8_t ***ptr
   return NULL;
 }
 
+/* Takes `parts` into `job` (calloc'd by the caller) and queues it on the
+ * pool: the promise, or NULL with a TypeError thrown and the job freed. */
+static napi_value queue_parts_job(napi_env env, parts_job *job, napi_value parts, const char *name,
+                                  napi_async_execute_callback execute, napi_async_complete_callback complete) {
+  const char *problem = parts_of(env, parts, &job->ptrs, &job->lens, &job->count);
+  if (problem != NULL) {
+    free(job);
+    return fail(env, problem);
+  }
+  napi_value promise, resource;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_reference(env, parts, 1, &job->parts_ref);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource);
+  napi_create_async_work(env, NULL, resource, execute, complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
+/* Resolves the job's promise (error NULL) or rejects it with `error`, then frees the job. */
+static void settle_parts_job(napi_env env, parts_job *job, napi_value error) {
+  napi_delete_reference(env, job->parts_ref);
+  if (error == NULL) {
+    napi_value nothing;
+    napi_get_undefined(env, &nothing);
+    napi_resolve_deferred(env, job->deferred, nothing);
+  } else {
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  free(job->ptrs);
+  free(job->lens);
+  free(job);
+}
+
 static void update_execute(napi_env env, void *data) {
   (void)env;
   update_job *job = (update_job *)data;
   job->ok = 1;
-  for (size_t i = 0; i < job->count; i++) {
-    if (EVP_DigestUpdate(job->digest->md, job->ptrs[i], job->lens[i]) != 1) job->ok = 0;
-    job->digest->crc = crc_update(job->digest->crc, job->ptrs[i], job->lens[i]);
+  const parts_job *parts = &job->base;
+  for (size_t i = 0; i < parts->count; i++) {
+    if (EVP_DigestUpdate(job->digest->md, parts->ptrs[i], parts->lens[i]) != 1) job->ok = 0;
+    job->digest->crc = crc_update(job->digest->crc, parts->ptrs[i], parts->lens[i]);
   }
 }
 
 static void update_complete(napi_env env, napi_status status, void *data) {
   update_job *job = (update_job *)data;
   job->digest->busy = 0;
-  napi_delete_reference(env, job->parts_ref);
-  napi_value outcome;
-  if (status == napi_ok && job->ok) {
-    napi_get_undefined(env, &outcome);
-    napi_resolve_deferred(env, job->deferred, outcome);
-  } else {
+  napi_value error = NULL;
+  if (status != napi_ok || !job->ok) {
     napi_value msg;
     napi_create_string_utf8(env, "SHA-256 update failed", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &outcome);
-    napi_reject_deferred(env, job->deferred, outcome);
+    napi_create_error(env, NULL, msg, &error);
   }
-  napi_delete_async_work(env, job->work);
-  free(job->ptrs);
-  free(job->lens);
-  free(job);
+  settle_parts_job(env, &job->base, error);
 }
 
 static napi_value update_js(napi_env env, napi_callback_info info) {
@@ -180,19 +209,9 @@ static napi_value update_js(napi_env env, napi_callback_info info) {
   if (d->finished) return fail(env, "this digest is finished");
   update_job *job = (update_job *)calloc(1, sizeof(update_job));
   if (job == NULL) return fail(env, "out of memory");
-  const char *problem = parts_of(env, argv[1], &job->ptrs, &job->lens, &job->count);
-  if (problem != NULL) {
-    free(job);
-    return fail(env, problem);
-  }
   job->digest = d;
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_reference(env, argv[1], 1, &job->parts_ref);
-  napi_create_string_utf8(env, "packetfs:upload-digest", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, update_execute, update_complete, job, &job->work);
-  d->busy = 1;
-  napi_queue_async_work(env, job->work);
+  napi_value promise = queue_parts_job(env, &job->base, argv[1], "packetfs:upload-digest", update_execute, update_complete);
+  if (promise != NULL) d->busy = 1;
   return promise;
 }
 
@@ -201,9 +220,10 @@ static void write_execute(napi_env env, void *data) {
   (void)env;
   write_job *job = (write_job *)data;
   off_t at = (off_t)job->position;
-  for (size_t i = 0; i < job->count; i++) {
-    const uint8_t *p = job->ptrs[i];
-    size_t left = job->lens[i];
+  const parts_job *parts = &job->base;
+  for (size_t i = 0; i < parts->count; i++) {
+    const uint8_t *p = parts->ptrs[i];
+    size_t left = parts->lens[i];
     while (left > 0) {
       ssize_t n = pwrite(job->fd, p, left, at);
       if (n < 0) {
@@ -220,27 +240,19 @@ static void write_execute(napi_env env, void *data) {
 
 static void write_complete(napi_env env, napi_status status, void *data) {
   write_job *job = (write_job *)data;
-  napi_delete_reference(env, job->parts_ref);
-  napi_value outcome;
-  if (status == napi_ok && job->err == 0) {
-    napi_get_undefined(env, &outcome);
-    napi_resolve_deferred(env, job->deferred, outcome);
-  } else {
+  napi_value error = NULL;
+  if (status != napi_ok || job->err != 0) {
     /* an Error with `code` and `errno` as fs's errors have them (ENOSPC, -28) */
     int err = job->err != 0 ? job->err : EIO;
     const char *name = strerrorname_np(err);
     napi_value msg, code, number;
     napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &msg);
     napi_create_string_utf8(env, name != NULL ? name : "EIO", NAPI_AUTO_LENGTH, &code);
-    napi_create_error(env, code, msg, &outcome);
+    napi_create_error(env, code, msg, &error);
     napi_create_int32(env, -err, &number);
-    napi_set_named_property(env, outcome, "errno", number);
-    napi_reject_deferred(env, job->deferred, outcome);
+    napi_set_named_property(env, error, "errno", number);
   }
-  napi_delete_async_work(env, job->work);
-  free(job->ptrs);
-  free(job->lens);
-  free(job);
+  settle_parts_job(env, &job->base, error);
 }
 
 static napi_value write_js(napi_env env, napi_callback_info info) {
@@ -253,20 +265,9 @@ static napi_value write_js(napi_env env, napi_callback_info info) {
   if (napi_get_value_int64(env, argv[1], &position) != napi_ok || position < 0) return fail(env, "position must be a byte offset");
   write_job *job = (write_job *)calloc(1, sizeof(write_job));
   if (job == NULL) return fail(env, "out of memory");
-  const char *problem = parts_of(env, argv[2], &job->ptrs, &job->lens, &job->count);
-  if (problem != NULL) {
-    free(job);
-    return fail(env, problem);
-  }
   job->fd = fd;
   job->position = position;
-  napi_value promise, name;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_reference(env, argv[2], 1, &job->parts_ref);
-  napi_create_string_utf8(env, "packetfs:upload-write", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, write_execute, write_complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_parts_job(env, &job->base, argv[2], "packetfs:upload-write", write_execute, write_complete);
 }
 
 static napi_value finish_js(napi_env env, napi_callback_info info) {
